@@ -1,0 +1,45 @@
+# Two commands: `make run` starts the desktop app, `make test` runs the whole suite headless.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+# Reinstall when the project's requirements change, not on every run.
+STAMP_RUN := $(VENV)/.stamp-run
+STAMP_TEST := $(VENV)/.stamp-test
+STAMP_DIST := $(VENV)/.stamp-dist
+
+.PHONY: run test bench dist clean lint system-deps
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(STAMP_RUN): pyproject.toml | $(BIN)/python
+	./scripts/system-deps.sh run
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(STAMP_TEST): pyproject.toml $(STAMP_RUN)
+	./scripts/system-deps.sh test
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+$(STAMP_DIST): pyproject.toml $(STAMP_TEST)
+	$(BIN)/pip install -q -e '.[dist]'
+	touch $@
+
+run: $(STAMP_RUN)
+	$(BIN)/python -m app
+
+# Qt runs offscreen; the PostgreSQL tests start their own throwaway server and must not be skipped here.
+test: $(STAMP_TEST)
+	QT_QPA_PLATFORM=offscreen FORMTRAIL_REQUIRE_POSTGRES=1 $(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+bench: $(STAMP_TEST)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m bench
+
+dist: $(STAMP_DIST)
+	$(BIN)/pyinstaller --noconfirm --clean --distpath dist --workpath build/pyinstaller installer/formtrail.spec
+	QT_QPA_PLATFORM=offscreen $(BIN)/python installer/check_dist.py dist/formtrail
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache

@@ -1,0 +1,166 @@
+"""`formtrail`: the command-line face over the same services as the desktop app."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import getpass
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import app
+from sqlalchemy.exc import OperationalError
+
+from app.runtime import RuntimeConfig, open_database, resolve_config
+from app.services import auth
+from app.services.db import Actor, Database
+from app.services.errors import FormtrailError, PasswordChangeRequired
+
+
+class CliError(Exception):
+    """A problem with how the command was called; printed without a traceback."""
+
+
+class Cli:
+    """What a command handler gets: the parsed options, the database, the acting user, output helpers."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.config: RuntimeConfig = resolve_config(home=args.home, db=args.db)
+        self._db: Database | None = None
+        self._actor: Actor | None = None
+
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            self._db = open_database(self.config)
+        return self._db
+
+    def password(self, prompt: str = "Password: ", *, env: str = "FORMTRAIL_PASSWORD") -> str:
+        value = os.environ.get(env)
+        if value is not None:
+            return value
+        if not sys.stdin.isatty():
+            raise CliError(f"no password: set {env} or run the command in a terminal to be asked")
+        return getpass.getpass(prompt)
+
+    def new_password(self, prompt: str = "New password") -> str:
+        value = os.environ.get("FORMTRAIL_NEW_PASSWORD")
+        if value is not None:
+            return value
+        if not sys.stdin.isatty():
+            raise CliError("no new password: set FORMTRAIL_NEW_PASSWORD or run the command in a terminal")
+        first = getpass.getpass(f"{prompt}: ")
+        if getpass.getpass(f"{prompt} (again): ") != first:
+            raise CliError("the two passwords differ; nothing was changed")
+        return first
+
+    def username(self) -> str:
+        name = self.args.user or os.environ.get("FORMTRAIL_USER")
+        if not name:
+            raise CliError("name the acting user with --user NAME or FORMTRAIL_USER")
+        return name
+
+    def actor(self, *, allow_password_change: bool = False) -> Actor:
+        """Log the acting user in (once per command); a wrong password counts toward the lockout."""
+        if self._actor is None:
+            outcome = auth.authenticate(self.db, username=self.username(), password=self.password())
+            self._actor = outcome.actor
+            if outcome.password_change and not allow_password_change:
+                raise PasswordChangeRequired(
+                    f"the password of {outcome.actor.username!r} is {outcome.password_change}: "
+                    "set a new one with `formtrail user passwd` first"
+                )
+        return self._actor
+
+    def sign_password(self, meaning: str) -> str:
+        """Signing asks for the password again, whatever the session (Part 11.200)."""
+        return self.password(f"Password to sign as '{meaning}': ")
+
+    def close(self) -> None:
+        if self._actor is not None and self._db is not None:
+            with contextlib.suppress(FormtrailError):
+                auth.logout(self._db, self._actor)
+        if self._db is not None:
+            self._db.engine.dispose()
+
+    @staticmethod
+    def out(text: str = "") -> None:
+        print(text)
+
+    @staticmethod
+    def json(data: Any) -> None:
+        print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+    @staticmethod
+    def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        cells = [[("" if c is None else str(c)) for c in row] for row in rows]
+        widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
+        print("  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip())
+        print("  ".join("-" * w for w in widths))
+        for row in cells:
+            print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+
+
+Handler = Callable[[Cli], int | None]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from app import commands
+
+    parser = argparse.ArgumentParser(
+        prog="formtrail",
+        description="Controlled blank forms for hybrid paper/electronic GMP records.",
+    )
+    parser.add_argument("--version", action="version", version=f"formtrail {app.__version__}")
+    parser.add_argument("--home", help="data directory (default: the user data directory; env FORMTRAIL_HOME)")
+    parser.add_argument("--db", help="SQLAlchemy database URL (default: SQLite in the data directory; env FORMTRAIL_DB)")
+    parser.add_argument("--user", help="acting user (env FORMTRAIL_USER); the password comes from FORMTRAIL_PASSWORD "
+                                       "or a prompt")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in commands.MODULES:
+        module.register(sub)
+    return parser
+
+
+@contextlib.contextmanager
+def _errors_to_stderr() -> Iterator[list[int]]:
+    code = [0]
+    try:
+        yield code
+    except (FormtrailError, CliError) as exc:
+        print(f"formtrail: error: {exc}", file=sys.stderr)
+        code[0] = 1
+    except OperationalError as exc:
+        print(f"formtrail: error: the database cannot be used: {exc.orig}", file=sys.stderr)
+        code[0] = 1
+    except OSError as exc:
+        print(f"formtrail: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
+        code[0] = 1
+    except KeyboardInterrupt:
+        print("formtrail: interrupted", file=sys.stderr)
+        code[0] = 130
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        from app.ui.launch import main as gui_main
+
+        return gui_main(home=args.home, db=args.db)
+    cli = Cli(args)
+    with _errors_to_stderr() as code:
+        try:
+            result = args.handler(cli)
+            code[0] = int(result or 0)
+        finally:
+            cli.close()
+    return code[0]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

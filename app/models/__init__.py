@@ -1,0 +1,13 @@
+"""SQLAlchemy 2 typed ORM entities; importing this package registers every table on ``Base.metadata``."""
+
+from app.models.audit import AuditEvent
+from app.models.base import Base, Controlled, UTCDateTime
+from app.models.enums import Role, SignatureMeaning, UserStatus
+from app.models.signatures import Signature
+from app.models.site import Setting, Site
+from app.models.users import PasswordHistory, RoleGrant, User
+
+__all__ = [
+    "AuditEvent", "Base", "Controlled", "UTCDateTime", "Role", "SignatureMeaning", "UserStatus",
+    "Signature", "Setting", "Site", "PasswordHistory", "RoleGrant", "User",
+]

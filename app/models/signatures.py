@@ -1,0 +1,37 @@
+"""Electronic signatures bound to a hash of what was signed."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Enum, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base, Controlled
+from app.models.enums import SignatureMeaning
+
+
+class Signature(Controlled, Base):
+    __tablename__ = "signature"
+    __audit_entity__ = "signature"
+    __audit_create_action__ = "SIGN"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entity: Mapped[str] = mapped_column(String(64))
+    entity_id: Mapped[str] = mapped_column(String(128))
+    # The activity groups signatures whose signers must be distinct people (e.g. "record:QC-000123").
+    activity: Mapped[str] = mapped_column(String(160))
+    meaning: Mapped[SignatureMeaning] = mapped_column(
+        Enum(SignatureMeaning, values_callable=lambda e: [m.value for m in e], native_enum=False, length=32)
+    )
+    signer_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    signer_username: Mapped[str] = mapped_column(String(64))
+    signer_full_name: Mapped[str] = mapped_column(String(200))
+    signed_at: Mapped[dt.datetime]
+    content_hash: Mapped[str] = mapped_column(String(64))
+    comment: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        Index("ix_signature_entity", "entity", "entity_id"),
+        Index("ix_signature_activity", "activity"),
+    )

@@ -1,0 +1,121 @@
+"""The database collaborator every service takes: sessions, the acting user, the clock, the workstation.
+
+Writes happen only inside ``Database.write``: one transaction in which the audit mechanism
+(``app.services.audit``) records every change to controlled data. A refused action (permission or GMP rule)
+rolls the transaction back and is then itself written to the audit trail in a transaction of its own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.models import Role, User, UserStatus
+from app.services import audit
+from app.services.clock import Clock
+from app.services.errors import PermissionDenied, RuleViolation
+
+if TYPE_CHECKING:
+    from app.services.passwords import PasswordHasher
+
+
+@dataclasses.dataclass(frozen=True)
+class Actor:
+    """Who is acting. ``user_id`` is None for the installer (before any user exists) and for a log-in
+    attempt under a name that does not exist."""
+
+    user_id: int | None
+    username: str
+    full_name: str
+    roles: frozenset[Role] = frozenset()
+
+    @classmethod
+    def system(cls, what: str = "SYSTEM") -> Actor:
+        return cls(user_id=None, username="SYSTEM", full_name=what)
+
+    @classmethod
+    def claimed(cls, username: str) -> Actor:
+        """Someone who typed a user name that does not exist (failed log-in)."""
+        return cls(user_id=None, username=username, full_name="(unknown user)")
+
+    def has(self, role: Role) -> bool:
+        return role in self.roles
+
+
+@dataclasses.dataclass
+class Database:
+    engine: Engine
+    clock: Clock
+    workstation: str
+    hasher: PasswordHasher
+    display_url: str = ""
+    _read: sessionmaker[Session] = dataclasses.field(init=False, repr=False)
+    _write: sessionmaker[Session] = dataclasses.field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._read = sessionmaker(self.engine, expire_on_commit=False)
+        self._write = sessionmaker(
+            self.engine.execution_options(formtrail_write=True), expire_on_commit=False
+        )
+        audit.install(self._read)
+        audit.install(self._write)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only session; flushing a change to controlled data in it is refused by the audit mechanism."""
+        session = self._read()
+        try:
+            yield session
+        finally:
+            # close() ends the transaction without expiring what was loaded (rollback() would).
+            session.close()
+
+    @contextlib.contextmanager
+    def write(self, actor: Actor, *, reason: str | None = None, check_actor: bool = True) -> Iterator[Session]:
+        """One audited transaction on behalf of ``actor``; commits when the block ends without error."""
+        session = self._write()
+        session.info[audit.CONTEXT_KEY] = audit.AuditContext(
+            actor=actor, workstation=self.workstation, clock=self.clock, reason=reason
+        )
+        try:
+            if check_actor and actor.user_id is not None:
+                _ensure_actor_can_act(session, actor)
+            yield session
+            session.commit()
+        except (PermissionDenied, RuleViolation) as refusal:
+            session.rollback()
+            session.close()
+            self.record_refusal(actor, refusal)
+            raise
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def record_refusal(self, actor: Actor, refusal: PermissionDenied | RuleViolation) -> None:
+        """Write a refused attempt to the trail (once, however many layers see the exception)."""
+        if getattr(refusal, "recorded", False):
+            return
+        refusal.recorded = True  # type: ignore[union-attr]
+        with self.write(actor, check_actor=False) as session:
+            audit.record_event(session, refusal.audit_action, reason=str(refusal))
+
+
+def _ensure_actor_can_act(session: Session, actor: Actor) -> None:
+    status = session.scalar(select(User.status).where(User.id == actor.user_id))
+    if status is not UserStatus.ACTIVE:
+        state = "locked" if status is UserStatus.LOCKED else "deactivated"
+        raise PermissionDenied(
+            f"the account {actor.username!r} is {state}; log in again after an administrator has unlocked it"
+        )

@@ -1,0 +1,51 @@
+"""Errors raised by services. Every message is written for the person who has to act on it."""
+
+from __future__ import annotations
+
+
+class FormtrailError(Exception):
+    """Base class: ``str(error)`` says what is wrong and, where possible, what to do."""
+
+
+class NotFound(FormtrailError):
+    pass
+
+
+class ValidationError(FormtrailError):
+    """Input that cannot be accepted as given (missing reason, weak password, bad value)."""
+
+
+class DomainError(FormtrailError):
+    """An action the current state does not allow (an invalid lifecycle transition, for example)."""
+
+
+class RuleViolation(DomainError):
+    """A GMP rule refused the action (self-approval, same person signing two roles). Logged to the audit trail."""
+
+    audit_action = "RULE_REFUSED"
+
+
+class PermissionDenied(FormtrailError, PermissionError):
+    """The acting user's roles do not allow this. Logged to the audit trail."""
+
+    audit_action = "ACCESS_DENIED"
+
+
+class AuthenticationError(FormtrailError):
+    """Wrong user name or password (the failure has already been recorded)."""
+
+
+class AccountLocked(AuthenticationError):
+    pass
+
+
+class AccountInactive(AuthenticationError):
+    pass
+
+
+class PasswordChangeRequired(FormtrailError):
+    """The password is temporary or expired: the user must set a new one before doing anything else."""
+
+
+class NotInitialised(FormtrailError):
+    pass

@@ -1,0 +1,72 @@
+"""The role matrix: what each role may do. Administrators manage users and settings only."""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+from app.models import Role
+from app.services.errors import PermissionDenied
+
+
+class Permission(enum.Enum):
+    MANAGE_USERS = "manage users"
+    MANAGE_SETTINGS = "change settings"
+    VIEW_AUDIT = "view the audit trail"
+    EXPORT_AUDIT = "export the audit trail"
+    VIEW_DATA = "view GMP data"
+    EDIT_TEMPLATES = "author templates"
+    APPROVE_TEMPLATES = "approve templates"
+    ISSUE_FORMS = "issue and print controlled forms"
+    IMPORT_SCANS = "import scans"
+    LINK_SCANS = "link scans manually"
+    VERIFY_TRUE_COPY = "verify true copies"
+    RECONCILE = "void forms or declare them missing"
+    CLOSE_RECONCILIATION = "close reconciliations"
+    ENTER_DATA = "enter and correct record data"
+    VERIFY_DATA = "verify critical entries"
+    REVIEW_RECORDS = "review records"
+    APPROVE_RECORDS = "approve records"
+    SIGN = "sign electronically"
+
+
+P = Permission
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    # Annex 11 / FDA-DI Q4: the administrator keeps the system running but never touches GMP data.
+    Role.ADMINISTRATOR: frozenset({P.MANAGE_USERS, P.MANAGE_SETTINGS, P.VIEW_AUDIT, P.EXPORT_AUDIT}),
+    Role.DOCUMENT_CONTROL: frozenset({
+        P.VIEW_DATA, P.VIEW_AUDIT, P.EDIT_TEMPLATES, P.ISSUE_FORMS, P.IMPORT_SCANS, P.LINK_SCANS,
+        P.VERIFY_TRUE_COPY, P.RECONCILE, P.SIGN,
+    }),
+    Role.OPERATOR: frozenset({P.VIEW_DATA, P.IMPORT_SCANS, P.ENTER_DATA, P.VERIFY_DATA, P.VERIFY_TRUE_COPY, P.SIGN}),
+    Role.QA: frozenset({
+        P.VIEW_DATA, P.VIEW_AUDIT, P.EXPORT_AUDIT, P.EDIT_TEMPLATES, P.APPROVE_TEMPLATES, P.LINK_SCANS,
+        P.VERIFY_TRUE_COPY, P.RECONCILE, P.CLOSE_RECONCILIATION, P.VERIFY_DATA, P.REVIEW_RECORDS,
+        P.APPROVE_RECORDS, P.SIGN,
+    }),
+    Role.VIEWER: frozenset({P.VIEW_DATA}),
+}
+
+
+def permissions_of(roles: frozenset[Role]) -> frozenset[Permission]:
+    return frozenset().union(*(ROLE_PERMISSIONS[r] for r in roles)) if roles else frozenset()
+
+
+def allowed(actor: Any, permission: Permission) -> bool:
+    return permission in permissions_of(actor.roles)
+
+
+def require(db: Any, actor: Any, permission: Permission) -> None:
+    """Raise PermissionDenied unless allowed; the refusal is written to the audit trail first."""
+    if not allowed(actor, permission):
+        roles = ", ".join(sorted(r.title for r in actor.roles)) or "no role"
+        refusal = PermissionDenied(
+            f"{actor.username} ({roles}) may not {permission.value}; ask an administrator for the right role"
+        )
+        db.record_refusal(actor, refusal)
+        raise refusal
+
+
+def role_matrix() -> dict[str, list[str]]:
+    """The role matrix as plain data, for export and comparison with the approved specification (AC-02)."""
+    return {role.value: sorted(p.name.lower() for p in ROLE_PERMISSIONS[role]) for role in Role}

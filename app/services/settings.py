@@ -1,0 +1,102 @@
+"""Configuration values: each declared once with its default and title; changes are audited (CONFIG_CHANGE)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Setting
+from app.services.db import Actor, Database
+from app.services.errors import NotFound, ValidationError
+from app.services.permissions import Permission, require
+
+
+@dataclasses.dataclass(frozen=True)
+class SettingSpec:
+    key: str
+    default: int | str | float | list[str]
+    title: str
+    minimum: float | None = None
+    maximum: float | None = None
+
+
+SPECS: dict[str, SettingSpec] = {
+    spec.key: spec
+    for spec in (
+        SettingSpec("password.min_length", 10, "Minimum password length", 8, 128),
+        SettingSpec("password.history", 5, "Passwords remembered (cannot be reused)", 0, 24),
+        SettingSpec("password.expiry_days", 90, "Password expiry (days, 0 = never)", 0, 3650),
+        SettingSpec("login.max_failures", 5, "Consecutive failures that lock the account", 1, 20),
+        SettingSpec("session.idle_lock_minutes", 15, "Idle minutes before the session locks", 1, 240),
+        SettingSpec("clock.tolerance_seconds", 60, "Workstation clock tolerance (seconds)", 1, 3600),
+    )
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class SettingValue:
+    key: str
+    title: str
+    value: Any
+    default: Any
+    changed_by: str | None
+
+
+def get(session: Session, key: str) -> Any:
+    spec = _spec(key)
+    stored = session.get(Setting, key)
+    return json.loads(stored.value) if stored is not None else spec.default
+
+
+def list_settings(db: Database) -> list[SettingValue]:
+    with db.read() as session:
+        stored = {s.key: s for s in session.scalars(select(Setting))}
+    return [
+        SettingValue(
+            key=spec.key, title=spec.title,
+            value=json.loads(stored[spec.key].value) if spec.key in stored else spec.default,
+            default=spec.default,
+            changed_by=stored[spec.key].changed_by if spec.key in stored else None,
+        )
+        for spec in SPECS.values()
+    ]
+
+
+def change(db: Database, actor: Actor, *, key: str, value: Any, reason: str) -> None:
+    """Change one setting (administrators only); the old and new value go to the trail with the reason."""
+    require(db, actor, Permission.MANAGE_SETTINGS)
+    spec = _spec(key)
+    if not reason or not reason.strip():
+        raise ValidationError("a configuration change needs a reason")
+    value = _coerce(spec, value)
+    with db.write(actor, reason=reason.strip()) as session:
+        now = db.clock.now()
+        stored = session.get(Setting, key)
+        if stored is None:
+            session.add(Setting(key=key, value=json.dumps(value), changed_at=now, changed_by=actor.username))
+        else:
+            stored.value, stored.changed_at, stored.changed_by = json.dumps(value), now, actor.username
+
+
+def _spec(key: str) -> SettingSpec:
+    try:
+        return SPECS[key]
+    except KeyError:
+        raise NotFound(f"no setting named {key!r}; known settings: {', '.join(SPECS)}") from None
+
+
+def _coerce(spec: SettingSpec, value: Any) -> Any:
+    if isinstance(spec.default, int):
+        try:
+            value = int(value)
+        except (TypeError, ValueError):
+            raise ValidationError(f"{spec.title}: {value!r} is not a whole number") from None
+        if (spec.minimum is not None and value < spec.minimum) or (spec.maximum is not None and value > spec.maximum):
+            raise ValidationError(f"{spec.title} must be between {spec.minimum:g} and {spec.maximum:g}")
+    return value
+
+

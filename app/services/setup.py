@@ -1,0 +1,59 @@
+"""First run: the site and its first administrator."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import secrets
+
+from sqlalchemy import select
+
+from app.models import Role, Site
+from app.services import audit
+from app.services.db import Actor, Database
+from app.services.errors import DomainError, NotInitialised, ValidationError
+from app.services.users import new_user
+
+SITE_CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,15}$")
+
+
+@dataclasses.dataclass(frozen=True)
+class SiteInfo:
+    code: str
+    name: str
+
+
+def site_info(db: Database) -> SiteInfo | None:
+    with db.read() as session:
+        site = session.scalar(select(Site))
+        return SiteInfo(code=site.code, name=site.name) if site else None
+
+
+def require_site(db: Database) -> SiteInfo:
+    info = site_info(db)
+    if info is None:
+        raise NotInitialised("this database has no site yet: run `formtrail init --site CODE --admin NAME` "
+                             "or start the desktop app to run the set-up wizard")
+    return info
+
+
+def initialise(
+    db: Database, *, site_code: str, site_name: str, admin_username: str, admin_full_name: str, admin_password: str
+) -> SiteInfo:
+    """Create the site (with its secret QR key) and the first administrator, who chose the password."""
+    code = site_code.strip().upper()
+    if not SITE_CODE_RE.match(code):
+        raise ValidationError("the site code is 2-16 capital letters, digits or '-', e.g. BSL-01; it is printed "
+                              "on every form and inside every QR code")
+    installer = Actor.system("formtrail set-up")
+    with db.write(installer, reason="first-run set-up") as session:
+        if session.scalar(select(Site)) is not None:
+            raise DomainError("this database is already set up; it has a site and an administrator")
+        now = db.clock.now()
+        session.add(Site(code=code, name=site_name.strip() or code, qr_key=secrets.token_hex(32), created_at=now))
+        new_user(
+            session, db.hasher, username=admin_username, full_name=admin_full_name, roles=[Role.ADMINISTRATOR],
+            password=admin_password, temporary=False, granted_by=installer.username, now=now,
+        )
+        audit.record_event(session, "SYSTEM_INIT", entity="site", entity_id=code)
+    return SiteInfo(code=code, name=site_name.strip() or code)

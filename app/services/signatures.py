@@ -1,0 +1,145 @@
+"""Electronic signatures (21 CFR Part 11): re-authentication, meaning, manifestation, binding to content."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import enum
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Signature, SignatureMeaning
+from app.services import audit, auth
+from app.services.db import Actor, Database
+from app.services.errors import AuthenticationError, RuleViolation
+from app.services.permissions import Permission, require
+from app.services.timefmt import local_text
+
+
+class SignatureStatus(enum.Enum):
+    VALID = "valid"
+    CHANGED = "content changed after signing"
+
+
+@dataclasses.dataclass(frozen=True)
+class SignatureInfo:
+    id: int
+    entity: str
+    entity_id: str
+    activity: str
+    meaning: SignatureMeaning
+    signer_username: str
+    signer_full_name: str
+    signed_at: dt.datetime
+    content_hash: str
+    comment: str | None
+
+    def manifestation(self, tz: dt.tzinfo | None = None) -> str:
+        return manifestation(self.signer_full_name, self.signer_username, self.meaning, self.signed_at, tz)
+
+
+def manifestation(
+    full_name: str, username: str, meaning: SignatureMeaning, signed_at: dt.datetime, tz: dt.tzinfo | None = None
+) -> str:
+    """"Jane Doe (jdoe), Reviewed, 2025-03-04 14:07:12 CET (UTC+01:00)": what screens and printouts show."""
+    return f"{full_name} ({username}), {meaning.title}, {local_text(signed_at, tz)}"
+
+
+def content_hash(entity: str, entity_id: str, content: Mapping[str, Any]) -> str:
+    """SHA-256 of the canonical signed content. The entity and its id are part of it, so a signature row
+    copied onto another record does not verify there."""
+    canonical = json.dumps(
+        {"entity": entity, "entity_id": entity_id, "content": content},
+        ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str,
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _info(sig: Signature) -> SignatureInfo:
+    return SignatureInfo(
+        id=sig.id, entity=sig.entity, entity_id=sig.entity_id, activity=sig.activity, meaning=sig.meaning,
+        signer_username=sig.signer_username, signer_full_name=sig.signer_full_name, signed_at=sig.signed_at,
+        content_hash=sig.content_hash, comment=sig.comment,
+    )
+
+
+def reauthenticate(db: Database, actor: Actor, *, username: str, password: str) -> None:
+    """Ask for the credentials again (every signing, whatever the session state). Failures are recorded as
+    SIGN_FAIL and count toward the lockout; signing under another person's name is refused."""
+    if username.strip() != actor.username:
+        with db.write(actor, check_actor=False) as session:
+            audit.record_event(session, "SIGN_FAIL", reason=f"signing attempted with another user name ({username!r})")
+        raise AuthenticationError(f"sign with your own user name ({actor.username}), not {username!r}")
+    auth.authenticate(db, username=username, password=password, purpose=auth.Purpose.SIGN)
+
+
+def ensure_distinct_signer(
+    db: Database, session: Session, actor: Actor, *, activity: str, meaning: SignatureMeaning,
+    other_roles: Mapping[int, str] | None = None,
+) -> None:
+    """The same person never signs two roles for one activity. ``other_roles`` names people who already
+    took part in another role (author, enterer) by user id."""
+    role = (other_roles or {}).get(actor.user_id)  # type: ignore[arg-type]
+    if role is not None:
+        raise RuleViolation(f"{actor.full_name} is the {role} of {activity} and may not also sign it as "
+                            f"{meaning.title.lower()}; another person must sign")
+    earlier = session.scalars(
+        select(Signature).where(
+            Signature.activity == activity, Signature.signer_id == actor.user_id, Signature.meaning != meaning
+        )
+    ).first()
+    if earlier is not None:
+        raise RuleViolation(f"{actor.full_name} already signed {activity} as {earlier.meaning.title.lower()} and "
+                            f"may not also sign it as {meaning.title.lower()}; another person must sign")
+
+
+def add_signature(
+    db: Database, session: Session, actor: Actor, *, meaning: SignatureMeaning, entity: str, entity_id: str,
+    content: Mapping[str, Any], activity: str, other_roles: Mapping[int, str] | None = None,
+    comment: str | None = None,
+) -> SignatureInfo:
+    """Record a signature inside the caller's transaction (after ``reauthenticate``), so the signature and
+    the state change it authorises commit together."""
+    require(db, actor, Permission.SIGN)
+    ensure_distinct_signer(db, session, actor, activity=activity, meaning=meaning, other_roles=other_roles)
+    assert actor.user_id is not None
+    sig = Signature(
+        entity=entity, entity_id=entity_id, activity=activity, meaning=meaning, signer_id=actor.user_id,
+        signer_username=actor.username, signer_full_name=actor.full_name, signed_at=db.clock.now(),
+        content_hash=content_hash(entity, entity_id, content), comment=comment,
+    )
+    session.add(sig)
+    session.flush()
+    return _info(sig)
+
+
+def sign(
+    db: Database, actor: Actor, *, username: str, password: str, meaning: SignatureMeaning, entity: str,
+    entity_id: str, content: Mapping[str, Any], activity: str, other_roles: Mapping[int, str] | None = None,
+    comment: str | None = None,
+) -> SignatureInfo:
+    """Re-authenticate and sign in one step, for signatures that change nothing else."""
+    require(db, actor, Permission.SIGN)
+    reauthenticate(db, actor, username=username, password=password)
+    with db.write(actor, reason=f"signed: {meaning.title.lower()}") as session:
+        return add_signature(
+            db, session, actor, meaning=meaning, entity=entity, entity_id=entity_id, content=content,
+            activity=activity, other_roles=other_roles, comment=comment,
+        )
+
+
+def signatures_of(session: Session, entity: str, entity_id: str) -> list[SignatureInfo]:
+    rows = session.scalars(
+        select(Signature).where(Signature.entity == entity, Signature.entity_id == entity_id).order_by(Signature.id)
+    )
+    return [_info(s) for s in rows]
+
+
+def status(signature: SignatureInfo, content: Mapping[str, Any]) -> SignatureStatus:
+    current = content_hash(signature.entity, signature.entity_id, content)
+    return SignatureStatus.VALID if current == signature.content_hash else SignatureStatus.CHANGED

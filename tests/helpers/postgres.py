@@ -1,0 +1,84 @@
+"""A throwaway PostgreSQL server for the test session (real server, loopback only, trust auth).
+
+`initdb` refuses to run as root, so as root the cluster is created and run as the `postgres` system user
+that Debian's package creates. FORMTRAIL_TEST_PG_URL points the tests at an existing server instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+
+class PostgresUnavailable(RuntimeError):
+    pass
+
+
+def _bindir() -> Path:
+    found = shutil.which("pg_ctl")
+    if found:
+        return Path(os.path.realpath(found)).parent
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
+    if not candidates:
+        raise PostgresUnavailable("no PostgreSQL server binaries (pg_ctl); `make test` installs the postgresql package")
+    return Path(candidates[-1]).parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _run_as(user: str | None, argv: list[str], **kwargs) -> subprocess.CompletedProcess:
+    if user is not None:
+        argv = ["runuser", "-u", user, "--", *argv]
+    return subprocess.run(argv, check=True, capture_output=True, text=True, **kwargs)
+
+
+@contextlib.contextmanager
+def throwaway_server() -> Iterator[str]:
+    """Start a cluster in a temporary directory and yield a superuser URL; stop and remove it afterwards."""
+    existing = os.environ.get("FORMTRAIL_TEST_PG_URL")
+    if existing:
+        yield existing
+        return
+    bindir = _bindir()
+    run_user = None
+    if os.geteuid() == 0:
+        try:
+            pw = pwd.getpwnam("postgres")
+        except KeyError:
+            raise PostgresUnavailable("running as root and there is no 'postgres' user to run the server") from None
+        run_user = "postgres"
+    base = Path(tempfile.mkdtemp(prefix="formtrail-pg-"))
+    if run_user:
+        os.chown(base, pw.pw_uid, pw.pw_gid)
+    data = base / "data"
+    port = _free_port()
+    try:
+        _run_as(run_user, [str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
+                           "-E", "UTF8", "--no-sync"])
+        opts = (f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={base} "
+                "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+        _run_as(run_user, [str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(base / "log"),
+                           "-w", "-t", "60", "start"])
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+            time.sleep(0.1)
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        with contextlib.suppress(Exception):
+            _run_as(run_user, [str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"])
+        shutil.rmtree(base, ignore_errors=True)

@@ -1,0 +1,51 @@
+"""A set-up site with one user per role: the starting point of most service and UI tests."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from app.models import Role
+from app.services import auth, setup, users
+from app.services.db import Actor, Database
+
+SITE = "BSL-01"
+PASSWORD = "Corr3ct-Horse!"  # every seeded user's permanent password
+TEMP_PASSWORD = "Temp0rary-Pw!"
+ROLES = {
+    "admin": ("Ada Admin", Role.ADMINISTRATOR),
+    "dc": ("Dora Control", Role.DOCUMENT_CONTROL),
+    "qa": ("Quinn Müller", Role.QA),
+    "qa2": ("Quentin Øster", Role.QA),
+    "op": ("Otto Operator", Role.OPERATOR),
+    "op2": ("Olga Operator", Role.OPERATOR),
+    "viewer": ("Vera Viewer", Role.VIEWER),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Seed:
+    db: Database
+    actors: dict[str, Actor]
+
+    def __getattr__(self, name: str) -> Actor:
+        try:
+            return self.actors[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def seed_site(db: Database, *, names: tuple[str, ...] = tuple(ROLES)) -> Seed:
+    setup.initialise(db, site_code=SITE, site_name="Basel QC", admin_username="admin",
+                     admin_full_name=ROLES["admin"][0], admin_password=PASSWORD)
+    admin = auth.authenticate(db, username="admin", password=PASSWORD).actor
+    actors = {"admin": admin}
+    for name in names:
+        if name == "admin":
+            continue
+        full_name, role = ROLES[name]
+        users.create_user(db, admin, username=name, full_name=full_name, roles=[role],
+                          temporary_password=TEMP_PASSWORD)
+        first = auth.authenticate(db, username=name, password=TEMP_PASSWORD).actor
+        auth.change_own_password(db, first, current_password=TEMP_PASSWORD, new_password=PASSWORD)
+        actors[name] = auth.authenticate(db, username=name, password=PASSWORD).actor
+    return Seed(db=db, actors=actors)
