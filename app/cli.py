@@ -15,7 +15,7 @@ import app
 from sqlalchemy.exc import OperationalError
 
 from app.runtime import RuntimeConfig, open_database, resolve_config
-from app.services import auth
+from app.services import auth, setup
 from app.services.db import Actor, Database
 from app.services.errors import FormtrailError, PasswordChangeRequired
 
@@ -67,6 +67,7 @@ class Cli:
     def actor(self, *, allow_password_change: bool = False) -> Actor:
         """Log the acting user in (once per command); a wrong password counts toward the lockout."""
         if self._actor is None:
+            setup.require_site(self.db)
             outcome = auth.authenticate(self.db, username=self.username(), password=self.password())
             self._actor = outcome.actor
             if outcome.password_change and not allow_password_change:

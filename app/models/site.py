@@ -32,6 +32,8 @@ class Setting(Controlled, Base):
     __audit_key__ = "key"
     __audit_create_action__ = "CONFIG_CHANGE"
     __audit_update_action__ = "CONFIG_CHANGE"
+    # The audit row itself says who changed it and when.
+    __audit_ignore__ = frozenset({"changed_at", "changed_by"})
 
     key: Mapped[str] = mapped_column(String(80), primary_key=True)
     value: Mapped[str] = mapped_column(Text)

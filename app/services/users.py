@@ -188,7 +188,8 @@ def reset_password(db: Database, actor: Actor, *, username: str, temporary_passw
     with db.write(actor, reason=reason) as session:
         user = _load(session, username)
         _refuse_if_deactivated(user)
-        passwords.check_policy(session, db.hasher, user=user, password=temporary_password)
+        # History is not checked: a temporary password is replaced at the next log-in, where it is.
+        passwords.check_policy(session, db.hasher, user=None, password=temporary_password)
         passwords.store_new_password(
             session, db.hasher, user=user, password=temporary_password, temporary=True, now=db.clock.now()
         )
