@@ -19,6 +19,7 @@ from app.models.engine import build_engine, normalise_url
 from app.models.migrate import upgrade
 from app.services.clock import Clock, ServerClock, SystemClock
 from app.services.db import Database
+from app.services.filestore import FileStore
 from app.services.passwords import PasswordHasher
 
 
@@ -28,6 +29,11 @@ class RuntimeConfig:
     db_url: str
     workstation: str
     hasher_profile: str = "standard"
+    files_dir: Path | None = None  # default: <home>/files
+
+    @property
+    def file_store_root(self) -> Path:
+        return self.files_dir or self.home / "files"
 
     @property
     def is_default_db(self) -> bool:
@@ -48,7 +54,9 @@ def resolve_config(*, home: str | Path | None = None, db: str | None = None) -> 
     url = db or os.environ.get("FORMTRAIL_DB") or default_db_url(home_path)
     workstation = os.environ.get("FORMTRAIL_WORKSTATION") or socket.gethostname()
     profile = os.environ.get("FORMTRAIL_HASH_PROFILE", "standard")
-    return RuntimeConfig(home=home_path, db_url=normalise_url(url), workstation=workstation, hasher_profile=profile)
+    files = os.environ.get("FORMTRAIL_FILES")
+    return RuntimeConfig(home=home_path, db_url=normalise_url(url), workstation=workstation, hasher_profile=profile,
+                         files_dir=Path(files).expanduser() if files else None)
 
 
 def display_url(url: str) -> str:
@@ -87,5 +95,6 @@ def open_database(config: RuntimeConfig, *, migrate: bool = True, clock: Clock |
         clock = _server_clock(engine, _tolerance(engine)) if engine.dialect.name == "postgresql" else SystemClock()
     return Database(
         engine=engine, clock=clock, workstation=config.workstation,
-        hasher=PasswordHasher(config.hasher_profile), display_url=display_url(config.db_url),
+        hasher=PasswordHasher(config.hasher_profile), files=FileStore(config.file_store_root),
+        display_url=display_url(config.db_url),
     )

@@ -2,12 +2,18 @@
 
 from app.models.audit import AuditEvent
 from app.models.base import Base, Controlled, UTCDateTime
-from app.models.enums import Role, SignatureMeaning, UserStatus
+from app.models.enums import (
+    FileKind, FormState, IssuanceState, Role, SignatureMeaning, TemplateStatus, UserStatus,
+)
+from app.models.issuance import ControlledPdf, Issuance, IssuedForm, SerialCounter, StoredFile
 from app.models.signatures import Signature
 from app.models.site import Setting, Site
+from app.models.templates import Template, TemplateVersion
 from app.models.users import PasswordHistory, RoleGrant, User
 
 __all__ = [
     "AuditEvent", "Base", "Controlled", "UTCDateTime", "Role", "SignatureMeaning", "UserStatus",
-    "Signature", "Setting", "Site", "PasswordHistory", "RoleGrant", "User",
+    "Signature", "Setting", "Site", "PasswordHistory", "RoleGrant", "User", "FileKind", "FormState",
+    "IssuanceState", "TemplateStatus", "ControlledPdf", "Issuance", "IssuedForm", "SerialCounter", "StoredFile", "Template",
+    "TemplateVersion",
 ]

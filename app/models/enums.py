@@ -46,3 +46,30 @@ class SignatureMeaning(enum.Enum):
     @property
     def title(self) -> str:
         return self.value.replace("-", " ").capitalize()
+
+
+class TemplateStatus(enum.Enum):
+    DRAFT = "draft"
+    IN_REVIEW = "in_review"
+    EFFECTIVE = "effective"
+    SUPERSEDED = "superseded"
+    RETIRED = "retired"
+
+
+class IssuanceState(enum.Enum):
+    OPEN = "open"
+    RECONCILED = "reconciled"
+
+
+class FormState(enum.Enum):
+    ISSUED = "issued"
+    RETURNED = "returned"
+    VOIDED = "voided"
+    MISSING = "missing"
+    REPLACED = "replaced"
+
+
+class FileKind(enum.Enum):
+    ISSUED_PDF = "issued-pdf"
+    SCAN = "scan"
+    REPORT = "report"

@@ -20,6 +20,7 @@ from app.models import Role, User, UserStatus
 from app.services import audit
 from app.services.clock import Clock
 from app.services.errors import PermissionDenied, RuleViolation
+from app.services.filestore import FileStore
 
 if TYPE_CHECKING:
     from app.services.passwords import PasswordHasher
@@ -54,6 +55,7 @@ class Database:
     clock: Clock
     workstation: str
     hasher: PasswordHasher
+    files: FileStore
     display_url: str = ""
     _read: sessionmaker[Session] = dataclasses.field(init=False, repr=False)
     _write: sessionmaker[Session] = dataclasses.field(init=False, repr=False)

@@ -18,6 +18,7 @@ class Permission(enum.Enum):
     EDIT_TEMPLATES = "author templates"
     APPROVE_TEMPLATES = "approve templates"
     ISSUE_FORMS = "issue and print controlled forms"
+    REPLACE_FORMS = "approve replacement copies"
     IMPORT_SCANS = "import scans"
     LINK_SCANS = "link scans manually"
     VERIFY_TRUE_COPY = "verify true copies"
@@ -40,7 +41,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     }),
     Role.OPERATOR: frozenset({P.VIEW_DATA, P.IMPORT_SCANS, P.ENTER_DATA, P.VERIFY_DATA, P.VERIFY_TRUE_COPY, P.SIGN}),
     Role.QA: frozenset({
-        P.VIEW_DATA, P.VIEW_AUDIT, P.EXPORT_AUDIT, P.EDIT_TEMPLATES, P.APPROVE_TEMPLATES, P.LINK_SCANS,
+        P.VIEW_DATA, P.VIEW_AUDIT, P.EXPORT_AUDIT, P.EDIT_TEMPLATES, P.APPROVE_TEMPLATES, P.REPLACE_FORMS,
+        P.LINK_SCANS,
         P.VERIFY_TRUE_COPY, P.RECONCILE, P.CLOSE_RECONCILIATION, P.VERIFY_DATA, P.REVIEW_RECORDS,
         P.APPROVE_RECORDS, P.SIGN,
     }),

@@ -8,7 +8,7 @@ import secrets
 
 from sqlalchemy import select
 
-from app.models import Role, Site
+from app.models import Role, SerialCounter, Site
 from app.services import audit
 from app.services.db import Actor, Database
 from app.services.errors import DomainError, NotInitialised, ValidationError
@@ -50,7 +50,10 @@ def initialise(
         if session.scalar(select(Site)) is not None:
             raise DomainError("this database is already set up; it has a site and an administrator")
         now = db.clock.now()
-        session.add(Site(code=code, name=site_name.strip() or code, qr_key=secrets.token_hex(32), created_at=now))
+        site = Site(code=code, name=site_name.strip() or code, qr_key=secrets.token_hex(32), created_at=now)
+        session.add(site)
+        session.flush()
+        session.add(SerialCounter(site_id=site.id, next_serial=1))
         new_user(
             session, db.hasher, username=admin_username, full_name=admin_full_name, roles=[Role.ADMINISTRATOR],
             password=admin_password, temporary=False, granted_by=installer.username, now=now,

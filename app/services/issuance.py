@@ -1,0 +1,162 @@
+"""Controlled issuance: numbered copies of an effective template, serials gap-free per site, one PDF each time.
+
+The serial counter is read under a row lock, the PDF is rendered, and the issuance, its forms, the stored PDF
+and the advanced counter are committed in ONE transaction: a process killed at any point leaves either the
+whole issuance or none of it, and never a gap (a rolled-back transaction rolls the counter back too).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.forms import render
+from app.models import (
+    ControlledPdf, FileKind, FormState, Issuance, IssuanceState, IssuedForm, SerialCounter, Site, StoredFile,
+    TemplateVersion,
+)
+from app.services import templates
+from app.services.db import Actor, Database
+from app.services.errors import DomainError, ValidationError
+from app.services.filestore import PutResult
+from app.services.permissions import Permission, require
+
+MAX_COPIES = 10_000
+Progress = Callable[[int, int], None]
+Cancelled = Callable[[], bool]
+
+
+class IssueCancelled(DomainError):
+    """The user cancelled while the PDF was being made; nothing was issued and no serial was used."""
+
+
+@dataclasses.dataclass(frozen=True)
+class IssuanceResult:
+    issuance_id: int
+    template: str
+    version: int
+    serials: tuple[str, ...]
+    pdf_id: int
+    pdf_sha256: str
+    pages: int
+
+
+def format_serial(number: int) -> str:
+    return f"{number:06d}"
+
+
+def parse_serial(text: str) -> int:
+    """Accept "000123", "123" or "BSL-01-000123" (site prefix as printed beside the code)."""
+    digits = text.strip().rsplit("-", 1)[-1] if "-" in text else text.strip()
+    if not digits.isdigit():
+        raise ValidationError(f"{text!r} is not a serial number (digits, as printed beside the QR code)")
+    return int(digits)
+
+
+def lock_counter(session: Session, site: Site, count: int) -> int:
+    """Reserve ``count`` serials; returns the first. The row lock (PostgreSQL) or the write transaction
+    (SQLite, BEGIN IMMEDIATE) keeps every other issuer waiting until this transaction ends."""
+    counter = session.scalar(select(SerialCounter).where(SerialCounter.site_id == site.id).with_for_update())
+    if counter is None:
+        counter = SerialCounter(site_id=site.id, next_serial=1)
+        session.add(counter)
+    first = counter.next_serial
+    counter.next_serial = first + count
+    return first
+
+
+def site_of(session: Session) -> Site:
+    site = session.scalar(select(Site))
+    if site is None:
+        raise DomainError("this database has no site; run the set-up first")
+    return site
+
+
+def issue_info(site: Site, version: TemplateVersion, issuance: Issuance) -> render.IssueInfo:
+    return render.IssueInfo(
+        site_code=site.code, site_name=site.name, version=version.version,
+        effective_date=version.effective_date or issuance.issued_at.date(),
+        issued_to=issuance.issued_to, issued_by_name=issuance.issued_by_name, issued_by_username=issuance.issued_by,
+        issued_at=issuance.issued_at, purpose=issuance.purpose, reference=issuance.reference,
+        due_date=issuance.due_date, issuance_id=issuance.id,
+    )
+
+
+def render_to_store(
+    db: Database, *, site: Site, version: TemplateVersion, issuance: Issuance,
+    copies: list[render.CopyInfo], progress: Progress | None, cancelled: Cancelled | None,
+) -> tuple[PutResult, int]:
+    layout = templates.layout_of(version)
+    with db.files.staging(".pdf") as staged:
+        try:
+            pages = render.render_issued(
+                staged, layout, issue_info(site, version, issuance), copies, key=bytes.fromhex(site.qr_key),
+                progress=progress, cancelled=cancelled, total_copies=len(copies),
+            )
+        except render.RenderCancelled:
+            raise IssueCancelled("issuing was cancelled; nothing was issued and no serial was used") from None
+        return db.files.adopt(staged), pages
+
+
+def record_pdf(session: Session, actor: Actor, *, put: PutResult, issuance: Issuance, pages: int,
+               first: str, last: str, now: dt.datetime) -> ControlledPdf:
+    if session.get(StoredFile, put.sha256) is None:
+        session.add(StoredFile(sha256=put.sha256, size=put.size, kind=FileKind.ISSUED_PDF.value,
+                               media_type="application/pdf", original_name=f"issuance-{issuance.id}.pdf",
+                               stored_at=now, stored_by=actor.username))
+        session.flush()  # the PDF row refers to it; no ORM relationship orders the two inserts
+    pdf = ControlledPdf(issuance_id=issuance.id, sha256=put.sha256, pages=pages, first_serial=first,
+                        last_serial=last, created_at=now)
+    session.add(pdf)
+    session.flush()
+    return pdf
+
+
+def issue_forms(
+    db: Database, actor: Actor, *, code: str, copies: int, purpose: str, reference: str | None, issued_to: str,
+    due: dt.date, progress: Progress | None = None, cancelled: Cancelled | None = None,
+) -> IssuanceResult:
+    """Issue ``copies`` numbered controlled copies of the effective version of template ``code``."""
+    require(db, actor, Permission.ISSUE_FORMS)
+    if not 1 <= copies <= MAX_COPIES:
+        raise ValidationError(f"the number of copies must be between 1 and {MAX_COPIES}")
+    if not purpose.strip():
+        raise ValidationError("give the purpose (batch or lot, study, equipment...) the forms are issued for")
+    if not issued_to.strip():
+        raise ValidationError("say to whom (a person or an area) the forms are issued")
+    with db.write(actor, reason=f"issued for: {purpose.strip()}") as session:
+        now = db.clock.now()
+        if due < now.astimezone().date():
+            raise ValidationError(f"the return due date {due.isoformat()} is in the past")
+        version = templates.effective_version(session, code)
+        site = site_of(session)
+        first = lock_counter(session, site, copies)
+        issuance = Issuance(
+            site_id=site.id, template_version_id=version.id, copies=copies, purpose=purpose.strip(),
+            reference=(reference or "").strip() or None, issued_to=issued_to.strip(), issued_by_id=actor.user_id,
+            issued_by=actor.username, issued_by_name=actor.full_name, issued_at=now, due_date=due,
+            state=IssuanceState.OPEN,
+        )
+        session.add(issuance)
+        session.flush()
+        pages_per_form = templates.layout_of(version).pages
+        serials = [format_serial(first + i) for i in range(copies)]
+        put, pages = render_to_store(
+            db, site=site, version=version, issuance=issuance,
+            copies=[render.CopyInfo(serial=s, copy_no=i + 1, copy_count=copies) for i, s in enumerate(serials)],
+            progress=progress, cancelled=cancelled,
+        )
+        pdf = record_pdf(session, actor, put=put, issuance=issuance, pages=pages, first=serials[0],
+                         last=serials[-1], now=now)
+        session.add_all(
+            IssuedForm(issuance_id=issuance.id, site_id=site.id, serial_no=first + i, serial=serial,
+                       copy_no=i + 1, pages=pages_per_form, state=FormState.ISSUED, pdf_id=pdf.id)
+            for i, serial in enumerate(serials)
+        )
+        session.flush()
+        return IssuanceResult(issuance_id=issuance.id, template=version.template.code, version=version.version,
+                              serials=tuple(serials), pdf_id=pdf.id, pdf_sha256=put.sha256, pages=pages)

@@ -1,0 +1,96 @@
+"""Getting controlled PDFs onto paper exactly once, and uncontrolled reference prints.
+
+A controlled PDF is released once, to a printer or to a file; the release is audited (printer, pages,
+copies) before the bytes are handed over. Asking again is refused: a lost or spoiled print is voided and
+replaced with a new serial, never reprinted (BF-04).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from pathlib import Path
+
+from app.forms import render
+from app.models import ControlledPdf, Issuance
+from app.services import audit, templates
+from app.services.db import Actor, Database
+from app.services.errors import DomainError, NotFound, ValidationError
+from app.services.issuance import site_of
+from app.services.permissions import Permission, require
+from app.services.timefmt import local_text
+
+
+@dataclasses.dataclass(frozen=True)
+class ReleasedPdf:
+    pdf_id: int
+    path: Path  # the verified stored file (read-only); copy or print it, never edit it
+    pages: int
+    serials: str
+
+
+def _release(db: Database, actor: Actor, pdf_id: int, *, target: str, details: dict[str, object]) -> ReleasedPdf:
+    require(db, actor, Permission.ISSUE_FORMS)
+    with db.write(actor, reason="controlled copies released") as session:
+        pdf = session.get(ControlledPdf, pdf_id, with_for_update=True)
+        if pdf is None:
+            raise NotFound(f"no controlled PDF {pdf_id}")
+        if pdf.released_at is not None:
+            raise DomainError(
+                f"the controlled copies {pdf.first_serial}–{pdf.last_serial} were already released to "
+                f"{pdf.released_to} on {local_text(pdf.released_at)}; controlled copies are never printed twice. "
+                "Void a spoiled or lost copy and issue a replacement."
+            )
+        path = db.files.verified_path(pdf.sha256)
+        pdf.released_at, pdf.released_by, pdf.released_to = db.clock.now(), actor.username, target
+        audit.record_event(session, "PRINT", entity="controlled_pdf", entity_id=str(pdf.id),
+                           new={"target": target, "pages": pdf.pages, "serials": f"{pdf.first_serial}-{pdf.last_serial}",
+                                "sha256": pdf.sha256, **details})
+        return ReleasedPdf(pdf_id=pdf.id, path=path, pages=pdf.pages, serials=f"{pdf.first_serial}–{pdf.last_serial}")
+
+
+def release_to_printer(db: Database, actor: Actor, pdf_id: int, *, printer: str, copies: int = 1) -> ReleasedPdf:
+    """Record the print first, then the caller prints the returned file once."""
+    if copies != 1:
+        raise ValidationError("controlled copies are printed once each: set the printer to 1 copy")
+    return _release(db, actor, pdf_id, target=f"printer {printer}", details={"printer": printer, "copies": copies})
+
+
+def save_to_file(db: Database, actor: Actor, pdf_id: int, *, out: Path) -> ReleasedPdf:
+    """Save the controlled PDF (to print it elsewhere); this is its one release."""
+    if out.exists():
+        raise ValidationError(f"{out} already exists; choose a new file name")
+    released = _release(db, actor, pdf_id, target=f"file {out}", details={"file": str(out)})
+    out.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(released.path, out)
+    out.chmod(0o644)
+    return dataclasses.replace(released, path=out)
+
+
+def pdfs_of(db: Database, actor: Actor, issuance_id: int) -> list[tuple[int, str, bool]]:
+    """(pdf id, serial range, released?) for the issuance's PDFs, original first."""
+    require(db, actor, Permission.VIEW_DATA)
+    from sqlalchemy import select
+    with db.read() as session:
+        if session.get(Issuance, issuance_id) is None:
+            raise NotFound(f"no issuance {issuance_id}")
+        rows = session.scalars(select(ControlledPdf).where(ControlledPdf.issuance_id == issuance_id)
+                               .order_by(ControlledPdf.id))
+        return [(p.id, f"{p.first_serial}–{p.last_serial}", p.released_at is not None) for p in rows]
+
+
+def print_reference(db: Database, actor: Actor, code: str, *, out: Path) -> Path:
+    """An UNCONTROLLED reference print of the effective version: watermarked, no serial, no valid code."""
+    require(db, actor, Permission.VIEW_DATA)
+    with db.read() as session:
+        version = templates.effective_version(session, code)
+        layout = templates.layout_of(version)
+        site_code, number, label = site_of(session).code, version.version, version.label
+    now = db.clock.now()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    render.render_reference(out, layout, site_code=site_code, version=number,
+                            printed_by=f"{actor.full_name} ({actor.username})", printed_at=now)
+    with db.write(actor, reason="uncontrolled reference print") as session:
+        audit.record_event(session, "PRINT", entity="template_version", entity_id=label,
+                           new={"kind": "reference (uncontrolled)", "file": out.name})
+    return out

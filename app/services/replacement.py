@@ -1,0 +1,84 @@
+"""Replacing an issued copy (BF-04): never a reprint, always a new serial linked to the old one, with a reason
+and a QA e-signature. The old copy becomes `replaced`; its paper must still come back or be declared missing."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from sqlalchemy import select
+
+from app.forms import render
+from app.models import FormState, IssuanceState, IssuedForm, SignatureMeaning
+from app.services import audit, signatures
+from app.services.db import Actor, Database
+from app.services.errors import DomainError, NotFound, ValidationError
+from app.services.issuance import (
+    Cancelled, Progress, format_serial, lock_counter, parse_serial, record_pdf, render_to_store, site_of,
+)
+from app.services.permissions import Permission, require
+
+
+@dataclasses.dataclass(frozen=True)
+class ReplacementResult:
+    old_serial: str
+    new_serial: str
+    issuance_id: int
+    pdf_id: int
+    pdf_sha256: str
+    pages: int
+
+
+def _form(session, serial: str) -> IssuedForm:
+    number = parse_serial(serial)
+    form = session.scalar(select(IssuedForm).where(IssuedForm.serial_no == number))
+    if form is None:
+        raise NotFound(f"no issued form with serial {format_serial(number)}")
+    return form
+
+
+def _check_replaceable(form: IssuedForm) -> None:
+    if form.issuance.state is not IssuanceState.OPEN:
+        raise DomainError(f"the issuance of {form.serial} is reconciled and read-only")
+    if form.state is not FormState.ISSUED:
+        raise DomainError(f"{form.serial} is {form.state.value}; only a copy still out (issued) can be replaced")
+
+
+def replace_form(
+    db: Database, actor: Actor, *, serial: str, reason: str, username: str, password: str,
+    progress: Progress | None = None, cancelled: Cancelled | None = None,
+) -> ReplacementResult:
+    require(db, actor, Permission.REPLACE_FORMS)
+    if not reason or not reason.strip():
+        raise ValidationError("a replacement needs a written justification (why the copy cannot be used)")
+    reason = reason.strip()
+    with db.read() as session:
+        _check_replaceable(_form(session, serial))
+    signatures.reauthenticate(db, actor, username=username, password=password)
+    with db.write(actor, reason=f"replacement: {reason}") as session:
+        old = _form(session, serial)
+        _check_replaceable(old)
+        issuance, version = old.issuance, old.issuance.template_version
+        site = site_of(session)
+        signatures.add_signature(
+            db, session, actor, meaning=SignatureMeaning.APPROVED, entity="issued_form", entity_id=old.serial,
+            content={"replace": old.serial, "reason": reason}, activity=f"replace:{old.serial}",
+        )
+        number = lock_counter(session, site, 1)
+        new_serial = format_serial(number)
+        put, pages = render_to_store(
+            db, site=site, version=version, issuance=issuance,
+            copies=[render.CopyInfo(serial=new_serial, copy_no=old.copy_no, copy_count=issuance.copies,
+                                    replaces=old.serial)],
+            progress=progress, cancelled=cancelled,
+        )
+        now = db.clock.now()
+        pdf = record_pdf(session, actor, put=put, issuance=issuance, pages=pages, first=new_serial,
+                         last=new_serial, now=now)
+        session.add(IssuedForm(issuance_id=issuance.id, site_id=site.id, serial_no=number, serial=new_serial,
+                               copy_no=old.copy_no, pages=old.pages, state=FormState.ISSUED, pdf_id=pdf.id,
+                               replaces_id=old.id))
+        old.state, old.state_reason = FormState.REPLACED, reason
+        old.state_changed_at, old.state_changed_by = now, actor.username
+        audit.record_event(session, "REPLACE", entity="issued_form", entity_id=old.serial, new=new_serial)
+        return ReplacementResult(old_serial=old.serial, new_serial=new_serial, issuance_id=issuance.id,
+                                 pdf_id=pdf.id, pdf_sha256=put.sha256, pages=pages)

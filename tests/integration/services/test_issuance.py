@@ -1,0 +1,182 @@
+"""Invariant 1 and BF-02..BF-04: serials unique, sequential and gap-free; whole-or-nothing issuance; no reprints."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pypdfium2
+import pytest
+from sqlalchemy import func, select
+
+from app.models import ControlledPdf, FormState, Issuance, IssuedForm, StoredFile
+from app.services import audit_chain, audit_log, issuance, printing, register, replacement
+from app.services.errors import DomainError, PermissionDenied, ValidationError
+from tests.helpers.forms import effective_template, issue
+from tests.helpers.seed import PASSWORD
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def serial_numbers(db) -> list[int]:
+    with db.read() as s:
+        return sorted(s.scalars(select(IssuedForm.serial_no)))
+
+
+def test_bf02_issue_five_gives_five_sequential_serials_and_a_register_entry(seed):
+    effective_template(seed)
+    result = issue(seed, copies=5)
+    assert result.serials == ("000001", "000002", "000003", "000004", "000005")
+    again = issue(seed, copies=2)
+    assert again.serials == ("000006", "000007")
+    rows = register.fetch_forms(seed.db, seed.viewer, register.RegisterFilter(issuance_id=result.issuance_id),
+                                sort="serial", descending=False)
+    assert [r.serial for r in rows] == list(result.serials)
+    first = rows[0]
+    assert (first.issued_to, first.issued_by, first.purpose, first.copy_no, first.copies) == (
+        "Otto Operator", "dc", "Batch 24-0117 dispensing", 1, 5)
+    assert first.issued_at.tzinfo is not None and first.state is FormState.ISSUED
+    creates = audit_log.fetch_events(seed.db, seed.admin, audit_log.AuditFilter(entity="issued_form"), limit=100)
+    assert len([e for e in creates if e.action == "CREATE"]) == 7
+
+
+def test_pdf_is_stored_content_addressed_and_verified(seed):
+    effective_template(seed)
+    result = issue(seed, copies=3)
+    with seed.db.read() as s:
+        stored = s.get(StoredFile, result.pdf_sha256)
+    assert stored.kind == "issued-pdf" and stored.size > 0
+    path = seed.db.files.verified_path(result.pdf_sha256)
+    assert len(pypdfium2.PdfDocument(str(path))) == 3
+
+
+def test_bf01_only_effective_versions_issue(seed):
+    from app.services import templates
+    from tests.helpers.forms import sample_layout
+    templates.import_layout(seed.db, seed.dc, sample_layout(), change_reason="CC-1")
+    with pytest.raises(DomainError, match="no effective version"):
+        issue(seed)
+
+
+def test_administrator_cannot_issue(seed):
+    effective_template(seed)
+    with pytest.raises(PermissionDenied):
+        issuance.issue_forms(seed.db, seed.admin, code="QC-WS-014", copies=1, purpose="x", reference=None,
+                             issued_to="y", due=dt.date(2099, 1, 1))
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(copies=0), "between 1"), (dict(purpose=" "), "purpose"), (dict(issued_to=""), "to whom"),
+    (dict(due=dt.date(2000, 1, 1)), "in the past"),
+])
+def test_issue_validation(seed, kwargs, message):
+    effective_template(seed)
+    with pytest.raises(ValidationError, match=message):
+        issue(seed, **kwargs)
+    assert serial_numbers(seed.db) == []
+
+
+def test_bf04_no_reprint(seed, tmp_path):
+    effective_template(seed)
+    result = issue(seed, copies=2)
+    printing.release_to_printer(seed.db, seed.dc, result.pdf_id, printer="QC-Laser-2")
+    with pytest.raises(DomainError, match="never printed twice"):
+        printing.release_to_printer(seed.db, seed.dc, result.pdf_id, printer="QC-Laser-2")
+    with pytest.raises(DomainError, match="never printed twice"):
+        printing.save_to_file(seed.db, seed.dc, result.pdf_id, out=tmp_path / "again.pdf")
+    [event] = audit_log.fetch_events(seed.db, seed.admin, audit_log.AuditFilter(action="PRINT"))
+    assert '"printer":"QC-Laser-2"' in event.new_value and '"pages":2' in event.new_value
+
+
+def test_bf04_replacement_needs_reason_and_qa_signature_and_links_serials(seed, tmp_path):
+    effective_template(seed)
+    result = issue(seed, copies=3)
+    with pytest.raises(ValidationError, match="justification"):
+        replacement.replace_form(seed.db, seed.qa, serial="000002", reason=" ", username="qa", password=PASSWORD)
+    with pytest.raises(PermissionDenied):
+        replacement.replace_form(seed.db, seed.dc, serial="000002", reason="torn", username="dc", password=PASSWORD)
+    done = replacement.replace_form(seed.db, seed.qa, serial="BSL-01-000002", reason="coffee spilled on page 1",
+                                    username="qa", password=PASSWORD)
+    assert (done.old_serial, done.new_serial) == ("000002", "000004")
+    rows = {r.serial: r for r in register.fetch_forms(seed.db, seed.qa, register.RegisterFilter(
+        issuance_id=result.issuance_id))}
+    assert rows["000002"].state is FormState.REPLACED and rows["000004"].replaces == "000002"
+    assert rows["000004"].copy_no == 2
+    with pytest.raises(DomainError, match="only a copy still out"):
+        replacement.replace_form(seed.db, seed.qa, serial="000002", reason="again", username="qa", password=PASSWORD)
+    out = printing.save_to_file(seed.db, seed.dc, done.pdf_id, out=tmp_path / "replacement.pdf")
+    text = pypdfium2.PdfDocument(str(out.path))[0].get_textpage().get_text_range()
+    assert "000004" in text
+    sigs = audit_log.fetch_events(seed.db, seed.admin, audit_log.AuditFilter(action="SIGN"))
+    assert any("replace:000002" in (e.new_value or "") for e in sigs)
+
+
+def test_reference_print_is_audited(seed, tmp_path):
+    effective_template(seed)
+    out = printing.print_reference(seed.db, seed.viewer, "QC-WS-014", out=tmp_path / "ref.pdf")
+    text = pypdfium2.PdfDocument(str(out))[0].get_textpage().get_text_range()
+    assert "UNCONTROLLED" in text
+    assert audit_log.count_events(seed.db, seed.admin, audit_log.AuditFilter(action="PRINT")) == 1
+
+
+def test_duplicate_serial_rejected_by_unique_constraint(seed):
+    from sqlalchemy.exc import IntegrityError
+    effective_template(seed)
+    issue(seed, copies=1)
+    with pytest.raises(IntegrityError):
+        with seed.db.write(seed.dc) as s:
+            form = s.scalars(select(IssuedForm)).one()
+            s.add(IssuedForm(issuance_id=form.issuance_id, site_id=form.site_id, serial_no=form.serial_no,
+                             serial=form.serial, copy_no=2, pages=1, state=FormState.ISSUED, pdf_id=form.pdf_id))
+
+
+def _worker(db_url: str, home: Path, copies: int, *extra: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.helpers.issue_worker", db_url, str(home), "QC-WS-014", str(copies), *extra],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+
+
+@pytest.mark.slow
+def test_inv1_four_processes_issuing_at_once_give_unique_gap_free_serials(seed, db_url, runtime_config):
+    effective_template(seed)
+    workers = [_worker(db_url, runtime_config.home, 250) for _ in range(4)]
+    results = []
+    for w in workers:
+        out, err = w.communicate(timeout=300)
+        assert w.returncode == 0, err
+        results.append(json.loads(out.strip().splitlines()[-1]))
+    serials = [s for r in results for s in r["serials"]]
+    assert len(serials) == len(set(serials)) == 1000
+    assert serial_numbers(seed.db) == list(range(1, 1001))
+    for r in results:  # each issuance got a contiguous block
+        numbers = [int(s) for s in r["serials"]]
+        assert numbers == list(range(numbers[0], numbers[0] + 250))
+    assert audit_chain.verify_chain(seed.db).ok
+
+
+@pytest.mark.slow
+def test_inv1_killed_mid_issue_leaves_nothing_and_no_gap(seed, db_url, runtime_config):
+    effective_template(seed)
+    issue(seed, copies=3)
+    with seed.db.read() as s:
+        counts_before = [s.scalar(select(func.count()).select_from(t)) for t in (Issuance, IssuedForm, ControlledPdf)]
+    worker = _worker(db_url, runtime_config.home, 5000, "--progress")
+    for line in worker.stdout:
+        if line.startswith("progress") and int(line.split()[1]) >= 200:
+            break
+    os.kill(worker.pid, signal.SIGKILL)
+    worker.wait(timeout=30)
+    assert worker.returncode == -signal.SIGKILL
+    with seed.db.read() as s:
+        counts_after = [s.scalar(select(func.count()).select_from(t)) for t in (Issuance, IssuedForm, ControlledPdf)]
+    assert counts_after == counts_before
+    after = issue(seed, copies=2)
+    assert after.serials == ("000004", "000005")
+    assert audit_chain.verify_chain(seed.db).ok
