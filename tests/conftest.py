@@ -29,13 +29,16 @@ os.environ.setdefault("FORMTRAIL_HASH_PROFILE", "fast")
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "both_backends: run a test taking `db` on SQLite and PostgreSQL")
+    config.addinivalue_line("markers", "sqlite_only: image-heavy integration tests whose database side is "
+                                       "covered elsewhere on both backends")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "backend" in metafunc.fixturenames:
-        both = "integration" in Path(str(metafunc.definition.path)).parts or metafunc.definition.get_closest_marker(
-            "both_backends"
-        )
+        both = ("integration" in Path(str(metafunc.definition.path)).parts
+                or metafunc.definition.get_closest_marker("both_backends"))
+        if metafunc.definition.get_closest_marker("sqlite_only"):
+            both = False
         metafunc.parametrize("backend", ["sqlite", "postgres"] if both else ["sqlite"], indirect=True)
 
 

@@ -3,10 +3,12 @@
 from app.models.audit import AuditEvent
 from app.models.base import Base, Controlled, UTCDateTime
 from app.models.enums import (
-    FileKind, FormState, IssuanceState, Role, SignatureMeaning, TemplateStatus, UserStatus,
+    Disposition, FileKind, FormState, IssuanceState, Role, ScanOutcome, SignatureMeaning, SourceStatus,
+    TemplateStatus, UserStatus,
 )
 from app.models.issuance import ControlledPdf, Issuance, IssuedForm, SerialCounter, StoredFile
 from app.models.signatures import Signature
+from app.models.scans import ScanPage, ScanSource
 from app.models.site import Setting, Site
 from app.models.templates import Template, TemplateVersion
 from app.models.users import PasswordHistory, RoleGrant, User
@@ -15,5 +17,5 @@ __all__ = [
     "AuditEvent", "Base", "Controlled", "UTCDateTime", "Role", "SignatureMeaning", "UserStatus",
     "Signature", "Setting", "Site", "PasswordHistory", "RoleGrant", "User", "FileKind", "FormState",
     "IssuanceState", "TemplateStatus", "ControlledPdf", "Issuance", "IssuedForm", "SerialCounter", "StoredFile", "Template",
-    "TemplateVersion",
+    "TemplateVersion", "Disposition", "ScanOutcome", "SourceStatus", "ScanPage", "ScanSource",
 ]

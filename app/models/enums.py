@@ -73,3 +73,53 @@ class FileKind(enum.Enum):
     ISSUED_PDF = "issued-pdf"
     SCAN = "scan"
     REPORT = "report"
+
+
+class SourceStatus(enum.Enum):
+    PENDING = "pending"  # stored, pages not read yet (an import that was interrupted resumes from here)
+    READ = "read"
+    UNREADABLE = "unreadable"
+
+
+class ScanOutcome(enum.Enum):
+    """What happened to one scanned page: linked, or the precise reason it is in the exceptions queue."""
+
+    LINKED = "linked"
+    NO_CODE = "no-code"
+    FOREIGN_CODE = "foreign-code"
+    TAG_INVALID = "tag-invalid"
+    UNKNOWN_SERIAL = "unknown-serial"
+    OTHER_SITE = "other-site"
+    PAGE_OUT_OF_RANGE = "page-out-of-range"
+    NOT_RETURNABLE = "form-not-returnable"
+    POSSIBLE_COPY = "possible-copy"
+    CONFLICTING_CODES = "conflicting-codes"
+    BLANK = "blank"
+    UNREADABLE_PAGE = "unreadable-page"
+    NOT_CONTROLLED = "not-a-controlled-form"
+
+    @property
+    def title(self) -> str:
+        return _OUTCOME_TITLES[self]
+
+
+_OUTCOME_TITLES = {
+    ScanOutcome.LINKED: "Linked",
+    ScanOutcome.NO_CODE: "No code found",
+    ScanOutcome.FOREIGN_CODE: "Foreign code (not a Formtrail form)",
+    ScanOutcome.TAG_INVALID: "Code does not verify (possible forgery)",
+    ScanOutcome.UNKNOWN_SERIAL: "Unknown serial",
+    ScanOutcome.OTHER_SITE: "Form of another site",
+    ScanOutcome.PAGE_OUT_OF_RANGE: "Page number out of range",
+    ScanOutcome.NOT_RETURNABLE: "Form not in a returnable state",
+    ScanOutcome.POSSIBLE_COPY: "Page already returned: possible uncontrolled copy",
+    ScanOutcome.CONFLICTING_CODES: "Codes of different forms on one page",
+    ScanOutcome.BLANK: "Blank page",
+    ScanOutcome.UNREADABLE_PAGE: "Page cannot be read",
+    ScanOutcome.NOT_CONTROLLED: "Not a controlled form",
+}
+
+
+class Disposition(enum.Enum):
+    ARCHIVED = "archived"
+    DESTROYED = "destroyed"

@@ -73,6 +73,13 @@ class IssuedForm(Controlled, Base):
     state_changed_by: Mapped[str | None] = mapped_column(String(64))
     replaces_id: Mapped[int | None] = mapped_column(ForeignKey("issued_form.id"))
     pdf_id: Mapped[int] = mapped_column(ForeignKey("controlled_pdf.id"))
+    true_copy_verified_at: Mapped[dt.datetime | None]
+    true_copy_verified_by: Mapped[str | None] = mapped_column(String(64))
+    # What happened to the paper original once its scans were verified as true copies (SC-05).
+    paper_disposition: Mapped[str | None] = mapped_column(String(20))
+    paper_location: Mapped[str | None] = mapped_column(Text)
+    disposition_at: Mapped[dt.datetime | None]
+    disposition_by: Mapped[str | None] = mapped_column(String(64))
 
     issuance: Mapped[Issuance] = relationship(back_populates="forms", foreign_keys=[issuance_id])
     replaces: Mapped[IssuedForm | None] = relationship(remote_side=[id], foreign_keys=[replaces_id])

@@ -8,12 +8,14 @@ export, refusals) are written with ``record_event`` through the same chain write
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import decimal
 import enum
 import hashlib
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import event, inspect, insert, select, text
@@ -56,6 +58,19 @@ def set_reason(session: Session, reason: str | None) -> None:
     """Attach the reason to the changes flushed from now on in this transaction."""
     session.flush()
     _context(session).reason = reason
+
+
+@contextlib.contextmanager
+def reason(session: Session, text: str | None) -> Iterator[None]:
+    """Give the changes made inside the block their own reason, then restore the previous one."""
+    session.flush()
+    ctx = _context(session)
+    before, ctx.reason = ctx.reason, text
+    try:
+        yield
+        session.flush()
+    finally:
+        ctx.reason = before
 
 
 def set_actor(session: Session, actor: Any) -> None:

@@ -22,6 +22,8 @@ class Permission(enum.Enum):
     IMPORT_SCANS = "import scans"
     LINK_SCANS = "link scans manually"
     VERIFY_TRUE_COPY = "verify true copies"
+    RECORD_DISPOSITION = "record where paper originals are kept"
+    APPROVE_DESTRUCTION = "approve destruction of paper originals"
     RECONCILE = "void forms or declare them missing"
     CLOSE_RECONCILIATION = "close reconciliations"
     ENTER_DATA = "enter and correct record data"
@@ -37,13 +39,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMINISTRATOR: frozenset({P.MANAGE_USERS, P.MANAGE_SETTINGS, P.VIEW_AUDIT, P.EXPORT_AUDIT}),
     Role.DOCUMENT_CONTROL: frozenset({
         P.VIEW_DATA, P.VIEW_AUDIT, P.EDIT_TEMPLATES, P.ISSUE_FORMS, P.IMPORT_SCANS, P.LINK_SCANS,
-        P.VERIFY_TRUE_COPY, P.RECONCILE, P.SIGN,
+        P.VERIFY_TRUE_COPY, P.RECORD_DISPOSITION, P.RECONCILE, P.SIGN,
     }),
     Role.OPERATOR: frozenset({P.VIEW_DATA, P.IMPORT_SCANS, P.ENTER_DATA, P.VERIFY_DATA, P.VERIFY_TRUE_COPY, P.SIGN}),
     Role.QA: frozenset({
         P.VIEW_DATA, P.VIEW_AUDIT, P.EXPORT_AUDIT, P.EDIT_TEMPLATES, P.APPROVE_TEMPLATES, P.REPLACE_FORMS,
         P.LINK_SCANS,
-        P.VERIFY_TRUE_COPY, P.RECONCILE, P.CLOSE_RECONCILIATION, P.VERIFY_DATA, P.REVIEW_RECORDS,
+        P.VERIFY_TRUE_COPY, P.RECORD_DISPOSITION, P.APPROVE_DESTRUCTION, P.RECONCILE, P.CLOSE_RECONCILIATION,
+        P.VERIFY_DATA, P.REVIEW_RECORDS,
         P.APPROVE_RECORDS, P.SIGN,
     }),
     Role.VIEWER: frozenset({P.VIEW_DATA}),

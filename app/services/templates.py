@@ -224,9 +224,8 @@ def approve(db: Database, actor: Actor, code: str, version: int, *, username: st
         now = db.clock.now()
         for other in row.template.versions:
             if other.status is S.EFFECTIVE:
-                audit.set_reason(session, f"superseded by version {row.version}")
-                other.status, other.ended_at = S.SUPERSEDED, now
-        audit.set_reason(session, "approved by QA e-signature")
+                with audit.reason(session, f"superseded by version {row.version}"):
+                    other.status, other.ended_at = S.SUPERSEDED, now
         row.status, row.effective_at, row.approved_by = S.EFFECTIVE, now, actor.username
         row.effective_date = now.astimezone().date()
         if row.template.title != row.title:

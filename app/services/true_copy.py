@@ -1,0 +1,109 @@
+"""True copies (PIC/S 7.7, SC-02/SC-05): a second person verifies the scans of a returned form against the
+paper and signs "true-copy-verified"; only then may the paper's disposition be recorded."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+from sqlalchemy import select
+
+from app.models import Disposition, ScanOutcome, ScanPage, SignatureMeaning
+from app.services import signatures
+from app.services.db import Actor, Database
+from app.services.errors import DomainError, ValidationError
+from app.services.permissions import Permission, require
+from app.services.scans import _form
+
+
+@dataclasses.dataclass(frozen=True)
+class TrueCopyStatus:
+    serial: str
+    verified_by: str | None
+    verified_at: dt.datetime | None
+    disposition: str | None
+    location: str | None
+
+
+def _current_pages(session, form) -> list[ScanPage]:  # noqa: ANN001
+    return list(session.scalars(select(ScanPage).where(
+        ScanPage.issued_form_id == form.id, ScanPage.outcome == ScanOutcome.LINKED,
+        ScanPage.superseded_by_id.is_(None)).order_by(ScanPage.page_no)))
+
+
+def true_copy_content(session, form) -> dict[str, object]:  # noqa: ANN001
+    """What the signature binds to: each page of the form and the exact stored image it was verified on."""
+    return {"serial": form.serial, "pages": [
+        {"page": p.page_no, "sha256": p.source.sha256, "index": p.page_index} for p in _current_pages(session, form)]}
+
+
+def verify_true_copy(db: Database, actor: Actor, *, serial: str, username: str, password: str) -> TrueCopyStatus:
+    require(db, actor, Permission.VERIFY_TRUE_COPY)
+    with db.read() as session:
+        form = _form(session, serial)
+        pages = _current_pages(session, form)
+        if {p.page_no for p in pages} != set(range(1, form.pages + 1)):
+            raise DomainError(f"{form.serial} has {len(pages)} of {form.pages} pages scanned; every page must be "
+                              "linked before the copy can be verified")
+        if form.true_copy_verified_at is not None:
+            raise DomainError(f"the scans of {form.serial} were already verified by {form.true_copy_verified_by}")
+    signatures.reauthenticate(db, actor, username=username, password=password)
+    with db.write(actor, reason="verified true copy") as session:
+        form = _form(session, serial)
+        importers = {p.source.imported_by_id: "importer of these scans" for p in _current_pages(session, form)
+                     if p.source.imported_by_id is not None}
+        signatures.add_signature(
+            db, session, actor, meaning=SignatureMeaning.TRUE_COPY_VERIFIED, entity="issued_form",
+            entity_id=form.serial, content=true_copy_content(session, form), activity=f"true-copy:{form.serial}",
+            other_roles=importers,
+        )
+        form.true_copy_verified_at, form.true_copy_verified_by = db.clock.now(), actor.username
+        return _status(form)
+
+
+def record_disposition(
+    db: Database, actor: Actor, *, serial: str, disposition: Disposition, location: str | None, reason: str,
+    username: str | None = None, password: str | None = None,
+) -> TrueCopyStatus:
+    """Archived (with its location) or destroyed (QA approval by e-signature), after true-copy verification."""
+    require(db, actor, Permission.RECORD_DISPOSITION)
+    if not reason or not reason.strip():
+        raise ValidationError("recording what happened to the paper original needs a reason")
+    if disposition is Disposition.ARCHIVED and not (location or "").strip():
+        raise ValidationError("say where the paper original is archived (room, cabinet, box)")
+    with db.read() as session:
+        form = _form(session, serial)
+        if form.true_copy_verified_at is None:
+            raise DomainError(f"the scans of {form.serial} are not verified as true copies yet; the paper original "
+                              "must be kept until they are")
+        if form.paper_disposition == Disposition.DESTROYED.value:
+            raise DomainError(f"the paper original of {form.serial} was destroyed; nothing more can be recorded")
+    if disposition is Disposition.DESTROYED:
+        require(db, actor, Permission.APPROVE_DESTRUCTION)
+        signatures.reauthenticate(db, actor, username=username or "", password=password or "")
+    with db.write(actor, reason=reason.strip()) as session:
+        form = _form(session, serial)
+        if disposition is Disposition.DESTROYED:
+            signatures.add_signature(
+                db, session, actor, meaning=SignatureMeaning.APPROVED, entity="issued_form", entity_id=form.serial,
+                content={"serial": form.serial, "disposition": "destroyed", "reason": reason.strip()},
+                activity=f"paper-destruction:{form.serial}",
+            )
+        form.paper_disposition, form.paper_location = disposition.value, (location or "").strip() or None
+        form.disposition_at, form.disposition_by = db.clock.now(), actor.username
+        return _status(form)
+
+
+def status(db: Database, actor: Actor, serial: str) -> TrueCopyStatus:
+    require(db, actor, Permission.VIEW_DATA)
+    with db.read() as session:
+        return _status(_form(session, serial))
+
+
+def _status(form) -> TrueCopyStatus:  # noqa: ANN001
+    return TrueCopyStatus(serial=form.serial, verified_by=form.true_copy_verified_by,
+                          verified_at=form.true_copy_verified_at, disposition=form.paper_disposition,
+                          location=form.paper_location)
+
+
+
