@@ -1,0 +1,160 @@
+"""Reconciliation commands: show and close an issuance, void or declare forms missing, reports, overdue."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from pathlib import Path
+
+from app.cli import Cli, CliError
+from app.services import reconciliation, reports
+from app.services.timefmt import local_text
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    group = sub.add_parser("reconcile", help="reconcile issuances").add_subparsers(
+        dest="reconcile_command", metavar="ACTION", required=True)
+    p = group.add_parser("show", help="every form of an issuance and whether it is accounted for")
+    p.add_argument("issuance", type=int)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_show)
+    p = group.add_parser("close", help="close a fully accounted issuance (QA e-signature, meaning reconciled)")
+    p.add_argument("issuance", type=int)
+    p.set_defaults(handler=cmd_close)
+    p = group.add_parser("list", help="issuances with their reconciliation status")
+    p.add_argument("--open", action="store_true", help="only issuances not yet reconciled")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_list)
+
+    form = sub.add_parser("form", help="one issued form").add_subparsers(dest="form_command", metavar="ACTION",
+                                                                          required=True)
+    p = form.add_parser("void", help="void a spoiled or erroneous sheet (reason required)")
+    p.add_argument("serial")
+    p.add_argument("--reason", required=True)
+    p.set_defaults(handler=cmd_void)
+    p = form.add_parser("missing", help="declare a sheet missing (reason and deviation reference required)")
+    p.add_argument("serial")
+    p.add_argument("--reason", required=True)
+    p.add_argument("--deviation", required=True)
+    p.set_defaults(handler=cmd_missing)
+
+    report = sub.add_parser("report", help="printed reports").add_subparsers(dest="report_command", metavar="KIND",
+                                                                               required=True)
+    p = report.add_parser("reconciliation", help="the reconciliation report of one issuance (PDF)")
+    p.add_argument("issuance", type=int)
+    p.add_argument("--out", type=Path, required=True)
+    p.set_defaults(handler=cmd_report_reconciliation)
+    p = report.add_parser("accountability", help="issued/returned/voided/missing/replaced per template and person")
+    p.add_argument("--from", dest="since", required=True)
+    p.add_argument("--to", dest="until", required=True)
+    p.add_argument("--out", type=Path, required=True)
+    p.set_defaults(handler=cmd_report_accountability)
+
+    p = sub.add_parser("overdue", help="issuances past their return date with forms still out")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_overdue)
+
+
+def _view_dict(view: reconciliation.ReconciliationView) -> dict:
+    return {
+        "issuance_id": view.issuance_id, "template": view.template, "version": view.version, "title": view.title,
+        "purpose": view.purpose, "reference": view.reference, "issued_to": view.issued_to,
+        "issued_by": view.issued_by, "issued_at": view.issued_at.isoformat(), "due": view.due_date.isoformat(),
+        "state": view.state.value, "overdue": view.overdue, "accounted": view.accounted, "total": view.total,
+        "forms": [{"serial": f.serial, "copy": f.copy_no, "state": f.state.value, "pages": f.pages,
+                   "pages_back": f.pages_back, "accounted": f.accounted, "note": f.note, "reason": f.reason,
+                   "deviation": f.deviation_ref, "replaces": f.replaces, "replaced_by": f.replaced_by,
+                   "scans": [{"scan_id": s.scan_page_id, "page": s.page_no, "outcome": s.outcome,
+                              "sha256": s.sha256} for s in f.scans]} for f in view.forms],
+        "signatures": [s.manifestation() for s in view.signatures],
+    }
+
+
+def cmd_show(cli: Cli) -> int:
+    view = reconciliation.reconciliation(cli.db, cli.actor(), cli.args.issuance)
+    if cli.args.json:
+        cli.json(_view_dict(view))
+        return 0
+    cli.out(f"Issuance {view.issuance_id}: {view.template}@{view.version} {view.title}")
+    cli.out(f"  {view.purpose} ({view.reference or '-'}) to {view.issued_to}, due {view.due_date}"
+            + (" OVERDUE" if view.overdue else "") + f"; {view.state.value}")
+    cli.out(f"  {view.accounted} of {view.total} accounted for")
+    cli.table(["serial", "state", "pages back", "accounted", "note / reason"],
+              [[f.serial, f.state.value, f"{f.pages_back}/{f.pages}", "yes" if f.accounted else "NO",
+                f.note or f.reason or ""] for f in view.forms])
+    for sig in view.signatures:
+        cli.out(f"  signed: {sig.manifestation()}")
+    return 0
+
+
+def cmd_close(cli: Cli) -> int:
+    actor = cli.actor()
+    view = reconciliation.close(cli.db, actor, cli.args.issuance, username=actor.username,
+                                password=cli.sign_password("reconciled"))
+    cli.out(f"Issuance {view.issuance_id} reconciled: {view.total} forms accounted for.")
+    for sig in view.signatures:
+        cli.out(f"  signed: {sig.manifestation()}")
+    return 0
+
+
+def cmd_list(cli: Cli) -> int:
+    rows = reconciliation.list_issuances(cli.db, cli.actor(), only_open=cli.args.open)
+    if cli.args.json:
+        cli.json([_summary(s) for s in rows])
+    else:
+        cli.table(["issuance", "template", "purpose", "to", "due", "accounted", "state"],
+                  [[s.issuance_id, s.template, s.purpose, s.issued_to, s.due_date, f"{s.accounted}/{s.total}",
+                    s.state.value + (" OVERDUE" if s.overdue else "") + (" ready" if s.ready else "")]
+                   for s in rows])
+    return 0
+
+
+def _summary(s: reconciliation.IssuanceSummary) -> dict:
+    return {"issuance_id": s.issuance_id, "template": s.template, "purpose": s.purpose, "reference": s.reference,
+            "issued_to": s.issued_to, "issued_by": s.issued_by, "issued_at": s.issued_at.isoformat(),
+            "due": s.due_date.isoformat(), "accounted": s.accounted, "total": s.total, "state": s.state.value,
+            "overdue": s.overdue, "ready": s.ready}
+
+
+def cmd_void(cli: Cli) -> int:
+    row = reconciliation.void_form(cli.db, cli.actor(), serial=cli.args.serial, reason=cli.args.reason)
+    cli.out(f"{row.serial} voided. The spoiled sheet stays part of the record: scan it back when it is returned.")
+    return 0
+
+
+def cmd_missing(cli: Cli) -> int:
+    row = reconciliation.declare_missing(cli.db, cli.actor(), serial=cli.args.serial, reason=cli.args.reason,
+                                         deviation=cli.args.deviation)
+    cli.out(f"{row.serial} declared missing (deviation {row.deviation_ref}).")
+    return 0
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise CliError(f"dates are YYYY-MM-DD, not {text!r}") from None
+
+
+def cmd_report_reconciliation(cli: Cli) -> int:
+    out = reports.reconciliation_report(cli.db, cli.actor(), cli.args.issuance, out=cli.args.out)
+    cli.out(f"Reconciliation report written to {out}")
+    return 0
+
+
+def cmd_report_accountability(cli: Cli) -> int:
+    out = reports.accountability_report(cli.db, cli.actor(), since=_date(cli.args.since), until=_date(cli.args.until),
+                                        out=cli.args.out)
+    cli.out(f"Accountability report written to {out}")
+    return 0
+
+
+def cmd_overdue(cli: Cli) -> int:
+    rows = [s for s in reconciliation.list_issuances(cli.db, cli.actor(), only_open=True) if s.overdue]
+    if cli.args.json:
+        cli.json([_summary(s) for s in rows])
+    else:
+        cli.table(["issuance", "template", "purpose", "to", "due", "accounted", "issued"],
+                  [[s.issuance_id, s.template, s.purpose, s.issued_to, s.due_date, f"{s.accounted}/{s.total}",
+                    local_text(s.issued_at, seconds=False)] for s in rows])
+    return 0

@@ -1,0 +1,40 @@
+"""The home screen's counts, each the size of a list the user can open."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from sqlalchemy import func, select
+
+from app.models import FormState, Issuance, IssuanceState, IssuedForm
+from app.services import reconciliation, scans
+from app.services.db import Actor, Database
+from app.services.permissions import Permission, require
+
+
+@dataclasses.dataclass(frozen=True)
+class Dashboard:
+    outstanding_forms: int
+    overdue_issuances: int
+    scan_exceptions: int
+    ready_to_reconcile: int
+    records_to_verify: int
+    records_to_review: int
+
+
+def dashboard(db: Database, actor: Actor) -> Dashboard:
+    require(db, actor, Permission.VIEW_DATA)
+    with db.read() as session:
+        outstanding = session.scalar(
+            select(func.count(IssuedForm.id)).join(Issuance, IssuedForm.issuance_id == Issuance.id)
+            .where(Issuance.state == IssuanceState.OPEN, IssuedForm.state == FormState.ISSUED)) or 0
+    open_issuances = reconciliation.list_issuances(db, actor, only_open=True)
+    records_to_verify = records_to_review = 0
+    return Dashboard(
+        outstanding_forms=outstanding,
+        overdue_issuances=sum(1 for s in open_issuances if s.overdue),
+        scan_exceptions=scans.count_exceptions(db, actor),
+        ready_to_reconcile=sum(1 for s in open_issuances if s.ready),
+        records_to_verify=records_to_verify,
+        records_to_review=records_to_review,
+    )
