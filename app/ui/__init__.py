@@ -1,0 +1,5 @@
+"""The desktop face of Formtrail (Qt widgets, dialogs, item models, workers): the only package that imports PySide6."""
+
+from app.ui import qtfix
+
+qtfix.apply()
