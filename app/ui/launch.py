@@ -1,0 +1,143 @@
+"""Start the desktop application: open the database, first-run wizard, log-in, main window (and back to log-in)."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from types import TracebackType
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QApplication, QDialog
+
+from app.runtime import display_url, open_database, resolve_config
+from app.services import setup
+from app.services.db import Actor, Database
+from app.services.setup import SiteInfo
+from app.ui import messages, style, workers
+from app.ui.login import LoginDialog
+from app.ui.main_window import MainWindow
+from app.ui.wizard import SetupWizard
+
+
+class Controller(QObject):
+    """Walks one workstation through its screens: wizard (new database only) → log-in → main window; logging out
+    returns to the log-in. ``finished(exit_code)`` when the user quits."""
+
+    finished = Signal(int)
+
+    def __init__(self, db: Database, *, idle_timeout_ms: int | None = None, lock_poll_ms: int = 30_000) -> None:
+        super().__init__()
+        self.db = db
+        self._idle_timeout_ms, self._lock_poll_ms = idle_timeout_ms, lock_poll_ms
+        self.site: SiteInfo | None = None
+        self.wizard: SetupWizard | None = None
+        self.login: LoginDialog | None = None
+        self.window: MainWindow | None = None
+
+    def start(self) -> None:
+        self.site = setup.site_info(self.db)
+        if self.site is not None:
+            self.show_login()
+            return
+        wizard = SetupWizard(self.db)
+        self.wizard = wizard
+
+        def done(result: int) -> None:
+            self.wizard = None
+            wizard.deleteLater()
+            if result == QDialog.DialogCode.Accepted and wizard.site is not None:
+                self.site = wizard.site
+                self.show_login(username=wizard.field("admin_username"))
+            else:
+                self.finished.emit(0)
+        wizard.finished.connect(done)
+        wizard.show()
+
+    def show_login(self, username: str = "") -> None:
+        assert self.site is not None
+        dialog = LoginDialog(self.db, self.site, username=username)
+        self.login = dialog
+
+        def done(result: int) -> None:
+            self.login = None
+            dialog.deleteLater()
+            if result == QDialog.DialogCode.Accepted and dialog.outcome is not None:
+                self.open_main(dialog.outcome.actor)
+            else:
+                self.finished.emit(0)
+        dialog.finished.connect(done)
+        dialog.show()
+
+    def open_main(self, actor: Actor) -> None:
+        assert self.site is not None
+        window = MainWindow(self.db, actor, self.site, idle_timeout_ms=self._idle_timeout_ms,
+                            lock_poll_ms=self._lock_poll_ms)
+        self.window = window
+
+        def logged_out() -> None:
+            self.window = None
+            window.deleteLater()
+            self.show_login()
+
+        def closed() -> None:
+            self.window = None
+            window.deleteLater()
+            self.finished.emit(0)
+        window.logged_out.connect(logged_out)
+        window.closed.connect(closed)
+        window.show()
+
+
+def _excepthook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+    """An unexpected error in a slot: show it instead of dying silently (and keep the trace on stderr)."""
+    traceback.print_exception(kind, exc, tb)
+    try:
+        messages.show_exception(QApplication.activeWindow(), exc)
+    except Exception:  # noqa: BLE001 - never raise from the hook itself
+        pass
+
+
+def create_application() -> QApplication:
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("Formtrail")
+    app.setApplicationDisplayName("Formtrail")
+    app.setOrganizationName("Formtrail")
+    app.setWindowIcon(style.icon("formtrail"))
+    app.setQuitOnLastWindowClosed(False)  # the controller decides when the program ends
+    style.apply(app)
+    return app
+
+
+def main(home: str | None = None, db: str | None = None) -> int:
+    """Run the desktop application; returns the process exit code."""
+    app = create_application()
+    try:
+        config = resolve_config(home=home, db=db)
+        where = display_url(config.db_url)
+    except Exception as exc:  # noqa: BLE001 - a malformed --db URL or FORMTRAIL_DB
+        messages.error(None, f"The database address is not valid:\n{db}\n\n{exc}", title="Formtrail cannot start")
+        return 2
+    try:
+        database = open_database(config)
+    except Exception as exc:  # noqa: BLE001 - any reason the database cannot be opened or migrated
+        reason = getattr(exc, "orig", None) or exc
+        messages.error(
+            None,
+            f"Formtrail cannot open its database:\n{where}\n\n{reason}\n\nCheck that the file or server is "
+            "reachable and that you may write to it, or start Formtrail with --db pointing to the right "
+            "database. Ask your system administrator if it keeps failing.",
+            title="Database not available", details="".join(traceback.format_exception(exc)),
+        )
+        return 1
+    previous_hook = sys.excepthook
+    sys.excepthook = _excepthook
+    controller = Controller(database)
+    controller.finished.connect(app.exit)
+    controller.start()
+    try:
+        return app.exec()
+    finally:
+        sys.excepthook = previous_hook
+        workers.wait_for_all()
+        database.engine.dispose()

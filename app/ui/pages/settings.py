@@ -1,0 +1,174 @@
+"""Settings page (administrators): the configurable rules, each change with a reason (audited)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtWidgets import (
+    QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton,
+    QSpinBox, QTableView, QVBoxLayout, QWidget,
+)
+
+from app.services import settings
+from app.services.errors import FormtrailError
+from app.services.settings import SettingValue
+from app.ui import messages
+from app.ui.pages.registry import PageContext, page
+from app.ui.widgets import fit_to_contents, hint, reason_field, setup_table, title
+
+Index = QModelIndex | QPersistentModelIndex
+USER_ROLE = Qt.ItemDataRole.UserRole
+# When a change takes effect, for the settings where that is not immediately.
+_EFFECT = {
+    "session.idle_lock_minutes": "Takes effect at each user's next log-in.",
+    "password.expiry_days": "Counted from each user's last password change.",
+}
+
+
+def _text(value: Any) -> str:
+    return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+class SettingsModel(QAbstractTableModel):
+    """Adapts a list of ``SettingValue``; ``UserRole`` gives the SettingValue."""
+
+    COLUMNS = ("Setting", "Value", "Default", "Last changed by")
+
+    def __init__(self, rows: Sequence[SettingValue] = (), parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._rows = list(rows)
+
+    def set_settings(self, rows: Sequence[SettingValue]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008 - Qt API
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008 - Qt API
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal \
+                and 0 <= section < len(self.COLUMNS):
+            return self.COLUMNS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not (0 <= index.row() < len(self._rows)):
+            return None
+        item = self._rows[index.row()]
+        if role == USER_ROLE:
+            return item
+        if role == Qt.ItemDataRole.DisplayRole:
+            return (item.title, _text(item.value), _text(item.default), item.changed_by or "(default)")[index.column()]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{item.key}. {_EFFECT.get(item.key, 'Takes effect immediately.')}"
+        return None
+
+
+class ChangeSettingDialog(QDialog):
+    def __init__(self, ctx: PageContext, item: SettingValue, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._ctx, self._item = ctx, item
+        spec = settings.SPECS[item.key]
+        self.setWindowTitle(f"Change setting — {item.title}")
+        layout = QVBoxLayout(self)
+        layout.addWidget(title(item.title))
+        layout.addWidget(hint(f"Current value: {_text(item.value)} (default {_text(item.default)}). "
+                              f"{_EFFECT.get(item.key, 'Takes effect immediately.')} The old and new value, your "
+                              "name and your reason go into the audit trail."))
+        form = QFormLayout()
+        self.value: QSpinBox | QLineEdit
+        if isinstance(spec.default, int):
+            self.value = QSpinBox()
+            self.value.setRange(int(spec.minimum if spec.minimum is not None else 0),
+                                int(spec.maximum if spec.maximum is not None else 1_000_000))
+            self.value.setValue(int(item.value))
+        else:  # free text (the service checks and converts it)
+            self.value = QLineEdit(_text(item.value))
+        form.addRow("&New value:", self.value)
+        layout.addLayout(form)
+        label = QLabel("&Reason (required):")
+        self.reason = reason_field("Why? e.g. 'change request CR-2026-007 approved by QA'")
+        label.setBuddy(self.reason)
+        layout.addWidget(label)
+        layout.addWidget(self.reason)
+        buttons = QDialogButtonBox()
+        ok = buttons.addButton("Save setting", QDialogButtonBox.ButtonRole.AcceptRole)
+        ok.setDefault(True)
+        buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        fit_to_contents(self, min_width=460)
+        self.value.setFocus()
+
+    def _new_value(self) -> Any:
+        return self.value.value() if isinstance(self.value, QSpinBox) else self.value.text()
+
+    def accept(self) -> None:
+        try:
+            settings.change(self._ctx.db, self._ctx.actor, key=self._item.key, value=self._new_value(),
+                            reason=self.reason.toPlainText())
+        except FormtrailError as exc:
+            messages.show_exception(self, exc, title="Setting not changed")
+            return
+        super().accept()
+
+
+class SettingsPage(QWidget):
+    def __init__(self, ctx: PageContext) -> None:
+        super().__init__()
+        self._ctx = ctx
+        self.dialog: ChangeSettingDialog | None = None
+        layout = QVBoxLayout(self)
+        layout.addWidget(hint("These rules apply to every user of this site. Select a setting and press "
+                              "Change… (or double-click it)."))
+        self.model = SettingsModel(parent=self)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        setup_table(self.table)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.doubleClicked.connect(self.change)
+        layout.addWidget(self.table)
+        bar = QHBoxLayout()
+        self.change_button = QPushButton("Change…")
+        self.change_button.clicked.connect(self.change)
+        bar.addWidget(self.change_button)
+        bar.addStretch(1)
+        layout.addLayout(bar)
+        self.reload()
+
+    def page_shown(self) -> None:
+        self.reload()
+
+    def reload(self) -> None:
+        self.model.set_settings(settings.list_settings(self._ctx.db))
+        if self.model.rowCount():
+            self.table.selectRow(0)
+
+    def change(self) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            return
+        row = rows[0].row()
+        dialog = ChangeSettingDialog(self._ctx, self.model.data(rows[0], USER_ROLE), self)
+        self.dialog = dialog
+
+        def done(result: int) -> None:
+            self.dialog = None
+            dialog.deleteLater()
+            if result == QDialog.DialogCode.Accepted:
+                self.reload()
+                self.table.selectRow(row)
+        dialog.finished.connect(done)
+        dialog.open()
+
+
+@page("settings")
+def settings_page(ctx: PageContext) -> QWidget:
+    return SettingsPage(ctx)
