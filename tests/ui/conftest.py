@@ -1,0 +1,77 @@
+"""Fixtures for the desktop tests: message boxes recorded instead of shown, pages and windows for a seeded site."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from app.services import audit_log, setup
+from app.services.audit_log import AuditFilter
+from app.services.setup import SiteInfo
+from app.ui import messages, workers
+from app.ui.main_window import MainWindow
+from app.ui.pages.registry import PageContext
+from tests.helpers.seed import Seed
+
+
+@dataclasses.dataclass
+class Boxes:
+    """What the message boxes would have shown; ``answer`` is what confirmations reply."""
+
+    errors: list[str] = dataclasses.field(default_factory=list)
+    infos: list[str] = dataclasses.field(default_factory=list)
+    confirms: list[str] = dataclasses.field(default_factory=list)
+    answer: bool = True
+
+
+@pytest.fixture(autouse=True)
+def boxes(monkeypatch: pytest.MonkeyPatch) -> Iterator[Boxes]:
+    """Modal message boxes would block a test: record them instead (every UI test gets this)."""
+    recorded = Boxes()
+    monkeypatch.setattr(messages, "error", lambda parent, text, **kw: recorded.errors.append(text))
+    monkeypatch.setattr(messages, "warning", lambda parent, text, **kw: recorded.errors.append(text))
+    monkeypatch.setattr(messages, "info", lambda parent, text, **kw: recorded.infos.append(text))
+
+    def confirm(parent: object, text: str, **kw: object) -> bool:
+        recorded.confirms.append(text)
+        return recorded.answer
+    monkeypatch.setattr(messages, "confirm", confirm)
+    yield recorded
+    assert workers.wait_for_all(10_000), "background work still running at the end of the test"
+
+
+@pytest.fixture
+def site(seed: Seed) -> SiteInfo:
+    info = setup.site_info(seed.db)
+    assert info is not None
+    return info
+
+
+@pytest.fixture
+def ctx_for(seed: Seed, site: SiteInfo) -> Callable[[str], PageContext]:
+    """The page context a page of the main window would get, for one of the seeded users."""
+    return lambda name: PageContext(db=seed.db, actor=seed.actors[name], site=site)
+
+
+@pytest.fixture
+def open_window(qtbot, seed: Seed, site: SiteInfo) -> Iterator[Callable[..., MainWindow]]:  # noqa: ANN001
+    windows: list[MainWindow] = []
+
+    def make(name: str, **kwargs: object) -> MainWindow:
+        window = MainWindow(seed.db, seed.actors[name], site, **kwargs)
+        qtbot.addWidget(window)
+        window.show()
+        windows.append(window)
+        return window
+    yield make
+    for window in windows:
+        window.log_out()
+    workers.wait_for_all()
+
+
+@pytest.fixture
+def trail(seed: Seed) -> Callable[..., list[audit_log.AuditEventView]]:
+    """``trail(action="LOCKOUT")``: the audit events matching a filter, read through the service."""
+    return lambda **flt: audit_log.fetch_events(seed.db, seed.admin, AuditFilter(**flt), limit=10_000)
