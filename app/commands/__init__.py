@@ -1,5 +1,6 @@
 """Command groups of the `formtrail` CLI; each module registers its sub-commands."""
 
-from app.commands import admin, audit, forms, reconcile, scans
+from app.commands import admin, audit, forms, reconcile, records, scans
 
-MODULES = (admin, audit, forms, scans, reconcile)
+# records after reconcile: it adds to the `report` group that reconcile creates.
+MODULES = (admin, audit, forms, scans, reconcile, records)

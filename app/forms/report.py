@@ -133,7 +133,7 @@ def _footer_canvas(meta: ReportMeta) -> type[Canvas]:
     return NumberedCanvas
 
 
-def _flowables(section: Section, frame_width: float) -> list[Any]:
+def _flowables(section: Section, frame_width: float, frame_height: float) -> list[Any]:
     out: list[Any] = []
     heading = getattr(section, "heading", None)
     if heading:
@@ -169,7 +169,9 @@ def _flowables(section: Section, frame_width: float) -> list[Any]:
         out.append(_p(section.text, "body"))
     elif isinstance(section, Picture):
         image = Image(str(section.path))
-        ratio = min(frame_width / image.imageWidth, section.max_height_mm * mm / image.imageHeight)
+        # Leave room for the caption and a heading so the picture always fits one frame.
+        height = min(section.max_height_mm * mm, frame_height - 14 * mm)
+        ratio = min(frame_width / image.imageWidth, height / image.imageHeight)
         image.drawWidth, image.drawHeight = image.imageWidth * ratio, image.imageHeight * ratio
         out.append(KeepTogether([image, _p(section.caption, "mono")]))
     out.append(Spacer(1, 3 * mm))
@@ -189,5 +191,5 @@ def render_report(
     )
     story: list[Any] = [_p(meta.title, "title")]
     for section in sections:
-        story.extend(_flowables(section, doc.width))
+        story.extend(_flowables(section, doc.width, doc.height))
     doc.build(story, canvasmaker=_footer_canvas(meta))

@@ -3,9 +3,10 @@
 from app.models.audit import AuditEvent
 from app.models.base import Base, Controlled, UTCDateTime
 from app.models.enums import (
-    Disposition, FileKind, FormState, IssuanceState, Role, ScanOutcome, SignatureMeaning, SourceStatus,
-    TemplateStatus, UserStatus,
+    Disposition, EntryKind, FileKind, FormState, IssuanceState, RecordState, Role, ScanOutcome, SignatureMeaning,
+    SourceStatus, TemplateStatus, UserStatus,
 )
+from app.models.records import Entry, Record
 from app.models.issuance import ControlledPdf, Issuance, IssuedForm, SerialCounter, StoredFile
 from app.models.signatures import Signature
 from app.models.scans import ScanPage, ScanSource
@@ -17,5 +18,6 @@ __all__ = [
     "AuditEvent", "Base", "Controlled", "UTCDateTime", "Role", "SignatureMeaning", "UserStatus",
     "Signature", "Setting", "Site", "PasswordHistory", "RoleGrant", "User", "FileKind", "FormState",
     "IssuanceState", "TemplateStatus", "ControlledPdf", "Issuance", "IssuedForm", "SerialCounter", "StoredFile", "Template",
-    "TemplateVersion", "Disposition", "ScanOutcome", "SourceStatus", "ScanPage", "ScanSource",
+    "TemplateVersion", "Disposition", "ScanOutcome", "SourceStatus", "ScanPage", "ScanSource", "EntryKind",
+    "RecordState", "Entry", "Record",
 ]

@@ -123,3 +123,17 @@ _OUTCOME_TITLES = {
 class Disposition(enum.Enum):
     ARCHIVED = "archived"
     DESTROYED = "destroyed"
+
+
+class RecordState(enum.Enum):
+    OPEN = "open"
+    TRANSCRIBED = "transcribed"
+    VERIFIED = "verified"
+    REVIEWED = "reviewed"
+    APPROVED = "approved"
+
+
+class EntryKind(enum.Enum):
+    ORIGINAL = "original"
+    CORRECTION = "correction"  # changed in Formtrail, with a reason
+    PAPER_CORRECTION = "paper-correction"  # a GDP correction made by hand on the sheet, captured as such

@@ -15,6 +15,7 @@ class Signature(Controlled, Base):
     __tablename__ = "signature"
     __audit_entity__ = "signature"
     __audit_create_action__ = "SIGN"
+    __audit_key__ = "audit_label"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     entity: Mapped[str] = mapped_column(String(64))
@@ -30,6 +31,10 @@ class Signature(Controlled, Base):
     signed_at: Mapped[dt.datetime]
     content_hash: Mapped[str] = mapped_column(String(64))
     comment: Mapped[str | None] = mapped_column(Text)
+
+    @property
+    def audit_label(self) -> str:
+        return f"{self.entity}:{self.entity_id}"
 
     __table_args__ = (
         Index("ix_signature_entity", "entity", "entity_id"),

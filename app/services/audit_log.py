@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Select, distinct, func, or_, select
+from sqlalchemy import Select, func, or_, select
 
 import app
 from app.forms.report import ReportMeta, Table, render_report
@@ -114,7 +114,7 @@ def filter_choices(db: Database, actor: Actor) -> FilterChoices:
     require(db, actor, Permission.VIEW_AUDIT)
     with db.read() as session:
         def values(column: Any) -> tuple[str, ...]:
-            return tuple(v for v in session.scalars(select(distinct(column)).order_by(column)) if v)
+            return tuple(v for v in session.scalars(select(column).distinct().order_by(column)) if v)
         return FilterChoices(values(AuditEvent.username), values(AuditEvent.entity), values(AuditEvent.action))
 
 

@@ -7,7 +7,7 @@ import dataclasses
 from sqlalchemy import func, select
 
 from app.models import FormState, Issuance, IssuanceState, IssuedForm
-from app.services import reconciliation, scans
+from app.services import reconciliation, records, scans
 from app.services.db import Actor, Database
 from app.services.permissions import Permission, require
 
@@ -29,7 +29,7 @@ def dashboard(db: Database, actor: Actor) -> Dashboard:
             select(func.count(IssuedForm.id)).join(Issuance, IssuedForm.issuance_id == Issuance.id)
             .where(Issuance.state == IssuanceState.OPEN, IssuedForm.state == FormState.ISSUED)) or 0
     open_issuances = reconciliation.list_issuances(db, actor, only_open=True)
-    records_to_verify = records_to_review = 0
+    records_to_verify, records_to_review = records.pending_counts(db, actor)
     return Dashboard(
         outstanding_forms=outstanding,
         overdue_issuances=sum(1 for s in open_issuances if s.overdue),

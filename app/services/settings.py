@@ -33,6 +33,12 @@ SPECS: dict[str, SettingSpec] = {
         SettingSpec("login.max_failures", 5, "Consecutive failures that lock the account", 1, 20),
         SettingSpec("session.idle_lock_minutes", 15, "Idle minutes before the session locks", 1, 240),
         SettingSpec("clock.tolerance_seconds", 60, "Workstation clock tolerance (seconds)", 1, 3600),
+        SettingSpec("records.late_entry_hours", 24, "Entry later than this after the activity needs a reason "
+                                                    "(hours)", 0, 24 * 365),
+        SettingSpec("records.correction_reasons", ["Transcription error", "Calculation error",
+                                                   "Entry in the wrong field", "Illegible entry clarified",
+                                                   "Value confirmed with the performer", "Other"],
+                    "Reasons offered for a correction (comma separated)"),
     )
 }
 
@@ -90,6 +96,12 @@ def _spec(key: str) -> SettingSpec:
 
 
 def _coerce(spec: SettingSpec, value: Any) -> Any:
+    if isinstance(spec.default, list):
+        items = value if isinstance(value, list) else str(value).split(",")
+        items = [str(i).strip() for i in items if str(i).strip()]
+        if not items:
+            raise ValidationError(f"{spec.title}: give at least one entry")
+        return items
     if isinstance(spec.default, int):
         try:
             value = int(value)

@@ -16,7 +16,6 @@ from app.ui.pages.audit_model import AuditTableModel
 
 # WORKAROUND: audit_log.filter_choices uses column-level distinct(), which SQLAlchemy warns about and the
 # project's pytest settings turn into an error; the fix (select(column).distinct()) is asked of the services.
-pytestmark = pytest.mark.filterwarnings("ignore:Column-expression-level unary distinct")
 
 
 def _page(qtbot, ctx_for, *, page_size: int = 200) -> AuditPage:  # noqa: ANN001

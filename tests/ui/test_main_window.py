@@ -70,7 +70,6 @@ def test_home_shortcuts_navigate(open_window) -> None:  # noqa: ANN001
     assert window.current_key() == "users" and isinstance(window.current_page(), UsersPage)
 
 
-@pytest.mark.filterwarnings("ignore:Column-expression-level unary distinct")  # see test_audit_page.py
 def test_every_page_opens_for_every_role(open_window, seed) -> None:  # noqa: ANN001
     for name in seed.actors:
         window = open_window(name)

@@ -12,7 +12,7 @@ registering a factory under the same key::
     def templates_page(ctx: PageContext) -> QWidget:
         return TemplatesPage(ctx)
 
-and adds one import line to ``app/ui/pages/__init__.py``. ``register_page`` takes the same keyword
+(every module of the package is imported, so a new page module needs no other change). ``register_page`` takes the same keyword
 arguments as ``page`` (title=, icon=, permissions=, description=, order=) to change the declaration.
 
 The widget is built the first time the user opens the page. If it has a ``page_shown()`` method, the main
