@@ -227,7 +227,7 @@ def _draw_value(canvas: Canvas, field: FieldDef, x: float, y_top: float, width: 
         return
     hint = _HINTS.get(field.type)
     if field.type is FieldType.NUMBER and field.decimals is not None:
-        hint = "format " + _num(0, field.decimals)
+        hint = "whole number" if field.decimals == 0 else "format " + _num(0, field.decimals)
     if hint:
         canvas.setFillColor(GREY_TEXT)
         canvas.setFont(CONDENSED, 6.2)
