@@ -6,18 +6,17 @@ This is the only place that reads the environment; services get everything as ar
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import os
 import socket
 from pathlib import Path
 
 import platformdirs
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 
 from app.models.engine import build_engine, normalise_url
 from app.models.migrate import upgrade
-from app.services.clock import Clock, ServerClock, SystemClock
+from app.services.clock import Clock, database_clock
 from app.services.db import Database
 from app.services.filestore import FileStore
 from app.services.passwords import PasswordHasher
@@ -64,14 +63,6 @@ def display_url(url: str) -> str:
     return parsed.render_as_string(hide_password=True)
 
 
-def _server_clock(engine: Engine, tolerance_s: float) -> Clock:
-    def read_server_time() -> dt.datetime:
-        with engine.connect() as conn:
-            return conn.execute(select(func.clock_timestamp())).scalar_one()
-
-    return ServerClock(read_server_time, tolerance=dt.timedelta(seconds=tolerance_s))
-
-
 def _tolerance(engine: Engine) -> float:
     with engine.connect() as conn:
         try:
@@ -92,7 +83,7 @@ def open_database(config: RuntimeConfig, *, migrate: bool = True, clock: Clock |
     if migrate:
         upgrade(engine)
     if clock is None:
-        clock = _server_clock(engine, _tolerance(engine)) if engine.dialect.name == "postgresql" else SystemClock()
+        clock = database_clock(engine, _tolerance(engine))
     return Database(
         engine=engine, clock=clock, workstation=config.workstation,
         hasher=PasswordHasher(config.hasher_profile), files=FileStore(config.file_store_root),

@@ -34,7 +34,8 @@ class Signature(Controlled, Base):
 
     @property
     def audit_label(self) -> str:
-        return f"{self.entity}:{self.entity_id}"
+        """"record:000123#7": what was signed leads, the signature's own id keeps the key unique."""
+        return f"{self.entity}:{self.entity_id}#{self.id}"
 
     __table_args__ = (
         Index("ix_signature_entity", "entity", "entity_id"),

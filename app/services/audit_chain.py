@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -58,27 +59,37 @@ def verify_chain(
     (edited), whose sequence number skips (deleted), or whose link to its predecessor is broken
     (inserted or reordered), and any anchor taken from a printed report that no longer matches
     (which also catches a truncated tail)."""
-    expected_anchor = dict(anchors)
     with db.read() as session:
         total = session.scalar(select(func.count()).select_from(AuditEvent)) or 0
         columns = [getattr(AuditEvent, name) for name in CHAIN_FIELDS] + [AuditEvent.hash]
         result = session.execute(select(*columns).order_by(AuditEvent.seq).execution_options(yield_per=_BATCH))
-        prev_hash, expected_seq, count, problem = GENESIS_HASH, 1, 0, None
-        last_seq = 0
-        for row in result:
-            count += 1
-            data = row._asdict()
-            seq = data["seq"]
-            if problem is None:
-                problem = _check_row(data, expected_seq, prev_hash)
-                if problem is None and seq in expected_anchor and expected_anchor.pop(seq) != data["hash"]:
-                    problem = ChainProblem(seq, "anchor", "does not match the chain head printed on a report")
-            prev_hash, expected_seq, last_seq = data["hash"], seq + 1, seq
-            if progress is not None and count % _BATCH == 0:
-                progress(count, total)
-        if problem is None and expected_anchor:
-            seq = min(expected_anchor)
-            problem = ChainProblem(seq, "missing", f"row {seq} named by a printed anchor is gone (trail truncated)")
+        return verify_rows((row._asdict() for row in result), anchors=anchors, progress=progress, total=total)
+
+
+def verify_rows(
+    rows: Iterable[dict[str, Any]],
+    *,
+    anchors: tuple[tuple[int, str], ...] = (),
+    progress: Callable[[int, int], None] | None = None,
+    total: int = 0,
+) -> ChainReport:
+    """The chain check over audit rows from anywhere (the live database, a backup, an archive), in seq order."""
+    expected_anchor = dict(anchors)
+    prev_hash, expected_seq, count, problem = GENESIS_HASH, 1, 0, None
+    last_seq = 0
+    for data in rows:
+        count += 1
+        seq = data["seq"]
+        if problem is None:
+            problem = _check_row(data, expected_seq, prev_hash)
+            if problem is None and seq in expected_anchor and expected_anchor.pop(seq) != data["hash"]:
+                problem = ChainProblem(seq, "anchor", "does not match the chain head printed on a report")
+        prev_hash, expected_seq, last_seq = data["hash"], seq + 1, seq
+        if progress is not None and count % _BATCH == 0:
+            progress(count, total)
+    if problem is None and expected_anchor:
+        seq = min(expected_anchor)
+        problem = ChainProblem(seq, "missing", f"row {seq} named by a printed anchor is gone (trail truncated)")
     if progress is not None:
         progress(count, total)
     return ChainReport(count=count, head_seq=last_seq, head_hash=prev_hash, problem=problem)

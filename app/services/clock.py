@@ -6,7 +6,10 @@ import datetime as dt
 import threading
 import time
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 UTC = dt.timezone.utc
 
@@ -86,3 +89,16 @@ class ServerClock:
         with self._lock:
             skew, self._pending_skew = self._pending_skew, None
             return skew
+
+
+def database_clock(engine: "Engine", tolerance_s: float = 60.0) -> Clock:
+    """The official time source for a database: the server's clock on PostgreSQL, this computer's on SQLite."""
+    if engine.dialect.name != "postgresql":
+        return SystemClock()
+    from sqlalchemy import func, select
+
+    def read_server_time() -> dt.datetime:
+        with engine.connect() as conn:
+            return conn.execute(select(func.clock_timestamp())).scalar_one()
+
+    return ServerClock(read_server_time, tolerance=dt.timedelta(seconds=tolerance_s))

@@ -31,23 +31,27 @@ class Permission(enum.Enum):
     REVIEW_RECORDS = "review records"
     APPROVE_RECORDS = "approve records"
     SIGN = "sign electronically"
+    BACKUP = "take backups"
+    RESTORE = "restore backups"
 
 
 P = Permission
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # Annex 11 / FDA-DI Q4: the administrator keeps the system running but never touches GMP data.
-    Role.ADMINISTRATOR: frozenset({P.MANAGE_USERS, P.MANAGE_SETTINGS, P.VIEW_AUDIT, P.EXPORT_AUDIT}),
+    Role.ADMINISTRATOR: frozenset({P.MANAGE_USERS, P.MANAGE_SETTINGS, P.VIEW_AUDIT, P.EXPORT_AUDIT, P.BACKUP,
+                                   P.RESTORE}),
     Role.DOCUMENT_CONTROL: frozenset({
         P.VIEW_DATA, P.VIEW_AUDIT, P.EDIT_TEMPLATES, P.ISSUE_FORMS, P.IMPORT_SCANS, P.LINK_SCANS,
-        P.VERIFY_TRUE_COPY, P.RECORD_DISPOSITION, P.RECONCILE, P.SIGN,
+        P.VERIFY_TRUE_COPY, P.RECORD_DISPOSITION, P.RECONCILE, P.SIGN, P.BACKUP,
     }),
-    Role.OPERATOR: frozenset({P.VIEW_DATA, P.IMPORT_SCANS, P.ENTER_DATA, P.VERIFY_DATA, P.VERIFY_TRUE_COPY, P.SIGN}),
+    Role.OPERATOR: frozenset({P.VIEW_DATA, P.IMPORT_SCANS, P.ENTER_DATA, P.VERIFY_DATA, P.VERIFY_TRUE_COPY, P.SIGN,
+                              P.BACKUP}),
     Role.QA: frozenset({
         P.VIEW_DATA, P.VIEW_AUDIT, P.EXPORT_AUDIT, P.EDIT_TEMPLATES, P.APPROVE_TEMPLATES, P.REPLACE_FORMS,
         P.LINK_SCANS,
         P.VERIFY_TRUE_COPY, P.RECORD_DISPOSITION, P.APPROVE_DESTRUCTION, P.RECONCILE, P.CLOSE_RECONCILIATION,
         P.VERIFY_DATA, P.REVIEW_RECORDS,
-        P.APPROVE_RECORDS, P.SIGN,
+        P.APPROVE_RECORDS, P.SIGN, P.BACKUP,
     }),
     Role.VIEWER: frozenset({P.VIEW_DATA}),
 }

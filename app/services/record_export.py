@@ -31,8 +31,8 @@ def record_trail(db: Database, serial: str) -> list[AuditEventView]:
         query = select(AuditEvent).where(or_(
             and_(AuditEvent.entity == "record", AuditEvent.entity_id == serial),
             and_(AuditEvent.entity == "record_entry", AuditEvent.entity_id.like(f"{serial}/%")),
-            and_(AuditEvent.entity == "signature", AuditEvent.entity_id.in_(
-                [f"record:{serial}", f"issued_form:{serial}"])),
+            and_(AuditEvent.entity == "signature", or_(AuditEvent.entity_id.like(f"record:{serial}#%"),
+                                                      AuditEvent.entity_id.like(f"issued_form:{serial}#%"))),
             and_(AuditEvent.entity == "issued_form", AuditEvent.entity_id == serial),
             and_(AuditEvent.entity == "scan_page", AuditEvent.entity_id.in_(scan_ids or ["-"])),
         )).order_by(AuditEvent.seq)

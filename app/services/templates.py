@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.forms.layout import LayoutError, TemplateLayout, canonical_json, dump_layout, layout_from_dict, load_layout
+from app.forms.render import check_fits
 from app.models import SignatureMeaning, Template, TemplateStatus, TemplateVersion
 from app.services import audit, signatures
 from app.services.db import Actor, Database
@@ -80,6 +81,10 @@ def _info(session: Session, version: TemplateVersion) -> TemplateVersionInfo:
 
 
 def _store_layout(version: TemplateVersion, layout: TemplateLayout) -> None:
+    try:
+        check_fits(layout)  # an effective template must never fail only when someone issues it
+    except LayoutError as exc:
+        raise ValidationError(str(exc)) from None
     text = canonical_json(layout)
     version.layout_json = text
     version.layout_sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -1,0 +1,63 @@
+"""AT-04 / SE-04: PostgreSQL site mode with an owner role and a least-privilege application role."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, ProgrammingError
+
+from app.runtime import RuntimeConfig, open_database
+from app.services import audit_chain, site_db
+from tests.helpers.forms import effective_template, issue
+from tests.helpers.seed import seed_site
+
+
+@pytest.fixture
+def site_server(pg_server):
+    """A fresh, empty database set up with `db init` (roles are per cluster, so names are unique per test)."""
+    name = f"site_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(pg_server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    url = pg_server.rsplit("/", 1)[0] + f"/{name}"
+    suffix = uuid.uuid4().hex[:6]
+    info = site_db.init_site_database(url, owner_role=f"ft_owner_{suffix}", app_role=f"ft_app_{suffix}",
+                                      app_password="app-secret-123")
+    app_url = make_url(url).set(username=info.app_role, password="app-secret-123").render_as_string(
+        hide_password=False)
+    return url, app_url, info
+
+
+def test_at04_app_role_cannot_delete_update_truncate_audit_or_change_schema(site_server, tmp_path):
+    url, app_url, info = site_server
+    assert info.revision is not None and info.app_role in info.app_url
+    db = open_database(RuntimeConfig(home=tmp_path, db_url=app_url, workstation="WS-2", hasher_profile="fast"))
+    try:
+        seed = seed_site(db)
+        effective_template(seed)
+        issue(seed, copies=3)  # everyday work as the application role
+        assert audit_chain.verify_chain(db).ok
+        engine = db.engine
+        for statement in ("DELETE FROM audit_event", "UPDATE audit_event SET reason = 'x'",
+                          "TRUNCATE audit_event", "DELETE FROM issued_form", "CREATE TABLE sneaky (id int)",
+                          "ALTER TABLE audit_event DISABLE TRIGGER USER", "DROP TABLE record_entry"):
+            with pytest.raises((ProgrammingError, DBAPIError)) as refused:
+                with engine.begin() as conn:
+                    conn.execute(text(statement))
+            assert "permission denied" in str(refused.value) or "must be owner" in str(refused.value), statement
+    finally:
+        db.engine.dispose()
+
+
+def test_init_is_idempotent_and_refuses_weak_passwords(site_server):
+    url, _app_url, info = site_server
+    again = site_db.init_site_database(url, owner_role=info.owner_role, app_role=info.app_role,
+                                       app_password="app-secret-123")
+    assert again.revision == info.revision
+    from app.services.errors import ValidationError
+    with pytest.raises(ValidationError):
+        site_db.init_site_database(url, app_password="short")
