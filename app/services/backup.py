@@ -19,14 +19,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import Engine, make_url
 
 import app
 from app.models import StoredFile
 from app.models.migrate import current_revision
 from app.services import audit, transfer
-from app.services.audit_chain import ChainReport, verify_rows
+from app.services.audit_chain import verify_rows
 from app.services.db import Actor, Database
 from app.services.errors import FormtrailError, ValidationError
 from app.services.filestore import FileStatus, sha256_file
@@ -130,9 +130,14 @@ def _sqlite_snapshot(db: Database, target: Path) -> None:
         source.close()
 
 
+def snapshot_engine(snapshot: Path) -> Engine:
+    """Read-only, and without the WAL/pragma set-up of build_engine, which would write to the file and so
+    change the very bytes the manifest hashes."""
+    return create_engine(f"sqlite:///file:{snapshot.resolve()}?mode=ro&uri=true")
+
+
 def _read_sqlite_snapshot(snapshot: Path) -> tuple[list[dict[str, Any]], dict[str, int], list[str]]:
-    from app.models.engine import build_engine
-    engine = build_engine(f"sqlite:///{snapshot}")
+    engine = snapshot_engine(snapshot)
     try:
         counts = transfer.row_counts(engine)
         with engine.connect() as conn:
@@ -201,4 +206,3 @@ def last_backup(db: Database) -> tuple[str, dt.datetime, str] | None:
     return (row[0], row[1], row[2]) if row else None
 
 
-__all__ = ["backup", "BackupResult", "read_jsonl", "last_backup", "ChainReport"]

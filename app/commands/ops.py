@@ -1,0 +1,168 @@
+"""Site operations: PostgreSQL site set-up, migration to it, backup, verify, restore."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from app.cli import Cli, CliError
+from app.models.engine import normalise_url
+from app.runtime import RuntimeConfig, default_db_url, open_database
+from app.services import auth, backup, migration, restore, setup, site_db
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    dbp = sub.choices["db"]
+    db_group = next(a for a in dbp._actions if isinstance(a, argparse._SubParsersAction))
+    p = db_group.add_parser("init", help="set up a PostgreSQL site database (owner role + application role)")
+    p.add_argument("url", help="PostgreSQL URL of a role allowed to create roles (e.g. postgres)")
+    p.add_argument("--owner-role", default="formtrail_owner")
+    p.add_argument("--app-role", default="formtrail_app")
+    p.set_defaults(handler=cmd_db_init)
+    p = db_group.add_parser("migrate", help="move this workstation's SQLite data to a site server (verified)")
+    p.add_argument("--from", dest="source", help="source SQLite URL (default: this workstation's database)")
+    p.add_argument("--to", dest="target", required=True, help="PostgreSQL URL (the owner, after `db init`)")
+    p.add_argument("--files-to", type=Path, help="the site's shared file store (default: keep the files here)")
+    p.set_defaults(handler=cmd_db_migrate)
+
+    b = sub.add_parser("backup", help="take a backup (`backup DEST`) or check one (`backup verify DEST`)",
+                       usage="formtrail backup DEST | formtrail backup verify DEST [--json]")
+    b.add_argument("words", nargs="+", metavar="DEST", help="a new folder to back up into; or: verify DEST")
+    b.add_argument("--json", action="store_true")
+    b.set_defaults(handler=cmd_backup)
+
+    p = sub.add_parser("restore", help="restore a backup (administrator, reason required)")
+    p.add_argument("path", type=Path)
+    p.add_argument("--reason", required=True)
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--into", type=Path, help="a new data directory to restore into")
+    where.add_argument("--in-place", action="store_true", help="replace this workstation's SQLite database")
+    p.add_argument("--db-into", help="restore into this (empty) database URL instead of a new SQLite file")
+    p.add_argument("--yes", action="store_true", help="confirm replacing the database in place")
+    p.set_defaults(handler=cmd_restore)
+
+
+def cmd_db_init(cli: Cli) -> int:
+    password = os.environ.get("FORMTRAIL_APP_PASSWORD") or (cli.new_password("Password for the application role")
+                                                             if sys.stdin.isatty() else None)
+    if not password:
+        raise CliError("set FORMTRAIL_APP_PASSWORD (the password workstations will use) or run in a terminal")
+    info = site_db.init_site_database(cli.args.url, owner_role=cli.args.owner_role, app_role=cli.args.app_role,
+                                      app_password=password)
+    cli.out(f"Site database ready at schema {info.revision}; tables owned by {info.owner_role}.")
+    cli.out(f"Workstations connect as the application role: FORMTRAIL_DB={info.app_url} "
+            "(add the password, and sslmode=require for TLS).")
+    return 0
+
+
+def cmd_db_migrate(cli: Cli) -> int:
+    source = cli.db if not cli.args.source else open_database(
+        RuntimeConfig(home=cli.config.home, db_url=normalise_url(cli.args.source), workstation=cli.config.workstation,
+                      hasher_profile=cli.config.hasher_profile, files_dir=cli.config.files_dir))
+    cli._db = source
+    report = migration.migrate(source, cli.actor(), target_url=cli.args.target, target_files=cli.args.files_to,
+                               progress=lambda table, done, total: None)
+    for check in report.checks:
+        mark = "ok" if check.ok else f"DIFFERS at row {check.first_difference}"
+        cli.out(f"  {check.table:<18} {check.source_rows:>8} → {check.target_rows:<8} {mark}")
+    cli.out(f"Audit chain: source {report.source_head}, target {report.target_head} "
+            f"({'verified' if report.target_chain_ok else 'BROKEN'}); {report.files_copied} files copied.")
+    if report.files_missing:
+        cli.out(f"Missing stored files: {', '.join(report.files_missing)}")
+    cli.out("Migration verified." if report.ok else "MIGRATION NOT VERIFIED: do not switch workstations over.")
+    return 0 if report.ok else 1
+
+
+def cmd_backup(cli: Cli) -> int:
+    words = cli.args.words
+    if words[0] == "verify":
+        if len(words) != 2:
+            raise CliError("usage: formtrail backup verify DEST")
+        return cmd_backup_verify(cli, Path(words[1]))
+    if len(words) != 1:
+        raise CliError("usage: formtrail backup DEST (a new folder)")
+    result = backup.backup(cli.db, cli.actor(), Path(words[0]))
+    cli.out(f"Backup written to {result.path}: {result.files} files, {result.bytes / 1e6:.1f} MB, "
+            f"chain head {result.chain_head}; manifest SHA-256 {result.manifest_sha256}")
+    for problem in result.problems:
+        cli.out(f"  warning: {problem}")
+    return 0
+
+
+def cmd_backup_verify(cli: Cli, path: Path) -> int:
+    check = restore.verify_backup(path)
+    if cli.args.json:
+        cli.json({"ok": check.ok, "problems": list(check.problems), "warnings": list(check.warnings),
+                  "chain_head": check.chain_head, "row_counts": check.row_counts})
+    else:
+        for problem in check.problems:
+            cli.out(f"PROBLEM: {problem}")
+        for warning in check.warnings:
+            cli.out(f"warning recorded at backup time: {warning}")
+        cli.out(f"Backup verified: chain head {check.chain_head}, {sum(check.row_counts.values())} rows."
+                if check.ok else "BACKUP DOES NOT VERIFY.")
+    return 0 if check.ok else 1
+
+
+def cmd_restore(cli: Cli) -> int:
+    a = cli.args
+    if a.in_place:
+        if not a.yes:
+            if not sys.stdin.isatty():
+                raise CliError("restoring in place replaces the current database: add --yes to confirm")
+            if input(f"Replace {cli.db.display_url} with the backup {a.path}? Type YES: ").strip() != "YES":
+                raise CliError("not confirmed; nothing was restored")
+        actor = cli.actor()
+        target_url, files = cli.config.db_url, cli.config.file_store_root
+        current = cli.db
+    else:
+        a.into.mkdir(parents=True, exist_ok=True)
+        if any(a.into.iterdir()):
+            raise CliError(f"{a.into} is not empty; restore into a new data directory")
+        target_url = normalise_url(a.db_into) if a.db_into else default_db_url(a.into)
+        files = a.into / "files"
+        current = cli.db if setup.site_info(cli.db) else None
+        actor = cli.actor() if current is not None else None
+
+    def make_database(url: str, files_root: Path):  # noqa: ANN202
+        return open_database(RuntimeConfig(home=a.into or cli.config.home, db_url=url,
+                                           workstation=cli.config.workstation,
+                                           hasher_profile=cli.config.hasher_profile, files_dir=files_root))
+
+    if actor is None:  # no database here to log in to (a disaster): the administrator logs in to the restored one
+        actor = _restored_admin(cli, a.path)
+    result = restore.restore(a.path, actor, reason=a.reason, target_url=target_url, target_files=files,
+                             current=current, in_place=a.in_place, workstation=cli.config.workstation,
+                             make_database=make_database)
+    cli._actor = None  # the session belonged to the replaced database
+    cli.out(f"Restored into {result.db_url}: chain head {result.chain_head_after}; {result.files_copied} files.")
+    if result.chain_head_before:
+        cli.out(f"The replaced database ended at {result.chain_head_before}; {result.events_lost} events recorded "
+                "after the backup point are not in the restored data (see the RESTORE event).")
+    if result.moved_aside:
+        cli.out(f"The replaced database file was kept as {result.moved_aside}")
+    return 0
+
+
+def _restored_admin(cli: Cli, path: Path):  # noqa: ANN202
+    """Authenticate against the users inside the backup itself, read-only."""
+    from app.models.engine import build_engine  # noqa: F401 - documented dependency of the snapshot check
+    check = restore.verify_backup(path)
+    if not check.ok:
+        raise CliError("the backup does not verify: " + "; ".join(check.problems[:3]))
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        probe = open_database(RuntimeConfig(home=Path(tmp), db_url=default_db_url(Path(tmp)),
+                                            workstation=cli.config.workstation,
+                                            hasher_profile=cli.config.hasher_profile))
+        try:
+            restore.load_snapshot(path, check.manifest, probe.engine)
+            outcome = auth.authenticate(probe, username=cli.username(), password=cli.password())
+            from app.services.permissions import Permission, allowed
+            if not allowed(outcome.actor, Permission.RESTORE):
+                raise CliError(f"{outcome.actor.username} is not an administrator in this backup")
+            return outcome.actor
+        finally:
+            probe.engine.dispose()

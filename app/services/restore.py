@@ -1,0 +1,226 @@
+"""Checking a backup without the application's database (`backup verify`), and restoring it (BK-03).
+
+A restore never deletes anything: into a new data directory it builds a fresh database from the snapshot;
+in place (SQLite) it moves the current database file aside first. Either way it writes a RESTORE event into
+the restored trail naming the chain head before and after, and what the replaced database held after the
+backup point (the records lost by going back).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import shutil
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.engine import Engine, make_url
+
+from app.models import AuditEvent
+from app.models.engine import build_engine
+from app.models.migrate import upgrade
+from app.services import audit, audit_chain, transfer
+from app.services.backup import (
+    FILES_DIR, FORMAT, MANIFEST, SQLITE_SNAPSHOT, TABLES_DIR, read_jsonl, snapshot_engine,
+)
+from app.services.db import Actor, Database
+from app.services.errors import DomainError, ValidationError
+from app.services.filestore import FileStore, sha256_file
+from app.services.permissions import Permission, require
+
+
+@dataclasses.dataclass(frozen=True)
+class BackupCheck:
+    path: Path
+    ok: bool
+    problems: tuple[str, ...]
+    warnings: tuple[str, ...]
+    chain_head: str | None
+    row_counts: dict[str, int]
+    manifest: dict[str, Any]
+
+
+def verify_backup(path: Path) -> BackupCheck:
+    """Re-hash every file against the manifest, then check the snapshot: counts, chain, stored files."""
+    problems: list[str] = []
+    manifest_path = path / MANIFEST
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return BackupCheck(path, False, (f"{manifest_path} is missing: not a Formtrail backup, or damaged",), (),
+                           None, {}, {})
+    except ValueError:
+        return BackupCheck(path, False, (f"{manifest_path} is damaged (not valid JSON)",), (), None, {}, {})
+    if manifest.get("format") != FORMAT:
+        problems.append(f"unknown backup format {manifest.get('format')!r}")
+    listed: dict[str, dict[str, Any]] = manifest.get("files", {})
+    for name, info in sorted(listed.items()):
+        file = path / name
+        if not file.exists():
+            problems.append(f"{name}: missing")
+        elif sha256_file(file) != info["sha256"]:
+            problems.append(f"{name}: altered (SHA-256 does not match the manifest)")
+    for file in sorted(p for p in path.rglob("*") if p.is_file() and p.name != MANIFEST):
+        if file.relative_to(path).as_posix() not in listed:
+            problems.append(f"{file.relative_to(path).as_posix()}: not listed in the manifest")
+    counts: dict[str, int] = {}
+    chain_head = None
+    if not problems:
+        try:
+            counts, rows, stored = _snapshot_contents(path, manifest)
+            report = audit_chain.verify_rows(rows)
+            chain_head = report.head
+            if not report.ok:
+                problems.append(f"the audit trail inside the backup is broken: {report.problem}")
+            if report.head != manifest.get("chain_head"):
+                problems.append(f"chain head {report.head} differs from the manifest's {manifest.get('chain_head')}")
+            if counts != manifest.get("row_counts"):
+                problems.append("row counts differ from the manifest")
+            for sha in stored:
+                if f"{FILES_DIR}/{sha}" not in listed:
+                    if not any(sha in p for p in manifest.get("problems", [])):
+                        problems.append(f"stored file {sha} is referenced by the snapshot but not in the backup")
+        except Exception as exc:  # noqa: BLE001 - a damaged snapshot must be reported, not crash the check
+            problems.append(f"the database snapshot cannot be read: {exc}")
+    return BackupCheck(path, not problems, tuple(problems), tuple(manifest.get("problems", [])), chain_head, counts,
+                       manifest)
+
+
+def _snapshot_contents(path: Path, manifest: dict[str, Any]) -> tuple[dict[str, int], list[dict[str, Any]], list[str]]:
+    if manifest.get("backend") == "sqlite":
+        engine = snapshot_engine(path / SQLITE_SNAPSHOT)
+        try:
+            counts = transfer.row_counts(engine)
+            with engine.connect() as conn:
+                table = _table("audit_event")
+                rows = list(transfer.iter_rows(conn, table))
+                stored = [r["sha256"] for r in transfer.iter_rows(conn, _table("stored_file"))]
+            return counts, rows, stored
+        finally:
+            engine.dispose()
+    counts = {}
+    for table in transfer.tables():
+        with (path / TABLES_DIR / f"{table.name}.jsonl").open(encoding="utf-8") as fh:
+            counts[table.name] = sum(1 for _ in fh)
+    rows = list(read_jsonl(path / TABLES_DIR / "audit_event.jsonl", "audit_event"))
+    stored = [r["sha256"] for r in read_jsonl(path / TABLES_DIR / "stored_file.jsonl", "stored_file")]
+    return counts, rows, stored
+
+
+def _table(name: str):  # noqa: ANN202
+    return next(t for t in transfer.tables() if t.name == name)
+
+
+def load_snapshot(path: Path, manifest: dict[str, Any], target: Engine) -> None:
+    """Fill the empty ``target`` database from the backup's snapshot, rows verbatim."""
+    upgrade(target)
+    if not transfer.is_empty(target):
+        raise DomainError("the target database already holds data; restore into a new, empty database")
+    if manifest.get("backend") == "sqlite":
+        source = snapshot_engine(path / SQLITE_SNAPSHOT)
+        try:
+            transfer.copy_all(source, target)
+        finally:
+            source.dispose()
+        return
+    with target.begin() as conn:
+        for table in transfer.tables():
+            batch = []
+            for row in read_jsonl(path / TABLES_DIR / f"{table.name}.jsonl", table.name):
+                batch.append(row)
+                if len(batch) >= transfer.BATCH:
+                    conn.execute(insert(table), batch)
+                    batch.clear()
+            if batch:
+                conn.execute(insert(table), batch)
+        if conn.dialect.name == "postgresql":
+            transfer.reset_sequences(conn)
+
+
+def copy_files(path: Path, store: FileStore) -> int:
+    copied = 0
+    for file in sorted((path / FILES_DIR).iterdir()):
+        if store.status(file.name).value != "ok":
+            store.put_file(file)
+            copied += 1
+    return copied
+
+
+@dataclasses.dataclass(frozen=True)
+class RestoreResult:
+    db_url: str
+    files_copied: int
+    chain_head_before: str | None
+    chain_head_after: str
+    events_lost: int
+    moved_aside: Path | None
+
+
+def _lost_after(current: Database | None, backup_head: str) -> tuple[str | None, int, dict[str, int]]:
+    """The replaced database's chain head, and what it recorded after the backup point (a gap report)."""
+    if current is None:
+        return None, 0, {}
+    head = audit_chain.verify_chain(current)
+    backup_seq = int(backup_head.split(":")[0])
+    with current.read() as session:
+        later = session.execute(select(AuditEvent.action, AuditEvent.entity).where(AuditEvent.seq > backup_seq)).all()
+    summary = Counter(f"{action} {entity or ''}".strip() for action, entity in later)
+    return head.head, len(later), dict(summary.most_common(20))
+
+
+def restore(
+    path: Path, actor: Actor, *, reason: str, target_url: str, target_files: Path, current: Database | None,
+    in_place: bool, workstation: str, make_database: Any,
+) -> RestoreResult:
+    """Restore the backup at ``path``. ``current`` is the database being replaced (in place) or left as it is
+    (restore into a new data directory); ``make_database(url, files)`` opens the restored one."""
+    if not reason or not reason.strip():
+        raise ValidationError("a restore needs a reason (why going back to this backup is necessary)")
+    if current is not None:
+        require(current, actor, Permission.RESTORE)
+    check = verify_backup(path)
+    if not check.ok:
+        raise DomainError("the backup does not verify, nothing was restored: " + "; ".join(check.problems[:5]))
+    before, lost, summary = _lost_after(current, check.chain_head or "0:")
+    moved = None
+    if in_place:
+        if current is None or current.dialect != "sqlite":
+            raise ValidationError("restoring in place replaces the embedded SQLite database; for a PostgreSQL "
+                                  "site, restore into a new database and point the workstations at it")
+        moved = _move_aside(current)
+    target = build_engine(target_url)
+    try:
+        load_snapshot(path, check.manifest, target)
+    finally:
+        target.dispose()
+    restored: Database = make_database(target_url, target_files)
+    try:
+        copied = copy_files(path, restored.files)
+        after = audit_chain.verify_chain(restored)
+        with restored.write(actor, reason=reason.strip(), check_actor=False) as session:
+            audit.record_event(session, "RESTORE", entity="backup", entity_id=str(path), new={
+                "backup_created_at": check.manifest.get("created_at"), "chain_head_before": before,
+                "chain_head_after": after.head, "events_lost_after_backup": lost, "lost_summary": summary,
+                "in_place": in_place, "moved_aside": str(moved) if moved else None, "workstation": workstation,
+            })
+        return RestoreResult(db_url=target_url, files_copied=copied, chain_head_before=before,
+                             chain_head_after=after.head, events_lost=lost, moved_aside=moved)
+    finally:
+        restored.engine.dispose()
+
+
+def _move_aside(current: Database) -> Path:
+    """Keep the replaced database file (and its WAL) next to it; a restore never deletes data."""
+    db_path = Path(make_url(current.engine.url).database)
+    current.engine.dispose()
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    aside = db_path.with_name(f"{db_path.name}.replaced-{stamp}")
+    shutil.move(str(db_path), aside)
+    for suffix in ("-wal", "-shm"):
+        extra = db_path.with_name(db_path.name + suffix)
+        if extra.exists():
+            shutil.move(str(extra), aside.with_name(aside.name + suffix))
+    return aside

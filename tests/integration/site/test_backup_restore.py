@@ -1,0 +1,141 @@
+"""BK-01..BK-03: backup while in use, verify, corrupted backups named, restore round trip, RESTORE event."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from app.runtime import RuntimeConfig, open_database
+from app.services import audit_chain, audit_log, backup, restore, transfer
+from app.services.errors import DomainError, PermissionDenied
+from tests.helpers import scanlike as sl
+from tests.helpers.forms import effective_template, issue
+from tests.helpers.records import fill
+from tests.helpers.scans import issued_page_images, write
+
+
+@pytest.fixture
+def busy_site(seed, tmp_path):
+    """A site with templates, an issuance, a returned scan and some record data."""
+    from app.services import intake
+    effective_template(seed)
+    result = issue(seed, copies=3)
+    image = issued_page_images(seed.db, result.pdf_sha256, dpi=150)[0]
+    intake.import_files(seed.db, seed.op, [write(tmp_path / "in", "p.png", sl.png_bytes(sl.scanned(image), dpi=150))])
+    fill(seed, result.serials[0])
+    return seed
+
+
+def _make(tmp_path: Path):
+    def make_database(url, files):
+        return open_database(RuntimeConfig(home=tmp_path / "restored-home", db_url=url, workstation="WS-R",
+                                           hasher_profile="fast", files_dir=files))
+    return make_database
+
+
+def test_bk01_backup_verify_restore_round_trip(busy_site, tmp_path):
+    seed = busy_site
+    result = backup.backup(seed.db, seed.admin, tmp_path / "bk")
+    manifest = json.loads((tmp_path / "bk" / "manifest.json").read_text())
+    assert manifest["row_counts"]["issued_form"] == 3 and manifest["stored_files"] == 2
+    assert all(name in manifest["files"] for name in (*[f"files/{h}" for h in _stored(seed)],))
+    check = restore.verify_backup(tmp_path / "bk")
+    assert check.ok, check.problems
+    assert check.chain_head == result.chain_head
+    assert audit_log.count_events(seed.db, seed.admin, audit_log.AuditFilter(action="BACKUP")) == 1
+
+    target = f"sqlite:///{tmp_path / 'restored' / 'formtrail.db'}"
+    (tmp_path / "restored").mkdir()
+    done = restore.restore(tmp_path / "bk", seed.admin, reason="restore test (BK-02)", target_url=target,
+                           target_files=tmp_path / "restored" / "files", current=seed.db, in_place=False,
+                           workstation="WS-R", make_database=_make(tmp_path))
+    restored = _make(tmp_path)(target, tmp_path / "restored" / "files")
+    try:
+        counts = transfer.row_counts(restored.engine)
+        original = manifest["row_counts"]
+        assert {k: v for k, v in counts.items() if k != "audit_event"} == \
+            {k: v for k, v in original.items() if k != "audit_event"}
+        assert counts["audit_event"] == original["audit_event"] + 1  # + the RESTORE event
+        chain = audit_chain.verify_chain(restored)
+        assert chain.ok and done.chain_head_after.split(":")[0] == str(chain.count - 1)
+        for sha in _stored(seed):
+            assert restored.files.read(sha) == seed.db.files.read(sha)
+        [event] = audit_log.fetch_events(restored, seed.admin, audit_log.AuditFilter(action="RESTORE"))
+        details = json.loads(event.new_value)
+        assert details["chain_head_before"] and event.reason == "restore test (BK-02)"
+    finally:
+        restored.engine.dispose()
+
+
+def _stored(seed):
+    from sqlalchemy import select
+
+    from app.models import StoredFile
+    with seed.db.read() as s:
+        return list(s.scalars(select(StoredFile.sha256)))
+
+
+def test_bk02_corrupted_backup_names_the_file(busy_site, tmp_path):
+    seed = busy_site
+    backup.backup(seed.db, seed.admin, tmp_path / "bk")
+    sha = _stored(seed)[0]
+    victim = tmp_path / "bk" / "files" / sha
+    data = bytearray(victim.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    victim.write_bytes(bytes(data))
+    other = next(p for p in (tmp_path / "bk").rglob("*") if p.is_file() and p.name not in ("manifest.json", sha))
+    other.unlink()
+    check = restore.verify_backup(tmp_path / "bk")
+    assert not check.ok
+    text = "\n".join(check.problems)
+    assert f"files/{sha}: altered" in text and f"{other.relative_to(tmp_path / 'bk').as_posix()}: missing" in text
+    with pytest.raises(DomainError, match="does not verify"):
+        restore.restore(tmp_path / "bk", seed.admin, reason="x", target_url=f"sqlite:///{tmp_path / 'r.db'}",
+                        target_files=tmp_path / "rf", current=seed.db, in_place=False, workstation="W",
+                        make_database=_make(tmp_path))
+
+
+def test_bk03_restore_is_for_administrators_with_a_reason(busy_site, tmp_path):
+    seed = busy_site
+    backup.backup(seed.db, seed.qa, tmp_path / "bk")
+    with pytest.raises(PermissionDenied):
+        restore.restore(tmp_path / "bk", seed.qa, reason="x", target_url=f"sqlite:///{tmp_path / 'r.db'}",
+                        target_files=tmp_path / "rf", current=seed.db, in_place=False, workstation="W",
+                        make_database=_make(tmp_path))
+
+
+def test_backup_refuses_a_non_empty_folder(busy_site, tmp_path):
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "x").write_text("x")
+    from app.services.errors import ValidationError
+    with pytest.raises(ValidationError, match="not empty"):
+        backup.backup(busy_site.db, busy_site.admin, tmp_path / "full")
+
+
+def test_bk03_in_place_restore_keeps_the_replaced_file_and_reports_the_gap(seed, tmp_path, backend):
+    if backend != "sqlite":
+        pytest.skip("in-place restore replaces the embedded SQLite database")
+    from app.services import settings
+    effective_template(seed)
+    backup.backup(seed.db, seed.admin, tmp_path / "bk")
+    issue(seed, copies=2)  # work done after the backup point: lost by going back
+    settings.change(seed.db, seed.admin, key="password.history", value=8, reason="after backup")
+    db_file = Path(seed.db.engine.url.database)
+    url, files = f"sqlite:///{db_file}", seed.db.files.root
+    done = restore.restore(tmp_path / "bk", seed.admin, reason="disk corruption on the workstation",
+                           target_url=url, target_files=files, current=seed.db, in_place=True, workstation="W",
+                           make_database=_make(tmp_path))
+    assert done.moved_aside is not None and done.moved_aside.exists() and done.events_lost > 5
+    restored = _make(tmp_path)(url, files)
+    try:
+        from app.services import register
+        assert register.count_forms(restored, seed.viewer, register.RegisterFilter()) == 0
+        [event] = audit_log.fetch_events(restored, seed.admin, audit_log.AuditFilter(action="RESTORE"))
+        details = json.loads(event.new_value)
+        assert details["events_lost_after_backup"] == done.events_lost
+        assert any("issued_form" in key for key in details["lost_summary"])
+        assert audit_chain.verify_chain(restored).ok
+    finally:
+        restored.engine.dispose()
