@@ -10,7 +10,7 @@ from pathlib import Path
 from app.cli import Cli, CliError
 from app.models.engine import normalise_url
 from app.runtime import RuntimeConfig, default_db_url, open_database
-from app.services import auth, backup, migration, restore, setup, site_db
+from app.services import archive, auth, backup, migration, restore, setup, site_db
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -42,6 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--db-into", help="restore into this (empty) database URL instead of a new SQLite file")
     p.add_argument("--yes", action="store_true", help="confirm replacing the database in place")
     p.set_defaults(handler=cmd_restore)
+    register_archive(sub)
 
 
 def cmd_db_init(cli: Cli) -> int:
@@ -166,3 +167,40 @@ def _restored_admin(cli: Cli, path: Path):  # noqa: ANN202
             return outcome.actor
         finally:
             probe.engine.dispose()
+
+
+def register_archive(sub: argparse._SubParsersAction) -> None:
+    group = sub.add_parser("archive", help="archives readable without Formtrail").add_subparsers(
+        dest="archive_command", metavar="ACTION", required=True)
+    p = group.add_parser("export", help="export an issuance or a date range as a folder or .zip")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--issuance", type=int)
+    which.add_argument("--from", dest="since")
+    p.add_argument("--to", dest="until")
+    p.add_argument("--out", type=Path, required=True)
+    p.set_defaults(handler=cmd_archive_export)
+    p = group.add_parser("verify", help="re-hash an archive and re-check the audit chain inside it")
+    p.add_argument("path", type=Path)
+    p.set_defaults(handler=cmd_archive_verify)
+
+
+def cmd_archive_export(cli: Cli) -> int:
+    import datetime as dt
+    a = cli.args
+    try:
+        since = dt.date.fromisoformat(a.since) if a.since else None
+        until = dt.date.fromisoformat(a.until) if a.until else None
+    except ValueError:
+        raise CliError("dates are YYYY-MM-DD") from None
+    result = archive.export_archive(cli.db, cli.actor(), out=a.out, issuance_id=a.issuance, since=since, until=until)
+    cli.out(f"Archive written to {result.path}: {result.files} files, chain head {result.chain_head}")
+    return 0
+
+
+def cmd_archive_verify(cli: Cli) -> int:
+    check = archive.verify_archive(cli.args.path)
+    for problem in check.problems:
+        cli.out(f"PROBLEM: {problem}")
+    cli.out(f"Archive verified: {check.files} files, audit chain head {check.chain_head}" if check.ok
+            else "ARCHIVE DOES NOT VERIFY.")
+    return 0 if check.ok else 1

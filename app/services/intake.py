@@ -10,18 +10,21 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import dataclasses
+import datetime as dt
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from app.forms.scan_decode import PageDecode, decode_pages
 from app.forms.scan_pages import SourceError, count_pages, sniff
 from app.models import FileKind, ScanOutcome, ScanPage, ScanSource, SourceStatus, StoredFile
 from app.services.db import Actor, Database
 from app.services.errors import ValidationError
+from app.services.filestore import PutResult
 from app.services.intake_link import classify, complete_if_returned
 from app.services.issuance import site_of
 from app.services.permissions import Permission, require
@@ -31,6 +34,8 @@ Progress = Callable[[int, int], None]
 Cancelled = Callable[[], bool]
 SUFFIXES = (".pdf", ".tif", ".tiff", ".png", ".jpg", ".jpeg")
 CHUNK = 8  # pages per worker task: small enough to spread one big PDF over every core
+# A source still "pending" this long after it arrived was interrupted (not still being read elsewhere).
+RESUME_AFTER = dt.timedelta(minutes=10)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -126,17 +131,32 @@ def _store(db: Database, actor: Actor, path: Path, *, origin: str) -> tuple[Scan
     except OSError as exc:
         return None, PageOutcome(source=str(path), page=None, sha256=None, outcome="unreadable-file",
                                  reason=f"the file cannot be read: {exc.strerror or exc}")
+    try:
+        return _record_source(db, actor, path, put, head, origin=origin)
+    except IntegrityError:
+        # Another workstation recorded the same bytes at the same moment: it is theirs to read.
+        return _record_source(db, actor, path, put, head, origin=origin)
+
+
+def _duplicate(path: Path, sha: str, existing: ScanSource, now_importing: bool) -> PageOutcome:
+    when = local_text(existing.imported_at, seconds=False)
+    what = "is being imported right now" if now_importing else "was already imported"
+    return PageOutcome(source=str(path), page=None, sha256=sha, outcome="duplicate-source",
+                       reason=f"the same file {what} as {existing.original_name!r} ({when}, {existing.imported_by}); "
+                              "not stored again")
+
+
+def _record_source(db: Database, actor: Actor, path: Path, put: PutResult, head: bytes, *,
+                   origin: str) -> tuple[ScanSource | None, PageOutcome | None]:
     with db.write(actor, reason=f"scan received: {path.name}") as session:
+        now = db.clock.now()
         existing = session.scalar(select(ScanSource).where(ScanSource.sha256 == put.sha256))
         if existing is not None and existing.status is not SourceStatus.PENDING:
-            return None, PageOutcome(
-                source=str(path), page=None, sha256=put.sha256, outcome="duplicate-source",
-                reason=f"the same file was already imported as {existing.original_name!r} on "
-                       f"{local_text(existing.imported_at, seconds=False)} by {existing.imported_by}; not stored again",
-            )
+            return None, _duplicate(path, put.sha256, existing, False)
         if existing is not None:
+            if now - existing.imported_at < RESUME_AFTER:
+                return None, _duplicate(path, put.sha256, existing, True)
             return existing, None  # an interrupted import: carry on with its remaining pages
-        now = db.clock.now()
         if session.get(StoredFile, put.sha256) is None:
             session.add(StoredFile(sha256=put.sha256, size=put.size, kind=FileKind.SCAN.value,
                                    media_type=_media_type(head), original_name=path.name, stored_at=now,
@@ -247,9 +267,10 @@ def _link_chunk(db: Database, actor: Actor, path: Path, source_id: int, chunk: l
         site = site_of(session)
         source = session.get(ScanSource, source_id)
         now = db.clock.now()
+        recorded = set(session.scalars(select(ScanPage.page_index).where(ScanPage.source_id == source.id)))
         for index in chunk:
             page = by_index.get(index)
-            if page is None:
+            if page is None or index in recorded:
                 continue
             verdict = classify(session, site, page)
             row = ScanPage(
