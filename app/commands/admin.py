@@ -25,6 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_init)
 
     p = sub.add_parser("gui", help="start the desktop application")
+    p.add_argument("--smoke-test", action="store_true", help="quit once the first window is shown (checks)")
     p.set_defaults(handler=cmd_gui)
 
     user = sub.add_parser("user", help="user accounts").add_subparsers(dest="user_command", metavar="ACTION",
@@ -96,7 +97,7 @@ def cmd_init(cli: Cli) -> int:
 def cmd_gui(cli: Cli) -> int:
     from app.ui.launch import main as gui_main
 
-    return gui_main(home=cli.args.home, db=cli.args.db)
+    return gui_main(home=cli.args.home, db=cli.args.db, smoke_test=cli.args.smoke_test)
 
 
 def _user_row(u: users.UserInfo) -> list[str]:

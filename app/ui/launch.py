@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import sys
+import time
 import traceback
 from types import TracebackType
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QDialog
 
 from app.runtime import display_url, open_database, resolve_config
@@ -109,8 +110,11 @@ def create_application() -> QApplication:
     return app
 
 
-def main(home: str | None = None, db: str | None = None) -> int:
-    """Run the desktop application; returns the process exit code."""
+def main(home: str | None = None, db: str | None = None, *, smoke_test: bool = False) -> int:
+    """Run the desktop application; returns the process exit code. ``smoke_test`` quits as soon as the first
+    window (set-up wizard or log-in) is on screen, printing what was shown and when: the installer check and
+    the cold-start benchmark use it."""
+    started = time.perf_counter()
     app = create_application()
     try:
         config = resolve_config(home=home, db=db)
@@ -135,6 +139,18 @@ def main(home: str | None = None, db: str | None = None) -> int:
     controller = Controller(database)
     controller.finished.connect(app.exit)
     controller.start()
+    if smoke_test:
+        shown = controller.login or controller.wizard
+        name = "login" if controller.login is not None else "wizard"
+
+        def report() -> None:
+            print(f"formtrail: {name} window shown after {time.perf_counter() - started:.2f} s", flush=True)
+            app.exit(0)
+        if shown is not None and shown.isVisible():
+            QTimer.singleShot(0, report)
+        else:
+            print("formtrail: no window could be shown", file=sys.stderr)
+            return 3
     try:
         return app.exec()
     finally:
