@@ -12,7 +12,7 @@ nothing of ours was found does it try harder, stopping at the first success:
 2. a 3x3 median filter (specks, halftone, JPEG noise);
 3. zxing's global-histogram binariser instead of the local-average one (uneven, low contrast);
 4. the corners enlarged 2x (small modules at a low resolution);
-5. the page rotated by 45 degrees and by +-8 degrees (a detector that lost the finder patterns).
+5. the corners rotated by 45 degrees (a detector that lost the finder patterns).
 
 Before the fallbacks, a page with nothing of ours is checked with :func:`is_blank`; a blank page (the back
 of a duplex scan) skips them (``DecodeResult.blank``).
@@ -59,7 +59,8 @@ class DecodeResult:
     ``ours``: distinct texts of Formtrail codes (``payload.looks_like_ours``; the tag is NOT verified here), in
     the order found; normally exactly one. ``foreign``: distinct texts of other QR codes seen in the regions
     examined. ``strategy``: the step that found ours, e.g. "corner:top-right", "page",
-    "full-resolution:corner:top-left", "median:page", "rotate-45:page"; None when nothing of ours was found.
+    "full-resolution:corner:top-left", "median:page", "rotate-45:corner:top-left"; None when nothing of ours
+    was found.
     ``blank``: only evaluated when nothing of ours was found (else None). ``attempts``: zxing calls made.
     ``mirrored``: codes of ours seen mirror-imaged, i.e. the front's code showing through the paper on the
     back of a duplex scan; they are not in ``ours`` (a thin sheet's back would otherwise look like a second,
@@ -236,7 +237,8 @@ def decode_page(image: ImageLike, *, exhaustive: bool = False, fallbacks: bool =
     strategy = _scan(collector, work, "", exhaustive=exhaustive)
     blank = is_blank(work, dpi=dpi) if strategy is None else None
     if fallbacks and (exhaustive or (strategy is None and not blank)):
-        strategy = strategy or _fallbacks(collector, work, page, dpi, exhaustive=exhaustive)
+        found = _fallbacks(collector, work, page, dpi, exhaustive=exhaustive)
+        strategy = strategy or found
     if strategy is not None:
         blank = None
     return DecodeResult(ours=tuple(collector.ours), foreign=tuple(collector.foreign), strategy=strategy,
@@ -245,15 +247,29 @@ def decode_page(image: ImageLike, *, exhaustive: bool = False, fallbacks: bool =
 
 
 def _median(region: Image.Image) -> Image.Image:
-    return region.filter(ImageFilter.MedianFilter(3))
+    """3x3 median filter (a sorting network over numpy arrays: ~10x faster than Pillow's rank filter)."""
+    a = np.asarray(region)
+    h, w = a.shape
+    padded = np.pad(a, 1, mode="edge")
+    v = [padded[dy:dy + h, dx:dx + w] for dy in range(3) for dx in range(3)]
+    for i, j in ((1, 2), (4, 5), (7, 8), (0, 1), (3, 4), (6, 7), (1, 2), (4, 5), (7, 8), (0, 3), (5, 8), (4, 7),
+                 (3, 6), (1, 4), (2, 5), (4, 7), (4, 2), (6, 4), (4, 2)):
+        v[i], v[j] = np.minimum(v[i], v[j]), np.maximum(v[i], v[j])
+    return Image.fromarray(np.ascontiguousarray(v[4]), "L")
 
 
 def _upscale(region: Image.Image) -> Image.Image:
     return region.resize((region.width * 2, region.height * 2), Image.BICUBIC)
 
 
+def _rotate45(region: Image.Image) -> Image.Image:
+    return region.rotate(45, resample=Image.BILINEAR, expand=True, fillcolor=255)
+
+
 def _fallbacks(collector: _Collector, work: Image.Image, page: PageImage | None, dpi: float | None, *,
                exhaustive: bool) -> str | None:
+    """The slower steps, in order, until one finds ours. Only the full-resolution, median and global-histogram
+    steps look at the whole page as well; the others only where our codes are printed (the corners)."""
     first = None
 
     def attempt(result: str | None) -> bool:
@@ -271,14 +287,11 @@ def _fallbacks(collector: _Collector, work: Image.Image, page: PageImage | None,
     if attempt(_scan(collector, work, "global-histogram:", exhaustive=exhaustive,
                      binarizer=zxingcpp.Binarizer.GlobalHistogram)):
         return first
-    if dpi is None or dpi < UPSCALE_BELOW_DPI:
-        if attempt(_scan(collector, work, "enlarge:", exhaustive=exhaustive, region_filter=_upscale,
-                         corners_only=True)):
-            return first
-    for angle in (45, 8, -8):
-        rotated = work.rotate(angle, resample=Image.BILINEAR, expand=True, fillcolor=255)
-        if attempt(f"rotate-{angle}:page" if collector.read(rotated) else None):
-            return first
+    if (dpi is None or dpi < UPSCALE_BELOW_DPI) and attempt(
+            _scan(collector, work, "enlarge:", exhaustive=exhaustive, region_filter=_upscale, corners_only=True)):
+        return first
+    attempt(_scan(collector, work, "rotate-45:", exhaustive=exhaustive, region_filter=_rotate45,
+                  corners_only=True))
     return first
 
 
@@ -423,7 +436,7 @@ class PageDecode:
     mode: str
     error: PageError | None
     result: DecodeResult | None
-    load_ms: float  # getting the page image (PDF/JPEG decoding, rendering)
+    load_ms: float  # getting the page image (opening the file for the first page, decoding, rendering)
 
 
 def decode_pages(data: Source, *, filename: str | None = None, pages: Iterable[int] | None = None,
@@ -434,9 +447,9 @@ def decode_pages(data: Source, *, filename: str | None = None, pages: Iterable[i
     (give it a path and a ``pages`` range). Raises ``SourceError`` when the file cannot be read at all.
     """
     out: list[PageDecode] = []
-    iterator = iter_pages(data, filename=filename, pages=pages)
+    t0 = time.perf_counter()
+    iterator = iter_pages(data, filename=filename, pages=pages)  # opening (and a PNG/JPEG file's decoding)
     while True:
-        t0 = time.perf_counter()
         try:
             page = next(iterator)
         except StopIteration:
@@ -446,4 +459,5 @@ def decode_pages(data: Source, *, filename: str | None = None, pages: Iterable[i
         out.append(PageDecode(index=page.index, method=page.method, width=page.width, height=page.height,
                               dpi=page.dpi, dpi_source=page.dpi_source, mode=page.mode, error=page.error,
                               result=result, load_ms=load_ms))
+        t0 = time.perf_counter()
     return out

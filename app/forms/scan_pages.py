@@ -81,6 +81,7 @@ PAGE_REASONS = {
 DEFAULT_MIN_DPI = 150.0  # DCT-scaled decoding never goes below this effective resolution
 RASTER_DPI = 200.0  # vector pages are rendered at this resolution ...
 FULL_RASTER_DPI = 300.0  # ... and again at this one for the decoder's fallback
+REOPEN_EVERY = 16  # pages: PDFium caches loaded streams per document (see _pdf_pages)
 MAX_PIXELS = 16000 * 16000  # a page beyond this is refused ("too-large"), not decoded
 _A4_LONG_INCHES = 297 / 25.4
 _PLAUSIBLE_LONG_INCHES = (3.0, 40.0)  # a page image whose stated size is outside this has no usable dpi
@@ -339,7 +340,12 @@ def _pdf_pages(doc: pdfium.PdfDocument, src: _Input, wanted: list[int] | None,
                min_dpi: float) -> Iterator[PageImage]:
     try:
         count = len(doc)
-        for index in (range(count) if wanted is None else [i for i in wanted if 0 <= i < count]):
+        for n, index in enumerate(range(count) if wanted is None else [i for i in wanted if 0 <= i < count]):
+            if n and n % REOPEN_EVERY == 0:
+                # PDFium keeps every stream it has loaded (the page JPEGs) until the document is closed:
+                # reopening keeps memory flat however many pages the file has.
+                doc.close()
+                doc = pdfium.PdfDocument(src.pdf_input())
             yield _pdf_page(doc, index, src, min_dpi)
     finally:
         doc.close()
