@@ -98,17 +98,22 @@ def _font(size_px: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
 
 def make_page(text: str | None = None, *, dpi: int = 300, ec_level: str = "Q", module_mm: float = MODULE_MM,
               corners: Sequence[str] = ("top-right", "bottom-left"), body: bool = True,
-              size_mm: tuple[float, float] = A4_MM) -> SyntheticPage:
-    """A clean synthetic form page: our code in each of ``corners``, header, table and text in the middle."""
+              size_mm: tuple[float, float] = A4_MM, margin_mm: float = CODE_MARGIN_MM,
+              left_margin_mm: float | None = None) -> SyntheticPage:
+    """A clean synthetic form page: our code in each of ``corners``, header, table and text in the middle.
+
+    The codes' quiet zones start ``margin_mm`` from the page edges (``left_margin_mm`` from the left edge,
+    if given: a left-hand code can be moved clear of punched holes)."""
     text = text if text is not None else payload_text()
     width, height = mm_to_px(size_mm[0], dpi), mm_to_px(size_mm[1], dpi)
     image = Image.new("L", (width, height), 255)
     outer = int(round(code_outer_mm(text, ec_level, module_mm) * dpi / MM_PER_INCH))
-    margin = mm_to_px(CODE_MARGIN_MM, dpi)
+    margin = mm_to_px(margin_mm, dpi)
+    left_margin = mm_to_px(margin_mm if left_margin_mm is None else left_margin_mm, dpi)
     draw = ImageDraw.Draw(image)
     boxes = []
     for corner in corners:
-        left = width - margin - outer if "right" in corner else margin
+        left = width - margin - outer if "right" in corner else left_margin
         top = margin if corner.startswith("top") else height - margin - outer
         boxes.append(draw_code(image, text, left, top, dpi=dpi, module_mm=module_mm, ec_level=ec_level))
         # the serial in human-readable form beside the code

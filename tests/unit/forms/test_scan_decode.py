@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pypdfium2 as pdfium
 import pytest
 import zxingcpp
 from PIL import Image, ImageDraw
@@ -39,7 +40,7 @@ def readable_alone(image: Image.Image, box: tuple[int, int, int, int], pad: int 
 
 
 def degraded(form: sl.SyntheticPage, name: str) -> tuple[Image.Image, int]:
-    img, (tr, _bl) = form.image, form.code_boxes
+    img, tr = form.image, form.code_boxes[0]
     centre = ((tr[0] + tr[2]) // 2, (tr[1] + tr[3]) // 2)
     make = {
         "clean": lambda: (sl.scanned(img), 300),
@@ -172,6 +173,14 @@ def test_exhaustive_mode_sees_two_different_codes_on_one_page(form):
 
 
 # --------------------------------------------------------------------------------------------- the fallbacks
+
+
+def test_exhaustive_mode_runs_every_step(form):
+    page = via_pdf(sl.scanned(form.image), 300)  # DCT-scaled to 150 dpi: every fallback applies
+    result = decode_page(page, exhaustive=True)
+    # 4 corners + page, for: as is, full resolution, median, global histogram; 4 corners enlarged, rotated
+    assert result.attempts == 5 * 4 + 4 + 4
+    assert result.ours == (form.text,) and result.strategy == "corner:top-right" and result.mirrored == ()
 
 
 def test_a_code_too_fine_for_the_dct_scaled_image_is_read_at_full_resolution():
@@ -364,3 +373,52 @@ def test_is_blank_on_plain_images_assumes_a4():
     assert is_blank(paper) and is_blank(np.asarray(paper))
     marked = _pen(Image.new("L", (W300, H300), 240), TICK).resize((1240, 1754), Image.BOX)
     assert not is_blank(marked)
+
+
+# ------------------------------------------------------------------------------- pages from the real renderer
+
+
+@pytest.fixture(scope="module")
+def rendered_form():
+    """Two pages of an issued copy, drawn by app.forms.render (vector PDF), and their expected payloads."""
+    import datetime as dt
+    import io
+
+    from app.forms.layout import load_layout
+    from app.forms.payload import verify
+    from app.forms.render import CopyInfo, IssueInfo, render_issued
+    from app.forms.resources import resource
+
+    layout = load_layout(resource("templates", "PRD-BR-102.yaml"))
+    info = IssueInfo(site_code="BSL-01", site_name="Basel Solids", version=3, effective_date=dt.date(2025, 1, 15),
+                     issued_to="Operator", issued_by_name="Anna Müller", issued_by_username="amueller",
+                     issued_at=dt.datetime(2025, 3, 4, 13, 7, tzinfo=dt.UTC), purpose="Batch 0117",
+                     reference=None, due_date=None, issuance_id=42)
+    out = io.BytesIO()
+    pages = render_issued(out, layout, info, [CopyInfo(serial="000321", copy_no=1, copy_count=1)],
+                          key=sl.TEST_KEY)
+    expected = [f"FT1|BSL-01|000321|{n}/{pages}|{layout.code}@3|" for n in range(1, pages + 1)]
+    return out.getvalue(), expected, verify
+
+
+def test_rendered_issued_pages_decode_from_the_vector_pdf(rendered_form):
+    data, expected, verify = rendered_form
+    pages = list(iter_pages(data, filename="issued.pdf"))
+    results = [decode_page(p) for p in pages]
+    assert [p.method for p in pages] == ["rasterised"] * len(expected)
+    assert [len(r.ours) for r in results] == [1] * len(expected)
+    for result, prefix in zip(results, expected):
+        assert result.ours[0].startswith(prefix)
+        verify(result.ours[0], sl.TEST_KEY)
+
+
+def test_rendered_pages_printed_and_scanned_badly_still_decode(rendered_form):
+    data, expected, _verify = rendered_form
+    document = pdfium.PdfDocument(data)
+    printed = [page.render(scale=300 / 72, grayscale=True).to_pil() for page in document]
+    first = sl.add_noise(sl.low_contrast(sl.rotate(printed[0], 180)), 8)
+    second = sl.jpeg_round_trip(sl.scanned(sl.rotate(sl.resample(printed[1], 300, 200), 90 + 2)), 40)
+    scans = list(iter_pages(sl.image_pdf_bytes([sl.jpeg_page(first, dpi=300), sl.jpeg_page(second, dpi=200)]),
+                            filename="returned.pdf"))
+    results = [decode_page(p) for p in scans]
+    assert [r.ours[0].startswith(prefix) for r, prefix in zip(results, expected)] == [True, True]
