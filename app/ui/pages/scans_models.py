@@ -1,0 +1,224 @@
+"""Item models of the Scans page: import results, the exceptions queue and returned forms (true copies)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSize, Qt
+from PySide6.QtGui import QBrush, QColor, QPixmap
+from PySide6.QtWidgets import QWidget
+
+from app.models.enums import ScanOutcome
+from app.services.intake import PageOutcome
+from app.services.scans import ScanPageInfo
+from app.services.timefmt import local_text
+
+Index = QModelIndex | QPersistentModelIndex
+USER_ROLE = Qt.ItemDataRole.UserRole
+R = TypeVar("R")
+
+OK_COLOUR = QColor("#1b6e2d")
+PROBLEM_COLOUR = QColor("#8a4b00")
+FAILED_COLOUR = QColor("#b00020")
+THUMB_SIDE = 96
+
+_FILE_OUTCOMES = {
+    "unreadable-file": "File cannot be read",
+    "duplicate-source": "Already imported (same file)",
+}
+
+
+def outcome_title(code: str) -> str:
+    """Readable title of an import outcome code (a ScanOutcome value or a file-level outcome)."""
+    if code in _FILE_OUTCOMES:
+        return _FILE_OUTCOMES[code]
+    try:
+        return ScanOutcome(code).title
+    except ValueError:
+        return code
+
+
+class ListTableModel(QAbstractTableModel, Generic[R]):
+    """A read-only table over a Python list of frozen dataclasses; ``UserRole`` gives the row object.
+    Subclasses set ``COLUMNS`` and implement ``cell(row, column)``; they may add roles in ``extra``."""
+
+    COLUMNS: tuple[str, ...] = ()
+
+    def __init__(self, rows: Sequence[R] = (), parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[R] = list(rows)
+
+    @property
+    def rows(self) -> list[R]:
+        return list(self._rows)
+
+    def set_rows(self, rows: Sequence[R]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def row_at(self, row: int) -> R:
+        return self._rows[row]
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008 - Qt API
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008 - Qt API
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal \
+                and 0 <= section < len(self.COLUMNS):
+            return self.COLUMNS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not (0 <= index.row() < len(self._rows)) \
+                or not (0 <= index.column() < len(self.COLUMNS)):
+            return None
+        row = self._rows[index.row()]
+        if role == USER_ROLE:
+            return row
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.cell(row, index.column())
+        return self.extra(row, index.column(), role)
+
+    def cell(self, row: R, column: int) -> str:
+        raise NotImplementedError
+
+    def extra(self, row: R, column: int, role: int) -> Any:
+        return None
+
+
+class ImportResultModel(ListTableModel[PageOutcome]):
+    """One row per page of an import (or per file that could not be used)."""
+
+    COLUMNS = ("File", "Page", "Outcome", "Form and page, or reason")
+
+    def cell(self, row: PageOutcome, column: int) -> str:
+        if column == 0:
+            return Path(row.source).name
+        if column == 1:
+            return str(row.page) if row.page is not None else "—"
+        if column == 2:
+            return ("✔ " if row.linked else "⚠ ") + outcome_title(row.outcome)
+        if row.linked:
+            return f"{row.serial} page {row.page_no}"
+        return row.reason or ""
+
+    def extra(self, row: PageOutcome, column: int, role: int) -> Any:
+        if role == Qt.ItemDataRole.ForegroundRole and column == 2:
+            if row.linked:
+                return QBrush(OK_COLOUR)
+            return QBrush(FAILED_COLOUR if row.page is None and row.outcome == "unreadable-file" else PROBLEM_COLOUR)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return row.source if column == 0 else (row.reason or None)
+        return None
+
+
+class ExceptionModel(ListTableModel[ScanPageInfo]):
+    """The exceptions queue: one row per page waiting for a person, with a thumbnail in the first column
+    (``set_thumbnail`` once it is loaded)."""
+
+    COLUMNS = ("Page", "Problem", "Detail", "File and page", "Imported by", "Imported")
+
+    def __init__(self, rows: Sequence[ScanPageInfo] = (), parent: QWidget | None = None) -> None:
+        super().__init__(rows, parent)
+        self._thumbs: dict[int, QPixmap] = {}
+
+    def set_thumbnail(self, scan_page_id: int, pixmap: QPixmap) -> None:
+        self._thumbs[scan_page_id] = pixmap
+        for i, row in enumerate(self._rows):
+            if row.id == scan_page_id:
+                index = self.index(i, 0)
+                self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
+
+    def has_thumbnail(self, scan_page_id: int) -> bool:
+        return scan_page_id in self._thumbs
+
+    def row_of(self, scan_page_id: int) -> int | None:
+        return next((i for i, r in enumerate(self._rows) if r.id == scan_page_id), None)
+
+    def cell(self, row: ScanPageInfo, column: int) -> str:
+        if column == 0:
+            return "" if row.id in self._thumbs else "…"
+        if column == 1:
+            return row.outcome.title
+        if column == 2:
+            return row.reason or ""
+        if column == 3:
+            return row.location
+        if column == 4:
+            return row.imported_by
+        return local_text(row.imported_at, seconds=False)
+
+    def extra(self, row: ScanPageInfo, column: int, role: int) -> Any:
+        if role == Qt.ItemDataRole.DecorationRole and column == 0:
+            return self._thumbs.get(row.id)
+        if role == Qt.ItemDataRole.SizeHintRole and column == 0:
+            return QSize(THUMB_SIDE, THUMB_SIDE + 4)
+        if role == Qt.ItemDataRole.ForegroundRole and column == 1:
+            return QBrush(FAILED_COLOUR if row.outcome in (ScanOutcome.POSSIBLE_COPY, ScanOutcome.TAG_INVALID)
+                          else PROBLEM_COLOUR)
+        if role == Qt.ItemDataRole.ToolTipRole and column in (1, 2):
+            return f"{row.outcome.title}\n{row.reason or ''}".strip()
+        return None
+
+
+@dataclasses.dataclass(frozen=True)
+class ReturnedForm:
+    """A returned form as the true-copy list shows it (register row plus its true-copy status)."""
+
+    serial: str
+    template: str
+    purpose: str
+    reference: str | None
+    copy: str  # "2 of 5"
+    issued_to: str
+    issued_at: dt.datetime
+    verified_by: str | None
+    verified_at: dt.datetime | None
+    disposition: str | None
+    location: str | None
+
+    @property
+    def step(self) -> str:
+        if self.verified_by is None:
+            return "Verify the scans against the paper"
+        if self.disposition is None:
+            return "Record where the paper original is"
+        return "Done"
+
+
+class ReturnedFormModel(ListTableModel[ReturnedForm]):
+    COLUMNS = ("Serial", "Template", "Purpose", "Issued to", "True copy", "Paper original", "Next step")
+
+    def row_of(self, serial: str) -> int | None:
+        return next((i for i, r in enumerate(self._rows) if r.serial == serial), None)
+
+    def cell(self, row: ReturnedForm, column: int) -> str:
+        if column == 0:
+            return row.serial
+        if column == 1:
+            return row.template
+        if column == 2:
+            return row.purpose
+        if column == 3:
+            return row.issued_to
+        if column == 4:
+            return f"verified by {row.verified_by}, {local_text(row.verified_at, seconds=False)}" \
+                if row.verified_by and row.verified_at else "not verified"
+        if column == 5:
+            if row.disposition == "archived":
+                return f"archived: {row.location}"
+            return row.disposition or "kept until verified"
+        return row.step
+
+    def extra(self, row: ReturnedForm, column: int, role: int) -> Any:
+        if role == Qt.ItemDataRole.ForegroundRole and column == 6:
+            return QBrush(OK_COLOUR if row.step == "Done" else PROBLEM_COLOUR)
+        return None
