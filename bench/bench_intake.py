@@ -1,0 +1,86 @@
+"""Import 200 scanned pages through the intake service: a 300-dpi scanner PDF and a folder of JPEGs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.common import Row, site
+
+
+def _make_inputs(db, seed, folder: Path, pages: int) -> tuple[Path, Path]:  # noqa: ANN001
+    import pypdfium2
+
+    from app.services import issuance
+    from tests.helpers import scanlike as sl
+    result = issuance.issue_forms(db, seed.dc, code="QC-WS-014", copies=pages * 2, purpose="bench", reference=None,
+                                  issued_to="Line 1", due=dt.date(2099, 1, 1))
+    doc = pypdfium2.PdfDocument(str(db.files.path_for(result.pdf_sha256)))
+
+    def page(i: int):  # noqa: ANN202 - one 300-dpi page at a time: a 400-page batch would not fit in memory
+        return sl.scanned(doc[i].render(scale=300 / 72).to_pil().convert("L"), seed=i)
+
+    pdf = folder / "scanner.pdf"
+    pdf.write_bytes(sl.scanner_pdf_bytes((page(i) for i in range(pages)), dpi=300, quality=70))
+    jpegs = folder / "jpegs"
+    jpegs.mkdir()
+    for i in range(pages, 2 * pages):
+        (jpegs / f"page-{i:03d}.jpg").write_bytes(sl.jpeg_bytes(page(i), quality=75, dpi=300))
+    doc.close()
+    return pdf, jpegs
+
+
+def _hwm_mb() -> float:
+    """This process's own peak RSS (VmHWM starts afresh at exec, unlike ru_maxrss)."""
+    with open("/proc/self/status", encoding="ascii") as fh:
+        return next(int(line.split()[1]) for line in fh if line.startswith("VmHWM")) / 1024
+
+
+def _child(home: str, path: str) -> None:
+    """Runs in a fresh process so its peak memory is the import's own."""
+    from app.runtime import RuntimeConfig, open_database
+    from app.services import auth, intake
+    from tests.helpers.seed import PASSWORD
+    db = open_database(RuntimeConfig(home=Path(home), db_url=f"sqlite:///{Path(home) / 'formtrail.db'}",
+                                     workstation="BENCH", hasher_profile="fast"), migrate=False)
+    actor = auth.authenticate(db, username="op", password=PASSWORD).actor
+    start = time.perf_counter()
+    report = intake.import_files(db, actor, [Path(path)])
+    elapsed = time.perf_counter() - start
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    own = _hwm_mb()
+    print(f"{len(report.outcomes)} {report.linked} {elapsed} {own} {children}")
+
+
+def run(pages: int = 200) -> list[Row]:
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp) / "home"
+        home.mkdir()
+        db, seed = site(home)
+        pdf, jpegs = _make_inputs(db, seed, Path(tmp), pages)
+        db.engine.dispose()
+        for label, path in (("200-page scanner PDF, 300 dpi", pdf), ("folder of 200 JPEG pages, 300 dpi", jpegs)):
+            out = subprocess.run([sys.executable, "-m", "bench.bench_intake", "--child", str(home), str(path)],
+                                 capture_output=True, text=True, check=True).stdout.split()
+            n, linked, elapsed, own, children = int(out[0]), int(out[1]), float(out[2]), float(out[3]), float(out[4])
+            rows.append(Row(f"import {label}", n / elapsed, "pages/s",
+                            f"{linked}/{n} linked; peak RSS {own:.0f} MB main + {children:.0f} MB per worker"))
+    return rows
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        _child(sys.argv[2], sys.argv[3])
+        return
+    for row in run():
+        print(f"{row.name}: {row.figure:.1f} {row.unit} ({row.detail})")
+
+
+if __name__ == "__main__":
+    main()
