@@ -179,6 +179,15 @@ class EntryForm(QWidget):
         else:
             self.source_label.setText("No scan linked: values are saved as direct entries.")
 
+    def show_page_group(self, page_no: int) -> None:
+        """Bring the fields printed on ``page_no`` into view, unless the user is already on one of them."""
+        group = self._groups.get(page_no)
+        focused = self.window().focusWidget()
+        if group is None or len(self._groups) < 2 or (focused is not None and group.isAncestorOf(focused)):
+            return
+        self.scroll.ensureWidgetVisible(group, 0, 0)
+        self.scroll.verticalScrollBar().setValue(group.y())
+
     def source_page(self) -> int | None:
         return self._source_page
 

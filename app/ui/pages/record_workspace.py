@@ -69,6 +69,7 @@ class RecordWorkspace(QWidget):
         layout.addWidget(self.splitter, 1)
 
         self.scan.page_changed.connect(self.entry.set_source_page)
+        self.scan.page_changed.connect(self.entry.show_page_group)
         self.entry.page_focused.connect(self.scan.show_page)
         self.entry.changed.connect(self.apply)
         self.entry.correction_requested.connect(self.correct)
