@@ -1,0 +1,298 @@
+"""Records page (issue 6): transcription beside the scan with save-on-entry, checks, verification by a second
+person, review and approval through the signature dialog, broken signatures, exports, the integrity report."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from app.models.enums import RecordState, SignatureMeaning
+from app.services import records
+from app.ui.pages.records import RecordsPage
+from app.ui.pages.records_list import WorkListModel, load_work
+from tests.helpers.records import fill, verify_critical
+from tests.helpers.seed import PASSWORD
+from tests.ui.helpers_records import issued, open_page, reconcile, return_sheet, row, sign_with, type_value
+
+
+@pytest.fixture
+def form(seed):  # noqa: ANN001, ANN201
+    return issued(seed, copies=2)
+
+
+@pytest.fixture
+def returned(seed, form):  # noqa: ANN001, ANN201
+    """Serial of a worksheet scanned back in (its page 1 is linked)."""
+    serial = form.serials[0]
+    return_sheet(seed, form, serial)
+    return serial
+
+
+def _saved(seed, serial):  # noqa: ANN001, ANN202
+    view = records.record_view(seed.db, seed.qa, serial)
+    return {f.name: f.current for f in view.fields if f.current is not None}
+
+
+def test_transcription_screen_shows_the_scan_beside_the_fields(qtbot, ctx_for, returned) -> None:  # noqa: ANN001
+    page = open_page(qtbot, ctx_for("op"), returned)
+    workspace = page.workspace
+    assert page.stack.currentWidget() is workspace
+    assert workspace.scan.has_image() and workspace.scan.current_page() == 1
+    assert "scan page 1" in workspace.entry.source_label.text()
+    weight = row(page, "sample_weight_1")
+    assert "◆" in weight.name_label.text() and "*" in weight.name_label.text()
+    assert weight.unit_label.text() == "g" and "0.095 – 0.105 g" in weight.help_label.text()
+    assert weight.save_button.isVisible() and weight.na_button.isVisible()
+    zoom = workspace.scan.zoom
+    workspace.scan.zoom_in_button.click()
+    assert workspace.scan.zoom > zoom
+
+
+def test_rc02_each_value_is_saved_when_confirmed(qtbot, seed, ctx_for, returned) -> None:  # noqa: ANN001
+    page = open_page(qtbot, ctx_for("op"), returned)
+    type_value(qtbot, page, "balance_id", "BAL-QC-03")
+    saved = _saved(seed, returned)
+    assert saved["balance_id"].value == "BAL-QC-03" and saved["balance_id"].entered_by == "op"
+    assert saved["balance_id"].source == "scan" and saved["balance_id"].scan_page_id is not None
+    balance = row(page, "balance_id")
+    assert balance.input.isReadOnly() and balance.correct_button.isVisible() and not balance.save_button.isVisible()
+    assert "Saved by op" in balance.info_label.text() and "Scan, page 1" in balance.info_label.text()
+    assert page.focusWidget() is row(page, "calibration_valid_until").input  # on to the next empty field
+
+    row(page, "calibration_valid_until").input.setText("2027-01-31")
+    row(page, "calibration_valid_until").save_button.click()
+    assert _saved(seed, returned)["calibration_valid_until"].value == "2027-01-31"
+    assert "2 of 12 values saved" in page.workspace.entry.progress_label.text()
+
+
+def test_rc04_wrong_type_is_refused_inline_and_what_was_typed_stays(qtbot, seed, ctx_for, returned) -> None:  # noqa: ANN001
+    page = open_page(qtbot, ctx_for("op"), returned)
+    weight = type_value(qtbot, page, "sample_weight_1", "12,5a")
+    assert "not a number" in weight.error.text()
+    assert weight.input.text() == "12,5a" and not weight.input.isReadOnly()
+    assert "sample_weight_1" not in _saved(seed, returned)
+
+
+def test_rc04_out_of_limit_value_asks_for_justification_and_stays_highlighted(qtbot, seed, ctx_for, returned) -> None:  # noqa: ANN001
+    page = open_page(qtbot, ctx_for("op"), returned)
+    weight = type_value(qtbot, page, "sample_weight_1", "0.1100")
+    assert "justification" in weight.error.text()
+    assert weight.justification_extra.isVisibleTo(weight) and page.focusWidget() is weight.justification_extra.edit
+    assert "sample_weight_1" not in _saved(seed, returned)
+    weight.justification_extra.edit.setText("re-weighed per SOP, deviation DEV-7")
+    weight.justification_extra.edit.returnPressed.emit()
+    entry = _saved(seed, returned)["sample_weight_1"]
+    assert entry.out_of_limits and entry.justification == "re-weighed per SOP, deviation DEV-7"
+    assert weight.state == "out" and "OUT OF LIMITS" in weight.flags_label.text()
+    assert not weight.justification_extra.isVisibleTo(weight) and weight.error.text() == ""
+
+
+def test_na_needs_a_reason(qtbot, seed, ctx_for, returned) -> None:  # noqa: ANN001
+    page = open_page(qtbot, ctx_for("op"), returned)
+    time_row = row(page, "weighing_time")
+    time_row.na_button.click()
+    assert time_row.input.text() == "NA" and time_row.na_extra.isVisibleTo(time_row)
+    time_row.save_button.click()
+    assert "reason" in time_row.error.text() and "weighing_time" not in _saved(seed, returned)
+    time_row.na_extra.edit.setText("balance printout has no time")
+    time_row.na_extra.edit.returnPressed.emit()
+    entry = _saved(seed, returned)["weighing_time"]
+    assert entry.is_na and entry.reason == "balance printout has no time"
+    assert time_row.state == "na" and "NA – balance printout has no time" in time_row.info_label.text()
+
+
+def test_tm02_late_entry_asks_for_a_reason_and_keeps_the_activity_time(qtbot, seed, ctx_for, returned, clock) -> None:  # noqa: ANN001
+    page = open_page(qtbot, ctx_for("op"), returned)
+    activity = (clock.now() - dt.timedelta(days=3, hours=2)).replace(second=0, microsecond=0)
+    page.workspace.entry.set_activity(activity)
+    balance = type_value(qtbot, page, "balance_id", "BAL-QC-03")
+    assert "3d 2h after the activity" in balance.error.text() and balance.late_extra.isVisibleTo(balance)
+    balance.late_extra.edit.setText("worksheet returned after the weekend")
+    balance.late_extra.edit.returnPressed.emit()
+    entry = _saved(seed, returned)["balance_id"]
+    assert entry.late and entry.late_reason == "worksheet returned after the weekend"
+    assert entry.activity_at == activity
+    assert "LATE ENTRY" in balance.flags_label.text()
+
+
+def test_a_form_without_scan_is_transcribed_as_direct_entry(qtbot, seed, ctx_for, form) -> None:  # noqa: ANN001
+    serial = form.serials[1]
+    page = open_page(qtbot, ctx_for("op"), serial)
+    assert page.workspace.scan.current_page() is None
+    assert "direct entries" in page.workspace.entry.source_label.text()
+    type_value(qtbot, page, "balance_id", "BAL-QC-03")
+    assert _saved(seed, serial)["balance_id"].source == "direct"
+
+
+def test_fields_of_a_two_page_sheet_follow_the_page_shown(qtbot, seed, ctx_for) -> None:  # noqa: ANN001
+    form = issued(seed, copies=1, code="PRD-BR-102")
+    serial = form.serials[0]
+    return_sheet(seed, form, serial)
+    page = open_page(qtbot, ctx_for("op"), serial)
+    entry, scan = page.workspace.entry, page.workspace.scan
+    assert sorted(entry._groups) == [1, 2] and entry._groups[2].title() == "Page 2 of the sheet"
+    assert scan.page_combo.count() == 2 and scan.current_page() == 1
+    name, second = next((f.name, f) for f in page.workspace.view.fields if f.page == 2)
+    assert second.type.value in ("text", "number", "time", "date", "initials", "choice", "checkbox")
+    page.activateWindow()
+    qtbot.waitActive(page)
+    row(page, name).input.setFocus()  # moving to a field printed on page 2 shows page 2
+    qtbot.waitUntil(lambda: scan.current_page() == 2 and not scan.loading)
+    assert "scan page 2" in entry.source_label.text() and entry.source_page() == 2
+    scan.page_combo.setFocus()
+    scan.show_page(1)
+    assert entry.scroll.verticalScrollBar().value() == entry._groups[1].y()
+    scan.show_page(2)  # choosing page 2 in the viewer brings its fields into view
+    assert entry.scroll.verticalScrollBar().value() == entry._groups[2].y() > 0
+
+
+def test_rc03_self_verification_is_refused_and_a_second_person_verifies(qtbot, seed, ctx_for, returned, trail) -> None:  # noqa: ANN001
+    fill(seed, returned)
+    own = open_page(qtbot, ctx_for("op"), returned)
+    weight = row(own, "sample_weight_1")
+    assert weight.verify_button.isVisible() and "not you" in weight.flags_label.text()
+    weight.verify_button.click()
+    assert "self-verification refused" in weight.error.text()
+    assert _saved(seed, returned)["sample_weight_1"].verified_at is None
+    assert [e.action for e in trail(action="RULE_REFUSED")] == ["RULE_REFUSED"]
+
+    other = open_page(qtbot, ctx_for("op2"), returned)
+    row(other, "sample_weight_1").verify_button.click()
+    entry = _saved(seed, returned)["sample_weight_1"]
+    assert entry.verified_by == "op2"
+    assert "Verified by op2" in row(other, "sample_weight_1").flags_label.text()
+    assert not row(other, "sample_weight_1").verify_button.isVisible()
+
+    entry_form = other.workspace.entry
+    entry_form.show_combo.setCurrentIndex(2)  # values awaiting verification
+    shown = [n for n, r in entry_form.rows.items() if not r.isHidden()]
+    assert shown == ["check_weight_reading", "sample_id", "sample_weight_2", "sample_weight_3"]
+    entry_form.verify_all_button.click()
+    view = records.record_view(seed.db, seed.qa, returned)
+    assert view.state is RecordState.VERIFIED and not any(f.needs_verification for f in view.fields)
+    assert "All fields" in entry_form.show_combo.itemText(0) and not entry_form.verify_all_button.isEnabled()
+
+
+def test_at06_rc06_review_then_approval_are_signed_by_distinct_people(qtbot, seed, ctx_for, form, returned) -> None:  # noqa: ANN001
+    fill(seed, returned)
+    verify_critical(seed, returned)
+    reviewer = open_page(qtbot, ctx_for("qa"), returned)
+    review = reviewer.workspace.review
+    assert reviewer.workspace.tabs.currentWidget() is review  # QA lands on the review
+    assert review.trail_model.rowCount() > 0  # the record's audit trail is in view
+    assert review.review_button.isEnabled() and not review.approve_button.isEnabled()
+    assert "Ready for review" in review.next_label.text()
+
+    def shows_record(dialog) -> None:  # noqa: ANN001
+        assert returned in dialog.summary.toPlainText() and "audit trail" in dialog.summary.toPlainText()
+    sign_with(PASSWORD, check=shows_record)
+    review.review_button.click()
+    assert records.record_view(seed.db, seed.qa, returned).state is RecordState.REVIEWED
+    [label] = review.signature_labels
+    assert label.text().startswith("✔ Quinn Müller (qa), Reviewed, ") and "valid" in label.text()  # ES-01
+    assert not review.approve_button.isEnabled() and "reconcile" in review.next_label.text()
+
+    reconcile(seed, form, returned)
+    approver = open_page(qtbot, ctx_for("qa2"), returned)
+    approve = approver.workspace.review
+    assert approve.approve_button.isEnabled()
+    sign_with(PASSWORD)
+    approve.approve_button.click()
+    view = records.record_view(seed.db, seed.qa, returned)
+    assert view.state is RecordState.APPROVED
+    assert [s.info.signer_username for s in view.signatures] == ["qa", "qa2"]
+    assert "Quentin Øster (qa2), Approved" in approve.signature_labels[1].text()
+
+
+def test_es05_a_change_after_signing_flags_the_signature(qtbot, seed, ctx_for, returned) -> None:  # noqa: ANN001
+    fill(seed, returned)
+    verify_critical(seed, returned)
+    records.sign_record(seed.db, seed.qa, serial=returned, meaning=SignatureMeaning.REVIEWED,
+                        username="qa", password=PASSWORD)
+    records.correct_value(seed.db, seed.op, serial=returned, field="balance_id", value="BAL-QC-04",
+                          reason="Entry in the wrong field: balance 04 was used")
+    page = open_page(qtbot, ctx_for("qa2"), returned)
+    review = page.workspace.review
+    [label] = review.signature_labels
+    assert label.text().startswith("⚠ Quinn Müller (qa), Reviewed, ")
+    assert "CONTENT CHANGED AFTER SIGNING" in label.text() and "signed again" in label.text()
+    assert "no longer match" in review.next_label.text()
+    assert review.review_button.isEnabled()  # the record needs signing again
+
+
+def test_the_list_puts_returned_forms_first_and_filters(qtbot, seed, ctx_for, form, returned) -> None:  # noqa: ANN001
+    fill(seed, returned)
+    page = RecordsPage(ctx_for("op2"))
+    qtbot.addWidget(page)
+    page.show()
+    model = page.list.model
+    assert [model.item_at(i).serial for i in range(model.rowCount())] == [returned, form.serials[1]]
+    assert "1 record(s) await second-person verification" in page.list.counts_label.text()
+    page.list.state_combo.setCurrentIndex(1)  # no value entered yet
+    assert [model.item_at(i).serial for i in range(model.rowCount())] == [form.serials[1]]
+    page.list.state_combo.setCurrentIndex(3)  # awaiting verification
+    assert [model.item_at(i).serial for i in range(model.rowCount())] == [returned]
+    page.list.state_combo.setCurrentIndex(0)
+    page.list.search.setText("999999")
+    assert model.rowCount() == 0
+    page.list.search.returnPressed.emit()  # typed serial that does not exist: said on the list
+    assert page.stack.currentWidget() is page.list and "999999" in page.list.error.text()
+    page.list.search.setText(returned)
+    page.list.search.returnPressed.emit()
+    assert page.stack.currentWidget() is page.workspace and page.workspace.view.serial == returned
+    page.workspace.back_button.click()
+    assert page.stack.currentWidget() is page.list
+
+
+def test_work_list_model_passes_the_model_tester(qtmodeltester, seed, ctx_for, form, returned) -> None:  # noqa: ANN001
+    model = WorkListModel(load_work(seed.db, seed.op))
+    qtmodeltester.check(model)
+
+
+def test_viewer_sees_the_record_read_only(qtbot, seed, ctx_for, returned) -> None:  # noqa: ANN001
+    fill(seed, returned)
+    page = open_page(qtbot, ctx_for("viewer"), returned)
+    balance = row(page, "balance_id")
+    assert not balance.correct_button.isVisible() and not balance.verify_button.isVisible()
+    assert "Read-only" in page.workspace.entry.source_label.text()
+    review = page.workspace.review
+    assert not review.review_button.isVisible() and not review.approve_button.isVisible()
+
+
+def test_pr01_record_exports_pdf_and_json(qtbot, seed, ctx_for, returned, tmp_path, boxes, monkeypatch) -> None:  # noqa: ANN001
+    fill(seed, returned)
+    page = open_page(qtbot, ctx_for("qa"), returned)
+    review = page.workspace.review
+    monkeypatch.setattr(review, "ask_path", lambda fmt: tmp_path / f"record.{fmt}")
+    review.json_button.click()
+    qtbot.waitUntil(lambda: review.task is None, timeout=10_000)
+    data = json.loads((tmp_path / "record.json").read_text())
+    assert data["serial"] == returned and data["scans"][0]["sha256"]
+    review.pdf_button.click()
+    qtbot.waitUntil(lambda: review.task is None, timeout=30_000)
+    assert (tmp_path / "record.pdf").read_bytes().startswith(b"%PDF")
+    assert len(boxes.infos) == 2 and "audit trail" in boxes.infos[-1]
+    assert any(e.action == "EXPORT" for e in review._trail)  # the trail shown was read again
+
+
+def test_integrity_report_for_qa(qtbot, seed, ctx_for, returned, tmp_path, boxes, clock) -> None:  # noqa: ANN001
+    fill(seed, returned)
+    records.correct_value(seed.db, seed.op, serial=returned, field="sample_id", value="LOT 24-0118",
+                          reason="Transcription error: wrong lot")
+    page = RecordsPage(ctx_for("qa"))
+    qtbot.addWidget(page)
+    assert page.report_button.isVisibleTo(page)
+    page.report_button.click()
+    dialog = page.dialog
+    dialog.format_combo.setCurrentIndex(1)  # CSV
+    dialog.ask_path = lambda fmt: tmp_path / f"integrity.{fmt}"
+    dialog.write_button.click()
+    qtbot.waitUntil(lambda: dialog.written is not None, timeout=10_000)
+    text = (tmp_path / "integrity.csv").read_text()
+    assert "correction" in text and "LOT 24-0118" in text
+    assert "finding(s) written" in boxes.infos[0]
+    operator = RecordsPage(ctx_for("op"))
+    qtbot.addWidget(operator)
+    assert not operator.report_button.isVisibleTo(operator)
