@@ -115,6 +115,10 @@ def test_tm02_late_entry_asks_for_a_reason_and_keeps_the_activity_time(qtbot, se
     assert entry.late and entry.late_reason == "worksheet returned after the weekend"
     assert entry.activity_at == activity
     assert "LATE ENTRY" in balance.flags_label.text()
+    calibration = type_value(qtbot, page, "calibration_valid_until", "2027-01-31")  # same sheet, same reason
+    assert calibration.late_extra.edit.text() == "worksheet returned after the weekend"
+    calibration.late_extra.edit.returnPressed.emit()
+    assert _saved(seed, returned)["calibration_valid_until"].late_reason == "worksheet returned after the weekend"
 
 
 def test_a_form_without_scan_is_transcribed_as_direct_entry(qtbot, seed, ctx_for, form) -> None:  # noqa: ANN001

@@ -56,6 +56,7 @@ class EntryForm(QWidget):
         self.rows: dict[str, FieldRow] = {}
         self._groups: dict[int, QGroupBox] = {}
         self._source_page: int | None = None
+        self._memory: dict[str, str] = {}  # what the rows remember between saves (the late-entry reason)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
 
@@ -147,7 +148,7 @@ class EntryForm(QWidget):
             row.deleteLater()
         for group in self._groups.values():
             group.deleteLater()
-        self.rows, self._groups = {}, {}
+        self.rows, self._groups, self._memory = {}, {}, {}
         pages = sorted({f.page for f in view.fields})
         for page_no in pages:
             group = QGroupBox(f"Page {page_no} of the sheet" if len(pages) > 1 else "Values on the sheet")
@@ -155,7 +156,8 @@ class EntryForm(QWidget):
             group_layout.setSpacing(6)
             for field in (f for f in view.fields if f.page == page_no):
                 row = FieldRow(self._ctx, field, serial=view.serial, source_page=lambda: self._source_page,
-                               activity_at=self.activity_at, number=view.fields.index(field) + 1)
+                               activity_at=self.activity_at, number=view.fields.index(field) + 1,
+                               memory=self._memory)
                 row.saved.connect(self._row_saved)
                 row.correction_requested.connect(self.correction_requested)
                 row.history_requested.connect(self.history_requested)

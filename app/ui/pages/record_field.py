@@ -93,11 +93,12 @@ class FieldRow(QFrame):
 
     def __init__(self, ctx: PageContext, field: FieldView, *, serial: str, source_page: Callable[[], int | None],
                  activity_at: Callable[[], dt.datetime | None], number: int = 0,
-                 parent: QWidget | None = None) -> None:
+                 memory: dict[str, str] | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("fieldrow")
         self._ctx, self.serial, self.field = ctx, serial, field
         self._source_page, self._activity_at = source_page, activity_at
+        self._memory = memory if memory is not None else {}  # shared by the rows of one form: last late reason
         self._pages: Mapping[int, int] = {}
         self._na_mode = False
         layout = QVBoxLayout(self)
@@ -289,6 +290,9 @@ class FieldRow(QFrame):
             wanted = asks_for(str(exc))
             extra = {"justification": self.justification_extra, "late": self.late_extra,
                      "na": self.na_extra}.get(wanted or "")
+            if extra is self.late_extra and not extra.edit.text() and self._memory.get("late_reason"):
+                extra.edit.setText(self._memory["late_reason"])  # the sheet's reason, to confirm with Enter
+                extra.edit.selectAll()
             if extra is not None:
                 extra.ask()
             else:
@@ -297,6 +301,8 @@ class FieldRow(QFrame):
             return
         self.error.clear_text()
         self.na_button.setText("NA…")
+        if self.late_extra.text():
+            self._memory["late_reason"] = self.late_extra.text() or ""
         self.saved.emit(view)
 
     def verify(self) -> None:
