@@ -206,3 +206,28 @@ def last_backup(db: Database) -> tuple[str, dt.datetime, str] | None:
     return (row[0], row[1], row[2]) if row else None
 
 
+
+
+def scheduled_backup_due(db: Database) -> Path | None:
+    """The folder to back up into now, if scheduled backups are set up and the last one is old enough."""
+    from app.services import settings
+    with db.read() as session:
+        folder = settings.get(session, "backup.folder")
+        hours = settings.get(session, "backup.interval_hours")
+    if not folder:
+        return None
+    last = last_backup(db)
+    if last is not None and last[0] == "BACKUP" and db.clock.now() - last[1] < dt.timedelta(hours=hours):
+        return None
+    return Path(folder)
+
+
+def run_scheduled_backup(db: Database, actor: Actor, *, progress: Progress | None = None,
+                         cancelled: Callable[[], bool] | None = None) -> BackupResult | None:
+    """Take the scheduled backup if one is due (into a new time-stamped folder), else do nothing."""
+    folder = scheduled_backup_due(db)
+    if folder is None:
+        return None
+    stamp = db.clock.now().strftime("%Y%m%dT%H%M%SZ")
+    return backup(db, actor, folder / f"formtrail-{db.workstation}-{stamp}", progress=progress, cancelled=cancelled,
+                  scheduled=True)

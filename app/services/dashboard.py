@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
 from sqlalchemy import func, select
 
 from app.models import FormState, Issuance, IssuanceState, IssuedForm
-from app.services import reconciliation, records, scans
+from app.services import backup, reconciliation, records, scans
 from app.services.db import Actor, Database
 from app.services.permissions import Permission, require
 
@@ -20,6 +21,8 @@ class Dashboard:
     ready_to_reconcile: int
     records_to_verify: int
     records_to_review: int
+    # The newest backup: ("BACKUP" or "BACKUP_FAILED", when, where), or None if none was ever taken.
+    last_backup: tuple[str, dt.datetime, str] | None = None
 
 
 def dashboard(db: Database, actor: Actor) -> Dashboard:
@@ -37,4 +40,5 @@ def dashboard(db: Database, actor: Actor) -> Dashboard:
         ready_to_reconcile=sum(1 for s in open_issuances if s.ready),
         records_to_verify=records_to_verify,
         records_to_review=records_to_review,
+        last_backup=backup.last_backup(db),
     )

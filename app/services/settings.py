@@ -39,6 +39,8 @@ SPECS: dict[str, SettingSpec] = {
                                                    "Entry in the wrong field", "Illegible entry clarified",
                                                    "Value confirmed with the performer", "Other"],
                     "Reasons offered for a correction (comma separated)"),
+        SettingSpec("backup.folder", "", "Folder for scheduled backups (empty = no scheduled backups)"),
+        SettingSpec("backup.interval_hours", 24, "Hours between scheduled backups", 1, 24 * 30),
     )
 }
 
@@ -102,6 +104,8 @@ def _coerce(spec: SettingSpec, value: Any) -> Any:
         if not items:
             raise ValidationError(f"{spec.title}: give at least one entry")
         return items
+    if isinstance(spec.default, str):
+        return str(value).strip()
     if isinstance(spec.default, int):
         try:
             value = int(value)

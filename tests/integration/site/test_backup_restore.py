@@ -139,3 +139,17 @@ def test_bk03_in_place_restore_keeps_the_replaced_file_and_reports_the_gap(seed,
         assert audit_chain.verify_chain(restored).ok
     finally:
         restored.engine.dispose()
+
+
+def test_scheduled_backup_runs_when_due_and_shows_on_the_dashboard(seed, tmp_path, clock):
+    from app.services import dashboard, settings
+    assert backup.run_scheduled_backup(seed.db, seed.dc) is None  # not configured
+    settings.change(seed.db, seed.admin, key="backup.folder", value=str(tmp_path / "auto"), reason="CC-11")
+    settings.change(seed.db, seed.admin, key="backup.interval_hours", value=12, reason="CC-11")
+    first = backup.run_scheduled_backup(seed.db, seed.dc)
+    assert first is not None and restore.verify_backup(first.path).ok
+    assert backup.run_scheduled_backup(seed.db, seed.dc) is None  # not due yet
+    clock.advance(hours=13)
+    assert backup.run_scheduled_backup(seed.db, seed.dc) is not None
+    outcome, when, where = dashboard.dashboard(seed.db, seed.viewer).last_backup
+    assert outcome == "BACKUP" and str(tmp_path / "auto") in where
