@@ -83,7 +83,7 @@ class ExceptionsPanel(QWidget):
         header.resizeSection(1, 190)
         header.resizeSection(2, 300)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
-        self.table.selectionModel().currentRowChanged.connect(self._selected)
+        self.table.selectionModel().selectionChanged.connect(self._selected)
         self.table.doubleClicked.connect(lambda _index: self.link() if self._can_link else None)
 
         left = QWidget()
@@ -157,13 +157,13 @@ class ExceptionsPanel(QWidget):
             self.table.selectRow(row)
         return row is not None
 
-    def _selected(self, current, _previous) -> None:  # noqa: ANN001 - QModelIndex
+    def _selected(self, *_selection: object) -> None:
         self._update_buttons()
-        if not current.isValid():
+        info = self.selected()
+        if info is None:
             self.viewer.set_pages([])
             self.details.setText("")
             return
-        info = self.model.row_at(current.row())
         lines = [f"{info.outcome.title} — {info.location}", info.reason or "",
                  f"Imported by {info.imported_by}, {self._ctx.when(info.imported_at, seconds=False)}"
                  f"{f' · {info.width} × {info.height} px' if info.width else ''}"

@@ -92,7 +92,7 @@ class ImportPanel(QWidget):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         header.resizeSection(2, 250)
-        self.table.selectionModel().currentRowChanged.connect(self._show_selected)
+        self.table.selectionModel().selectionChanged.connect(self._show_selected)
         self.viewer = ImageViewer(scan_page_loader(ctx.db, ctx.actor), self)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.table)
@@ -180,13 +180,14 @@ class ImportPanel(QWidget):
         if first is not None:
             self.table.selectRow(first)
 
-    def _show_selected(self, current, _previous) -> None:  # noqa: ANN001 - QModelIndex
+    def _show_selected(self, *_selection: object) -> None:
         pages = [ViewerPage(o.scan_page_id, f"{Path(o.source).name} p.{o.page} — {outcome_title(o.outcome)}")
                  for o in self.model.rows if o.scan_page_id]
-        if not current.isValid() or not pages:
+        selected = self.table.selectionModel().selectedRows()
+        if not selected or not pages:
             self.viewer.set_pages([])
             return
-        chosen = self.model.row_at(current.row()).scan_page_id
+        chosen = self.model.row_at(selected[0].row()).scan_page_id
         index = next((i for i, p in enumerate(pages) if p.key == chosen), None)
         if index is None:
             self.viewer.clear("This line is a whole file that could not be used: there is no page to show.")

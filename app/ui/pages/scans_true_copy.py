@@ -91,7 +91,7 @@ class TrueCopyPanel(QWidget):
         self.table.setModel(self.model)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.selectionModel().currentRowChanged.connect(self._selected)
+        self.table.selectionModel().selectionChanged.connect(self._selected)
         self.count_label = QLabel()
 
         info = QGroupBox("The issued form")
@@ -195,8 +195,8 @@ class TrueCopyPanel(QWidget):
         return row is not None
 
     # -- the selected form ---------------------------------------------------------------------------------
-    def _selected(self, current, _previous) -> None:  # noqa: ANN001 - QModelIndex
-        self._show_form(self.model.row_at(current.row()) if current.isValid() else None)
+    def _selected(self, *_selection: object) -> None:
+        self._show_form(self.selected())
 
     def _show_form(self, form: ReturnedForm | None) -> None:
         if form is None:
