@@ -24,12 +24,15 @@ class Checked:
 
 
 def limits_text(field: FieldDef) -> str | None:
+    """The limits as printed on the form ("99.9990 – 100.0010 g": the field's decimals, not Python's)."""
     if field.low is None and field.high is None:
         return None
     unit = f" {field.unit}" if field.unit else ""
+    decimals = getattr(field, "decimals", None)
+    number = (lambda v: f"{v:.{decimals}f}") if decimals is not None else (lambda v: f"{v:g}")  # noqa: E731
     if field.low is not None and field.high is not None:
-        return f"{field.low:g} – {field.high:g}{unit}"
-    return f"≥ {field.low:g}{unit}" if field.low is not None else f"≤ {field.high:g}{unit}"
+        return f"{number(field.low)} – {number(field.high)}{unit}"
+    return f"≥ {number(field.low)}{unit}" if field.low is not None else f"≤ {number(field.high)}{unit}"
 
 
 def check(field: FieldDef, raw: str) -> Checked:

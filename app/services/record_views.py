@@ -56,6 +56,8 @@ class FieldView:
     limits: str | None
     choices: tuple[str, ...]
     page: int
+    help: str | None
+    decimals: int | None
     current: EntryInfo | None
     history: tuple[EntryInfo, ...]  # oldest first; all but the current one are superseded
 
@@ -144,7 +146,7 @@ def build_view(session: Session, record: Record, layout: TemplateLayout, *, form
         current = next((e for e in entries if not e.superseded), None)
         fields.append(FieldView(name=f.name, label=f.label, type=f.type, unit=f.unit, required=f.required,
                                 critical=f.critical, limits=limits_text(f), choices=tuple(f.choices), page=f.page,
-                                current=current, history=entries))
+                                help=f.help, decimals=f.decimals, current=current, history=entries))
     content = record_content(record, layout)
     sigs = tuple(SignatureView(s, signatures.status(s, content))
                  for s in signatures.signatures_of(session, "record", record.serial)) if record.id else ()

@@ -130,6 +130,7 @@ def _new_entry(
     db: Database, session: Session, actor: Actor, record: Record, field: FieldDef, *, value: str | None,
     na_reason: str | None, kind: EntryKind, reason: str | None, source_page: int | None,
     activity_at: dt.datetime | None, justification: str | None, late_reason: str | None,
+    inherit_lateness: Entry | None = None,
 ) -> Entry:
     now = db.clock.now()
     out_of_limits = False
@@ -143,7 +144,11 @@ def _new_entry(
         if out_of_limits and not (justification or "").strip():
             raise ValidationError(f"{field.label}: {stored} is outside the limits {checked.limits}; "
                                   "give a justification (it stays highlighted)")
-    late, late_why = _lateness(session, activity_at, now, late_reason)
+    if inherit_lateness is not None:
+        # A correction is always made after the activity; whether the value was late is the original's story.
+        late, late_why = inherit_lateness.late, inherit_lateness.late_reason
+    else:
+        late, late_why = _lateness(session, activity_at, now, late_reason)
     source, scan_id = _source(session, record, source_page)
     if kind is EntryKind.PAPER_CORRECTION and scan_id is None:
         raise ValidationError("a correction made on the paper is captured from its scan: give the source page")
@@ -200,7 +205,7 @@ def correct_value(
         entry = _new_entry(db, session, actor, record, definition, value=value, na_reason=na_reason,
                            kind=EntryKind.PAPER_CORRECTION if paper else EntryKind.CORRECTION,
                            reason=reason.strip(), source_page=source_page, activity_at=previous.activity_at,
-                           justification=justification, late_reason=previous.late_reason)
+                           justification=justification, late_reason=None, inherit_lateness=previous)
         entry.supersedes_id = previous.id
         previous.superseded_by_id = entry.id
         session.flush()

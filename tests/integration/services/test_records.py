@@ -76,7 +76,7 @@ def test_rc04_checks_type_limits_required_and_na(seed, form):
         enter("sample_weight_1", "0,1002")
     with pytest.raises(ValidationError, match="YYYY-MM-DD"):
         enter("calibration_valid_until", "31.01.2027")
-    with pytest.raises(ValidationError, match="outside the limits 0.095 – 0.105 g"):
+    with pytest.raises(ValidationError, match="outside the limits 0.0950 – 0.1050 g"):
         enter("sample_weight_1", "0.1100")
     view = enter("sample_weight_1", "0.1100 g", justification="re-weighed per SOP, see deviation DEV-7")
     current = view.field("sample_weight_1").current
@@ -196,3 +196,14 @@ def test_pr01_record_report_and_json_export(seed, form, tmp_path):
     weights = next(f for f in data["fields"] if f["name"] == "sample_weight_2")
     assert [e["value"] for e in weights["entries"]] == ["0.0998", "0.0999"]
     assert data["chain_head"] and data["audit_trail"]
+
+
+def test_a_correction_long_after_the_activity_keeps_the_original_lateness(seed, form, clock):
+    serial = form.serials[0]
+    activity = clock.moment - dt.timedelta(hours=2)
+    records.enter_value(seed.db, seed.op, serial=serial, field="balance_id", value="BAL-QC-03", activity_at=activity)
+    clock.advance(days=3)
+    view = records.correct_value(seed.db, seed.op, serial=serial, field="balance_id", value="BAL-QC-04",
+                                 reason="Transcription error: 3 misread for 4")
+    current = view.field("balance_id").current
+    assert current.value == "BAL-QC-04" and not current.late and current.activity_at == activity
