@@ -7,6 +7,7 @@ when it has one (names: "outstanding", "overdue", "ready", "exceptions", "to-ver
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from datetime import datetime
 
 from PySide6.QtCore import Qt, Signal
@@ -15,11 +16,11 @@ from PySide6.QtWidgets import (
 )
 from shiboken6 import isValid
 
-from app.services import dashboard
+from app.services import backup, dashboard
 from app.services.dashboard import Dashboard
 from app.services.permissions import Permission, permissions_of
 from app.ui.pages.registry import PageContext, page, pages_for
-from app.ui.style import icon
+from app.ui.style import icon, set_role
 from app.ui.widgets import hint, title
 from app.ui.workers import Task
 
@@ -121,8 +122,17 @@ class HomePage(QWidget):
 
         self.tiles: dict[str, Tile] = {}
         self.dashboard_box: QGroupBox | None = None
+        self.backup_label = QLabel()
+        self.backup_label.setWordWrap(True)
+        self.backup_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.updated_label = hint("")
+        self.updated_label.setWordWrap(False)
         if ctx.allowed(Permission.VIEW_DATA):
             layout.addWidget(self._dashboard(visible_keys))
+        else:  # administrators: no GMP counts, but whether the data is backed up
+            box = QGroupBox("System")
+            QVBoxLayout(box).addWidget(self.backup_label)
+            layout.addWidget(box)
 
         go = QGroupBox("Go to")
         grid = QGridLayout(go)
@@ -158,7 +168,6 @@ class HomePage(QWidget):
         column = QVBoxLayout(box)
         bar = QHBoxLayout()
         bar.addWidget(hint("Click a count to open its list."), 1)
-        self.updated_label = hint("")
         bar.addWidget(self.updated_label)
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.clicked.connect(self.refresh)
@@ -173,6 +182,7 @@ class HomePage(QWidget):
             grid.addWidget(tile, i // 3, i % 3)
             self.tiles[spec.field] = tile
         column.addLayout(grid)
+        column.addWidget(self.backup_label)
         return box
 
     # -- counts --------------------------------------------------------------------------------------------
@@ -181,27 +191,49 @@ class HomePage(QWidget):
 
     def refresh(self) -> None:
         """Count again in the background (the counts read every open issuance)."""
-        if not self.tiles:
-            return
         if self.task is not None:
             self._again = True  # the running count may have started before the change: count once more after it
             return
         self._again = False
         ctx = self._ctx
         self.updated_label.setText("Counting…")
-        self.task = ctx.run_task(lambda progress, cancelled: dashboard.dashboard(ctx.db, ctx.actor), name="dashboard")
-        self.task.finished.connect(lambda counts: isValid(self) and self._counted(counts))
+        counting = bool(self.tiles)
+
+        def job(progress, cancelled):  # noqa: ANN001, ANN202 - worker signature
+            if counting:
+                counts = dashboard.dashboard(ctx.db, ctx.actor)
+                return counts, counts.last_backup
+            return None, backup.last_backup(ctx.db)
+
+        self.task = ctx.run_task(job, name="dashboard")
+        self.task.finished.connect(lambda result: isValid(self) and self._counted(*result))
         self.task.failed.connect(lambda exc: isValid(self) and self._failed(exc))
 
-    def _counted(self, counts: Dashboard) -> None:
+    def _counted(self, counts: Dashboard | None, last_backup: tuple[str, dt.datetime, str] | None) -> None:
         self.task = None
         if self._again:
             self.refresh()
             return
         self.counts = counts
-        for field, tile in self.tiles.items():
-            tile.set_count(getattr(counts, field))
+        if counts is not None:
+            for field, tile in self.tiles.items():
+                tile.set_count(getattr(counts, field))
         self.updated_label.setText(f"Updated {datetime.now().astimezone():%H:%M:%S}")
+        self._show_backup(last_backup)
+
+    def _show_backup(self, last: tuple[str, dt.datetime, str] | None) -> None:
+        if last is None:
+            self.backup_label.setText("No backup has been taken yet.")
+            set_role(self.backup_label, "error" if self._ctx.allowed(Permission.BACKUP) else "hint")
+            return
+        outcome, when, where = last
+        if outcome == "BACKUP":
+            self.backup_label.setText(f"Last backup: {self._ctx.when(when, seconds=False)}, to {where}.")
+            set_role(self.backup_label, "hint")
+        else:
+            self.backup_label.setText(f"⚠ The last backup FAILED ({self._ctx.when(when, seconds=False)}, to {where}). "
+                                      "Tell your system administrator.")
+            set_role(self.backup_label, "error")
 
     def _failed(self, exc: BaseException) -> None:
         self.task = None
