@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (
 
 import app
 from app.models.enums import UserStatus
-from app.services import auth, settings, users
+from app.services import auth, backup, settings, users
 from app.services.db import Actor, Database
 from app.services.errors import FormtrailError
 from app.services.permissions import Permission, allowed
@@ -46,7 +46,7 @@ class MainWindow(QMainWindow):
     closed = Signal()
 
     def __init__(self, db: Database, actor: Actor, site: SiteInfo, *, idle_timeout_ms: int | None = None,
-                 lock_poll_ms: int = 30_000) -> None:
+                 lock_poll_ms: int = 30_000, backup_poll_ms: int = 10 * 60_000) -> None:
         super().__init__()
         self.db, self.actor, self.site = db, actor, site
         self.ended = False
@@ -82,6 +82,14 @@ class MainWindow(QMainWindow):
         if allowed(actor, Permission.MANAGE_USERS):
             self.poll_timer.start()
             QTimer.singleShot(0, self.poll_locked_accounts)
+        # Scheduled backups (settings backup.folder / backup.interval_hours) run from whichever workstation is
+        # in use when one is due; the result is in the audit trail and on the Home page.
+        self._backup_task: workers.Task | None = None
+        self.backup_timer = QTimer(self)
+        self.backup_timer.setInterval(backup_poll_ms)
+        self.backup_timer.timeout.connect(self.run_scheduled_backup)
+        if allowed(actor, Permission.BACKUP):
+            self.backup_timer.start()
         self.nav.setCurrentRow(0)
 
     # -- layout -----------------------------------------------------------------------------------------
@@ -257,6 +265,18 @@ class MainWindow(QMainWindow):
             if users_page is not None and hasattr(users_page, "reload"):
                 users_page.reload()
 
+    # -- scheduled backups -----------------------------------------------------------------------------
+    def run_scheduled_backup(self) -> None:
+        if self.ended or (self._backup_task is not None and self._backup_task.running):
+            return
+        db, actor = self.db, self.actor
+        task = workers.run_task(lambda progress, cancelled: backup.run_scheduled_backup(
+            db, actor, progress=progress, cancelled=cancelled), serial=True, name="scheduled backup")
+        task.finished.connect(lambda result: result is not None and self.statusBar().showMessage(
+            f"Scheduled backup written to {result.path}", 15_000))
+        task.failed.connect(lambda exc: self.statusBar().showMessage(f"⚠ Scheduled backup failed: {exc}", 60_000))
+        self._backup_task = task
+
     # -- session --------------------------------------------------------------------------------------
     def lock(self, why: str = "idle timeout") -> None:
         if self.ended or self.lock_dialog is not None:
@@ -319,6 +339,7 @@ class MainWindow(QMainWindow):
         self.ended = True
         self.idle.detach()
         self.poll_timer.stop()
+        self.backup_timer.stop()
         if self.lock_dialog is not None:
             self.lock_dialog.finish(QDialog.DialogCode.Rejected)
             self.lock_dialog = None
