@@ -39,6 +39,7 @@ class ExceptionsPanel(QWidget):
         self._ctx = ctx
         self.dialog: QDialog | None = None
         self.task: Task | None = None
+        self._thumbs_pending: set[int] = set()
         self._can_link = ctx.allowed(Permission.LINK_SCANS)
         self._can_retry = ctx.allowed(Permission.IMPORT_SCANS)
         layout = QVBoxLayout(self)
@@ -133,19 +134,37 @@ class ExceptionsPanel(QWidget):
         self._update_buttons()
 
     def _load_thumbnails(self, rows: list[ScanPageInfo]) -> None:
-        ctx = self._ctx
-        for info in rows:
-            if self.model.has_thumbnail(info.id):
-                continue
-            task = ctx.run_task(lambda progress, cancelled, key=info.id: scans.page_png(
-                ctx.db, ctx.actor, key, max_side=THUMB_SIDE * 2), name="thumbnail")
-            task.finished.connect(lambda data, key=info.id: isValid(self) and self._thumbnail(key, data))
+        """Thumbnails one after the other in a single background job (the viewer keeps a thread for itself);
+        each appears as soon as it is ready."""
+        wanted = [r.id for r in rows if not self.model.has_thumbnail(r.id) and r.id not in self._thumbs_pending]
+        if not wanted:
+            return
+        self._thumbs_pending.update(wanted)
+        ctx, ready = self._ctx, {}
 
-    def _thumbnail(self, key: int, data: bytes) -> None:
-        pixmap = QPixmap()
-        if pixmap.loadFromData(data):
-            self.model.set_thumbnail(key, pixmap.scaled(self._thumb_size(), Qt.AspectRatioMode.KeepAspectRatio,
-                                                        Qt.TransformationMode.SmoothTransformation))
+        def job(progress, cancelled):  # noqa: ANN001, ANN202 - worker signature
+            for done, key in enumerate(wanted, start=1):
+                if cancelled():
+                    return
+                try:
+                    ready[key] = scans.page_png(ctx.db, ctx.actor, key, max_side=THUMB_SIDE * 2)
+                except FormtrailError:
+                    ready[key] = b""  # the viewer says why when the page is opened
+                progress(done, len(wanted))
+
+        task = ctx.run_task(job, name="thumbnails")
+        task.progressed.connect(lambda *_: isValid(self) and self._take_thumbnails(ready))
+        task.ended.connect(lambda: isValid(self) and self._take_thumbnails(ready, finished=wanted))
+
+    def _take_thumbnails(self, ready: dict[int, bytes], finished: list[int] | None = None) -> None:
+        for key in list(ready):
+            data = ready.pop(key)
+            pixmap = QPixmap()
+            if data and pixmap.loadFromData(data):
+                self.model.set_thumbnail(key, pixmap.scaled(self._thumb_size(), Qt.AspectRatioMode.KeepAspectRatio,
+                                                            Qt.TransformationMode.SmoothTransformation))
+        if finished is not None:
+            self._thumbs_pending.difference_update(finished)
 
     def selected(self) -> ScanPageInfo | None:
         rows = self.table.selectionModel().selectedRows()
