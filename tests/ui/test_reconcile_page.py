@@ -227,3 +227,19 @@ def test_overdue_issuances_are_highlighted_and_filtered(qtbot, seed, ctx_for, cl
     page.show_filter("ready")
     assert model.rowCount() == 0 and page.heading.text() == "Select an issuance above."
     assert not page.detail_box.isEnabled()
+
+
+def test_replacement_pdf_is_saved_by_whoever_may_release_it(qtbot, seed, boxes, saved, site) -> None:  # noqa: ANN001
+    issued = five_issued(seed, copies=1)  # issued by Document Control
+    users.set_roles(seed.db, seed.admin, username="qa2", roles=[Role.QA, Role.DOCUMENT_CONTROL], reason="CC-12")
+    both = auth.authenticate(seed.db, username="qa2", password=PASSWORD).actor
+    page = _page(qtbot, PageContext(db=seed.db, actor=both, site=site))
+    page.select_form(issued.serials[0])
+    page.replace()
+    qtbot.keyClicks(page.dialog.reason, "coffee spilled over the sheet before use")
+    sign_when_asked("qa2")
+    page.dialog.accept()
+    [path] = saved
+    new = next(r for r in page.form_model.rows if r.replaces == issued.serials[0])
+    assert path.name == f"{new.serial}-replacement.pdf" and path.read_bytes().startswith(b"%PDF")
+    assert page.last_saved == path and f"saved to {path}" in boxes.infos[-1]
