@@ -357,3 +357,16 @@ def test_image_viewer_zoom_rotate_fit_and_pages(qtbot, tmp_path) -> None:  # noq
     assert viewer.shown_key is None and not viewer.next_button.isEnabled()
     viewer.step(-2)
     qtbot.waitUntil(lambda: viewer.shown_key == 1, timeout=5_000)  # from the cache
+
+
+def test_an_unidentified_page_is_shown_with_the_other_pages_of_its_file(qtbot, seed, ctx_for, tmp_path) -> None:  # noqa: ANN001
+    issued = five_issued(seed, copies=1)
+    from tests.helpers.scans import issued_page_images
+    [sheet] = issued_page_images(seed.db, issued.pdf_sha256, dpi=DPI)
+    back_side = Image.new("L", sheet.size, 255)
+    path = write(tmp_path, "duplex.tif", sl.tiff_bytes([sl.scanned(sheet), back_side], dpi=DPI))
+    assert [o.outcome for o in import_as(seed, "op", [path]).outcomes] == ["linked", "blank"]
+    page = _page(qtbot, ctx_for, "dc")
+    page.show_filter("exceptions")
+    labels = [p.label for p in page.exceptions.viewer.pages]
+    assert labels == ["This page — duplex.tif p.2", f"{issued.serials[0]} p.1 (linked) — duplex.tif p.1"]

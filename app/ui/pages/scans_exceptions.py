@@ -193,19 +193,26 @@ class ExceptionsPanel(QWidget):
         self.viewer.set_pages(self._viewer_pages(info), 0)
 
     def _viewer_pages(self, info: ScanPageInfo) -> list[ViewerPage]:
-        """This page first, then the pages already kept for the same form, to compare (possible copy)."""
+        """This page first; then the pages already kept for the same form, to compare (possible copy), or,
+        when no form is known, the other pages of the same file (the neighbours often tell which form it is)."""
         pages = [ViewerPage(info.id, f"This page — {info.location}")]
-        if info.serial:
-            try:
-                others = scans.pages_of_form(self._ctx.db, self._ctx.actor, info.serial)
-            except FormtrailError:
-                others = []
-            for other in others:
-                if other.id != info.id:
-                    status = "linked" if other.outcome is O.LINKED else other.outcome.title
-                    pages.append(ViewerPage(other.id, f"{other.serial} p.{other.page_no or '?'} ({status}"
-                                                      f"{', superseded' if other.superseded else ''}) — "
-                                                      f"{other.location}"))
+        db, actor = self._ctx.db, self._ctx.actor
+        try:
+            if info.serial:
+                others = scans.pages_of_form(db, actor, info.serial)
+            else:
+                # WORKAROUND: no service lists the pages of one source file; recent pages cover a fresh import.
+                others = sorted((p for p in scans.recent_pages(db, actor, limit=2000) if p.source_id == info.source_id),
+                                key=lambda p: p.page_index)
+        except FormtrailError:
+            others = []
+        for other in others:
+            if other.id == info.id:
+                continue
+            status = "linked" if other.outcome is O.LINKED else other.outcome.title
+            form = f"{other.serial} p.{other.page_no or '?'} " if other.serial else ""
+            pages.append(ViewerPage(other.id, f"{form}({status}{', superseded' if other.superseded else ''}) — "
+                                              f"{other.location}"))
         return pages
 
     def _update_buttons(self) -> None:
