@@ -41,9 +41,9 @@ class IssuePage(QWidget):
         self.dialog: QDialog | None = None
         self._summaries: dict[str, TemplateSummary] = {}
         layout = QVBoxLayout(self)
-        layout.addWidget(hint("Issue numbered controlled copies of an approved form for one purpose (a batch, a study, "
-                              "a piece of equipment), to one person or area, to be returned by a date. Every copy "
-                              "gets its own serial number and QR code; each must come back or be accounted for."))
+        layout.addWidget(hint("One issuance is a set of copies of one approved form, for one purpose (a batch, a study, "
+                              "a piece of equipment), given to one person or area, to be returned by a date. Every "
+                              "copy gets its own serial number and QR code and must come back or be accounted for."))
         row = QHBoxLayout()
         row.addWidget(self._form(), 1)
         row.addWidget(self._result_box(), 1)

@@ -97,8 +97,8 @@ class ReleasePanel(QWidget):
         usable = self.pdf is not None and not self.done and self.can_release and self.task is None
         self.print_button.setEnabled(usable)
         self.save_button.setEnabled(usable)
-        self.print_button.setVisible(self.can_release)
-        self.save_button.setVisible(self.can_release)
+        self.print_button.setVisible(self.can_release and self.pdf is not None)
+        self.save_button.setVisible(self.can_release and self.pdf is not None)
 
     def print_pdf(self, printer: QPrinter | None = None) -> bool:
         """Release to ``printer`` (the print dialog asks for one when None) and print in the background.

@@ -59,7 +59,8 @@ class RegisterPage(QWidget):
         header.setSortIndicator(self.model.sort_column, self.model.sort_order)
         self.model.sorted_by.connect(self._sorted_by)
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._show_selected())
-        self.model.modelReset.connect(self._update_counts)
+        self.overdue_count = 0
+        self.model.modelReset.connect(self._count_overdue)
         self.model.rowsInserted.connect(self._update_counts)
         self.model.modelReset.connect(self._show_selected)
 
@@ -73,7 +74,7 @@ class RegisterPage(QWidget):
         self.export_button.clicked.connect(lambda: self.export())
         bar.addWidget(self.export_button)
         layout.addLayout(bar)
-        self._update_counts()
+        self._count_overdue()
         self._show_selected()
 
     # -- filters ---------------------------------------------------------------------------------------
@@ -198,16 +199,21 @@ class RegisterPage(QWidget):
             header.blockSignals(False)
             header.viewport().update()
 
+    def _count_overdue(self) -> None:
+        """How many of the matching forms are overdue (once per filter, not per page scrolled)."""
+        flt = self.current_filter()
+        try:
+            self.overdue_count = self.model.total if flt.overdue else register.count_forms(
+                self._ctx.db, self._ctx.actor, dataclasses.replace(flt, overdue=True))
+        except FormtrailError:
+            self.overdue_count = 0
+        self._update_counts()
+
     def _update_counts(self) -> None:
         total, loaded = self.model.total, self.model.loaded
         text = f"{total:,} issued form{'s' if total != 1 else ''} match{'es' if total == 1 else ''}"
-        try:
-            overdue = register.count_forms(self._ctx.db, self._ctx.actor,
-                                           dataclasses.replace(self.current_filter(), overdue=True))
-        except FormtrailError:
-            overdue = 0
-        if overdue:
-            text += f" · {overdue:,} overdue"
+        if self.overdue_count:
+            text += f" · {self.overdue_count:,} overdue"
         if loaded < total:
             text += f" (showing the first {loaded:,}; scroll down for more)"
         self.count_label.setText(text)

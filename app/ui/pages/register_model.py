@@ -43,7 +43,7 @@ class RegisterTableModel(QAbstractTableModel):
 
     COLUMNS = ("Serial", "Template", "Copy", "State", "Due back", "Issued to", "Purpose", "Reference", "Issued on",
                "Issued by", "Replaces")
-    WIDTHS = (64, 120, 58, 100, 100, 130, 200, 110, 200, 80, 70)
+    WIDTHS = (64, 120, 90, 100, 100, 130, 200, 110, 200, 80, 70)
     SORT_KEYS: tuple[str | None, ...] = ("serial", "template", None, "state", "due_date", "issued_to", "purpose",
                                          None, "issued_at", "issued_by", None)
     STATE, DUE = 3, 4

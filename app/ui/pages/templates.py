@@ -55,9 +55,9 @@ class TemplatesPage(QWidget):
         self.dialog: QDialog | None = None  # the dialog currently open (tests drive it)
         self.info: TemplateVersionInfo | None = None  # the version shown in the details
         layout = QVBoxLayout(self)
-        layout.addWidget(hint("Master forms. A new or changed form starts as a draft; its author submits it for "
-                              "review; it becomes effective when QA approves it with an electronic signature. Only "
-                              "effective versions can be issued. Select a template to see its versions."))
+        layout.addWidget(hint("A new or changed form starts as a draft; its author submits it for review; it becomes "
+                              "effective when QA approves it with an electronic signature. Only effective versions "
+                              "can be issued. Select a template to see its versions and what can be done next."))
         bar = QHBoxLayout()
         self.import_button = QPushButton("Import template file…")
         self.import_button.setToolTip("Read a template from a YAML or JSON file; it becomes a new draft version.")
