@@ -11,6 +11,7 @@ QImage, QPrinter and QPicture"), and QtPdf serialises its pdfium calls, so print
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -123,8 +124,22 @@ def print_pdf(path: Path, printer: QPrinter, *, progress: Progress | None = None
     return pages
 
 
+def check_printer(printer: QPrinter) -> None:
+    """Refuse (PrintFailed) a printer that cannot take the job, BEFORE the one release is used up: no printer
+    installed, or a PDF file that cannot be written (the print dialog's default is a folder name)."""
+    if printer.outputFormat() == QPrinter.OutputFormat.PdfFormat:
+        name = printer.outputFileName()
+        target = Path(name) if name else None
+        if target is None or target.is_dir() or not target.parent.is_dir() or not os.access(target.parent, os.W_OK):
+            raise PrintFailed(f"cannot write the PDF file {name or '(none chosen)'}: choose a file name in a folder "
+                              "you can write to")
+    elif not printer.isValid():
+        raise PrintFailed(f"the printer {printer_name(printer)} is not available; choose another printer")
+
+
 def release_and_print(db: Database, actor: Actor, pdf_id: int, printer: QPrinter) -> ReleasedPdf:
-    """Record the one release of a controlled PDF to ``printer`` (refused if it was released before), on the
-    calling thread; the caller then prints ``result.path`` with :func:`print_pdf` (in a worker)."""
+    """Check the printer, then record the one release of a controlled PDF to it (refused if it was released
+    before), on the calling thread; the caller then prints ``result.path`` with :func:`print_pdf` (in a worker)."""
+    check_printer(printer)
     return printing.release_to_printer(db, actor, pdf_id, printer=printer_name(printer),
                                        copies=printer.copyCount())

@@ -188,3 +188,18 @@ def test_a_wrong_serial_or_a_returned_copy_cannot_be_replaced(qtbot, seed, ctx_f
     assert dialog.found.text() == "No issued form has this serial." and not dialog.replace_button.isEnabled()
     dialog.serial.setText("BSL-01-000001")  # as printed beside the code
     assert "copy 1 of 1" in dialog.found.text() and dialog.replace_button.isEnabled()
+
+
+def test_a_printer_that_cannot_print_does_not_use_up_the_release(qtbot, seed, ctx_for, boxes,
+                                                                 tmp_path: Path) -> None:  # noqa: ANN001
+    effective_template(seed, "QC-WS-014")
+    page = _page(qtbot, ctx_for)
+    _fill(page, 1)
+    _issue(qtbot, page)
+    assert not page.release.print_pdf(pdf_printer(tmp_path))  # a folder, as the print dialog suggests by default
+    assert "cannot write the PDF file" in boxes.errors[-1]
+    assert page.release.print_button.isEnabled()  # still released to nobody
+    assert printing.pdfs_of(seed.db, seed.dc, page.result.issuance_id)[0][2] is False
+    assert page.release.print_pdf(pdf_printer(tmp_path / "ok.pdf"))
+    qtbot.waitUntil(lambda: page.release.task is None, timeout=20_000)
+    assert pdf_pages(tmp_path / "ok.pdf") == 1
