@@ -182,7 +182,7 @@ def test_editor_adds_reorders_and_saves_with_a_live_preview(qtbot, seed, ctx_for
     qtbot.waitUntil(lambda: page.dialog is None)
 
 
-def test_editor_shows_errors_inline_and_loses_nothing(qtbot, seed, ctx_for) -> None:  # noqa: ANN001
+def test_editor_shows_errors_inline_and_loses_nothing(qtbot, seed, ctx_for, boxes) -> None:  # noqa: ANN001
     templates.import_layout(seed.db, seed.dc, sample_layout("QC-WS-014"), change_reason="CC-1")
     page = _page(qtbot, ctx_for)
     editor = _editor(qtbot, page)
@@ -199,6 +199,15 @@ def test_editor_shows_errors_inline_and_loses_nothing(qtbot, seed, ctx_for) -> N
     assert not editor.error.isVisible()
     assert editor.save()
     assert templates.get_version(seed.db, seed.dc, "QC-WS-014").layout.fields[2].choices == ("Level", "Not level")
+    editor.department.setText("QC")
+    editor.department.textEdited.emit("QC")
+    boxes.answer = False
+    editor.close_button.click()  # unsaved changes: asked first, and the answer "no" keeps the editor open
+    assert "Close without saving?" in boxes.confirms[-1] and editor.isVisible()
+    boxes.answer = True
+    editor.close_button.click()
+    qtbot.waitUntil(lambda: page.dialog is None)
+    assert templates.get_version(seed.db, seed.dc, "QC-WS-014").layout.department == "Quality Control"
 
 
 def test_editor_submits_and_others_only_preview(qtbot, seed, ctx_for, boxes) -> None:  # noqa: ANN001
