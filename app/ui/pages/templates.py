@@ -219,7 +219,7 @@ class TemplatesPage(QWidget):
                 label.clear()
             self.next_step.clear()
         else:
-            self.heading.setText(f"{info.code} — {info.title}  ·  {info.department}")
+            self.heading.setText(f"{info.code} — {info.title}  ·  {info.layout.department}")
             self.fields["status"].setText(status_text(info.status) + (
                 f" since {info.effective_date.isoformat()}" if info.status is S.EFFECTIVE and info.effective_date
                 else ""))
