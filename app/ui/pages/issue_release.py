@@ -48,7 +48,8 @@ class ReleasePanel(QWidget):
     released = Signal(str)
     printed = Signal(int)
 
-    def __init__(self, ctx: PageContext, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: PageContext, parent: QWidget | None = None, *,
+                 release_permissions: tuple[Permission, ...] = (Permission.ISSUE_FORMS,)) -> None:
         super().__init__(parent)
         self._ctx = ctx
         self.pdf: PdfToRelease | None = None
@@ -71,7 +72,8 @@ class ReleasePanel(QWidget):
         self.state = QLabel()
         self.state.setWordWrap(True)
         column.addWidget(self.state)
-        self.can_release = ctx.allowed(Permission.ISSUE_FORMS)
+        # who may release: the service's rule (app.services.printing._release), mirrored to offer only what works
+        self.can_release = any(ctx.allowed(p) for p in release_permissions)
         self.set_pdf(None)
 
     def set_pdf(self, pdf: PdfToRelease | None, *, released: bool = False) -> None:

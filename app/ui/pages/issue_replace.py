@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
 from app.models.enums import FormState, SignatureMeaning
 from app.services import issuance, register, replacement, templates
 from app.services.errors import FormtrailError
+from app.services.permissions import Permission
 from app.services.register import RegisterFilter, RegisterRow
 from app.services.replacement import ReplacementResult
 from app.ui.pages.issue_release import PdfToRelease, ReleasePanel
@@ -72,7 +73,9 @@ class ReplaceDialog(QDialog):
         self.result_label.setWordWrap(True)
         self.result_label.hide()
         column.addWidget(self.result_label)
-        self.release = ReleasePanel(ctx, self)
+        # The printing service lets only ISSUE_FORMS release; when it also lets QA release the replacement it
+        # approved, add Permission.REPLACE_FORMS here.
+        self.release = ReleasePanel(ctx, self, release_permissions=(Permission.ISSUE_FORMS,))
         self.release.hide()
         column.addWidget(self.release)
         buttons = QDialogButtonBox()
