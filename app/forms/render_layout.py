@@ -146,7 +146,7 @@ def _draw_instructions(canvas: Canvas, layout: TemplateLayout, geom: Geometry, y
 
 
 def _draw_footer(canvas: Canvas, layout: TemplateLayout, page: int, head: PageHead, geom: Geometry) -> None:
-    x = QR_EDGE + QR_SLOT + 3 * mm
+    x = geom.bottom_qr[0] + QR_SLOT + 3 * mm
     width = geom.right - x
     size, lead = 6.5, 7.7
     lines: list[tuple[str, bool]] = []

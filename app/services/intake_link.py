@@ -94,6 +94,8 @@ def classify(session: Session, site: Site, decoded: PageDecode) -> Verdict:
     if result.foreign:
         return Verdict(O.FOREIGN_CODE, "only codes that are not Formtrail's: " + "; ".join(
             _short(t) for t in result.foreign[:3]), text=result.foreign[0])
+    if getattr(result, "mirrored", ()):
+        return Verdict(O.BLANK, "the back of a sheet: only the front's code shows through, mirrored")
     if result.blank:
         return Verdict(O.BLANK, "the page is blank (e.g. the back of a duplex scan)")
     return Verdict(O.NO_CODE, "no QR code could be read on the page (damaged, covered, or not a form)")

@@ -76,6 +76,12 @@ def require(db: Any, actor: Any, permission: Permission) -> None:
         raise refusal
 
 
+def require_any(db: Any, actor: Any, *permissions: Permission) -> None:
+    """Allowed if any one of ``permissions`` is held; otherwise refused (and logged) naming the first."""
+    if not any(allowed(actor, p) for p in permissions):
+        require(db, actor, permissions[0])
+
+
 def role_matrix() -> dict[str, list[str]]:
     """The role matrix as plain data, for export and comparison with the approved specification (AC-02)."""
     return {role.value: sorted(p.name.lower() for p in ROLE_PERMISSIONS[role]) for role in Role}

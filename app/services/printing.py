@@ -17,7 +17,7 @@ from app.services import audit, templates
 from app.services.db import Actor, Database
 from app.services.errors import DomainError, NotFound, ValidationError
 from app.services.issuance import site_of
-from app.services.permissions import Permission, require
+from app.services.permissions import Permission, require, require_any
 from app.services.timefmt import local_text
 
 
@@ -30,7 +30,8 @@ class ReleasedPdf:
 
 
 def _release(db: Database, actor: Actor, pdf_id: int, *, target: str, details: dict[str, object]) -> ReleasedPdf:
-    require(db, actor, Permission.ISSUE_FORMS)
+    # Document Control releases issuances; QA, who approves a replacement, may release that replacement.
+    require_any(db, actor, Permission.ISSUE_FORMS, Permission.REPLACE_FORMS)
     with db.write(actor, reason="controlled copies released") as session:
         pdf = session.get(ControlledPdf, pdf_id, with_for_update=True)
         if pdf is None:

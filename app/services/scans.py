@@ -102,6 +102,13 @@ def pages_of_form(db: Database, actor: Actor, serial: str) -> list[ScanPageInfo]
                      .order_by(ScanPage.page_no, ScanPage.id))
 
 
+def pages_of_source(db: Database, actor: Actor, source_id: int) -> list[ScanPageInfo]:
+    """Every page of one received file, in file order."""
+    require(db, actor, Permission.VIEW_DATA)
+    with db.read() as session:
+        return _rows(session, select(ScanPage).where(ScanPage.source_id == source_id).order_by(ScanPage.page_index))
+
+
 def recent_pages(db: Database, actor: Actor, *, limit: int = 500) -> list[ScanPageInfo]:
     require(db, actor, Permission.VIEW_DATA)
     with db.read() as session:

@@ -8,7 +8,7 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from app.models import Disposition, ScanOutcome, ScanPage, SignatureMeaning
+from app.models import Disposition, FormState, ScanOutcome, ScanPage, SignatureMeaning
 from app.services import signatures
 from app.services.db import Actor, Database
 from app.services.errors import DomainError, ValidationError
@@ -107,3 +107,33 @@ def _status(form) -> TrueCopyStatus:  # noqa: ANN001
 
 
 
+
+
+@dataclasses.dataclass(frozen=True)
+class PendingCopy:
+    serial: str
+    template: str
+    pages: int
+    imported_by: tuple[str, ...]  # who imported its scans (they may not verify them)
+    last_import: dt.datetime
+
+
+def pending(db: Database, actor: Actor, *, limit: int = 1000) -> list[PendingCopy]:
+    """Returned forms whose scans still wait for true-copy verification, most recently scanned first."""
+    from sqlalchemy import func
+    from app.models import IssuedForm, ScanSource
+    require(db, actor, Permission.VIEW_DATA)
+    with db.read() as session:
+        rows = session.execute(
+            select(IssuedForm, func.max(ScanSource.imported_at))
+            .join(ScanPage, ScanPage.issued_form_id == IssuedForm.id)
+            .join(ScanSource, ScanPage.source_id == ScanSource.id)
+            .where(IssuedForm.state == FormState.RETURNED, IssuedForm.true_copy_verified_at.is_(None),
+                   ScanPage.outcome == ScanOutcome.LINKED, ScanPage.superseded_by_id.is_(None))
+            .group_by(IssuedForm.id).order_by(func.max(ScanSource.imported_at).desc()).limit(limit)).all()
+        out = []
+        for form, last in rows:
+            importers = tuple(sorted({p.source.imported_by for p in _current_pages(session, form)}))
+            out.append(PendingCopy(serial=form.serial, template=form.issuance.template_version.label,
+                                   pages=form.pages, imported_by=importers, last_import=last))
+        return out

@@ -1,5 +1,1 @@
 """The desktop face of Formtrail (Qt widgets, dialogs, item models, workers): the only package that imports PySide6."""
-
-from app.ui import qtfix
-
-qtfix.apply()

@@ -78,11 +78,13 @@ def test_cli_lockout_and_unlock(cli):
     assert "roles" not in cli.run("user", "passwd", user="op", password=TEMP, new_password=QA_PW).stderr
 
 
-def test_cli_errors_are_actionable(tmp_path):
-    runner = CliRunner(tmp_path / "fresh")
-    result = runner.run("user", "list", check=False)
+def test_cli_errors_are_actionable(tmp_path, cli):
+    fresh = CliRunner(tmp_path / "fresh")
+    result = fresh.run("user", "list", user="x", password="y", check=False)
+    assert result.returncode == 1 and "formtrail init" in result.stderr and "Traceback" not in result.stderr
+    result = cli.run("user", "list", check=False)
     assert result.returncode == 1 and "--user" in result.stderr
-    result = runner.run("user", "list", user="x", password="y", check=False)
+    result = cli.run("template", "approve", "NOPE", "--version", "1", user="admin", password=ADMIN_PW, check=False)
     assert result.returncode == 1 and "Traceback" not in result.stderr
 
 

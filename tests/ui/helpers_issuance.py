@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
-import sys
 from pathlib import Path
 
 import pypdfium2 as pdfium
@@ -13,16 +11,6 @@ from PySide6.QtWidgets import QApplication
 
 from app.ui.signature import SignatureDialog
 from tests.helpers.seed import PASSWORD
-
-# WORKAROUND: PySide6 6.12.0 on Python 3.11 also steals a reference to None on every Python call of a
-# C++ function returning void (setText, setEnabled, processEvents, QTest.qWait…), like emit() does with
-# True (app/ui/qtfix.py). About 60,000 such calls in one process abort it with "Fatal Python error:
-# none_dealloc". Until app/ui/qtfix.py pins None as it pins True (asked for in the report of this work), the
-# test session pins it here, so a long UI test run does not die halfway.
-if sys.version_info < (3, 12) and sys.implementation.name == "cpython":
-    _refcount = ctypes.c_ssize_t.from_address(id(None))
-    if _refcount.value < 1 << 40:
-        _refcount.value += 1 << 40
 
 
 def answer_signature(password: str = PASSWORD, *, username: str | None = None,

@@ -43,7 +43,7 @@ def test_transcription_screen_shows_the_scan_beside_the_fields(qtbot, ctx_for, r
     assert "scan page 1" in workspace.entry.source_label.text()
     weight = row(page, "sample_weight_1")
     assert "◆" in weight.name_label.text() and "*" in weight.name_label.text()
-    assert weight.unit_label.text() == "g" and "0.095 – 0.105 g" in weight.help_label.text()
+    assert weight.unit_label.text() == "g" and "0.0950 – 0.1050 g" in weight.help_label.text()
     assert weight.save_button.isVisible() and weight.na_button.isVisible()
     zoom = workspace.scan.zoom
     workspace.scan.zoom_in_button.click()
@@ -293,7 +293,7 @@ def test_integrity_report_for_qa(qtbot, seed, ctx_for, returned, tmp_path, boxes
     dialog.format_combo.setCurrentIndex(1)  # CSV
     dialog.ask_path = lambda fmt: tmp_path / f"integrity.{fmt}"
     dialog.write_button.click()
-    qtbot.waitUntil(lambda: dialog.written is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: dialog.written is not None, timeout=30_000)
     text = (tmp_path / "integrity.csv").read_text()
     assert "correction" in text and "LOT 24-0118" in text
     assert "finding(s) written" in boxes.infos[0]

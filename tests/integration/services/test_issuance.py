@@ -109,7 +109,7 @@ def test_bf04_replacement_needs_reason_and_qa_signature_and_links_serials(seed, 
     assert rows["000004"].copy_no == 2
     with pytest.raises(DomainError, match="only a copy still out"):
         replacement.replace_form(seed.db, seed.qa, serial="000002", reason="again", username="qa", password=PASSWORD)
-    out = printing.save_to_file(seed.db, seed.dc, done.pdf_id, out=tmp_path / "replacement.pdf")
+    out = printing.save_to_file(seed.db, seed.qa, done.pdf_id, out=tmp_path / "replacement.pdf")  # QA releases it
     text = pypdfium2.PdfDocument(str(out.path))[0].get_textpage().get_text_range()
     assert "000004" in text
     sigs = audit_log.fetch_events(seed.db, seed.admin, audit_log.AuditFilter(action="SIGN"))
