@@ -139,8 +139,8 @@ def test_a_refused_issuance_says_why(qtbot, seed, ctx_for, tmp_path: Path) -> No
                                                                 "effective version")
 
 
-def test_qa_replaces_a_copy_with_a_signature_and_document_control_prints_it(qtbot, seed, ctx_for,
-                                                                           tmp_path: Path) -> None:  # noqa: ANN001
+def test_qa_replaces_a_copy_with_a_signature_and_prints_it_once(qtbot, seed, ctx_for,
+                                                                 tmp_path: Path) -> None:  # noqa: ANN001
     effective_template(seed, "QC-WS-014")
     issued = issue(seed, "QC-WS-014", 3)
     qa = RegisterPage(ctx_for("qa"))
@@ -158,24 +158,23 @@ def test_qa_replaces_a_copy_with_a_signature_and_document_control_prints_it(qtbo
     result = dialog.result_value
     assert result is not None and (result.old_serial, result.new_serial) == ("000002", "000004")
     assert "replaced by the new serial 000004" in dialog.result_label.text()
-    assert not dialog.release.print_button.isVisible()  # QA may not print controlled copies
-    assert "Document Control prints serial 000004" in dialog.release.state.text()
+    # QA, who approved the replacement, releases its PDF once; nobody can print it again afterwards.
+    assert dialog.release.print_button.isVisible()
+    assert dialog.release.print_pdf(pdf_printer(tmp_path / "replacement.pdf"))
+    qtbot.waitUntil(lambda: dialog.release.task is None, timeout=20_000)
+    assert pdf_pages(tmp_path / "replacement.pdf") == 1
     dialog.close_button.click()
     qtbot.waitUntil(lambda: qa.dialog is None)
     assert qa.selected().serial == "000004" and qa.selected().replaces == "000002"
     old = register.fetch_forms(seed.db, seed.qa, RegisterFilter(text="000002"))[0]
     assert old.state is FormState.REPLACED
+    assert printing.pdfs_of(seed.db, seed.dc, issued.issuance_id) == [
+        (issued.pdf_id, "000001–000003", False), (result.pdf_id, "000004–000004", True)]
 
     dc = RegisterPage(ctx_for("dc"))
     qtbot.addWidget(dc)
     dc.show()
     assert dc.select("000004")
-    assert dc.release.pdf is not None and dc.release.pdf.serials == "000004" and dc.release.pdf.pdf_id != issued.pdf_id
-    assert dc.release.print_pdf(pdf_printer(tmp_path / "replacement.pdf"))
-    qtbot.waitUntil(lambda: dc.release.task is None, timeout=20_000)
-    assert pdf_pages(tmp_path / "replacement.pdf") == 1
-    assert printing.pdfs_of(seed.db, seed.dc, issued.issuance_id) == [
-        (issued.pdf_id, "000001–000003", False), (result.pdf_id, "000004–000004", True)]
     assert "000004 printed or saved" in dc.pdf_label.text()
 
 

@@ -190,7 +190,7 @@ def test_close_by_the_issuer_is_refused(qtbot, seed, boxes, site) -> None:  # no
     assert not page.read_only
 
 
-def test_replace_with_qa_signature(qtbot, seed, ctx_for, boxes) -> None:  # noqa: ANN001
+def test_replace_with_qa_signature(qtbot, seed, ctx_for, boxes, saved) -> None:  # noqa: ANN001
     issued = five_issued(seed, copies=2)
     page = _page(qtbot, ctx_for("qa"))
     page.select_form(issued.serials[1])
@@ -208,7 +208,8 @@ def test_replace_with_qa_signature(qtbot, seed, ctx_for, boxes) -> None:  # noqa
     assert rows[issued.serials[1]].state is FormState.REPLACED and rows[issued.serials[1]].replaced_by == new.serial
     assert page.selected_form().serial == new.serial
     assert f"{new.serial} replaces {issued.serials[1]}" in boxes.infos[-1]
-    assert "Document Control releases" in boxes.infos[-1]  # QA approves; Document Control prints
+    # QA, who approved the replacement, releases its PDF once.
+    assert saved and saved[-1].read_bytes().startswith(b"%PDF") and "print it once" in boxes.infos[-1]
 
 
 def test_overdue_issuances_are_highlighted_and_filtered(qtbot, seed, ctx_for, clock) -> None:  # noqa: ANN001

@@ -73,9 +73,8 @@ class ReplaceDialog(QDialog):
         self.result_label.setWordWrap(True)
         self.result_label.hide()
         column.addWidget(self.result_label)
-        # The printing service lets only ISSUE_FORMS release; when it also lets QA release the replacement it
-        # approved, add Permission.REPLACE_FORMS here.
-        self.release = ReleasePanel(ctx, self, release_permissions=(Permission.ISSUE_FORMS,))
+        # QA, who approves the replacement, may also release its PDF (app.services.printing._release).
+        self.release = ReleasePanel(ctx, self, release_permissions=(Permission.ISSUE_FORMS, Permission.REPLACE_FORMS))
         self.release.hide()
         column.addWidget(self.release)
         buttons = QDialogButtonBox()

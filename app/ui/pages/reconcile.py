@@ -364,7 +364,7 @@ class ReconcilePage(QWidget):
             return
         self.reload()
         self.select_form(result.new_serial)
-        if ctx.allowed(P.ISSUE_FORMS):
+        if ctx.allowed(P.ISSUE_FORMS) or ctx.allowed(P.REPLACE_FORMS):  # QA releases what it replaced
             path = reconcile_dialogs.ask_save_path(self, f"Save the controlled PDF of {result.new_serial}",
                                                    f"{result.new_serial}-replacement.pdf")
             if path is not None:
