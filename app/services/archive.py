@@ -101,7 +101,7 @@ def export_archive(db: Database, actor: Actor, *, out: Path, issuance_id: int | 
         sources = {s.sha256: s.media_type for _p, s in pages}
         head = "{}:{}".format(*audit.chain_head(session))
         columns = [c.name for c in AuditEvent.__table__.columns]
-        events = [{c: transfer._plain(getattr(e, c)) for c in columns}
+        events = [{c: transfer.plain(getattr(e, c)) for c in columns}
                   for e in session.scalars(select(AuditEvent).order_by(AuditEvent.seq))]
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "archive"

@@ -92,7 +92,7 @@ def _where(query: Select[Any], flt: AuditFilter) -> Select[Any]:
     return query
 
 
-def _view(row: AuditEvent) -> AuditEventView:
+def event_view(row: AuditEvent) -> AuditEventView:
     return AuditEventView(**{f.name: getattr(row, f.name) for f in dataclasses.fields(AuditEventView)})
 
 
@@ -107,7 +107,7 @@ def fetch_events(db: Database, actor: Actor, flt: AuditFilter, *, offset: int = 
     require(db, actor, Permission.VIEW_AUDIT)
     with db.read() as session:
         rows = session.scalars(_where(select(AuditEvent), flt).order_by(AuditEvent.seq).offset(offset).limit(limit))
-        return [_view(r) for r in rows]
+        return [event_view(r) for r in rows]
 
 
 def filter_choices(db: Database, actor: Actor) -> FilterChoices:
@@ -130,7 +130,7 @@ def export_events(db: Database, actor: Actor, flt: AuditFilter, *, fmt: str, out
     with db.read() as session:
         head_seq, head_hash = audit.chain_head(session)
         query = _where(select(AuditEvent), flt).order_by(AuditEvent.seq).execution_options(yield_per=2000)
-        events = [_view(r) for r in session.scalars(query)]
+        events = [event_view(r) for r in session.scalars(query)]
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".part")
     if fmt == "csv":

@@ -160,7 +160,7 @@ def _postgres_export(db: Database, folder: Path) -> tuple[dict[str, int], list[s
             n = 0
             with (folder / f"{table.name}.jsonl").open("w", encoding="utf-8") as fh:
                 for row in transfer.iter_rows(conn, table):
-                    fh.write(json.dumps({k: transfer._plain(v) for k, v in row.items()}, ensure_ascii=False) + "\n")
+                    fh.write(json.dumps({k: transfer.plain(v) for k, v in row.items()}, ensure_ascii=False) + "\n")
                     n += 1
                     if table.name == "audit_event":
                         audit_rows.append(row)

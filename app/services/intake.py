@@ -9,6 +9,7 @@ transaction, so whatever happens next the original is kept. Pages are then decod
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import dataclasses
 import datetime as dt
 import multiprocessing
@@ -25,15 +26,17 @@ from app.models import FileKind, ScanOutcome, ScanPage, ScanSource, SourceStatus
 from app.services.db import Actor, Database
 from app.services.errors import ValidationError
 from app.services.filestore import PutResult
-from app.services.intake_link import classify, complete_if_returned
+from app.services.intake_link import Verdict, classify, complete_if_returned
 from app.services.issuance import site_of
 from app.services.permissions import Permission, require
+from app.services.scans import PDFIUM_LOCK
 from app.services.timefmt import local_text
 
 Progress = Callable[[int, int], None]
 Cancelled = Callable[[], bool]
 SUFFIXES = (".pdf", ".tif", ".tiff", ".png", ".jpg", ".jpeg")
 CHUNK = 8  # pages per worker task: small enough to spread one big PDF over every core
+POOL_BYTES = 20_000_000  # below this (and 16 files), decoding in this process beats starting workers
 # A source still "pending" this long after it arrived was interrupted (not still being read elsewhere).
 RESUME_AFTER = dt.timedelta(minutes=10)
 
@@ -98,44 +101,96 @@ def import_files(
     if not files:
         raise ValidationError("no scan files to import (PDF, TIFF, PNG or JPEG)")
     outcomes: list[PageOutcome] = []
-    staged: list[tuple[Path, ScanSource]] = []
-    for path in files:
-        source, line = _store(db, actor, path, origin=origin)
-        if line is not None:
-            outcomes.append(line)
-        if source is not None:
-            staged.append((path, source))
-    work = _plan(db, actor, staged, outcomes)
-    total = sum(len(pages) for _path, _src, pages in work)
-    done = 0
-    was_cancelled = False
-    for (path, source_id, chunk), decoded in _decode_all(db, work, processes=processes, cancelled=cancelled):
-        if decoded is None:
-            was_cancelled = True
-            break
-        outcomes.extend(_link_chunk(db, actor, path, source_id, chunk, decoded))
-        done += len(chunk)
-        if progress is not None:
-            progress(done, total)
+    with contextlib.ExitStack() as stack:
+        pool = _pool(files, processes, stack)  # its workers start up while the files are being stored
+        stored: list[tuple[Path, PutResult, bytes]] = []
+        for path in files:
+            try:
+                with path.open("rb") as fh:
+                    head = fh.read(16)
+                stored.append((path, db.files.put_file(path), head))
+            except OSError as exc:
+                outcomes.append(PageOutcome(source=str(path), page=None, sha256=None, outcome="unreadable-file",
+                                            reason=f"the file cannot be read: {exc.strerror or exc}"))
+        staged = _record_sources(db, actor, stored, origin=origin, outcomes=outcomes)
+        work = _plan(db, actor, staged, outcomes)
+        total = sum(len(pages) for _path, _src, pages in work)
+        done = 0
+        was_cancelled = False
+        for task, decoded in _decode_all(db, work, pool=pool, cancelled=cancelled):
+            if decoded is None:
+                was_cancelled = True
+                break
+            outcomes.extend(_link_chunk(db, actor, task, decoded))
+            done += len(task)
+            if progress is not None:
+                progress(done, total)
     if not was_cancelled:
         _mark_read(db, actor, [source_id for _p, source_id, _pages in work])
     return ImportReport(outcomes=tuple(outcomes), cancelled=was_cancelled)
 
 
-def _store(db: Database, actor: Actor, path: Path, *, origin: str) -> tuple[ScanSource | None, PageOutcome | None]:
-    """Keep the file's bytes and record the source (pending); or say why the file cannot be taken."""
+def _record_sources(db: Database, actor: Actor, stored: list[tuple[Path, PutResult, bytes]], *, origin: str,
+                    outcomes: list[PageOutcome]) -> list[tuple[Path, ScanSource, bool]]:
+    """Record the stored files as sources in one transaction: (path, source, new?) for each file to read.
+    The bytes are already safe in the store, so a crash before the commit loses nothing: importing the same
+    files again records them."""
     try:
-        with path.open("rb") as fh:
-            head = fh.read(16)
-        put = db.files.put_file(path)
-    except OSError as exc:
-        return None, PageOutcome(source=str(path), page=None, sha256=None, outcome="unreadable-file",
-                                 reason=f"the file cannot be read: {exc.strerror or exc}")
-    try:
-        return _record_source(db, actor, path, put, head, origin=origin)
+        return _record_batch(db, actor, stored, origin=origin, outcomes=outcomes)
     except IntegrityError:
-        # Another workstation recorded the same bytes at the same moment: it is theirs to read.
-        return _record_source(db, actor, path, put, head, origin=origin)
+        # Another workstation recorded some of the same bytes at the same moment: go file by file.
+        staged = []
+        for path, put, head in stored:
+            try:
+                source, line = _record_source(db, actor, path, put, head, origin=origin)
+            except IntegrityError:  # lost the race for this very file: the other workstation's row is there now
+                source, line = _record_source(db, actor, path, put, head, origin=origin)
+            if line is not None:
+                outcomes.append(line)
+            if source is not None:
+                staged.append((path, source, False))
+        return staged
+
+
+def _record_batch(db: Database, actor: Actor, stored: list[tuple[Path, PutResult, bytes]], *, origin: str,
+                  outcomes: list[PageOutcome]) -> list[tuple[Path, ScanSource, bool]]:
+    lines: list[PageOutcome] = []
+    staged: list[tuple[Path, ScanSource, bool]] = []
+    with db.write(actor, reason="scans received") as session:
+        now = db.clock.now()
+        hashes = {put.sha256 for _p, put, _h in stored}
+        existing = {s.sha256: s for s in session.scalars(select(ScanSource).where(ScanSource.sha256.in_(hashes)))}
+        known_files = set(session.scalars(select(StoredFile.sha256).where(StoredFile.sha256.in_(hashes))))
+        new: list[tuple[Path, PutResult, bytes]] = []
+        for path, put, head in stored:
+            earlier = existing.get(put.sha256)
+            if earlier is not None and earlier.status is not SourceStatus.PENDING:
+                lines.append(_duplicate(path, put.sha256, earlier, False))
+            elif earlier is not None and now - earlier.imported_at < RESUME_AFTER:
+                lines.append(_duplicate(path, put.sha256, earlier, True))
+            elif earlier is not None:
+                staged.append((path, earlier, False))  # an interrupted import: carry on with its remaining pages
+            elif any(put.sha256 == other.sha256 for _p, other, _h in new):
+                twin = next(p for p, other, _h in new if other.sha256 == put.sha256)
+                lines.append(PageOutcome(source=str(path), page=None, sha256=put.sha256, outcome="duplicate-source",
+                                         reason=f"the same file as {twin.name!r} in this import; not stored again"))
+            else:
+                new.append((path, put, head))
+        session.add_all(StoredFile(sha256=put.sha256, size=put.size, kind=FileKind.SCAN.value,
+                                   media_type=_media_type(head), original_name=path.name, stored_at=now,
+                                   stored_by=actor.username)
+                        for path, put, head in new if put.sha256 not in known_files)
+        session.flush()  # the sources refer to the stored files; no ORM relationship orders the inserts
+        for path, put, head in new:
+            source = ScanSource(sha256=put.sha256, original_name=path.name, size=put.size,
+                                media_type=_media_type(head), origin=origin, status=SourceStatus.PENDING,
+                                imported_at=now, imported_by=actor.username, imported_by_id=actor.user_id,
+                                workstation=db.workstation)
+            session.add(source)
+            staged.append((path, source, True))
+        session.flush()
+    outcomes.extend(lines)
+    return staged
 
 
 def _duplicate(path: Path, sha: str, existing: ScanSource, now_importing: bool) -> PageOutcome:
@@ -177,12 +232,14 @@ def _media_type(head: bytes) -> str:
         kind or "", "application/octet-stream")
 
 
-def _plan(db: Database, actor: Actor, staged: list[tuple[Path, ScanSource]],
+def _plan(db: Database, actor: Actor, staged: list[tuple[Path, ScanSource, bool]],
           outcomes: list[PageOutcome]) -> list[tuple[Path, int, list[int]]]:
     """Which pages of which stored file still need decoding; unreadable files become a report line."""
     work = []
-    for path, source in staged:
-        stored = db.files.verified_path(source.sha256)
+    for path, source, new in staged:
+        # A file stored by this import was hashed as it was written; one left by an earlier, interrupted import
+        # is checked against its hash before it is read again.
+        stored = db.files.path_for(source.sha256) if new else db.files.verified_path(source.sha256)
         try:
             count = count_pages(str(stored), filename=source.original_name)
         except SourceError as exc:
@@ -190,8 +247,10 @@ def _plan(db: Database, actor: Actor, staged: list[tuple[Path, ScanSource]],
             outcomes.append(PageOutcome(source=str(path), page=None, sha256=source.sha256, outcome="unreadable-file",
                                         reason=f"{exc.message} [{exc.reason_code}]"))
             continue
-        with db.read() as session:
-            seen = set(session.scalars(select(ScanPage.page_index).where(ScanPage.source_id == source.id)))
+        seen: set[int] = set()
+        if not new:
+            with db.read() as session:
+                seen = set(session.scalars(select(ScanPage.page_index).where(ScanPage.source_id == source.id)))
         pages = [i for i in range(count) if i not in seen]
         work.append((path, source.id, pages))
     return work
@@ -204,93 +263,128 @@ def _mark_unreadable(db: Database, actor: Actor, source_id: int, exc: SourceErro
         source.page_count = 0
 
 
-Task = tuple[Path, int, list[int]]
+@dataclasses.dataclass(frozen=True)
+class _Item:
+    """One page to decode: which source (and its stored file) and which page of it."""
+
+    source_id: int
+    path: Path  # as given by the user, for the report
+    stored: str  # the stored file the worker reads
+    page: int
 
 
-def _chunks(work: list[tuple[Path, int, list[int]]]) -> Iterator[Task]:
-    for path, source_id, pages in work:
-        for start in range(0, len(pages), CHUNK):
-            yield path, source_id, pages[start:start + CHUNK]
+def _chunks(db: Database, work: list[tuple[Path, int, list[int]]]) -> list[list[_Item]]:
+    """Pages in tasks of CHUNK: a big PDF is spread over the workers, and a folder of single-page JPEGs
+    travels in groups rather than one round trip (and one transaction) per file."""
+    with db.read() as session:
+        stored = {source_id: str(db.files.path_for(session.get(ScanSource, source_id).sha256))
+                  for _p, source_id, _pages in work}
+    items = [_Item(source_id, path, stored[source_id], page) for path, source_id, pages in work for page in pages]
+    return [items[i:i + CHUNK] for i in range(0, len(items), CHUNK)]
 
 
-def _decode_all(db: Database, work: list[tuple[Path, int, list[int]]], *, processes: int | None,
-                cancelled: Cancelled | None) -> Iterator[tuple[Task, list[PageDecode] | None]]:
-    """Decode every chunk, in order, in worker processes when it pays; yields (task, None) on cancel."""
-    tasks = list(_chunks(work))
-    paths = {source_id: str(db.files.path_for(_sha(db, source_id))) for _p, source_id, _pages in work}
+def _pool(files: list[Path], processes: int | None, stack: contextlib.ExitStack) -> cf.ProcessPoolExecutor | None:
+    """Worker processes, when the import is big enough to repay starting them (a fraction of a second each)."""
     workers = processes if processes is not None else min(os.cpu_count() or 1, 4)
-    if workers <= 1 or sum(len(t[2]) for t in tasks) < 2 * CHUNK:
+    size = 0
+    for path in files:
+        with contextlib.suppress(OSError):
+            size += path.stat().st_size
+    small = len(files) < 2 * CHUNK and size < POOL_BYTES
+    if workers <= 1 or (processes is None and small):  # an explicit number of processes is always honoured
+        return None
+    # spawn, not fork: the GUI process has threads, and a forked child of a threaded process can deadlock.
+    pool = stack.enter_context(cf.ProcessPoolExecutor(max_workers=workers,
+                                                      mp_context=multiprocessing.get_context("spawn")))
+    for _ in range(workers):
+        pool.submit(_warm_up)
+    return pool
+
+
+def _warm_up() -> None:
+    """Start a worker and import the decoder in it before the first real task arrives."""
+
+
+def _decode_all(db: Database, work: list[tuple[Path, int, list[int]]], *, pool: cf.ProcessPoolExecutor | None,
+                cancelled: Cancelled | None) -> Iterator[tuple[list[_Item], dict[tuple[str, int], PageDecode] | None]]:
+    """Decode every chunk, in order, in worker processes when there is a pool; yields (task, None) on cancel."""
+    tasks = _chunks(db, work)
+    if pool is None:
         for task in tasks:
             if cancelled is not None and cancelled():
                 yield task, None
                 return
-            yield task, _decode_task(paths[task[1]], task[2])
+            with PDFIUM_LOCK:  # in this process, other threads (the page viewer) may be using PDFium too
+                decoded = _decode_task([(i.stored, i.page) for i in task])
+            yield task, decoded
         return
-    # spawn, not fork: the GUI process has threads, and a forked child of a threaded process can deadlock.
-    context = multiprocessing.get_context("spawn")
-    with cf.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        window = workers * 2  # submit ahead of use, but never the whole file at once (memory stays flat)
-        pending: list[tuple[Task, cf.Future[list[PageDecode]]]] = []
-        queue = iter(tasks)
-        for task in queue:
-            pending.append((task, pool.submit(_decode_task, paths[task[1]], task[2])))
-            if len(pending) >= window:
-                break
-        while pending:
-            task, future = pending.pop(0)
-            if cancelled is not None and cancelled():
-                for _t, other in pending:
-                    other.cancel()
-                yield task, None
-                return
-            result = future.result()
-            nxt = next(queue, None)
-            if nxt is not None:
-                pending.append((nxt, pool.submit(_decode_task, paths[nxt[1]], nxt[2])))
-            yield task, result
+    window = 2 * (os.cpu_count() or 2)  # submit ahead of use, never the whole file (memory stays flat)
+    pending: list[tuple[list[_Item], cf.Future[dict[tuple[str, int], PageDecode]]]] = []
+    queue = iter(tasks)
+    for task in queue:
+        pending.append((task, pool.submit(_decode_task, [(i.stored, i.page) for i in task])))
+        if len(pending) >= window:
+            break
+    while pending:
+        task, future = pending.pop(0)
+        if cancelled is not None and cancelled():
+            for _t, other in pending:
+                other.cancel()
+            yield task, None
+            return
+        result = future.result()
+        nxt = next(queue, None)
+        if nxt is not None:
+            pending.append((nxt, pool.submit(_decode_task, [(i.stored, i.page) for i in nxt])))
+        yield task, result
 
 
-def _sha(db: Database, source_id: int) -> str:
-    with db.read() as session:
-        return session.get(ScanSource, source_id).sha256
+def _decode_task(pages: list[tuple[str, int]]) -> dict[tuple[str, int], PageDecode]:
+    """In a worker: decode the given (stored file, page) pairs, one file at a time."""
+    out: dict[tuple[str, int], PageDecode] = {}
+    for path in dict.fromkeys(p for p, _i in pages):
+        for decoded in decode_pages(path, pages=[i for p, i in pages if p == path]):
+            out[(path, decoded.index)] = decoded
+    return out
 
 
-def _decode_task(path: str, pages: list[int]) -> list[PageDecode]:
-    return decode_pages(path, pages=pages)
-
-
-def _link_chunk(db: Database, actor: Actor, path: Path, source_id: int, chunk: list[int],
-                decoded: list[PageDecode]) -> list[PageOutcome]:
-    by_index = {d.index: d for d in decoded}
-    lines = []
+def _link_chunk(db: Database, actor: Actor, task: list[_Item],
+                decoded: dict[tuple[str, int], PageDecode]) -> list[PageOutcome]:
+    """Record one chunk of decoded pages (one transaction), each linked or queued."""
+    rows: list[tuple[_Item, ScanPage, Verdict]] = []
     with db.write(actor, reason="scan intake") as session:
         site = site_of(session)
-        source = session.get(ScanSource, source_id)
         now = db.clock.now()
-        recorded = set(session.scalars(select(ScanPage.page_index).where(ScanPage.source_id == source.id)))
-        for index in chunk:
-            page = by_index.get(index)
-            if page is None or index in recorded:
-                continue
-            verdict = classify(session, site, page)
-            row = ScanPage(
-                source_id=source.id, page_index=index, width=page.width, height=page.height, dpi=page.dpi,
-                colour_mode=page.mode, method=page.method, decoded_text=verdict.text, outcome=verdict.outcome,
-                reason=verdict.reason, issued_form_id=verdict.form.id if verdict.form else None,
-                page_no=verdict.page_no,
-            )
-            if verdict.outcome is ScanOutcome.LINKED:
-                row.link_method, row.linked_at, row.linked_by = "auto", now, actor.username
-            session.add(row)
-            session.flush()
-            if verdict.outcome is ScanOutcome.LINKED and verdict.form is not None:
-                complete_if_returned(session, verdict.form, now=now, by=actor.username)
-            lines.append(PageOutcome(
-                source=str(path), page=index + 1, sha256=source.sha256, outcome=verdict.outcome.value,
-                serial=verdict.form.serial if verdict.form else None, page_no=verdict.page_no,
-                reason=verdict.reason, scan_page_id=row.id,
-            ))
-    return lines
+        known = {(r.source_id, r.page_index) for r in session.execute(select(ScanPage.source_id, ScanPage.page_index)
+                 .where(ScanPage.source_id.in_({i.source_id for i in task})))}
+        claimed: set[tuple[int, int]] = set()
+        # One flush for the whole chunk: the pages linked so far in it are tracked in ``claimed``.
+        with session.no_autoflush:
+            for item in task:
+                page = decoded.get((item.stored, item.page))
+                if page is None or (item.source_id, item.page) in known:
+                    continue  # the file changed while read, or another workstation recorded the page meanwhile
+                verdict = classify(session, site, page, claimed)
+                row = ScanPage(
+                    source_id=item.source_id, page_index=item.page, width=page.width, height=page.height,
+                    dpi=page.dpi, colour_mode=page.mode, method=page.method, decoded_text=verdict.text,
+                    outcome=verdict.outcome, reason=verdict.reason,
+                    issued_form_id=verdict.form.id if verdict.form else None, page_no=verdict.page_no,
+                )
+                if verdict.outcome is ScanOutcome.LINKED:
+                    row.link_method, row.linked_at, row.linked_by = "auto", now, actor.username
+                    claimed.add((verdict.form.id, verdict.page_no))
+                session.add(row)
+                rows.append((item, row, verdict))
+        session.flush()
+        completed = {v.form.id: v.form for _i, _r, v in rows if v.outcome is ScanOutcome.LINKED and v.form}
+        for form in completed.values():
+            complete_if_returned(session, form, now=now, by=actor.username)
+        sha = {i.source_id: session.get(ScanSource, i.source_id).sha256 for i, _r, _v in rows}
+        return [PageOutcome(
+            source=str(item.path), page=item.page + 1, sha256=sha[item.source_id], outcome=verdict.outcome.value,
+            serial=verdict.form.serial if verdict.form else None, page_no=verdict.page_no, reason=verdict.reason,
+            scan_page_id=row.id) for item, row, verdict in rows]
 
 
 def _mark_read(db: Database, actor: Actor, source_ids: list[int]) -> None:

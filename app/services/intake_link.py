@@ -35,8 +35,10 @@ def _short(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def classify_codes(session: Session, site: Site, ours: tuple[str, ...]) -> Verdict:
-    """The verdict for the Formtrail codes found on a page (at least one)."""
+def classify_codes(session: Session, site: Site, ours: tuple[str, ...],
+                   claimed: set[tuple[int, int]] | None = None) -> Verdict:
+    """The verdict for the Formtrail codes found on a page (at least one). ``claimed`` holds the (form, page)
+    pairs linked earlier in the same batch and not flushed yet."""
     key = bytes.fromhex(site.qr_key)
     verified: list[qr_payload.Payload] = []
     for text in ours:
@@ -74,6 +76,10 @@ def classify_codes(session: Session, site: Site, ours: tuple[str, ...]) -> Verdi
         why = f": {form.state_reason}" if form.state_reason else ""
         return Verdict(O.NOT_RETURNABLE, f"serial {form.serial} is {form.state.value}{why}; the page is kept with it",
                        form=form, page_no=code.page, text=text)
+    if claimed is not None and (form.id, code.page) in claimed:
+        return Verdict(O.POSSIBLE_COPY, f"page {code.page} of {form.serial} came back twice in this import; a "
+                                        "different image of it may be an uncontrolled copy",
+                       form=form, page_no=code.page, text=text)
     earlier = current_page_scan(session, form.id, code.page)
     if earlier is not None:
         return Verdict(O.POSSIBLE_COPY, f"page {code.page} of {form.serial} was already returned (scan page "
@@ -82,7 +88,8 @@ def classify_codes(session: Session, site: Site, ours: tuple[str, ...]) -> Verdi
     return Verdict(O.LINKED, None, form=form, page_no=code.page, text=text)
 
 
-def classify(session: Session, site: Site, decoded: PageDecode) -> Verdict:
+def classify(session: Session, site: Site, decoded: PageDecode,
+             claimed: set[tuple[int, int]] | None = None) -> Verdict:
     if decoded.error is not None or decoded.result is None:
         error = decoded.error
         message = error.message if error else "no image"
@@ -90,7 +97,7 @@ def classify(session: Session, site: Site, decoded: PageDecode) -> Verdict:
         return Verdict(O.UNREADABLE_PAGE, f"{message} ({PAGE_REASONS.get(code, code)})")
     result = decoded.result
     if result.ours:
-        return classify_codes(session, site, result.ours)
+        return classify_codes(session, site, result.ours, claimed)
     if result.foreign:
         return Verdict(O.FOREIGN_CODE, "only codes that are not Formtrail's: " + "; ".join(
             _short(t) for t in result.foreign[:3]), text=result.foreign[0])

@@ -21,7 +21,7 @@ from app.models import (
 )
 from app.services import templates
 from app.services.db import Actor, Database
-from app.services.errors import DomainError, ValidationError
+from app.services.errors import DomainError, NotFound, ValidationError
 from app.services.filestore import PutResult
 from app.services.permissions import Permission, require
 
@@ -55,6 +55,14 @@ def parse_serial(text: str) -> int:
     if not digits.isdigit():
         raise ValidationError(f"{text!r} is not a serial number (digits, as printed beside the QR code)")
     return int(digits)
+
+
+def form_by_serial(session: Session, serial: str) -> IssuedForm:
+    number = parse_serial(serial)
+    form = session.scalar(select(IssuedForm).where(IssuedForm.serial_no == number))
+    if form is None:
+        raise NotFound(f"no issued form with serial {format_serial(number)}")
+    return form
 
 
 def lock_counter(session: Session, site: Site, count: int) -> int:

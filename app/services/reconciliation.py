@@ -21,7 +21,7 @@ from app.services.db import Actor, Database
 from app.services.errors import DomainError, NotFound, ValidationError
 from app.services.permissions import Permission, require
 from app.services.register import today
-from app.services.scans import _form
+from app.services.issuance import form_by_serial
 
 F = FormState
 
@@ -171,7 +171,7 @@ def void_form(db: Database, actor: Actor, *, serial: str, reason: str) -> ReconF
     require(db, actor, Permission.RECONCILE)
     reason = _reason(reason, "voiding a form")
     with db.write(actor, reason=f"voided: {reason}") as session:
-        form = _form(session, serial)
+        form = form_by_serial(session, serial)
         _open(form)
         if form.state is not F.ISSUED:
             raise DomainError(f"{form.serial} is {form.state.value}; only a sheet still out can be voided")
@@ -187,7 +187,7 @@ def declare_missing(db: Database, actor: Actor, *, serial: str, reason: str, dev
     if not deviation or not deviation.strip():
         raise ValidationError("a missing form needs the reference of the deviation raised for it")
     with db.write(actor, reason=f"missing: {reason} (deviation {deviation.strip()})") as session:
-        form = _form(session, serial)
+        form = form_by_serial(session, serial)
         _open(form)
         if form.state not in (F.ISSUED, F.REPLACED):
             raise DomainError(f"{form.serial} is {form.state.value}; only a sheet still out, or the paper of a "

@@ -14,7 +14,7 @@ import app
 from app.forms.report import KeyValues, Picture, ReportMeta, Table, Text, render_report
 from app.models import AuditEvent, IssuedForm, ScanPage
 from app.services import audit, scans, true_copy
-from app.services.audit_log import AuditEventView, _view as _event_view
+from app.services.audit_log import AuditEventView, event_view
 from app.services.db import Actor, Database
 from app.services.permissions import Permission, require
 from app.services.record_views import EntryInfo, RecordView
@@ -36,7 +36,7 @@ def record_trail(db: Database, serial: str) -> list[AuditEventView]:
             and_(AuditEvent.entity == "issued_form", AuditEvent.entity_id == serial),
             and_(AuditEvent.entity == "scan_page", AuditEvent.entity_id.in_(scan_ids or ["-"])),
         )).order_by(AuditEvent.seq)
-        return [_event_view(e) for e in session.scalars(query)]
+        return [event_view(e) for e in session.scalars(query)]
 
 
 def _entry_text(e: EntryInfo) -> str:

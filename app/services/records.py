@@ -24,7 +24,7 @@ from app.services.intake_link import current_page_scan
 from app.services.permissions import Permission, require
 from app.services.record_values import check
 from app.services.record_views import RecordView, build_view, current_entries, record_content
-from app.services.scans import _form
+from app.services.issuance import form_by_serial
 
 ENTERABLE = (FormState.ISSUED, FormState.RETURNED)
 # Activity times this far ahead of the clock are typing mistakes, not clock skew.
@@ -46,7 +46,7 @@ def _field(layout: TemplateLayout, name: str) -> FieldDef:
 
 
 def _record(session: Session, serial: str, *, create_for: Actor | None = None, db: Database | None = None) -> Record:
-    form = _form(session, serial)
+    form = form_by_serial(session, serial)
     record = session.scalar(select(Record).where(Record.issued_form_id == form.id))
     if record is not None:
         return record
@@ -291,7 +291,7 @@ def _check_signable(db: Database, actor: Actor, record: Record, meaning: Signatu
 def record_view(db: Database, actor: Actor, serial: str) -> RecordView:
     require(db, actor, Permission.VIEW_DATA)
     with db.read() as session:
-        form = _form(session, serial)
+        form = form_by_serial(session, serial)
         record = session.scalar(select(Record).where(Record.issued_form_id == form.id))
         if record is None:  # not created until the first value is saved
             record = Record(issued_form_id=form.id, serial=form.serial,

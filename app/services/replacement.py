@@ -11,9 +11,9 @@ from app.forms import render
 from app.models import FormState, IssuanceState, IssuedForm, SignatureMeaning
 from app.services import audit, signatures
 from app.services.db import Actor, Database
-from app.services.errors import DomainError, NotFound, ValidationError
+from app.services.errors import DomainError, ValidationError
 from app.services.issuance import (
-    Cancelled, Progress, format_serial, lock_counter, parse_serial, record_pdf, render_to_store, site_of,
+    Cancelled, Progress, form_by_serial, format_serial, lock_counter, record_pdf, render_to_store, site_of,
 )
 from app.services.permissions import Permission, require
 
@@ -28,12 +28,6 @@ class ReplacementResult:
     pages: int
 
 
-def _form(session, serial: str) -> IssuedForm:
-    number = parse_serial(serial)
-    form = session.scalar(select(IssuedForm).where(IssuedForm.serial_no == number))
-    if form is None:
-        raise NotFound(f"no issued form with serial {format_serial(number)}")
-    return form
 
 
 def _check_replaceable(form: IssuedForm) -> None:
@@ -52,10 +46,10 @@ def replace_form(
         raise ValidationError("a replacement needs a written justification (why the copy cannot be used)")
     reason = reason.strip()
     with db.read() as session:
-        _check_replaceable(_form(session, serial))
+        _check_replaceable(form_by_serial(session, serial))
     signatures.reauthenticate(db, actor, username=username, password=password)
     with db.write(actor, reason=f"replacement: {reason}") as session:
-        old = _form(session, serial)
+        old = form_by_serial(session, serial)
         _check_replaceable(old)
         issuance, version = old.issuance, old.issuance.template_version
         site = site_of(session)

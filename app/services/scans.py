@@ -17,12 +17,13 @@ from app.services import audit
 from app.services.db import Actor, Database
 from app.services.errors import DomainError, NotFound, ValidationError
 from app.services.intake_link import RETURNABLE, classify, complete_if_returned, current_page_scan
-from app.services.issuance import format_serial, parse_serial, site_of
+from app.services.issuance import form_by_serial, site_of
 from app.services.permissions import Permission, require
 
 O = ScanOutcome
-# PDFium (behind pypdfium2) is not thread-safe: in-process page rendering for the viewer and retries is serialised.
-_PDFIUM = threading.Lock()
+# PDFium (behind pypdfium2) is not thread-safe: every in-process use (the viewer, retries, small imports)
+# holds this one lock; big imports decode in worker processes instead.
+PDFIUM_LOCK = threading.Lock()
 OPEN_EXCEPTIONS = tuple(o for o in ScanOutcome if o not in (O.LINKED, O.NOT_CONTROLLED))
 
 
@@ -97,7 +98,7 @@ def pages_of_form(db: Database, actor: Actor, serial: str) -> list[ScanPageInfo]
     """Every scan identified as this form, linked or not (pages of voided forms are kept and shown)."""
     require(db, actor, Permission.VIEW_DATA)
     with db.read() as session:
-        form = _form(session, serial)
+        form = form_by_serial(session, serial)
         return _rows(session, select(ScanPage).where(ScanPage.issued_form_id == form.id)
                      .order_by(ScanPage.page_no, ScanPage.id))
 
@@ -130,12 +131,6 @@ def _page(session: Session, scan_page_id: int) -> ScanPage:
     return row
 
 
-def _form(session: Session, serial: str) -> IssuedForm:
-    number = parse_serial(serial)
-    form = session.scalar(select(IssuedForm).where(IssuedForm.serial_no == number))
-    if form is None:
-        raise NotFound(f"no issued form with serial {format_serial(number)}")
-    return form
 
 
 def _reason(reason: str | None, what: str) -> str:
@@ -153,7 +148,7 @@ def link_manually(db: Database, actor: Actor, *, scan_page_id: int, serial: str,
         row = _page(session, scan_page_id)
         if row.outcome is O.LINKED:
             raise DomainError(f"scan page {row.id} is already linked")
-        form = _form(session, serial)
+        form = form_by_serial(session, serial)
         if form.state not in RETURNABLE or form.issuance.state.value != "open":
             raise DomainError(f"serial {form.serial} is {form.state.value}; a page cannot be linked to it "
                               f"(it stays recorded with the form)")
@@ -195,7 +190,7 @@ def retry_decoding(db: Database, actor: Actor, *, scan_page_id: int) -> ScanPage
             raise DomainError(f"scan page {row.id} is '{row.outcome.title}'; decoding it again would not change that")
         sha, name, index = row.source.sha256, row.source.original_name, row.page_index
     path = db.files.verified_path(sha)
-    with _PDFIUM:
+    with PDFIUM_LOCK:
         [decoded] = decode_pages(str(path), filename=name, pages=[index], exhaustive=True)
     with db.write(actor, reason="decoded again") as session:
         row = _page(session, scan_page_id)
@@ -223,7 +218,7 @@ def page_png(db: Database, actor: Actor, scan_page_id: int, *, max_side: int = 2
     if cache.exists():
         return cache.read_bytes()
     path = db.files.verified_path(sha)
-    with _PDFIUM:
+    with PDFIUM_LOCK:
         page = next(iter_pages(str(path), filename=name, pages=[index], min_dpi=300.0))
         image = page.full_resolution() or page.image
     if image is None:

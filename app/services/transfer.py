@@ -30,7 +30,7 @@ def tables() -> list[Table]:
     return list(Base.metadata.sorted_tables)
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, dt.datetime):
@@ -45,7 +45,7 @@ def _plain(value: Any) -> Any:
 
 
 def row_hash(row: dict[str, Any], columns: list[str]) -> str:
-    canonical = json.dumps([_plain(row[c]) for c in columns], ensure_ascii=False, separators=(",", ":"))
+    canonical = json.dumps([plain(row[c]) for c in columns], ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 

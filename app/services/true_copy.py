@@ -13,7 +13,7 @@ from app.services import signatures
 from app.services.db import Actor, Database
 from app.services.errors import DomainError, ValidationError
 from app.services.permissions import Permission, require
-from app.services.scans import _form
+from app.services.issuance import form_by_serial
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,7 +40,7 @@ def true_copy_content(session, form) -> dict[str, object]:  # noqa: ANN001
 def verify_true_copy(db: Database, actor: Actor, *, serial: str, username: str, password: str) -> TrueCopyStatus:
     require(db, actor, Permission.VERIFY_TRUE_COPY)
     with db.read() as session:
-        form = _form(session, serial)
+        form = form_by_serial(session, serial)
         pages = _current_pages(session, form)
         if {p.page_no for p in pages} != set(range(1, form.pages + 1)):
             raise DomainError(f"{form.serial} has {len(pages)} of {form.pages} pages scanned; every page must be "
@@ -49,7 +49,7 @@ def verify_true_copy(db: Database, actor: Actor, *, serial: str, username: str, 
             raise DomainError(f"the scans of {form.serial} were already verified by {form.true_copy_verified_by}")
     signatures.reauthenticate(db, actor, username=username, password=password)
     with db.write(actor, reason="verified true copy") as session:
-        form = _form(session, serial)
+        form = form_by_serial(session, serial)
         importers = {p.source.imported_by_id: "importer of these scans" for p in _current_pages(session, form)
                      if p.source.imported_by_id is not None}
         signatures.add_signature(
@@ -72,7 +72,7 @@ def record_disposition(
     if disposition is Disposition.ARCHIVED and not (location or "").strip():
         raise ValidationError("say where the paper original is archived (room, cabinet, box)")
     with db.read() as session:
-        form = _form(session, serial)
+        form = form_by_serial(session, serial)
         if form.true_copy_verified_at is None:
             raise DomainError(f"the scans of {form.serial} are not verified as true copies yet; the paper original "
                               "must be kept until they are")
@@ -82,7 +82,7 @@ def record_disposition(
         require(db, actor, Permission.APPROVE_DESTRUCTION)
         signatures.reauthenticate(db, actor, username=username or "", password=password or "")
     with db.write(actor, reason=reason.strip()) as session:
-        form = _form(session, serial)
+        form = form_by_serial(session, serial)
         if disposition is Disposition.DESTROYED:
             signatures.add_signature(
                 db, session, actor, meaning=SignatureMeaning.APPROVED, entity="issued_form", entity_id=form.serial,
@@ -97,7 +97,7 @@ def record_disposition(
 def status(db: Database, actor: Actor, serial: str) -> TrueCopyStatus:
     require(db, actor, Permission.VIEW_DATA)
     with db.read() as session:
-        return _status(_form(session, serial))
+        return _status(form_by_serial(session, serial))
 
 
 def _status(form) -> TrueCopyStatus:  # noqa: ANN001
