@@ -40,7 +40,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThreadPool, QTimer, Signal, Slot
 from PySide6.QtWidgets import QApplication, QProgressDialog, QWidget
 
 Progress = Callable[[int, int], None]
@@ -94,9 +94,14 @@ class Task(QObject):
             self.progressed.emit(done, total)
 
     @Slot(object)
+    def _release(self) -> None:
+        """Drop the module's reference only once control is back in the event loop: if the slots just called
+        dropped theirs too, the task would otherwise be destroyed inside its own signal delivery (a crash)."""
+        QTimer.singleShot(0, lambda: _RUNNING.discard(self))
+
     def _on_success(self, result: Any) -> None:
         self._running = False
-        _RUNNING.discard(self)
+        self._release()
         self.result = result
         if self._cancel.is_set():
             self.cancelled.emit()
@@ -107,7 +112,7 @@ class Task(QObject):
     @Slot(object)
     def _on_error(self, exc: BaseException) -> None:
         self._running = False
-        _RUNNING.discard(self)
+        self._release()
         if isinstance(exc, Cancelled):
             self.cancelled.emit()
         else:
@@ -155,7 +160,7 @@ def run_task(job: Job, *, serial: bool = False, name: str = "") -> Task:
 
 
 def running_tasks() -> list[Task]:
-    return list(_RUNNING)
+    return [task for task in _RUNNING if task.running]
 
 
 def wait_for_all(timeout_ms: int = 30_000) -> bool:

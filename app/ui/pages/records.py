@@ -7,6 +7,7 @@ the left, values or review on the right). Pieces live in record_*.py / records_*
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QPushButton, QStackedWidget, QVBoxLayout, QWidget
 
 from app.services.permissions import Permission
@@ -59,13 +60,15 @@ class RecordsPage(QWidget):
 
     def integrity_report(self) -> None:
         dialog = IntegrityReportDialog(self._ctx, self)
+        # Qt deletes it once closed. A closure that captured the dialog and called its deleteLater() crashed
+        # now and then (pure virtual call while the dialog was being destroyed), so nothing here refers to it.
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.finished.connect(self._report_closed)
         self.dialog = dialog
-
-        def done(_result: int) -> None:
-            self.dialog = None
-            dialog.deleteLater()
-        dialog.finished.connect(done)
         dialog.open()
+
+    def _report_closed(self, _result: int) -> None:
+        self.dialog = None
 
 
 @page("records")
