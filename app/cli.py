@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime as dt
 import getpass
 import json
 import os
@@ -107,6 +108,14 @@ class Cli:
 
 
 Handler = Callable[[Cli], int | None]
+
+
+def parse_date(text: str, what: str = "dates") -> dt.date:
+    """A calendar date typed on the command line, with an error a person can act on."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise CliError(f"{what} are YYYY-MM-DD, not {text!r}") from None
 
 
 def build_parser() -> argparse.ArgumentParser:

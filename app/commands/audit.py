@@ -6,7 +6,7 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
-from app.cli import Cli, CliError
+from app.cli import Cli, CliError, parse_date
 from app.services import audit_chain, audit_log
 from app.services.permissions import Permission, require
 
@@ -54,10 +54,7 @@ def cmd_verify(cli: Cli) -> int:
 def _day(text: str | None, *, end: bool) -> dt.datetime | None:
     if not text:
         return None
-    try:
-        day = dt.date.fromisoformat(text)
-    except ValueError:
-        raise CliError(f"dates are YYYY-MM-DD, not {text!r}") from None
+    day = parse_date(text)
     moment = dt.datetime.combine(day + dt.timedelta(days=1 if end else 0), dt.time()).astimezone()
     return moment
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 from pathlib import Path
 
-from app.cli import Cli, CliError
+from app.cli import Cli, CliError, parse_date
 from app.models.enums import FormState
 from app.services import issuance, printing, replacement, templates
 from app.services import register as form_register
@@ -150,20 +149,13 @@ def cmd_export(cli: Cli) -> int:
     return 0
 
 
-def _due(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise CliError(f"the due date is YYYY-MM-DD, not {text!r}") from None
-
-
 def cmd_issue(cli: Cli) -> int:
     a = cli.args
     if a.out.exists():
         raise CliError(f"{a.out} already exists; the controlled PDF is saved once, to a new file")
     actor = cli.actor()
     result = issuance.issue_forms(cli.db, actor, code=a.code, copies=a.copies, purpose=a.purpose,
-                                  reference=a.reference, issued_to=a.issued_to, due=_due(a.due))
+                                  reference=a.reference, issued_to=a.issued_to, due=parse_date(a.due, "due dates"))
     printing.save_to_file(cli.db, actor, result.pdf_id, out=a.out)
     if a.json:
         cli.json({"issuance_id": result.issuance_id, "serials": list(result.serials), "template": result.template,

@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from app.cli import Cli, CliError
+from app.cli import Cli, CliError, parse_date
 from app.models.engine import normalise_url
 from app.runtime import RuntimeConfig, default_db_url, open_database
 from app.services import archive, auth, backup, migration, restore, setup, site_db
@@ -185,13 +185,9 @@ def register_archive(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_archive_export(cli: Cli) -> int:
-    import datetime as dt
     a = cli.args
-    try:
-        since = dt.date.fromisoformat(a.since) if a.since else None
-        until = dt.date.fromisoformat(a.until) if a.until else None
-    except ValueError:
-        raise CliError("dates are YYYY-MM-DD") from None
+    since = parse_date(a.since) if a.since else None
+    until = parse_date(a.until) if a.until else None
     result = archive.export_archive(cli.db, cli.actor(), out=a.out, issuance_id=a.issuance, since=since, until=until)
     cli.out(f"Archive written to {result.path}: {result.files} files, chain head {result.chain_head}")
     return 0

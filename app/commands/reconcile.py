@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 from pathlib import Path
 
-from app.cli import Cli, CliError
+from app.cli import Cli, CliError, parse_date
 from app.services import reconciliation, reports
 from app.services.timefmt import local_text
 
@@ -129,13 +128,6 @@ def cmd_missing(cli: Cli) -> int:
     return 0
 
 
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise CliError(f"dates are YYYY-MM-DD, not {text!r}") from None
-
-
 def cmd_report_reconciliation(cli: Cli) -> int:
     out = reports.reconciliation_report(cli.db, cli.actor(), cli.args.issuance, out=cli.args.out)
     cli.out(f"Reconciliation report written to {out}")
@@ -143,7 +135,7 @@ def cmd_report_reconciliation(cli: Cli) -> int:
 
 
 def cmd_report_accountability(cli: Cli) -> int:
-    out = reports.accountability_report(cli.db, cli.actor(), since=_date(cli.args.since), until=_date(cli.args.until),
+    out = reports.accountability_report(cli.db, cli.actor(), since=parse_date(cli.args.since), until=parse_date(cli.args.until),
                                         out=cli.args.out)
     cli.out(f"Accountability report written to {out}")
     return 0

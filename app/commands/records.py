@@ -6,7 +6,7 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
-from app.cli import Cli, CliError
+from app.cli import Cli, CliError, parse_date
 from app.models.enums import SignatureMeaning
 from app.services import integrity_report, record_export, records
 from app.services.timefmt import local_text
@@ -194,15 +194,8 @@ def cmd_report_record(cli: Cli) -> int:
     return 0
 
 
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise CliError(f"dates are YYYY-MM-DD, not {text!r}") from None
-
-
 def cmd_report_integrity(cli: Cli) -> int:
-    out, count = integrity_report.write_report(cli.db, cli.actor(), since=_date(cli.args.since),
-                                               until=_date(cli.args.until), out=cli.args.out)
+    out, count = integrity_report.write_report(cli.db, cli.actor(), since=parse_date(cli.args.since),
+                                               until=parse_date(cli.args.until), out=cli.args.out)
     cli.out(f"Integrity report with {count} findings written to {out}")
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, ClassVar
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator
+from sqlalchemy import DateTime, Enum, MetaData, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 
@@ -44,6 +44,11 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=dt.timezone.utc)
         return value.astimezone(dt.timezone.utc)
+
+
+def value_enum(cls: type) -> Enum:
+    """Store an enum by its readable value ("document_control"), not the Python member name."""
+    return Enum(cls, values_callable=lambda e: [m.value for m in e], native_enum=False, length=32)
 
 
 class Base(DeclarativeBase):

@@ -7,9 +7,9 @@ import datetime as dt
 from sqlalchemy import BigInteger, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, Controlled
+from app.models.base import Base, Controlled, value_enum
 from app.models.enums import FormState, IssuanceState
-from app.models.templates import TemplateVersion, value_enum
+from app.models.templates import TemplateVersion
 
 
 class SerialCounter(Base):

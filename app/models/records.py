@@ -7,9 +7,9 @@ import datetime as dt
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, Controlled
+from app.models.base import Base, Controlled, value_enum
 from app.models.enums import EntryKind, RecordState
-from app.models.templates import value_enum
+
 
 
 class Record(Controlled, Base):

@@ -8,9 +8,9 @@ import datetime as dt
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, Controlled
+from app.models.base import Base, Controlled, value_enum
 from app.models.enums import ScanOutcome, SourceStatus
-from app.models.templates import value_enum
+
 
 
 class ScanSource(Controlled, Base):

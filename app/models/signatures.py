@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, Controlled
+from app.models.base import Base, Controlled, value_enum
 from app.models.enums import SignatureMeaning
 
 
@@ -22,9 +22,7 @@ class Signature(Controlled, Base):
     entity_id: Mapped[str] = mapped_column(String(128))
     # The activity groups signatures whose signers must be distinct people (e.g. "record:QC-000123").
     activity: Mapped[str] = mapped_column(String(160))
-    meaning: Mapped[SignatureMeaning] = mapped_column(
-        Enum(SignatureMeaning, values_callable=lambda e: [m.value for m in e], native_enum=False, length=32)
-    )
+    meaning: Mapped[SignatureMeaning] = mapped_column(value_enum(SignatureMeaning))
     signer_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
     signer_username: Mapped[str] = mapped_column(String(64))
     signer_full_name: Mapped[str] = mapped_column(String(200))

@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Date, Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, Controlled
+from app.models.base import Base, Controlled, value_enum
 from app.models.enums import TemplateStatus
-
-
-def value_enum(cls: type) -> Enum:
-    return Enum(cls, values_callable=lambda e: [m.value for m in e], native_enum=False, length=32)
 
 
 class Template(Controlled, Base):

@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, Controlled
+from app.models.base import Base, Controlled, value_enum
 from app.models.enums import Role, UserStatus
-
-
-def _enum(cls: type) -> Enum:
-    # Store the readable value ("document_control"), not the Python member name.
-    return Enum(cls, values_callable=lambda e: [m.value for m in e], native_enum=False, length=32)
 
 
 class User(Controlled, Base):
@@ -29,7 +24,7 @@ class User(Controlled, Base):
     password_hash: Mapped[str] = mapped_column(Text)
     password_changed_at: Mapped[dt.datetime]
     must_change_password: Mapped[bool] = mapped_column(default=True)
-    status: Mapped[UserStatus] = mapped_column(_enum(UserStatus), default=UserStatus.ACTIVE)
+    status: Mapped[UserStatus] = mapped_column(value_enum(UserStatus), default=UserStatus.ACTIVE)
     failed_logins: Mapped[int] = mapped_column(default=0)
     deactivation_reason: Mapped[str | None] = mapped_column(Text)
     deactivated_at: Mapped[dt.datetime | None]
@@ -53,7 +48,7 @@ class RoleGrant(Controlled, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
-    role: Mapped[Role] = mapped_column(_enum(Role))
+    role: Mapped[Role] = mapped_column(value_enum(Role))
     granted_at: Mapped[dt.datetime]
     granted_by: Mapped[str] = mapped_column(String(64))
     revoked_at: Mapped[dt.datetime | None]
