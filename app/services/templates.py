@@ -233,8 +233,11 @@ def approve(db: Database, actor: Actor, code: str, version: int, *, username: st
                     other.status, other.ended_at = S.SUPERSEDED, now
         row.status, row.effective_at, row.approved_by = S.EFFECTIVE, now, actor.username
         row.effective_date = now.astimezone().date()
+        layout = layout_of(row)
         if row.template.title != row.title:
             row.template.title = row.title
+        if row.template.department != layout.department:  # the list shows what the effective version says
+            row.template.department = layout.department
         session.flush()
         return _info(session, row)
 

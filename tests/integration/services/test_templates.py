@@ -56,7 +56,7 @@ def test_bf01_approving_v2_supersedes_v1_and_editing_creates_a_draft(seed):
     draft = templates.new_version(seed.db, seed.dc, "QC-WS-014", change_reason="CC-2026-020 add field")
     assert (draft.version, draft.status) == (2, TemplateStatus.DRAFT)
     assert templates.get_version(seed.db, seed.dc, "QC-WS-014", 1).status is TemplateStatus.EFFECTIVE
-    changed = dataclasses.replace(draft.layout, title="Balance weighing worksheet (rev. B)")
+    changed = dataclasses.replace(draft.layout, title="Balance weighing worksheet (rev. B)", department="QC Lab 2")
     templates.save_draft(seed.db, seed.dc, "QC-WS-014", 2, changed)
     templates.submit(seed.db, seed.dc, "QC-WS-014")
     templates.approve(seed.db, seed.qa, "QC-WS-014", 2, username="qa", password=PASSWORD)
@@ -64,6 +64,8 @@ def test_bf01_approving_v2_supersedes_v1_and_editing_creates_a_draft(seed):
     assert templates.get_version(seed.db, seed.dc, "QC-WS-014", 2).status is TemplateStatus.EFFECTIVE
     with seed.db.read() as s:
         assert templates.effective_version(s, "QC-WS-014").version == 2
+    [listed] = templates.list_templates(seed.db, seed.viewer)
+    assert (listed.title, listed.department) == ("Balance weighing worksheet (rev. B)", "QC Lab 2")
 
 
 def test_invalid_transitions_are_refused(seed):
