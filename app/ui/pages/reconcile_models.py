@@ -10,7 +10,7 @@ from PySide6.QtGui import QBrush, QColor, QFont
 from app.models.enums import FormState, IssuanceState
 from app.services.reconciliation import IssuanceSummary, ReconFormRow
 from app.services.timefmt import local_text
-from app.ui.pages.scans_models import ListTableModel
+from app.ui.list_model import ListTableModel
 
 OVERDUE_FG, OVERDUE_BG = QColor("#b00020"), QColor("#fdecea")
 READY_FG, READY_BG = QColor("#1b6e2d"), QColor("#e8f5ea")
@@ -61,11 +61,9 @@ def open_first(rows: list[IssuanceSummary]) -> list[IssuanceSummary]:
 class IssuanceModel(ListTableModel[IssuanceSummary]):
     COLUMNS = ("#", "Template", "Purpose / reference", "Issued to", "Issued by / on", "Return due", "Accounted",
                "Status")
+    KEY = "issuance_id"
 
-    def row_of(self, issuance_id: int) -> int | None:
-        return next((i for i, r in enumerate(self._rows) if r.issuance_id == issuance_id), None)
-
-    def cell(self, row: IssuanceSummary, column: int) -> str:
+    def text(self, row: IssuanceSummary, column: int) -> str:
         if column == 0:
             return str(row.issuance_id)
         if column == 1:
@@ -82,7 +80,7 @@ class IssuanceModel(ListTableModel[IssuanceSummary]):
             return f"{row.accounted} of {row.total}"
         return status_of(row)
 
-    def extra(self, row: IssuanceSummary, column: int, role: int) -> Any:
+    def role_data(self, row: IssuanceSummary, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.ForegroundRole:
             if row.state is IssuanceState.RECONCILED:
                 return QBrush(CLOSED_FG)
@@ -128,11 +126,9 @@ def form_notes(row: ReconFormRow) -> str:
 class FormRowModel(ListTableModel[ReconFormRow]):
     COLUMNS = ("Serial", "Copy", "State", "Pages back", "Scans", "Reason · deviation · links", "Changed by / on",
                "Accounted for")
+    KEY = "serial"
 
-    def row_of(self, serial: str) -> int | None:
-        return next((i for i, r in enumerate(self._rows) if r.serial == serial), None)
-
-    def cell(self, row: ReconFormRow, column: int) -> str:
+    def text(self, row: ReconFormRow, column: int) -> str:
         if column == 0:
             return row.serial
         if column == 1:
@@ -150,7 +146,7 @@ class FormRowModel(ListTableModel[ReconFormRow]):
             return f"{row.changed_by}, {local_text(row.changed_at, seconds=False)}" if row.changed_at else ""
         return "✔ yes" if row.accounted else "✘ not yet"
 
-    def extra(self, row: ReconFormRow, column: int, role: int) -> Any:
+    def role_data(self, row: ReconFormRow, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.BackgroundRole and not row.accounted:
             return QBrush(OUTSTANDING_BG)
         if role == Qt.ItemDataRole.ForegroundRole and column == 7:

@@ -10,7 +10,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import (
     QFileDialog, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton, QTableView, QVBoxLayout,
@@ -20,7 +20,8 @@ from shiboken6 import isValid
 
 from app.services.hot_folder import HotFolder, HotFolderResult
 from app.ui.pages.registry import PageContext
-from app.ui.pages.scans_models import FAILED_COLOUR, OK_COLOUR, PROBLEM_COLOUR, ListTableModel
+from app.ui.list_model import ListTableModel
+from app.ui.pages.scans_models import FAILED_COLOUR, OK_COLOUR, PROBLEM_COLOUR
 from app.ui.style import set_role
 from app.ui.widgets import hint, setup_table
 from app.ui.workers import Task
@@ -67,12 +68,9 @@ class HotFolderModel(ListTableModel[HotFolderEntry]):
     COLUMNS = ("Time", "File", "Result", "Moved to")
 
     def add(self, entries: list[HotFolderEntry]) -> None:
-        if entries:
-            self.beginInsertRows(QModelIndex(), 0, len(entries) - 1)
-            self._rows[0:0] = list(reversed(entries))
-            self.endInsertRows()
+        self.insert_rows(0, list(reversed(entries)))  # newest first
 
-    def cell(self, row: HotFolderEntry, column: int) -> str:
+    def text(self, row: HotFolderEntry, column: int) -> str:
         if column == 0:
             return row.at.strftime("%H:%M:%S")
         if column == 1:
@@ -81,7 +79,7 @@ class HotFolderModel(ListTableModel[HotFolderEntry]):
             return row.outcome
         return f"{row.moved_to.parent.name}/{row.moved_to.name}"
 
-    def extra(self, row: HotFolderEntry, column: int, role: int) -> Any:
+    def role_data(self, row: HotFolderEntry, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.ForegroundRole and column == 2:
             if row.error or row.moved_to.parent.name == "failed":
                 return QBrush(FAILED_COLOUR)

@@ -6,9 +6,9 @@ import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSize, Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QBrush, QColor, QPixmap
 from PySide6.QtWidgets import QWidget
 
@@ -16,10 +16,7 @@ from app.models.enums import ScanOutcome
 from app.services.intake import PageOutcome
 from app.services.scans import ScanPageInfo
 from app.services.timefmt import local_text
-
-Index = QModelIndex | QPersistentModelIndex
-USER_ROLE = Qt.ItemDataRole.UserRole
-R = TypeVar("R")
+from app.ui.list_model import ListTableModel
 
 OK_COLOUR = QColor("#1b6e2d")
 PROBLEM_COLOUR = QColor("#8a4b00")
@@ -42,64 +39,12 @@ def outcome_title(code: str) -> str:
         return code
 
 
-class ListTableModel(QAbstractTableModel, Generic[R]):
-    """A read-only table over a Python list of frozen dataclasses; ``UserRole`` gives the row object.
-    Subclasses set ``COLUMNS`` and implement ``cell(row, column)``; they may add roles in ``extra``."""
-
-    COLUMNS: tuple[str, ...] = ()
-
-    def __init__(self, rows: Sequence[R] = (), parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._rows: list[R] = list(rows)
-
-    @property
-    def rows(self) -> list[R]:
-        return list(self._rows)
-
-    def set_rows(self, rows: Sequence[R]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def row_at(self, row: int) -> R:
-        return self._rows[row]
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008 - Qt API
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008 - Qt API
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal \
-                and 0 <= section < len(self.COLUMNS):
-            return self.COLUMNS[section]
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not (0 <= index.row() < len(self._rows)) \
-                or not (0 <= index.column() < len(self.COLUMNS)):
-            return None
-        row = self._rows[index.row()]
-        if role == USER_ROLE:
-            return row
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self.cell(row, index.column())
-        return self.extra(row, index.column(), role)
-
-    def cell(self, row: R, column: int) -> str:
-        raise NotImplementedError
-
-    def extra(self, row: R, column: int, role: int) -> Any:
-        return None
-
-
 class ImportResultModel(ListTableModel[PageOutcome]):
     """One row per page of an import (or per file that could not be used)."""
 
     COLUMNS = ("File", "Page", "Outcome", "Form and page, or reason")
 
-    def cell(self, row: PageOutcome, column: int) -> str:
+    def text(self, row: PageOutcome, column: int) -> str:
         if column == 0:
             return Path(row.source).name
         if column == 1:
@@ -110,7 +55,7 @@ class ImportResultModel(ListTableModel[PageOutcome]):
             return f"{row.serial} page {row.page_no}"
         return row.reason or ""
 
-    def extra(self, row: PageOutcome, column: int, role: int) -> Any:
+    def role_data(self, row: PageOutcome, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.ForegroundRole and column == 2:
             if row.linked:
                 return QBrush(OK_COLOUR)
@@ -125,6 +70,7 @@ class ExceptionModel(ListTableModel[ScanPageInfo]):
     (``set_thumbnail`` once it is loaded)."""
 
     COLUMNS = ("Page", "Problem", "Detail", "File and page", "Imported by", "Imported")
+    KEY = "id"
 
     def __init__(self, rows: Sequence[ScanPageInfo] = (), parent: QWidget | None = None) -> None:
         super().__init__(rows, parent)
@@ -140,10 +86,7 @@ class ExceptionModel(ListTableModel[ScanPageInfo]):
     def has_thumbnail(self, scan_page_id: int) -> bool:
         return scan_page_id in self._thumbs
 
-    def row_of(self, scan_page_id: int) -> int | None:
-        return next((i for i, r in enumerate(self._rows) if r.id == scan_page_id), None)
-
-    def cell(self, row: ScanPageInfo, column: int) -> str:
+    def text(self, row: ScanPageInfo, column: int) -> str:
         if column == 0:
             return "" if row.id in self._thumbs else "…"
         if column == 1:
@@ -156,7 +99,7 @@ class ExceptionModel(ListTableModel[ScanPageInfo]):
             return row.imported_by
         return local_text(row.imported_at, seconds=False)
 
-    def extra(self, row: ScanPageInfo, column: int, role: int) -> Any:
+    def role_data(self, row: ScanPageInfo, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.DecorationRole and column == 0:
             return self._thumbs.get(row.id)
         if role == Qt.ItemDataRole.SizeHintRole and column == 0:
@@ -196,11 +139,9 @@ class ReturnedForm:
 
 class ReturnedFormModel(ListTableModel[ReturnedForm]):
     COLUMNS = ("Serial", "Template", "Purpose", "Issued to", "True copy", "Paper original", "Next step")
+    KEY = "serial"
 
-    def row_of(self, serial: str) -> int | None:
-        return next((i for i, r in enumerate(self._rows) if r.serial == serial), None)
-
-    def cell(self, row: ReturnedForm, column: int) -> str:
+    def text(self, row: ReturnedForm, column: int) -> str:
         if column == 0:
             return row.serial
         if column == 1:
@@ -218,7 +159,7 @@ class ReturnedFormModel(ListTableModel[ReturnedForm]):
             return row.disposition or "kept until verified"
         return row.step
 
-    def extra(self, row: ReturnedForm, column: int, role: int) -> Any:
+    def role_data(self, row: ReturnedForm, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.ForegroundRole and column == 6:
             return QBrush(OK_COLOUR if row.step == "Done" else PROBLEM_COLOUR)
         return None
