@@ -232,12 +232,12 @@ def test_the_list_puts_returned_forms_first_and_filters(qtbot, seed, ctx_for, fo
     qtbot.addWidget(page)
     page.show()
     model = page.list.model
-    assert [model.item_at(i).serial for i in range(model.rowCount())] == [returned, form.serials[1]]
+    assert [model.row_at(i).serial for i in range(model.rowCount())] == [returned, form.serials[1]]
     assert "1 record(s) await second-person verification" in page.list.counts_label.text()
     page.list.state_combo.setCurrentIndex(1)  # no value entered yet
-    assert [model.item_at(i).serial for i in range(model.rowCount())] == [form.serials[1]]
+    assert [model.row_at(i).serial for i in range(model.rowCount())] == [form.serials[1]]
     page.list.state_combo.setCurrentIndex(3)  # awaiting verification
-    assert [model.item_at(i).serial for i in range(model.rowCount())] == [returned]
+    assert [model.row_at(i).serial for i in range(model.rowCount())] == [returned]
     page.list.state_combo.setCurrentIndex(0)
     page.list.search.setText("999999")
     assert model.rowCount() == 0

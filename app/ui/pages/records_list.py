@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton, QTableView, QVBoxLayout, QWidget,
@@ -18,10 +17,9 @@ from app.services import records, scans
 from app.services.db import Actor, Database
 from app.services.register import RegisterFilter, fetch_forms
 from app.services.timefmt import local_text
+from app.ui.list_model import ListTableModel
 from app.ui.widgets import ErrorLine, hint, setup_table
 
-Index = QModelIndex | QPersistentModelIndex
-USER_ROLE = Qt.ItemDataRole.UserRole
 NO_DATA = "no-data"  # filter value: forms with no value entered yet
 FILTERS = (
     ("All forms", None), ("No value entered yet", NO_DATA), ("Transcription in progress", RecordState.OPEN),
@@ -66,51 +64,20 @@ def load_work(db: Database, actor: Actor, *, limit: int = 1000) -> list[WorkItem
                                         -i.returned_at.timestamp() if i.returned_at else 0.0, -int(i.serial)))
 
 
-class WorkListModel(QAbstractTableModel):
+class WorkListModel(ListTableModel[WorkItem]):
     """Adapts a list of ``WorkItem``; ``UserRole`` gives the WorkItem."""
 
     COLUMNS = ("Serial", "Template", "Purpose", "Issued to", "Form", "Record", "Returned (scanned)")
+    KEY = "serial"
 
-    def __init__(self, rows: Sequence[WorkItem] = (), parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._rows = list(rows)
+    def text(self, item: WorkItem, column: int) -> str:
+        return (item.serial, item.template, item.purpose, item.issued_to,
+                item.form_state.value + (" (overdue)" if item.overdue else ""),
+                _RECORD_TEXT[item.record_state],
+                local_text(item.returned_at, seconds=False) if item.returned_at else "")[column]
 
-    def set_items(self, rows: Sequence[WorkItem]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def item_at(self, row: int) -> WorkItem:
-        return self._rows[row]
-
-    def row_of(self, serial: str) -> int | None:
-        return next((i for i, item in enumerate(self._rows) if item.serial == serial), None)
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008 - Qt API
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008 - Qt API
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal \
-                and 0 <= section < len(self.COLUMNS):
-            return self.COLUMNS[section]
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not (0 <= index.row() < len(self._rows)) \
-                or not (0 <= index.column() < len(self.COLUMNS)):
-            return None
-        item = self._rows[index.row()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return (item.serial, item.template, item.purpose, item.issued_to,
-                    item.form_state.value + (" (overdue)" if item.overdue else ""),
-                    _RECORD_TEXT[item.record_state],
-                    local_text(item.returned_at, seconds=False) if item.returned_at else "")[index.column()]
-        if role == USER_ROLE:
-            return item
-        if role == Qt.ItemDataRole.ForegroundRole and index.column() == 5 \
+    def role_data(self, item: WorkItem, column: int, role: int) -> Any:
+        if role == Qt.ItemDataRole.ForegroundRole and column == 5 \
                 and item.record_state in (RecordState.TRANSCRIBED, RecordState.VERIFIED, RecordState.REVIEWED):
             return QBrush(QColor("#8a5a00"))
         return None
@@ -187,16 +154,16 @@ class RecordsList(QWidget):
         rows = [i for i in self._items if i.matches(text) and (
             wanted is None or (wanted == NO_DATA and i.record_state is None) or i.record_state is wanted)]
         chosen = self.selected()
-        self.model.set_items(rows)
+        self.model.set_rows(rows)
         row = self.model.row_of(chosen.serial) if chosen else None
         self.table.selectRow(row if row is not None else 0)
 
     def _open_index(self, index: QModelIndex) -> None:
-        self.open_requested.emit(self.model.item_at(index.row()).serial)
+        self.open_requested.emit(self.model.row_at(index.row()).serial)
 
     def selected(self) -> WorkItem | None:
         rows = self.table.selectionModel().selectedRows()
-        return self.model.item_at(rows[0].row()) if rows else None
+        return self.model.row_at(rows[0].row()) if rows else None
 
     def _open_selected(self) -> None:
         item = self.selected()
@@ -211,7 +178,7 @@ class RecordsList(QWidget):
         if not text:
             return
         if self.model.rowCount() == 1:
-            self.open_requested.emit(self.model.item_at(0).serial)
+            self.open_requested.emit(self.model.row_at(0).serial)
         else:
             exact = next((i for i in self._items if i.serial == text.rsplit("-", 1)[-1].zfill(6)), None)
             self.open_requested.emit(exact.serial if exact else text)

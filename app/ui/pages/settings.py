@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton,
     QSpinBox, QTableView, QVBoxLayout, QWidget,
@@ -15,11 +14,10 @@ from app.services import settings
 from app.services.errors import FormtrailError
 from app.services.settings import SettingValue
 from app.ui import messages
+from app.ui.list_model import USER_ROLE, ListTableModel
 from app.ui.pages.registry import PageContext, page
 from app.ui.widgets import fit_to_contents, hint, reason_field, setup_table, title
 
-Index = QModelIndex | QPersistentModelIndex
-USER_ROLE = Qt.ItemDataRole.UserRole
 # When a change takes effect, for the settings where that is not immediately.
 _EFFECT = {
     "session.idle_lock_minutes": "Takes effect at each user's next log-in.",
@@ -31,40 +29,15 @@ def _text(value: Any) -> str:
     return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
-class SettingsModel(QAbstractTableModel):
+class SettingsModel(ListTableModel[SettingValue]):
     """Adapts a list of ``SettingValue``; ``UserRole`` gives the SettingValue."""
 
     COLUMNS = ("Setting", "Value", "Default", "Last changed by")
 
-    def __init__(self, rows: Sequence[SettingValue] = (), parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._rows = list(rows)
+    def text(self, item: SettingValue, column: int) -> str:
+        return (item.title, _text(item.value), _text(item.default), item.changed_by or "(default)")[column]
 
-    def set_settings(self, rows: Sequence[SettingValue]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008 - Qt API
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008 - Qt API
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal \
-                and 0 <= section < len(self.COLUMNS):
-            return self.COLUMNS[section]
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not (0 <= index.row() < len(self._rows)):
-            return None
-        item = self._rows[index.row()]
-        if role == USER_ROLE:
-            return item
-        if role == Qt.ItemDataRole.DisplayRole:
-            return (item.title, _text(item.value), _text(item.default), item.changed_by or "(default)")[index.column()]
+    def role_data(self, item: SettingValue, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"{item.key}. {_EFFECT.get(item.key, 'Takes effect immediately.')}"
         return None
@@ -147,7 +120,7 @@ class SettingsPage(QWidget):
         self.reload()
 
     def reload(self) -> None:
-        self.model.set_settings(settings.list_settings(self._ctx.db))
+        self.model.set_rows(settings.list_settings(self._ctx.db))
         if self.model.rowCount():
             self.table.selectRow(0)
 

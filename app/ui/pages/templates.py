@@ -21,7 +21,8 @@ from app.services.templates import TemplateSummary, TemplateVersionInfo
 from app.ui import messages
 from app.ui.pages.registry import PageContext, page
 from app.ui.pages.template_editor import TemplateEditor
-from app.ui.pages.template_model import USER_ROLE, TemplateTableModel, status_text
+from app.ui.list_model import USER_ROLE
+from app.ui.pages.template_model import TemplateTableModel, status_text
 from app.ui.reason import ReasonDialog
 from app.ui.style import set_role
 from app.ui.widgets import hint, setup_table
@@ -170,7 +171,7 @@ class TemplatesPage(QWidget):
         except FormtrailError as exc:
             self._ctx.show_error(self, exc)
             rows = []
-        self.model.set_templates(rows)
+        self.model.set_rows(rows)
         if chosen:
             self.select(chosen)
         if self.selected() is None and rows:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QSortFilterProxyModel, Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QCheckBox, QDialog, QHBoxLayout, QHeaderView, QPushButton, QTableView, QVBoxLayout, QWidget,
@@ -16,57 +15,23 @@ from app.services import users
 from app.services.errors import FormtrailError
 from app.services.timefmt import local_text
 from app.services.users import UserInfo
+from app.ui.list_model import USER_ROLE, ListTableModel
 from app.ui.pages.registry import PageContext, page
 from app.ui.pages.user_dialogs import AddUserDialog, ResetPasswordDialog, RolesDialog
 from app.ui.reason import ReasonDialog
 from app.ui.widgets import hint, setup_table
 
-Index = QModelIndex | QPersistentModelIndex
-USER_ROLE = Qt.ItemDataRole.UserRole
 _STATUS_TEXT = {UserStatus.ACTIVE: "Active", UserStatus.LOCKED: "LOCKED", UserStatus.DEACTIVATED: "Deactivated"}
 _STATUS_COLOUR = {UserStatus.LOCKED: QColor("#b00020"), UserStatus.DEACTIVATED: QColor("#777777")}
 
 
-class UserTableModel(QAbstractTableModel):
+class UserTableModel(ListTableModel[UserInfo]):
     """Adapts a list of ``UserInfo`` (frozen dataclasses) to a table; ``UserRole`` gives the UserInfo."""
 
     COLUMNS = ("User name", "Full name", "Roles", "Status", "Temp. password", "Created", "Last log-in")
+    KEY = "username"
 
-    def __init__(self, rows: Sequence[UserInfo] = (), parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._rows: list[UserInfo] = list(rows)
-
-    def set_users(self, rows: Sequence[UserInfo]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def user_at(self, row: int) -> UserInfo:
-        return self._rows[row]
-
-    def row_of(self, username: str) -> int | None:
-        return next((i for i, u in enumerate(self._rows) if u.username == username), None)
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008 - Qt API
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008 - Qt API
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal \
-                and 0 <= section < len(self.COLUMNS):
-            return self.COLUMNS[section]
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not (0 <= index.row() < len(self._rows)):
-            return None
-        user = self._rows[index.row()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._text(user, index.column())
-        if role == USER_ROLE:
-            return user
+    def role_data(self, user: UserInfo, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.ForegroundRole and user.status in _STATUS_COLOUR:
             return QBrush(_STATUS_COLOUR[user.status])
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -77,8 +42,7 @@ class UserTableModel(QAbstractTableModel):
                 return "Locked after repeated failed log-ins or signatures; an administrator must unlock it."
         return None
 
-    @staticmethod
-    def _text(user: UserInfo, column: int) -> str:
+    def text(self, user: UserInfo, column: int) -> str:
         if column == 0:
             return user.username
         if column == 1:
@@ -147,7 +111,7 @@ class UsersPage(QWidget):
             rows = []
         if not self.show_deactivated.isChecked():
             rows = [u for u in rows if u.status is not UserStatus.DEACTIVATED]
-        self.model.set_users(rows)
+        self.model.set_rows(rows)
         if chosen is not None:
             self.select(chosen.username)
         self._update_buttons()
