@@ -5,17 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QHeaderView, QTableView, QVBoxLayout, QWidget
 
 from app.models.enums import EntryKind
 from app.services.record_views import EntryInfo, FieldView
 from app.services.timefmt import local_text
+from app.ui.list_model import ListTableModel
 from app.ui.widgets import hint, setup_table, title
 
-Index = QModelIndex | QPersistentModelIndex
-USER_ROLE = Qt.ItemDataRole.UserRole
 SUPERSEDED = QColor("#7a7f87")
 OUT_OF_LIMITS = QColor("#fde2cf")
 MISSING = QColor("#b00020")
@@ -61,7 +60,10 @@ def verified_text(entry: EntryInfo, critical: bool) -> str:
     return ""
 
 
-class HistoryModel(QAbstractTableModel):
+HistoryRow = tuple[FieldView, EntryInfo | None]
+
+
+class HistoryModel(ListTableModel[HistoryRow]):
     """Adapts a list of (FieldView, EntryInfo or None for a field without any value) pairs, oldest first per
     field. Superseded entries are struck through and grey (they stay part of the record); ``UserRole`` gives
     the EntryInfo."""
@@ -70,74 +72,52 @@ class HistoryModel(QAbstractTableModel):
                "Activity (paper)")
     NOTES_WIDTH = 320
 
-    def __init__(self, rows: Sequence[tuple[FieldView, EntryInfo | None]] = (), *,
-                 pages: Mapping[int, int] | None = None, show_field: bool = True,
-                 parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._rows = list(rows)
+    def __init__(self, rows: Sequence[HistoryRow] = (), *, pages: Mapping[int, int] | None = None,
+                 show_field: bool = True, parent: QWidget | None = None) -> None:
+        super().__init__(rows, parent, columns=self.COLUMNS if show_field else self.COLUMNS[1:])
         self._pages = dict(pages or {})
-        self._columns = self.COLUMNS if show_field else self.COLUMNS[1:]
 
-    def set_rows(self, rows: Sequence[tuple[FieldView, EntryInfo | None]], *, pages: Mapping[int, int]) -> None:
-        self.beginResetModel()
-        self._rows, self._pages = list(rows), dict(pages)
-        self.endResetModel()
+    def set_rows(self, rows: Sequence[HistoryRow], *, pages: Mapping[int, int] | None = None) -> None:
+        self._pages = dict(pages or {})  # only read by data(), which views call again after the reset
+        super().set_rows(rows)
 
     def column_of(self, name: str) -> int:
         return self._columns.index(name)
 
-    def entry_at(self, row: int) -> EntryInfo | None:
-        return self._rows[row][1]
+    def user_value(self, row: HistoryRow) -> EntryInfo | None:
+        return row[1]
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008 - Qt API
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008 - Qt API
-        return 0 if parent.isValid() else len(self._columns)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal \
-                and 0 <= section < len(self._columns):
-            return self._columns[section]
-        return None
-
-    def text(self, row: int, column: str) -> str:
-        field, entry = self._rows[row]
-        if column == "Field":
+    def text(self, row: HistoryRow, column: int) -> str:
+        field, entry = row
+        name = self._columns[column]
+        if name == "Field":
             return field.label
         if entry is None:
             return {"Value": "(no value)", "Why / notes": "required: still empty" if field.required
-                    else "optional: left empty"}.get(column, "")
-        if column == "Value":
+                    else "optional: left empty"}.get(name, "")
+        if name == "Value":
             return value_text(entry, field.unit)
-        if column == "Kind":
+        if name == "Kind":
             return _KIND[entry.kind]
-        if column == "Entered by":
+        if name == "Entered by":
             return entry.entered_by
-        if column == "Entered at":
+        if name == "Entered at":
             return local_text(entry.entered_at)
-        if column == "Activity (paper)":
+        if name == "Activity (paper)":
             return local_text(entry.activity_at, seconds=False) if entry.activity_at else ""
-        if column == "Source":
+        if name == "Source":
             return source_text(entry, self._pages)
-        if column == "Why / notes":
+        if name == "Why / notes":
             return notes_text(entry)
         return verified_text(entry, field.critical)
 
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not (0 <= index.row() < len(self._rows)) \
-                or not (0 <= index.column() < len(self._columns)):
-            return None
-        entry = self._rows[index.row()][1]
-        column = self._columns[index.column()]
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            return self.text(index.row(), column)
-        if role == USER_ROLE:
-            return entry
+    def role_data(self, row: HistoryRow, column: int, role: int) -> Any:
+        field, entry = row
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self.text(row, column)
         if entry is None:
-            required = self._rows[index.row()][0].required
-            return QBrush(MISSING) if role == Qt.ItemDataRole.ForegroundRole and required else None
-        if role == Qt.ItemDataRole.FontRole and entry.superseded and column != "Field":
+            return QBrush(MISSING) if role == Qt.ItemDataRole.ForegroundRole and field.required else None
+        if role == Qt.ItemDataRole.FontRole and entry.superseded and self._columns[column] != "Field":
             font = QFont()
             font.setStrikeOut(True)
             return font
@@ -148,7 +128,7 @@ class HistoryModel(QAbstractTableModel):
         return None
 
 
-def field_rows(fields: Sequence[FieldView]) -> list[tuple[FieldView, EntryInfo | None]]:
+def field_rows(fields: Sequence[FieldView]) -> list[HistoryRow]:
     """Every entry of every field, oldest first; a field without any entry gets one row with None."""
     return [(f, e) for f in fields for e in (f.history or (None,))]
 
