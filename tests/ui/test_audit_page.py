@@ -61,7 +61,7 @@ def test_model_loads_pages_lazily(seed) -> None:  # noqa: ANN001
     model.fetch_all()
     assert model.rowCount() == total and not model.canFetchMore()
     assert calls[1] == (20, 20) and len(calls) == -(-total // 20)
-    assert [model.event_at(r).seq for r in range(total)] == list(range(1, total + 1))
+    assert [model.row_at(r).seq for r in range(total)] == list(range(1, total + 1))
 
 
 def test_view_fetches_as_needed(qtbot, ctx_for) -> None:  # noqa: ANN001
@@ -81,7 +81,7 @@ def test_filter_by_action_narrows_the_rows(qtbot, seed, ctx_for) -> None:  # noq
     page.model.fetch_all()
     logins = audit_log.count_events(seed.db, seed.admin, AuditFilter(action="LOGIN_SUCCESS"))
     assert 0 < page.model.total == logins < everything
-    assert {page.model.event_at(r).action for r in range(page.model.rowCount())} == {"LOGIN_SUCCESS"}
+    assert {page.model.row_at(r).action for r in range(page.model.rowCount())} == {"LOGIN_SUCCESS"}
     assert page.count_label.text().startswith(f"{logins} events match")
     page.clear_filter()
     assert page.model.total == everything
@@ -93,7 +93,7 @@ def test_filter_by_user_entity_text_and_dates(qtbot, seed, ctx_for) -> None:  # 
     _select(page.entity_combo, "user")
     page.apply_filter()
     page.model.fetch_all()
-    rows = [page.model.event_at(r) for r in range(page.model.rowCount())]
+    rows = [page.model.row_at(r) for r in range(page.model.rowCount())]
     assert rows and all(e.username == "dc" and e.entity == "user" for e in rows)
     page.clear_filter()
     page.text_edit.setText("Quinn Müller")

@@ -185,9 +185,9 @@ class AuditPage(QWidget):
         if not current.isValid():
             self.details.clear()
             return
-        cells = event_cells(self.model.event_at(current.row()))
+        cells = event_cells(self.model.row_at(current.row()))
         lines = [f"{name}: {value}" for name, value in zip(AuditTableModel.COLUMNS, cells, strict=True) if value]
-        self.details.setPlainText("\n".join(lines) + f"\nRow hash: {self.model.event_at(current.row()).hash}")
+        self.details.setPlainText("\n".join(lines) + f"\nRow hash: {self.model.row_at(current.row()).hash}")
 
     # -- export and verification --------------------------------------------------------------------------
     def _ask_export_path(self) -> tuple[Path, str] | None:

@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtWidgets import QWidget
 
 from app.services.audit_log import AuditEventView
 from app.services.timefmt import local_text
+from app.ui.list_model import Index, ListTableModel
 
-Index = QModelIndex | QPersistentModelIndex
-USER_ROLE = Qt.ItemDataRole.UserRole
 CountEvents = Callable[[], int]
 FetchEvents = Callable[[int, int], list[AuditEventView]]
 _SHOWN_CHARS = 160
@@ -32,7 +31,7 @@ def event_cells(ev: AuditEventView) -> tuple[str, ...]:
             ev.reason or "")
 
 
-class AuditTableModel(QAbstractTableModel):
+class AuditTableModel(ListTableModel[AuditEventView]):
     """Adapts the filtered trail. ``count()`` gives the number of matching events and ``fetch(offset, limit)``
     one page of them (``AuditEventView``, in chain order); only the pages scrolled to are loaded
     (``canFetchMore``/``fetchMore``). ``UserRole`` gives the AuditEventView of a row."""
@@ -43,10 +42,9 @@ class AuditTableModel(QAbstractTableModel):
 
     def __init__(self, count: CountEvents, fetch: FetchEvents, *, page_size: int = 200,
                  parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(parent=parent)
         self._count, self._fetch = count, fetch
         self.page_size = page_size
-        self._rows: list[AuditEventView] = []
         self._total = 0
         self.reload()
 
@@ -70,9 +68,6 @@ class AuditTableModel(QAbstractTableModel):
         self._total = self._count()
         self.endResetModel()
 
-    def event_at(self, row: int) -> AuditEventView:
-        return self._rows[row]
-
     def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: N802, B008 - Qt API
         return not parent.isValid() and len(self._rows) < self._total
 
@@ -83,40 +78,20 @@ class AuditTableModel(QAbstractTableModel):
         if not batch:  # fewer events than counted (cannot happen with an append-only trail, but never loop)
             self._total = len(self._rows)
             return
-        start = len(self._rows)
-        self.beginInsertRows(QModelIndex(), start, start + len(batch) - 1)
-        self._rows.extend(batch)
-        self.endInsertRows()
+        self.insert_rows(len(self._rows), batch)
 
     def fetch_all(self) -> None:
         while self.canFetchMore():
             self.fetchMore()
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008 - Qt API
-        return 0 if parent.isValid() else len(self._rows)
+    def text(self, ev: AuditEventView, column: int) -> str:
+        text = event_cells(ev)[column]
+        return _short(text) if column in self.LONG_COLUMNS else text
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008 - Qt API
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal \
-                and 0 <= section < len(self.COLUMNS):
-            return self.COLUMNS[section]
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not (0 <= index.row() < len(self._rows)) \
-                or not (0 <= index.column() < len(self.COLUMNS)):
-            return None
-        ev = self._rows[index.row()]
-        if role == USER_ROLE:
-            return ev
-        if role == Qt.ItemDataRole.DisplayRole:
-            text = event_cells(ev)[index.column()]
-            return _short(text) if index.column() in self.LONG_COLUMNS else text
-        if role == Qt.ItemDataRole.ToolTipRole and index.column() in self.LONG_COLUMNS:
-            text = event_cells(ev)[index.column()]
+    def role_data(self, ev: AuditEventView, column: int, role: int) -> Any:
+        if role == Qt.ItemDataRole.ToolTipRole and column in self.LONG_COLUMNS:
+            text = event_cells(ev)[column]
             return text if len(text) > _SHOWN_CHARS else None
-        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() == 0:
+        if role == Qt.ItemDataRole.TextAlignmentRole and column == 0:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None

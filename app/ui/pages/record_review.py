@@ -201,7 +201,7 @@ class ReviewPanel(QWidget):
         if not current.isValid():
             self.trail_details.clear()
             return
-        event = self.trail_model.event_at(current.row())
+        event = self.trail_model.row_at(current.row())
         lines = [f"{name}: {value}" for name, value in zip(AuditTableModel.COLUMNS, event_cells(event), strict=True)
                  if value]
         self.trail_details.setPlainText("\n".join(lines))

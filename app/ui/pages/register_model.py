@@ -6,16 +6,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import QWidget
 
 from app.models.enums import FormState
 from app.services.register import RegisterRow
 from app.services.timefmt import local_text
+from app.ui.list_model import Index, ListTableModel
 
-Index = QModelIndex | QPersistentModelIndex
-USER_ROLE = Qt.ItemDataRole.UserRole
 CountForms = Callable[[], int]
 FetchForms = Callable[[str, bool, int, int], list[RegisterRow]]  # (sort, descending, offset, limit)
 
@@ -36,7 +35,7 @@ def row_cells(row: RegisterRow) -> tuple[str, ...]:
             local_text(row.issued_at, seconds=False), row.issued_by, row.replaces or "")
 
 
-class RegisterTableModel(QAbstractTableModel):
+class RegisterTableModel(ListTableModel[RegisterRow]):
     """Adapts the filtered register. ``count()`` gives how many forms match and ``fetch(sort, descending, offset,
     limit)`` one page of ``RegisterRow``; ``UserRole`` gives the row. ``sorted_by`` is emitted with the
     (column, order) really in effect after a sort request (columns the service cannot sort by are refused)."""
@@ -46,16 +45,16 @@ class RegisterTableModel(QAbstractTableModel):
     WIDTHS = (64, 120, 90, 100, 100, 130, 200, 110, 200, 80, 70)
     SORT_KEYS: tuple[str | None, ...] = ("serial", "template", None, "state", "due_date", "issued_to", "purpose",
                                          None, "issued_at", "issued_by", None)
+    KEY = "serial"
     STATE, DUE = 3, 4
     sorted_by = Signal(int, object)  # (column, Qt.SortOrder)
 
     def __init__(self, count: CountForms, fetch: FetchForms, *, page_size: int = 200,
                  parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(parent=parent)
         self._count, self._fetch = count, fetch
         self.page_size = page_size
         self.sort_column, self.sort_order = 0, Qt.SortOrder.DescendingOrder  # newest serial first
-        self._rows: list[RegisterRow] = []
         self._total = 0
         self.reload()
 
@@ -73,12 +72,6 @@ class RegisterTableModel(QAbstractTableModel):
         self._rows = []
         self._total = self._count()
         self.endResetModel()
-
-    def row_at(self, row: int) -> RegisterRow:
-        return self._rows[row]
-
-    def row_of(self, serial: str) -> int | None:
-        return next((i for i, r in enumerate(self._rows) if r.serial == serial), None)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         if 0 <= column < len(self.SORT_KEYS) and self.SORT_KEYS[column] is not None:
@@ -98,39 +91,22 @@ class RegisterTableModel(QAbstractTableModel):
         if not batch:  # fewer rows than counted (forms cannot disappear, but never loop)
             self._total = len(self._rows)
             return
-        start = len(self._rows)
-        self.beginInsertRows(QModelIndex(), start, start + len(batch) - 1)
-        self._rows.extend(batch)
-        self.endInsertRows()
+        self.insert_rows(len(self._rows), batch)
 
     def fetch_all(self) -> None:
         while self.canFetchMore():
             self.fetchMore()
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008 - Qt API
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008 - Qt API
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.COLUMNS):
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self.COLUMNS[section]
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if role == Qt.ItemDataRole.ToolTipRole and orientation == Qt.Orientation.Horizontal \
+                and 0 <= section < len(self.COLUMNS):
             return "Click to sort" if self.SORT_KEYS[section] else "This column cannot be sorted"
-        return None
+        return super().headerData(section, orientation, role)
 
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not (0 <= index.row() < len(self._rows)) \
-                or not (0 <= index.column() < len(self.COLUMNS)):
-            return None
-        row, column = self._rows[index.row()], index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return row_cells(row)[column]
-        if role == USER_ROLE:
-            return row
+    def text(self, row: RegisterRow, column: int) -> str:
+        return row_cells(row)[column]
+
+    def role_data(self, row: RegisterRow, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.BackgroundRole and row.overdue:
             return QBrush(OVERDUE_BACKGROUND)
         if role == Qt.ItemDataRole.ForegroundRole:
