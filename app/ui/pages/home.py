@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from datetime import datetime
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -218,7 +217,7 @@ class HomePage(QWidget):
         if counts is not None:
             for field, tile in self.tiles.items():
                 tile.set_count(getattr(counts, field))
-        self.updated_label.setText(f"Updated {datetime.now().astimezone():%H:%M:%S}")
+        self.updated_label.setText(f"Updated {dt.datetime.now(dt.timezone.utc).astimezone():%H:%M:%S}")
         self._show_backup(last_backup)
 
     def _show_backup(self, last: tuple[str, dt.datetime, str] | None) -> None:

@@ -214,7 +214,7 @@ class HotFolderPanel(QGroupBox):
 
     def _polled(self, results: list[HotFolderResult]) -> None:
         self.task = None
-        now = dt.datetime.now().astimezone()
+        now = dt.datetime.now(dt.timezone.utc).astimezone()  # when this workstation saw it (display only)
         self.model.add([HotFolderEntry.of(r, now) for r in results])
         self.table.setVisible(self.model.rowCount() > 0)
         if self.watching:
