@@ -7,7 +7,7 @@ import datetime as dt
 
 from app.cli import Cli
 from app.models import Role
-from app.models.migrate import current_revision, head_revision, upgrade
+from app.models.migrate import head_revision, upgrade
 from app.models.engine import build_engine
 from app.services import auth, settings, setup, users
 from app.services.permissions import role_matrix
@@ -228,5 +228,3 @@ def cmd_db_upgrade(cli: Cli) -> int:
         cli.out(f"Schema upgraded from {before or 'empty'} to {after}.")
     return 0
 
-
-__all__ = ["register", "current_revision"]

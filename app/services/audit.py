@@ -54,12 +54,6 @@ def install(sessions: sessionmaker[Session]) -> None:
     event.listen(sessions, "after_transaction_end", lambda session, _t: session.info.pop(_HEAD_KEY, None))
 
 
-def set_reason(session: Session, reason: str | None) -> None:
-    """Attach the reason to the changes flushed from now on in this transaction."""
-    session.flush()
-    _context(session).reason = reason
-
-
 @contextlib.contextmanager
 def reason(session: Session, text: str | None) -> Iterator[None]:
     """Give the changes made inside the block their own reason, then restore the previous one."""

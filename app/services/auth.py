@@ -83,9 +83,9 @@ def _record_failure(session: Session, user: User, failure_action: str) -> Authen
     )
     if user.failed_logins < limit:
         return AuthenticationError("wrong user name or password")
-    audit.set_reason(session, f"{limit} consecutive failed authentications")
-    user.status = UserStatus.LOCKED
-    audit.record_event(session, "LOCKOUT", entity="user", entity_id=user.username)
+    with audit.reason(session, f"{limit} consecutive failed authentications"):
+        user.status = UserStatus.LOCKED
+        audit.record_event(session, "LOCKOUT", entity="user", entity_id=user.username)
     return AccountLocked(
         f"wrong password: the account {user.username!r} is now locked after {limit} consecutive failures; "
         "an administrator must unlock it"

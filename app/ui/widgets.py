@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView, QApplication, QBoxLayout, QDialog, QLabel, QLayout, QLineEdit, QPlainTextEdit, QTableView, QWidget,
+    QAbstractItemView, QApplication, QBoxLayout, QDialog, QFileDialog, QLabel, QLayout, QLineEdit, QPlainTextEdit,
+    QTableView, QWidget,
 )
 
 from app.services import settings
@@ -113,3 +115,17 @@ def busy() -> Iterator[None]:
         yield
     finally:
         QApplication.restoreOverrideCursor()
+
+
+def ask_export_path(parent: QWidget, caption: str, suggestion: Path, formats: dict[str, str],
+                    default: str) -> tuple[Path, str] | None:
+    """Where to export and in which format (``formats`` maps a file-dialog filter to its format); the file name
+    gets the chosen format's extension. None when the user cancels."""
+    name, chosen = QFileDialog.getSaveFileName(parent, caption, str(suggestion), ";;".join(formats), default)
+    if not name:
+        return None
+    fmt = formats.get(chosen) or Path(name).suffix.lstrip(".").lower() or formats[default]
+    path = Path(name)
+    if path.suffix.lower() != f".{fmt}":
+        path = path.with_name(f"{path.name}.{fmt}")
+    return path, fmt

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QDateEdit, QFileDialog, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
+    QCheckBox, QComboBox, QDateEdit, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
     QLineEdit, QPlainTextEdit, QPushButton, QSplitter, QTableView, QVBoxLayout, QWidget,
 )
 
@@ -20,7 +20,7 @@ from app.ui import messages
 from app.ui.pages.audit_model import AuditTableModel, event_cells
 from app.ui.pages.registry import PageContext, page
 from app.ui.style import set_role
-from app.ui.widgets import hint, setup_table
+from app.ui.widgets import ask_export_path, hint, setup_table
 from app.ui.workers import ProgressDialog, Task
 
 _EXPORT_FILTERS = {"CSV for spreadsheets (*.csv)": "csv", "JSON (*.json)": "json", "PDF report (*.pdf)": "pdf"}
@@ -192,16 +192,8 @@ class AuditPage(QWidget):
     # -- export and verification --------------------------------------------------------------------------
     def _ask_export_path(self) -> tuple[Path, str] | None:
         """The file to export to and its format, or None when the user cancels."""
-        suggestion = str(Path.home() / f"audit-trail-{self._ctx.site.code}.pdf")
-        path, chosen = QFileDialog.getSaveFileName(self, "Export the audit trail", suggestion,
-                                                   ";;".join(_EXPORT_FILTERS), "PDF report (*.pdf)")
-        if not path:
-            return None
-        fmt = _EXPORT_FILTERS.get(chosen) or Path(path).suffix.lstrip(".").lower() or "pdf"
-        target = Path(path)
-        if target.suffix.lower() != f".{fmt}":
-            target = target.with_name(f"{target.name}.{fmt}")
-        return target, fmt
+        return ask_export_path(self, "Export the audit trail", Path.home() / f"audit-trail-{self._ctx.site.code}.pdf",
+                               _EXPORT_FILTERS, "PDF report (*.pdf)")
 
     def export(self) -> None:
         answer = self._ask_export_path()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QDialog, QFileDialog, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
+    QCheckBox, QComboBox, QDialog, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
     QPushButton, QTableView, QVBoxLayout, QWidget,
 )
 
@@ -24,7 +24,7 @@ from app.ui.pages.issue_replace import ReplaceDialog, form_text
 from app.ui.pages.register_model import STATE_TEXT, RegisterTableModel
 from app.ui.pages.registry import PageContext, page
 from app.ui.style import set_role
-from app.ui.widgets import hint, setup_table
+from app.ui.widgets import ask_export_path, hint, setup_table
 from app.ui.workers import ProgressDialog, Task
 
 TYPING_DELAY_MS = 300
@@ -344,15 +344,12 @@ class RegisterPage(QWidget):
     # -- export --------------------------------------------------------------------------------------------
     def export(self, path: Path | None = None, fmt: str | None = None) -> Task | None:
         if path is None:
-            suggestion = str(Path.home() / f"issuance-register-{self._ctx.site.code}.csv")
-            name, chosen = QFileDialog.getSaveFileName(self, "Export the register", suggestion,
-                                                       ";;".join(_EXPORT_FILTERS), "CSV for spreadsheets (*.csv)")
-            if not name:
+            chosen = ask_export_path(self, "Export the register",
+                                     Path.home() / f"issuance-register-{self._ctx.site.code}.csv", _EXPORT_FILTERS,
+                                     "CSV for spreadsheets (*.csv)")
+            if chosen is None:
                 return None
-            fmt = _EXPORT_FILTERS.get(chosen) or Path(name).suffix.lstrip(".").lower() or "csv"
-            path = Path(name)
-            if path.suffix.lower() != f".{fmt}":
-                path = path.with_name(f"{path.name}.{fmt}")
+            path, fmt = chosen
         fmt = fmt or path.suffix.lstrip(".").lower()
         db, actor, flt = self._ctx.db, self._ctx.actor, self.current_filter()
         self.task = self._ctx.run_task(
