@@ -36,7 +36,7 @@ def fill(db, count: int, size: int) -> int:  # noqa: ANN001
 def run(count: int = 10_000, size: int = 100_000) -> list[Row]:
     with tempfile.TemporaryDirectory() as tmp:
         db, seed = site(Path(tmp) / "home", with_template=None)
-        total = fill(db, count, size)
+        fill(db, count, size)
         start = time.perf_counter()
         result = backup.backup(db, seed.admin, Path(tmp) / "backup")
         elapsed = time.perf_counter() - start

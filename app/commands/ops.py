@@ -149,7 +149,6 @@ def cmd_restore(cli: Cli) -> int:
 
 def _restored_admin(cli: Cli, path: Path):  # noqa: ANN202
     """Authenticate against the users inside the backup itself, read-only."""
-    from app.models.engine import build_engine  # noqa: F401 - documented dependency of the snapshot check
     check = restore.verify_backup(path)
     if not check.ok:
         raise CliError("the backup does not verify: " + "; ".join(check.problems[:3]))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from app.cli import Cli, CliError, parse_date
+from app.cli import Cli, parse_date
 from app.services import reconciliation, reports
 from app.services.timefmt import local_text
 

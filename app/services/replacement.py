@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 
-from sqlalchemy import select
 
 from app.forms import render
 from app.models import FormState, IssuanceState, IssuedForm, SignatureMeaning
