@@ -16,6 +16,7 @@ $(BIN)/python:
 $(STAMP_RUN): pyproject.toml | $(BIN)/python
 	./scripts/system-deps.sh run
 	$(BIN)/pip install -q -e .
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m app.importcheck
 	touch $@
 
 $(STAMP_TEST): pyproject.toml $(STAMP_RUN)

@@ -20,6 +20,8 @@ from app.services.setup import SiteInfo
 from app.services.users import UserInfo
 from app.ui import messages, pages, workers
 from app.ui.idle import IdleWatcher, LockDialog
+from app.ui.notice_bar import NoticeLabel
+from app.ui.operations import Notice
 from app.ui.pages.placeholder import PlaceholderPage
 from app.ui.pages.registry import PageContext, PageSpec
 from app.ui.password import ChangePasswordDialog
@@ -185,9 +187,15 @@ class MainWindow(QMainWindow):
         self.status_db.setToolTip(f"Workstation: {self.db.workstation}")
         self.status_alert = set_role(QLabel(), "error")
         self.status_alert.hide()
+        self.status_notice = NoticeLabel()
         for widget in (self.status_user, self.status_site, self.status_db):
             bar.addWidget(widget)
+        bar.addPermanentWidget(self.status_notice)
         bar.addPermanentWidget(self.status_alert)
+
+    def show_notice(self, notice: Notice) -> None:
+        """Where :func:`app.ui.operations.notify` reports what a page just did."""
+        self.status_notice.show_notice(notice)
 
     # -- navigation -------------------------------------------------------------------------------------
     def navigate(self, key: str) -> None:

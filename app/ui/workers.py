@@ -40,7 +40,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QThreadPool, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal, Slot
 from PySide6.QtWidgets import QApplication, QProgressDialog, QWidget
 
 Progress = Callable[[int, int], None]
@@ -60,10 +60,42 @@ class _Relay(QObject):
     raised = Signal(object)
 
 
+class _Runner(QRunnable):
+    """The pool's handle on a job. The Task keeps it (the pool does not delete it), so every reference to a
+    QObject (the relay, the task through the job's closure) is dropped on the GUI thread: a QObject destroyed
+    from a pool thread while the GUI thread still delivers its signals is the "shared QObject was deleted
+    directly" crash. ``done`` is set only after ``run`` has let go of all its locals."""
+
+    def __init__(self, job: Job, relay: _Relay, cancel: threading.Event) -> None:
+        super().__init__()
+        self.setAutoDelete(False)
+        self._job: Job | None = job
+        self._relay: _Relay | None = relay
+        self._cancel = cancel
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        job, relay = self._job, self._relay
+        assert job is not None and relay is not None
+        try:
+            try:
+                result = job(relay.progressed.emit, self._cancel.is_set)
+            except BaseException as exc:  # noqa: BLE001 - handed to the GUI thread, never swallowed
+                relay.raised.emit(exc)
+            else:
+                relay.succeeded.emit(result)
+                del result
+        finally:
+            # The runner (held by the task) still references both: these are never the last references.
+            del job, relay
+            self.done.set()
+
+
 class Task(QObject):
     """A job running (or finished) in the background; see the module docstring."""
 
     progressed = Signal(int, int)
+    settled = Signal()  # first of all, before the outcome: progress windows close here
     finished = Signal(object)
     failed = Signal(object)
     cancelled = Signal()
@@ -74,6 +106,7 @@ class Task(QObject):
         self.name = name
         self._cancel = threading.Event()
         self._running = True
+        self._runner: _Runner | None = None
         self.result: Any = None
         self.error: BaseException | None = None
 
@@ -93,15 +126,19 @@ class Task(QObject):
         if self._running:
             self.progressed.emit(done, total)
 
-    @Slot(object)
     def _release(self) -> None:
-        """Drop the module's reference only once control is back in the event loop: if the slots just called
-        dropped theirs too, the task would otherwise be destroyed inside its own signal delivery (a crash)."""
+        """Drop the module's reference once control is back in the event loop (the slots just called may have
+        dropped theirs: the task must not be destroyed inside its own signal delivery) and once the pool thread
+        has let go of the job (it must not hold the last reference)."""
+        runner = self._runner
+        if runner is not None and not runner.done.is_set():
+            QTimer.singleShot(5, self._release)
+            return
         QTimer.singleShot(0, lambda: _RUNNING.discard(self))
 
+    @Slot(object)
     def _on_success(self, result: Any) -> None:
-        self._running = False
-        self._release()
+        self._conclude()
         self.result = result
         if self._cancel.is_set():
             self.cancelled.emit()
@@ -111,14 +148,18 @@ class Task(QObject):
 
     @Slot(object)
     def _on_error(self, exc: BaseException) -> None:
-        self._running = False
-        self._release()
+        self._conclude()
         if isinstance(exc, Cancelled):
             self.cancelled.emit()
         else:
             self.error = exc
             self.failed.emit(exc)
         self.ended.emit()
+
+    def _conclude(self) -> None:
+        self._running = False
+        self._release()
+        self.settled.emit()
 
 
 # Tasks are kept alive here until they end, so a caller may drop its reference.
@@ -145,17 +186,9 @@ def run_task(job: Job, *, serial: bool = False, name: str = "") -> Task:
     relay.succeeded.connect(task._on_success, Qt.ConnectionType.QueuedConnection)
     relay.raised.connect(task._on_error, Qt.ConnectionType.QueuedConnection)
     task._relay = relay  # type: ignore[attr-defined]  # lives as long as the task
+    task._runner = _Runner(job, relay, task._cancel)
     _RUNNING.add(task)
-
-    def body() -> None:
-        try:
-            result = job(relay.progressed.emit, task._cancel.is_set)
-        except BaseException as exc:  # noqa: BLE001 - handed to the GUI thread, never swallowed
-            relay.raised.emit(exc)
-        else:
-            relay.succeeded.emit(result)
-
-    _pool(serial).start(body)
+    _pool(serial).start(task._runner)
     return task
 
 
@@ -175,7 +208,12 @@ def wait_for_all(timeout_ms: int = 30_000) -> bool:
 class ProgressDialog(QProgressDialog):
     """A modal progress window following a :class:`Task`: a bar (or a busy indicator while the total is
     unknown) and a Cancel button that asks the job to stop. It appears only if the job takes longer than
-    ``show_after_ms`` and closes itself when the job ends."""
+    ``show_after_ms`` and closes itself when the job settles, before any result or error handler runs, so a
+    message shown by a handler is never covered or blocked by it.
+
+    QProgressDialog's own show logic is switched off: its timer starts at construction with the 4 s default
+    (``setMinimumDuration`` afterwards does not restart it while no value is set) and ``setValue`` may show it
+    at any time; one timer of ours decides instead."""
 
     def __init__(
         self, task: Task, *, title: str, label: str, parent: QWidget | None = None,
@@ -186,16 +224,31 @@ class ProgressDialog(QProgressDialog):
         self.setWindowModality(Qt.WindowModality.WindowModal)
         self.setAutoReset(False)
         self.setAutoClose(False)
-        self.setMinimumDuration(show_after_ms)
+        self.reset()  # stops QProgressDialog's own show timer
+        self.setMinimumDuration(_NEVER)
         self.setMinimumWidth(380)
         if not cancellable:
             self.setCancelButton(None)
         self._task = task
+        self._show_timer = QTimer(self)
+        self._show_timer.setSingleShot(True)
+        self._show_timer.timeout.connect(self._appear)
         self.canceled.connect(self._cancel)
         task.progressed.connect(self._on_progress)
-        task.ended.connect(self._on_ended)
+        task.settled.connect(self._on_ended)
         if not task.running:
             self._on_ended()
+        else:
+            self._show_timer.start(show_after_ms)
+
+    @property
+    def ended(self) -> bool:
+        return not self._task.running
+
+    @Slot()
+    def _appear(self) -> None:
+        if self._task.running:
+            self.show()
 
     @Slot()
     def _cancel(self) -> None:
@@ -210,6 +263,10 @@ class ProgressDialog(QProgressDialog):
 
     @Slot()
     def _on_ended(self) -> None:
+        self._show_timer.stop()
         self.reset()
         self.hide()
         self.deleteLater()
+
+
+_NEVER = 2**31 - 1

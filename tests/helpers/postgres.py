@@ -13,6 +13,7 @@ import pwd
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -45,6 +46,16 @@ def _run_as(user: str | None, argv: list[str], **kwargs) -> subprocess.Completed
     return subprocess.run(argv, check=True, capture_output=True, text=True, **kwargs)
 
 
+def _start_reaper(pg_ctl: Path, data: Path, base: Path, run_user: str | None) -> None:
+    """A detached watcher that stops the server if this process dies before its teardown runs."""
+    root = Path(__file__).resolve().parents[2]
+    subprocess.Popen(  # noqa: S603 - our own module
+        [sys.executable, "-m", "tests.helpers.pg_reaper", str(os.getpid()), str(pg_ctl), str(data), str(base),
+         *([run_user] if run_user else [])],
+        cwd=root, start_new_session=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
+
+
 @contextlib.contextmanager
 def throwaway_server() -> Iterator[str]:
     """Start a cluster in a temporary directory and yield a superuser URL; stop and remove it afterwards."""
@@ -72,6 +83,7 @@ def throwaway_server() -> Iterator[str]:
                 "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
         _run_as(run_user, [str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(base / "log"),
                            "-w", "-t", "60", "start"])
+        _start_reaper(bindir / "pg_ctl", data, base, run_user)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):

@@ -6,11 +6,14 @@ import dataclasses
 from collections.abc import Callable, Iterator
 
 import pytest
+from PySide6.QtCore import QCoreApplication, QEvent
+from PySide6.QtWidgets import QApplication, QProgressDialog, QWidget
+from shiboken6 import isValid
 
 from app.services import audit_log, setup
 from app.services.audit_log import AuditFilter
 from app.services.setup import SiteInfo
-from app.ui import messages, workers
+from app.ui import messages, operations, workers
 from app.ui.main_window import MainWindow
 from app.ui.pages.registry import PageContext
 from tests.helpers.seed import Seed
@@ -25,11 +28,19 @@ class Boxes:
     confirms: list[str] = dataclasses.field(default_factory=list)
     answer: bool = True
 
+    @property
+    def notices(self) -> list[operations.Notice]:
+        """What went to the status bar instead of a box (app.ui.operations.notify), oldest first."""
+        return list(operations.HISTORY)
+
 
 @pytest.fixture(autouse=True)
 def boxes(monkeypatch: pytest.MonkeyPatch) -> Iterator[Boxes]:
     """Modal message boxes would block a test: record them instead (every UI test gets this)."""
     recorded = Boxes()
+    operations.HISTORY.clear()
+    # Every background operation shows its progress window at once, as a slow one would on a user's machine.
+    monkeypatch.setattr(operations, "SHOW_AFTER_MS", 0)
     monkeypatch.setattr(messages, "error", lambda parent, text, **kw: recorded.errors.append(text))
     monkeypatch.setattr(messages, "warning", lambda parent, text, **kw: recorded.errors.append(text))
     monkeypatch.setattr(messages, "info", lambda parent, text, **kw: recorded.infos.append(text))
@@ -75,3 +86,15 @@ def open_window(qtbot, seed: Seed, site: SiteInfo) -> Iterator[Callable[..., Mai
 def trail(seed: Seed) -> Callable[..., list[audit_log.AuditEventView]]:
     """``trail(action="LOCKOUT")``: the audit events matching a filter, read through the service."""
     return lambda **flt: audit_log.fetch_events(seed.db, seed.admin, AuditFilter(**flt), limit=10_000)
+
+
+def assert_usable(widget: QWidget) -> None:
+    """After a background operation: no progress window left (deleted, so none can come back later), no modal
+    dialog open over the widget's window, and that window takes input."""
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    QApplication.processEvents()
+    left = [w for w in QApplication.topLevelWidgets() if isinstance(w, QProgressDialog) and isValid(w)]
+    assert left == [], f"progress windows left: {[w.windowTitle() for w in left]}"
+    modal = QApplication.activeModalWidget()
+    assert modal is None or modal is widget.window(), modal.windowTitle()  # the page's own dialog may stay
+    assert widget.window().isEnabled() and not QApplication.overrideCursor()

@@ -13,6 +13,7 @@ from app.services.audit_chain import ChainProblem, ChainReport
 from app.services.audit_log import AuditFilter
 from app.ui.pages.audit import AuditPage
 from app.ui.pages.audit_model import AuditTableModel
+from tests.ui.conftest import assert_usable
 
 # WORKAROUND: audit_log.filter_choices uses column-level distinct(), which SQLAlchemy warns about and the
 # project's pytest settings turn into an error; the fix (select(column).distinct()) is asked of the services.
@@ -128,15 +129,16 @@ def test_at07_export_csv_is_recorded(qtbot, seed, ctx_for, boxes, trail, tmp_pat
     out = tmp_path / "trail.csv"
     monkeypatch.setattr(page, "_ask_export_path", lambda: (out, "csv"))
     page.export()
-    qtbot.waitUntil(lambda: bool(boxes.infos or boxes.errors))
+    qtbot.waitUntil(lambda: bool(boxes.notices or boxes.errors))
     assert boxes.errors == []
+    assert_usable(page)
     with out.open(encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == audit_log.count_events(seed.db, seed.admin, AuditFilter(action="LOGIN_SUCCESS"))
     assert {r["action"] for r in rows} == {"LOGIN_SUCCESS"}
     (export,) = trail(action="EXPORT")
     assert export.username == "admin" and '"format":"csv"' in export.new_value.replace(" ", "")
-    assert "trail.csv" in boxes.infos[0]
+    assert boxes.notices[0].path.name == "trail.csv"
 
 
 def test_export_cancelled_in_the_file_dialog_does_nothing(qtbot, ctx_for, trail,  # noqa: ANN001
@@ -157,6 +159,7 @@ def test_at03_verify_chain_reports_the_head(qtbot, seed, ctx_for) -> None:  # no
     page = _page(qtbot, ctx_for)
     page.verify()
     qtbot.waitUntil(lambda: page.task is None)
+    assert_usable(page)
     expected = audit_chain.verify_chain(seed.db)
     assert "Audit trail intact" in page.chain_label.text()
     assert expected.head in page.chain_label.text()
@@ -169,5 +172,6 @@ def test_at03_verify_chain_names_the_broken_row(qtbot, ctx_for, monkeypatch: pyt
     page = _page(qtbot, ctx_for)
     page.verify()
     qtbot.waitUntil(lambda: page.task is None)
+    assert_usable(page)
     assert "AUDIT TRAIL BROKEN at audit row 7" in page.chain_label.text()
     assert page.chain_label.property("role") == "error"

@@ -19,6 +19,7 @@ from app.ui.pages.issue_replace import ReplaceDialog
 from app.ui.pages.register import RegisterPage
 from tests.helpers.forms import effective_template, issue
 from tests.ui.helpers_issuance import answer_signature, pdf_pages, pdf_printer, pdf_text
+from tests.ui.conftest import assert_usable
 
 
 def _page(qtbot, ctx_for, name: str = "dc") -> IssuePage:  # noqa: ANN001
@@ -41,6 +42,7 @@ def _issue(qtbot, page: IssuePage) -> None:  # noqa: ANN001
     page.issue_button.click()
     assert page.task is not None
     qtbot.waitUntil(lambda: page.task is None, timeout=20_000)
+    assert_usable(page)
 
 
 def _forms(seed) -> int:  # noqa: ANN001
@@ -99,6 +101,7 @@ def test_print_through_qtpdf_onto_a_printer_and_a_second_print_is_refused(qtbot,
     page.release.printed.connect(printed.append)
     assert page.release.print_pdf(pdf_printer(tmp_path / "printer.pdf"))
     qtbot.waitUntil(lambda: page.release.task is None, timeout=20_000)
+    assert_usable(page.release)
     assert printed == [4] and pdf_pages(tmp_path / "printer.pdf") == 4
     assert "Printed serials 000001–000002 (4 pages)" in page.release.state.text()
     assert not page.release.print_button.isEnabled()
@@ -162,6 +165,7 @@ def test_qa_replaces_a_copy_with_a_signature_and_prints_it_once(qtbot, seed, ctx
     assert dialog.release.print_button.isVisible()
     assert dialog.release.print_pdf(pdf_printer(tmp_path / "replacement.pdf"))
     qtbot.waitUntil(lambda: dialog.release.task is None, timeout=20_000)
+    assert_usable(dialog.release)
     assert pdf_pages(tmp_path / "replacement.pdf") == 1
     dialog.close_button.click()
     qtbot.waitUntil(lambda: qa.dialog is None)
@@ -201,4 +205,5 @@ def test_a_printer_that_cannot_print_does_not_use_up_the_release(qtbot, seed, ct
     assert printing.pdfs_of(seed.db, seed.dc, page.result.issuance_id)[0][2] is False
     assert page.release.print_pdf(pdf_printer(tmp_path / "ok.pdf"))
     qtbot.waitUntil(lambda: page.release.task is None, timeout=20_000)
+    assert_usable(page.release)
     assert pdf_pages(tmp_path / "ok.pdf") == 1

@@ -22,6 +22,7 @@ from app.ui.reason import ReasonDialog
 from app.ui.signature import SignatureDialog
 from tests.helpers.seed import PASSWORD
 from tests.ui.helpers_scans import five_issued, import_as, scanned_back, sign_when_asked
+from tests.ui.conftest import assert_usable
 
 
 @pytest.fixture
@@ -136,10 +137,11 @@ def test_qa_reconciles_an_issuance_without_a_manual(qtbot, seed, ctx_for, tmp_pa
     # The reconciliation report (PDF) holds every serial and the signature.
     page.reconciliation_report()
     qtbot.waitUntil(lambda: page.task is None, timeout=30_000)
+    assert_usable(page)
     [path] = saved
     text = _text(path)
     assert all(serial in text for serial in s) and "DEV-2026-031" in text and "Reconciled" in text
-    assert boxes.infos[-1].startswith(f"Saved to {path}")
+    assert boxes.notices[-1].path == path
 
 
 def test_accountability_report_for_a_period(qtbot, seed, ctx_for, boxes, saved) -> None:  # noqa: ANN001
@@ -156,6 +158,7 @@ def test_accountability_report_for_a_period(qtbot, seed, ctx_for, boxes, saved) 
     dialog.since.setDate(dialog.until.date().addDays(-30))
     dialog.accept()
     qtbot.waitUntil(lambda: page.task is None and len(saved) == 1 and saved[0].exists(), timeout=30_000)
+    assert_usable(page)
     assert "QC-WS-014@1" in _text(saved[0])
 
 

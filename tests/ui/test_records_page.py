@@ -15,6 +15,7 @@ from app.ui.pages.records_list import WorkListModel, load_work
 from tests.helpers.records import fill, verify_critical
 from tests.helpers.seed import PASSWORD
 from tests.ui.helpers_records import issued, open_page, reconcile, return_sheet, row, sign_with, type_value
+from tests.ui.conftest import assert_usable
 
 
 @pytest.fixture
@@ -272,12 +273,14 @@ def test_pr01_record_exports_pdf_and_json(qtbot, seed, ctx_for, returned, tmp_pa
     monkeypatch.setattr(review, "ask_path", lambda fmt: tmp_path / f"record.{fmt}")
     review.json_button.click()
     qtbot.waitUntil(lambda: review.task is None, timeout=10_000)
+    assert_usable(review)
     data = json.loads((tmp_path / "record.json").read_text())
     assert data["serial"] == returned and data["scans"][0]["sha256"]
     review.pdf_button.click()
     qtbot.waitUntil(lambda: review.task is None, timeout=30_000)
+    assert_usable(review)
     assert (tmp_path / "record.pdf").read_bytes().startswith(b"%PDF")
-    assert len(boxes.infos) == 2 and "audit trail" in boxes.infos[-1]
+    assert [n.path for n in boxes.notices] == [tmp_path / "record.json", tmp_path / "record.pdf"]
     assert any(e.action == "EXPORT" for e in review._trail)  # the trail shown was read again
 
 
@@ -294,9 +297,10 @@ def test_integrity_report_for_qa(qtbot, seed, ctx_for, returned, tmp_path, boxes
     dialog.ask_path = lambda fmt: tmp_path / f"integrity.{fmt}"
     dialog.write_button.click()
     qtbot.waitUntil(lambda: dialog.written is not None, timeout=30_000)
+    assert_usable(page)
     text = (tmp_path / "integrity.csv").read_text()
     assert "correction" in text and "LOT 24-0118" in text
-    assert "finding(s) written" in boxes.infos[0]
+    assert boxes.notices[0].path == tmp_path / "integrity.csv"
     operator = RecordsPage(ctx_for("op"))
     qtbot.addWidget(operator)
     assert not operator.report_button.isVisibleTo(operator)

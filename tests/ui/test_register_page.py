@@ -15,6 +15,7 @@ from app.ui.pages.register import RegisterPage
 from app.ui.pages.register_model import OVERDUE_BACKGROUND, RegisterTableModel
 from tests.helpers.forms import effective_template, issue
 from tests.helpers.seed import PASSWORD
+from tests.ui.conftest import assert_usable
 
 
 def _page(qtbot, ctx_for, name: str = "dc", **kwargs) -> RegisterPage:  # noqa: ANN001
@@ -155,10 +156,11 @@ def test_export_to_csv(qtbot, seed, ctx_for, boxes, tmp_path: Path) -> None:  # 
     page.apply_filter()
     page.export(tmp_path / "register.csv")
     qtbot.waitUntil(lambda: page.task is None, timeout=15_000)
+    assert_usable(page)
     with (tmp_path / "register.csv").open(encoding="utf-8") as fh:
         rows = list(csv.reader(fh))
     assert rows[0][0] == "serial" and [r[0] for r in rows[1:]] == ["000003"]
-    assert boxes.infos and "Exported 1 issued form to" in boxes.infos[-1]
+    assert boxes.notices and "Exported 1 issued form to" in boxes.notices[-1].text
 
 
 def test_named_views_for_other_pages(qtbot, seed, ctx_for) -> None:  # noqa: ANN001

@@ -26,6 +26,7 @@ from app.ui.reason import ReasonDialog
 from tests.helpers import scanlike as sl
 from tests.helpers.scans import write
 from tests.ui.helpers_scans import DPI, five_issued, import_as, scanned_back, sign_when_asked
+from tests.ui.conftest import assert_usable
 
 
 @pytest.fixture(autouse=True)
@@ -90,6 +91,7 @@ def test_done_when_drop_five_sheets_and_a_photocopy(qtbot, seed, ctx_for, tmp_pa
     _drop(page, returned.files)
     assert page.importer.busy and not page.importer.files_button.isEnabled()  # the GUI thread is free meanwhile
     qtbot.waitUntil(lambda: not page.importer.busy, timeout=60_000)
+    assert_usable(page.importer)
 
     report = page.importer.last_report
     assert (report.linked, report.exceptions) == (5, 1)
@@ -179,7 +181,8 @@ def test_set_aside_and_read_again(qtbot, seed, ctx_for, tmp_path, boxes) -> None
     assert page.exceptions.select(report.outcomes[1].scan_page_id)
     page.exceptions.retry()
     qtbot.waitUntil(lambda: page.exceptions.task is None, timeout=20_000)
-    assert boxes.infos[-1].startswith("blank.png p.1 still cannot be linked: Blank page")
+    assert_usable(page.exceptions)
+    assert boxes.notices[-1].text.startswith("blank.png p.1 still cannot be linked: Blank page")
 
     assert page.exceptions.select(report.outcomes[0].scan_page_id)
     page.exceptions.set_aside()

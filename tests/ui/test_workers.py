@@ -100,3 +100,76 @@ def test_wait_for_all(qtbot) -> None:  # noqa: ANN001
     task = run_task(lambda progress, cancelled: QThread.msleep(20))
     assert workers.wait_for_all(5000)
     assert not task.running
+
+
+def test_progress_window_closes_before_the_result_is_shown_and_never_comes_back(qtbot) -> None:  # noqa: ANN001
+    """The freeze once seen after every export: the handler opened a modal box while the progress window was
+    still there; QProgressDialog's own 4 s timer then showed the progress window over the box and blocked it."""
+    from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
+
+    from app.ui.operations import run_op
+    owner = QWidget()
+    qtbot.addWidget(owner)
+    owner.show()
+    seen: dict[str, object] = {}
+
+    def done(result: int) -> None:
+        seen["progress visible"] = any(d.isVisible() for d in owner.findChildren(QProgressDialog))
+        box = QMessageBox(QMessageBox.Icon.Information, "Saved", f"{result} rows", QMessageBox.StandardButton.Ok,
+                          owner)
+        box.open()
+        seen["box"] = box
+    task = run_op(owner, lambda progress, cancelled: QThread.msleep(300) or 7, title="Export", label="Writing…",
+                  on_done=done, show_after_ms=0)
+    qtbot.waitUntil(lambda: any(d.isVisible() for d in owner.findChildren(QProgressDialog)), timeout=5_000)
+    qtbot.waitUntil(lambda: "box" in seen, timeout=10_000)
+    assert seen["progress visible"] is False
+    assert not task.running
+    qtbot.wait(4_500)  # past QProgressDialog's default minimum duration
+    assert QApplication.activeModalWidget() is seen["box"]
+    assert owner.findChildren(QProgressDialog) == []  # deleted, so it cannot come back
+    seen["box"].accept()  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: QApplication.activeModalWidget() is None)
+
+
+def test_errors_are_shown_after_the_progress_window_closed(qtbot, monkeypatch) -> None:  # noqa: ANN001
+    from PySide6.QtWidgets import QProgressDialog, QWidget
+
+    from app.ui import messages
+    from app.ui.operations import run_op
+    owner = QWidget()
+    qtbot.addWidget(owner)
+    shown: list[tuple[str, bool]] = []
+    monkeypatch.setattr(messages, "show_exception", lambda parent, exc, **kw: shown.append(
+        (str(exc), any(d.isVisible() for d in owner.findChildren(QProgressDialog)))))
+
+    def job(progress, cancelled):  # noqa: ANN001, ANN202
+        QThread.msleep(200)
+        raise ValueError("disk full")
+    run_op(owner, job, title="Export", label="Writing…", show_after_ms=0)
+    qtbot.waitUntil(lambda: bool(shown), timeout=10_000)
+    assert shown == [("disk full", False)]
+
+
+def test_a_task_is_destroyed_on_the_gui_thread_even_when_the_pool_thread_lags(qtbot, monkeypatch) -> None:  # noqa: ANN001
+    """The "shared QObject was deleted directly" crash: the pool thread held the last reference to the task
+    (through the job's closure) and destroyed it there, while the GUI thread still delivered its signals."""
+    destroyed_on: list[str] = []
+    original = workers._Runner.run
+
+    def lagging_run(self: workers._Runner) -> None:
+        original(self)
+        QThread.msleep(30)  # the pool thread is descheduled after the job: the GUI thread finishes first
+    monkeypatch.setattr(workers._Runner, "run", lagging_run)
+
+    class Probe(workers.Task):
+        def __del__(self) -> None:
+            destroyed_on.append(threading.current_thread().name)
+    monkeypatch.setattr(workers, "Task", Probe)
+    for i in range(20):
+        holder = [run_task(lambda progress, cancelled, i=i: i)]
+        holder[0].finished.connect(lambda _result: holder.clear())
+        qtbot.waitUntil(lambda: not holder, timeout=5_000)
+    assert workers.wait_for_all(5_000)
+    qtbot.waitUntil(lambda: len(destroyed_on) == 20, timeout=5_000)
+    assert set(destroyed_on) == {threading.main_thread().name}

@@ -16,12 +16,13 @@ from app.services.audit_chain import ChainReport
 from app.services.audit_log import AuditEventView, AuditFilter, ExportResult
 from app.services.errors import FormtrailError
 from app.services.permissions import Permission
-from app.ui import messages
+from app.textfmt import plural
+from app.ui.operations import notify, run_op
 from app.ui.pages.audit_model import AuditTableModel, event_cells
 from app.ui.pages.registry import PageContext, page
 from app.ui.style import set_role
 from app.ui.widgets import ask_export_path, hint, setup_table
-from app.ui.workers import ProgressDialog, Task
+from app.ui.workers import Task
 
 _EXPORT_FILTERS = {"CSV for spreadsheets (*.csv)": "csv", "JSON (*.json)": "json", "PDF report (*.pdf)": "pdf"}
 
@@ -201,21 +202,18 @@ class AuditPage(QWidget):
             return
         path, fmt = answer
         db, actor, flt = self._ctx.db, self._ctx.actor, self.current_filter()
-        self.task = self._ctx.run_task(
-            lambda progress, cancelled: audit_log.export_events(db, actor, flt, fmt=fmt, out=path), serial=True)
-        self.task.finished.connect(self._exported)
-        self.task.failed.connect(self._task_failed)
+        self.task = run_op(self, lambda progress, cancelled: audit_log.export_events(db, actor, flt, fmt=fmt,
+                                                                                    out=path),
+                           title="Exporting the audit trail", label=f"Writing {path.name}…",
+                           on_done=self._exported, on_failed=self._task_failed)
         self.export_button.setEnabled(False)
-        ProgressDialog(self.task, title="Exporting the audit trail", label=f"Writing {path.name}…", parent=self,
-                       cancellable=False)
 
     def _exported(self, result: ExportResult) -> None:
         self.task = None
         self.export_button.setEnabled(True)
         self.model.reload()
-        messages.info(self, f"Exported {result.count} events to\n{result.path}\n\nSHA-256 of the file: "
-                            f"{result.sha256}\nThe export itself is recorded in the audit trail.",
-                      title="Audit trail exported")
+        notify(self, f"Exported {plural(result.count, 'event')} to {result.path.name}, SHA-256 "
+                     f"{result.sha256[:16]}… (the export is recorded in the audit trail)", path=result.path)
 
     def _task_failed(self, exc: BaseException) -> None:
         self.task = None
@@ -225,15 +223,13 @@ class AuditPage(QWidget):
 
     def verify(self) -> None:
         db = self._ctx.db
-        self.task = self._ctx.run_task(lambda progress, cancelled: audit_chain.verify_chain(db, progress=progress))
-        self.task.finished.connect(self._verified)
-        self.task.failed.connect(self._task_failed)
+        self.task = run_op(self, lambda progress, cancelled: audit_chain.verify_chain(db, progress=progress),
+                           title="Verifying the audit trail", label="Recomputing the hash chain…", serial=False,
+                           on_done=self._verified, on_failed=self._task_failed)
         self.verify_button.setEnabled(False)
         self.chain_label.setText("Verifying the hash chain…")
         set_role(self.chain_label, "hint")
         self.chain_label.show()
-        ProgressDialog(self.task, title="Verifying the audit trail", label="Recomputing the hash chain…",
-                       parent=self, cancellable=False)
 
     def _verified(self, report: ChainReport) -> None:
         self.task = None

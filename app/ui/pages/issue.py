@@ -16,7 +16,9 @@ from app.services.errors import FormtrailError
 from app.services.issuance import IssuanceResult
 from app.services.permissions import Permission
 from app.services.templates import TemplateSummary, TemplateVersionInfo
+from app.textfmt import plural
 from app.ui import messages, workers
+from app.ui.operations import run_op
 from app.ui.pages.issue_release import PdfToRelease, ReleasePanel
 from app.ui.pages.issue_replace import ReplaceDialog
 from app.ui.pages.registry import PageContext, page
@@ -215,14 +217,11 @@ class IssuePage(QWidget):
                 raise workers.Cancelled() from None
         self.error.clear_text()
         self.progress_seen = None
-        self.task = self._ctx.run_task(job, serial=True, name="issue controlled copies")
+        self.task = run_op(self, job, title="Issuing controlled copies",
+                           label=f"Numbering {plural(copies, 'copy')} of {code} and making the PDF…",
+                           cancellable=True, on_done=self._issued, on_failed=self._failed,
+                           on_cancelled=self._cancelled)
         self.task.progressed.connect(self._progressed)
-        self.task.finished.connect(self._issued)
-        self.task.failed.connect(self._failed)
-        self.task.cancelled.connect(self._cancelled)
-        self.progress = workers.ProgressDialog(
-            self.task, title="Issuing controlled copies",
-            label=f"Numbering {copies} cop{'ies' if copies != 1 else 'y'} of {code} and making the PDF…", parent=self)
         self._update()
         return self.task
 

@@ -17,9 +17,10 @@ from app.services import printing as print_service
 from app.services.errors import FormtrailError
 from app.services.permissions import Permission
 from app.ui import messages, printing
+from app.ui.operations import run_op
 from app.ui.pages.registry import PageContext
 from app.ui.style import set_role
-from app.ui.workers import ProgressDialog, Task
+from app.ui.workers import Task
 
 
 @dataclasses.dataclass(frozen=True)
@@ -121,12 +122,10 @@ class ReleasePanel(QWidget):
         target = printing.printer_name(printer)
         self._mark_released(f"Printing {_serials(released.serials)} on {target}…", target)
         path = released.path
-        self.task = self._ctx.run_task(lambda progress, cancelled: printing.print_pdf(path, printer, progress=progress),
-                                       name="print controlled copies")
-        self.task.finished.connect(lambda pages: self._printed(pages, target))
-        self.task.failed.connect(self._print_failed)
-        ProgressDialog(self.task, title="Printing controlled copies", label=f"Sending {released.pages} pages to "
-                       f"{target}…", parent=self, cancellable=False)
+        self.task = run_op(self, lambda progress, cancelled: printing.print_pdf(path, printer, progress=progress),
+                           title="Printing controlled copies",
+                           label=f"Sending {_pages(released.pages)} to {target}…", serial=False,
+                           on_done=lambda pages: self._printed(pages, target), on_failed=self._print_failed)
         self._update_buttons()
         return True
 

@@ -24,6 +24,7 @@ from app.services.permissions import Permission
 from app.services.reconciliation import IssuanceSummary, ReconciliationView, ReconFormRow
 from app.ui import messages
 from app.ui.image_viewer import ImageViewerDialog, ViewerPage, scan_page_loader
+from app.ui.operations import notify, run_op
 from app.ui.pages import reconcile_dialogs
 from app.ui.pages.reconcile_dialogs import MissingDialog, PeriodDialog
 from app.ui.pages.reconcile_models import FILTERS, FormRowModel, IssuanceModel, matches, open_first
@@ -31,7 +32,7 @@ from app.ui.pages.registry import PageContext, page
 from app.ui.reason import ReasonDialog
 from app.ui.style import set_role
 from app.ui.widgets import hint, setup_table
-from app.ui.workers import ProgressDialog, Task
+from app.ui.workers import Task
 
 P = Permission
 F = FormState
@@ -469,18 +470,16 @@ class ReconcilePage(QWidget):
         dialog.open()
 
     def _report(self, job, name: str) -> None:  # noqa: ANN001 - a worker job
-        self.task = self._ctx.run_task(job, serial=True, name="report")
-        self.task.finished.connect(lambda path: isValid(self) and self._report_saved(path))
-        self.task.failed.connect(lambda exc: isValid(self) and self._report_failed(exc))
+        self.task = run_op(self, job, title="Report", label=f"Writing {name}…", on_done=self._report_saved,
+                           on_failed=self._report_failed)
         self._update_actions()
-        ProgressDialog(self.task, title="Report", label=f"Writing {name}…", parent=self, cancellable=False)
 
     def _report_saved(self, path) -> None:  # noqa: ANN001 - Path
         self.task = None
         self.last_saved = path
         self._update_actions()
-        messages.info(self, f"Saved to {path}\nPrinting or exporting it is recorded in the audit trail.",
-                      title="Report saved")
+        notify(self, f"Report saved to {path.name} (printing or exporting it is recorded in the audit trail)",
+               path=path)
 
     def _report_failed(self, exc: BaseException) -> None:
         self.task = None

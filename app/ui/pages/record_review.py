@@ -17,12 +17,13 @@ from app.services.audit_log import AuditEventView
 from app.services.permissions import Permission
 from app.services.record_views import RecordView, SignatureView
 from app.ui import messages
+from app.ui.operations import notify, run_op
 from app.ui.pages.audit_model import AuditTableModel, event_cells
 from app.ui.pages.record_history import HistoryModel, field_rows, history_table
 from app.ui.pages.registry import PageContext
 from app.ui.style import set_role
 from app.ui.widgets import ErrorLine, hint, setup_table
-from app.ui.workers import ProgressDialog, Task
+from app.ui.workers import Task
 
 _VALID = "color: #1b6e2d;"
 _BROKEN = "color: #b00020; font-weight: 600; background: #fdecea; border: 1px solid #e0a19b; padding: 4px;"
@@ -251,13 +252,10 @@ class ReviewPanel(QWidget):
                 return record_export.export_pdf(db, actor, serial, out=path)
             record_export.export_json(db, actor, serial, out=path)
             return path
-        self.task = self._ctx.run_task(job, serial=True, name=f"export {serial}")
-        self.task.finished.connect(self._exported)
-        self.task.failed.connect(self._export_failed)
+        self.task = run_op(self, job, title="Exporting the record", label=f"Writing {path.name}…",
+                           on_done=self._exported, on_failed=self._export_failed)
         for button in (self.pdf_button, self.json_button):
             button.setEnabled(False)
-        ProgressDialog(self.task, title="Exporting the record", label=f"Writing {path.name}…", parent=self,
-                       cancellable=False)
 
     def _exported(self, path: Path) -> None:
         self.task, self.exported = None, path
@@ -266,8 +264,7 @@ class ReviewPanel(QWidget):
         self._trail_dirty = True
         if self.isVisible():
             self.load_trail()
-        messages.info(self, f"Record exported to\n{path}\n\nThe export is recorded in the audit trail.",
-                      title="Record exported")
+        notify(self, f"Record exported to {path.name} (recorded in the audit trail)", path=path)
 
     def _export_failed(self, exc: BaseException) -> None:
         self.task = None

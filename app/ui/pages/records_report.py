@@ -11,10 +11,12 @@ from PySide6.QtWidgets import (
 )
 
 from app.services import integrity_report
+from app.textfmt import plural
 from app.ui import messages
+from app.ui.operations import notify, run_op
 from app.ui.pages.registry import PageContext
 from app.ui.widgets import ErrorLine, fit_to_contents, hint, title
-from app.ui.workers import ProgressDialog, Task
+from app.ui.workers import Task
 
 FORMATS = (("PDF report", "pdf"), ("CSV for spreadsheets", "csv"))
 
@@ -83,18 +85,15 @@ class IntegrityReportDialog(QDialog):
 
         def job(progress, cancelled) -> tuple[Path, int]:  # noqa: ANN001 - see workers.Job
             return integrity_report.write_report(db, actor, since=since, until=until, out=path)
-        self.task = self._ctx.run_task(job, serial=True, name="integrity report")
-        self.task.finished.connect(self._written)
-        self.task.failed.connect(self._failed)
+        self.task = run_op(self, job, title="Integrity report", label=f"Writing {path.name}…",
+                           on_done=self._written, on_failed=self._failed)
         self.write_button.setEnabled(False)
-        ProgressDialog(self.task, title="Integrity report", label=f"Writing {path.name}…", parent=self,
-                       cancellable=False)
 
     def _written(self, result: tuple[Path, int]) -> None:
         self.task, self.written = None, result
         self.write_button.setEnabled(True)
         path, count = result
-        messages.info(self, f"{count} finding(s) written to\n{path}", title="Integrity report written")
+        notify(self, f"Integrity report: {plural(count, 'finding')} written to {path.name}", path=path)
         self.accept()
 
     def _failed(self, exc: BaseException) -> None:

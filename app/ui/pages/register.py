@@ -18,14 +18,15 @@ from app.services import register, templates
 from app.services.errors import FormtrailError
 from app.services.permissions import Permission
 from app.services.register import RegisterFilter, RegisterRow
-from app.ui import messages
+from app.textfmt import plural
+from app.ui.operations import notify, run_op
 from app.ui.pages.issue_release import PdfToRelease, ReleasePanel
 from app.ui.pages.issue_replace import ReplaceDialog, form_text
 from app.ui.pages.register_model import STATE_TEXT, RegisterTableModel
 from app.ui.pages.registry import PageContext, page
 from app.ui.style import set_role
 from app.ui.widgets import ask_export_path, hint, setup_table
-from app.ui.workers import ProgressDialog, Task
+from app.ui.workers import Task
 
 TYPING_DELAY_MS = 300
 _EXPORT_FILTERS = {"CSV for spreadsheets (*.csv)": "csv", "PDF report (*.pdf)": "pdf"}
@@ -352,20 +353,18 @@ class RegisterPage(QWidget):
             path, fmt = chosen
         fmt = fmt or path.suffix.lstrip(".").lower()
         db, actor, flt = self._ctx.db, self._ctx.actor, self.current_filter()
-        self.task = self._ctx.run_task(
-            lambda progress, cancelled: register.export_register(db, actor, flt, fmt=fmt, out=path), serial=True)
-        self.task.finished.connect(lambda count: self._exported(count, path))
-        self.task.failed.connect(self._export_failed)
+        self.task = run_op(self, lambda progress, cancelled: register.export_register(db, actor, flt, fmt=fmt,
+                                                                                     out=path),
+                           title="Exporting the register", label=f"Writing {path.name}…",
+                           on_done=lambda count: self._exported(count, path), on_failed=self._export_failed)
         self.export_button.setEnabled(False)
-        ProgressDialog(self.task, title="Exporting the register", label=f"Writing {path.name}…", parent=self,
-                       cancellable=False)
         return self.task
 
     def _exported(self, count: int, path: Path) -> None:
         self.task = None
         self.export_button.setEnabled(True)
-        messages.info(self, f"Exported {count:,} issued form{'s' if count != 1 else ''} to\n{path}\n\nThe export "
-                            "is recorded in the audit trail.", title="Register exported")
+        notify(self, f"Exported {plural(count, 'issued form')} to {path.name} (recorded in the audit trail)",
+               path=path)
 
     def _export_failed(self, exc: BaseException) -> None:
         self.task = None

@@ -15,8 +15,8 @@ from app.services import scans
 from app.services.errors import FormtrailError
 from app.services.permissions import Permission
 from app.services.scans import ScanPageInfo
-from app.ui import messages
 from app.ui.image_viewer import ImageViewer, ViewerPage, scan_page_loader
+from app.ui.operations import notify, run_op
 from app.ui.pages.registry import PageContext
 from app.ui.pages.scans_dialogs import ADVICE, LinkDialog
 from app.ui.pages.scans_models import THUMB_SIDE, ExceptionModel
@@ -263,22 +263,19 @@ class ExceptionsPanel(QWidget):
         if info is None or self.task is not None:
             return
         ctx = self._ctx
-        self.task = ctx.run_task(lambda progress, cancelled: scans.retry_decoding(ctx.db, ctx.actor,
-                                                                                  scan_page_id=info.id),
-                                 serial=True, name="retry decoding")
-        self.task.finished.connect(lambda result: isValid(self) and self._retried(result))
-        self.task.failed.connect(lambda exc: isValid(self) and self._retry_failed(exc))
+        self.task = run_op(self, lambda progress, cancelled: scans.retry_decoding(ctx.db, ctx.actor,
+                                                                                 scan_page_id=info.id),
+                           title="Read code again", label=f"Reading the code of {info.location} again…",
+                           on_done=self._retried, on_failed=self._retry_failed)
         self.details.setText(f"Reading the code of {info.location} again…")
         self._update_buttons()
 
     def _retried(self, info: ScanPageInfo) -> None:
         self.task = None
         if info.outcome is O.LINKED:
-            messages.info(self, f"{info.location} now reads: linked to {info.serial} page {info.page_no}.",
-                          title="Read code again")
+            notify(self, f"{info.location} now reads: linked to {info.serial} page {info.page_no}")
         else:
-            messages.info(self, f"{info.location} still cannot be linked: {info.outcome.title}.\n{info.reason or ''}",
-                          title="Read code again")
+            notify(self, f"{info.location} still cannot be linked: {info.outcome.title}. {info.reason or ''}".strip())
         self.reload()
         self.changed.emit()
 

@@ -9,17 +9,17 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFileDialog, QHBoxLayout, QHeaderView, QLabel, QPushButton, QSplitter, QTableView, QVBoxLayout, QWidget,
 )
-from shiboken6 import isValid
 
 from app.services import intake
 from app.services.intake import ImportReport
 from app.ui.image_viewer import ImageViewer, ViewerPage, scan_page_loader
+from app.ui.operations import run_op
 from app.ui.pages.registry import PageContext
 from app.ui.pages.scans_hot_folder import HotFolderPanel
 from app.ui.pages.scans_models import ImportResultModel, outcome_title
 from app.ui.style import set_role
 from app.ui.widgets import hint, setup_table
-from app.ui.workers import ProgressDialog, Task
+from app.ui.workers import Task
 
 FILE_FILTER = "Scans (*.pdf *.tif *.tiff *.png *.jpg *.jpeg);;All files (*)"
 
@@ -133,15 +133,13 @@ class ImportPanel(QWidget):
             return intake.import_files(ctx.db, ctx.actor, files, origin=origin, progress=progress,
                                        cancelled=cancelled)
 
-        self.task = ctx.run_task(job, serial=True, name="scan import")
-        self.task.finished.connect(lambda report: isValid(self) and self._done(report))
-        self.task.cancelled.connect(lambda: isValid(self) and self._stopped())
-        self.task.failed.connect(lambda exc: isValid(self) and self._failed(exc))
-        self._set_busy(True)
         what = files[0].name if len(files) == 1 else f"{len(files)} items"
+        self.task = run_op(self, job, title="Importing scans", label=f"Storing and reading {what}…",
+                           cancellable=True, on_done=self._done, on_cancelled=self._stopped,
+                           on_failed=self._failed)
+        self._set_busy(True)
         self.summary.setText(f"Importing {what}…")
         set_role(self.summary, "")
-        ProgressDialog(self.task, title="Importing scans", label=f"Storing and reading {what}…", parent=self)
         return self.task
 
     def _set_busy(self, busy: bool) -> None:
