@@ -7,14 +7,15 @@ import time
 import traceback
 from types import TracebackType
 
-from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtWidgets import QApplication, QDialog
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import QApplication
 
 from app.runtime import display_url, open_database, resolve_config
 from app.services import setup
 from app.services.db import Actor, Database
 from app.services.setup import SiteInfo
 from app.ui import messages, style, workers
+from app.ui.dialogs import accepted, keep_until_destroyed, open_dialog
 from app.ui.login import LoginDialog
 from app.ui.main_window import MainWindow
 from app.ui.wizard import SetupWizard
@@ -40,53 +41,45 @@ class Controller(QObject):
         if self.site is not None:
             self.show_login()
             return
-        wizard = SetupWizard(self.db)
-        self.wizard = wizard
+        self.wizard = open_dialog(SetupWizard(self.db), self._wizard_done, modal=False)
 
-        def done(result: int) -> None:
-            self.wizard = None
-            wizard.deleteLater()
-            if result == QDialog.DialogCode.Accepted and wizard.site is not None:
-                self.site = wizard.site
-                self.show_login(username=wizard.field("admin_username"))
-            else:
-                self.finished.emit(0)
-        wizard.finished.connect(done)
-        wizard.show()
+    def _wizard_done(self, wizard: SetupWizard, result: int) -> None:
+        self.wizard = None
+        if accepted(result) and wizard.site is not None:
+            self.site = wizard.site
+            self.show_login(username=wizard.field("admin_username"))
+        else:
+            self.finished.emit(0)
 
     def show_login(self, username: str = "") -> None:
         assert self.site is not None
-        dialog = LoginDialog(self.db, self.site, username=username)
-        self.login = dialog
+        self.login = open_dialog(LoginDialog(self.db, self.site, username=username), self._login_done, modal=False)
 
-        def done(result: int) -> None:
-            self.login = None
-            dialog.deleteLater()
-            if result == QDialog.DialogCode.Accepted and dialog.outcome is not None:
-                self.open_main(dialog.outcome.actor)
-            else:
-                self.finished.emit(0)
-        dialog.finished.connect(done)
-        dialog.show()
+    def _login_done(self, dialog: LoginDialog, result: int) -> None:
+        self.login = None
+        if accepted(result) and dialog.outcome is not None:
+            self.open_main(dialog.outcome.actor)
+        else:
+            self.finished.emit(0)
 
     def open_main(self, actor: Actor) -> None:
         assert self.site is not None
         window = MainWindow(self.db, actor, self.site, idle_timeout_ms=self._idle_timeout_ms,
                             lock_poll_ms=self._lock_poll_ms)
-        self.window = window
-
-        def logged_out() -> None:
-            self.window = None
-            window.deleteLater()
-            self.show_login()
-
-        def closed() -> None:
-            self.window = None
-            window.deleteLater()
-            self.finished.emit(0)
-        window.logged_out.connect(logged_out)
-        window.closed.connect(closed)
+        # Qt deletes the window once closed; these slots do not refer to it (see app/ui/dialogs.py for why).
+        window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.window = keep_until_destroyed(window)
+        window.logged_out.connect(self._logged_out)
+        window.closed.connect(self._closed)
         window.show()
+
+    def _logged_out(self) -> None:
+        self.window = None
+        self.show_login()
+
+    def _closed(self) -> None:
+        self.window = None
+        self.finished.emit(0)
 
 
 def _excepthook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:

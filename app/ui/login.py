@@ -14,6 +14,7 @@ from app.services.auth import LoginOutcome
 from app.services.db import Database
 from app.services.errors import AccountInactive, AccountLocked, FormtrailError
 from app.services.setup import SiteInfo
+from app.ui.dialogs import open_dialog
 from app.ui.password import ChangePasswordDialog
 from app.ui.style import set_role
 from app.ui.widgets import ErrorLine, busy, fit_to_contents, hint, password_field, title
@@ -98,12 +99,10 @@ class LoginDialog(QDialog):
     def _force_password_change(self, outcome: LoginOutcome) -> None:
         dialog = ChangePasswordDialog(self._db, outcome.actor, forced=outcome.password_change, parent=self)
         self.password_dialog = dialog
-        dialog.finished.connect(lambda result: self._after_password_change(outcome, dialog, result))
-        dialog.open()
+        open_dialog(dialog, lambda dialog, result: self._after_password_change(outcome, dialog, result))
 
     def _after_password_change(self, outcome: LoginOutcome, dialog: ChangePasswordDialog, result: int) -> None:
         self.password_dialog = None
-        dialog.deleteLater()
         if result == QDialog.DialogCode.Accepted:
             self._done(dataclasses.replace(outcome, password_change=None))
             return

@@ -18,10 +18,11 @@ from app.services.errors import FormtrailError
 from app.services.permissions import Permission, allowed
 from app.services.setup import SiteInfo
 from app.services.users import UserInfo
+from app.ui.dialogs import accepted, open_dialog
 from app.ui import messages, pages, workers
 from app.ui.idle import IdleWatcher, LockDialog
 from app.ui.notice_bar import NoticeLabel
-from app.ui.operations import Notice
+from app.ui.operations import Notice, notify
 from app.ui.pages.placeholder import PlaceholderPage
 from app.ui.pages.registry import PageContext, PageSpec
 from app.ui.password import ChangePasswordDialog
@@ -321,15 +322,13 @@ class MainWindow(QMainWindow):
         dialog = ChangePasswordDialog(self.db, self.actor, parent=self)
         self.dialog = dialog
 
-        def done(result: int) -> None:
+        def done(dialog: ChangePasswordDialog, result: int) -> None:
             self.dialog = None
-            dialog.deleteLater()
             if dialog.locked_out:
                 self.end_session("account locked")
-            elif result == QDialog.DialogCode.Accepted:
-                messages.info(self, "Your password was changed.", title="Change password")
-        dialog.finished.connect(done)
-        dialog.open()
+            elif accepted(result):
+                notify(self, "Your password was changed")
+        open_dialog(dialog, done)
 
     def end_session(self, why: str) -> None:
         """The account can no longer act (locked while signing or changing the password): back to log-in."""

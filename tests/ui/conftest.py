@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Callable, Iterator
 
 import pytest
+import pytestqt.qtbot
 from PySide6.QtCore import QCoreApplication, QEvent
 from PySide6.QtWidgets import QApplication, QProgressDialog, QWidget
 from shiboken6 import isValid
@@ -51,6 +52,27 @@ def boxes(monkeypatch: pytest.MonkeyPatch) -> Iterator[Boxes]:
     monkeypatch.setattr(messages, "confirm", confirm)
     yield recorded
     assert workers.wait_for_all(10_000), "background work still running at the end of the test"
+
+
+@pytest.fixture(autouse=True)
+def widgets_die_in_qt(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """pytest-qt holds the widgets of ``qtbot.addWidget`` weakly, so a page was deleted by Python the moment
+    the test function returned, with Qt events still pending for its dialogs: the "shared QObject was deleted
+    directly" crash of whole test workers. Here they stay referenced until pytest-qt has closed them and Qt
+    has deleted them, as in the application (app/ui/dialogs.py)."""
+    kept: list[QWidget] = []
+    original = pytestqt.qtbot._add_widget
+
+    def add_widget(item: pytest.Item, widget: QWidget, **kwargs: object) -> None:
+        kept.append(widget)
+        original(item, widget, **kwargs)
+    monkeypatch.setattr(pytestqt.qtbot, "_add_widget", add_widget)
+    yield
+    for widget in kept:  # pytest-qt closed them before this teardown, and asked Qt to delete them
+        if isValid(widget):
+            widget.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    kept.clear()
 
 
 @pytest.fixture

@@ -157,7 +157,7 @@ def test_change_own_password_from_the_session_menu(open_window, seed, boxes) -> 
     dialog.new.setText("An0ther-Secret!")
     dialog.repeat.setText("An0ther-Secret!")
     dialog.accept()
-    assert window.dialog is None and boxes.infos == ["Your password was changed."]
+    assert window.dialog is None and boxes.notices[-1].text == "Your password was changed"
     assert auth.authenticate(seed.db, username="op", password="An0ther-Secret!").password_change is None
 
 

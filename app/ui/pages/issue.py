@@ -17,6 +17,7 @@ from app.services.issuance import IssuanceResult
 from app.services.permissions import Permission
 from app.services.templates import TemplateSummary, TemplateVersionInfo
 from app.textfmt import plural
+from app.ui.dialogs import open_dialog
 from app.ui import messages, workers
 from app.ui.operations import run_op
 from app.ui.pages.issue_release import PdfToRelease, ReleasePanel
@@ -280,12 +281,9 @@ class IssuePage(QWidget):
         dialog = ReplaceDialog(self._ctx, serial=serial, parent=self)
         self.dialog = dialog
 
-        def finished(_result: int) -> None:
+        def finished(_dialog: ReplaceDialog, _result: int) -> None:
             self.dialog = None
-            dialog.deleteLater()
-        dialog.finished.connect(finished)
-        dialog.open()
-        return dialog
+        return open_dialog(dialog, finished)
 
 
 @page("issue")

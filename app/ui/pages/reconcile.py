@@ -22,6 +22,7 @@ from app.services import printing, reconciliation, register, replacement, report
 from app.services.errors import FormtrailError
 from app.services.permissions import Permission
 from app.services.reconciliation import IssuanceSummary, ReconciliationView, ReconFormRow
+from app.ui.dialogs import accepted, open_dialog
 from app.ui import messages
 from app.ui.image_viewer import ImageViewerDialog, ViewerPage, scan_page_loader
 from app.ui.operations import notify, run_op
@@ -310,16 +311,14 @@ class ReconcilePage(QWidget):
     def _open(self, dialog: QDialog, serial: str, then=None) -> None:  # noqa: ANN001 - callable
         self.dialog = dialog
 
-        def done(result: int) -> None:
+        def done(dialog: QDialog, result: int) -> None:
             self.dialog = None
-            dialog.deleteLater()
-            if result == QDialog.DialogCode.Accepted:
+            if accepted(result):
                 self.reload()
                 self.select_form(serial)
                 if then is not None:
                     then(dialog)
-        dialog.finished.connect(done)
-        dialog.open()
+        open_dialog(dialog, done)
 
     def void(self) -> None:
         form = self.selected_form()
@@ -453,10 +452,9 @@ class ReconcilePage(QWidget):
         dialog = PeriodDialog(self, today=register.today(self._ctx.db))
         self.dialog = dialog
 
-        def done(result: int) -> None:
+        def done(dialog: PeriodDialog, result: int) -> None:
             self.dialog = None
-            dialog.deleteLater()
-            if result != QDialog.DialogCode.Accepted:
+            if not accepted(result):
                 return
             since, until = dialog.period
             path = reconcile_dialogs.ask_save_path(self, "Save the accountability report",
@@ -466,8 +464,7 @@ class ReconcilePage(QWidget):
             ctx = self._ctx
             self._report(lambda progress, cancelled: reports.accountability_report(
                 ctx.db, ctx.actor, since=since, until=until, out=path), path.name)
-        dialog.finished.connect(done)
-        dialog.open()
+        open_dialog(dialog, done)
 
     def _report(self, job, name: str) -> None:  # noqa: ANN001 - a worker job
         self.task = run_op(self, job, title="Report", label=f"Writing {name}…", on_done=self._report_saved,

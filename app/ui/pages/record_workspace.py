@@ -11,6 +11,7 @@ from app.services import records
 from app.services.errors import FormtrailError
 from app.services.permissions import Permission
 from app.services.record_views import RecordView
+from app.ui.dialogs import accepted, open_dialog
 from app.ui.pages.record_correction import CorrectionDialog
 from app.ui.pages.record_entry import EntryForm
 from app.ui.pages.record_history import HistoryDialog
@@ -139,15 +140,10 @@ class RecordWorkspace(QWidget):
             self.dialog.close()
         self.dialog = dialog
 
-        def done(result: int) -> None:
+        def done(dialog: QDialog, result: int) -> None:
             if self.dialog is dialog:
                 self.dialog = None
-            dialog.deleteLater()
             view = getattr(dialog, "result_view", None)
-            if result == QDialog.DialogCode.Accepted and view is not None:
+            if accepted(result) and view is not None:
                 self.apply(view)
-        dialog.finished.connect(done)
-        if modal:
-            dialog.open()
-        else:
-            dialog.show()
+        open_dialog(dialog, done, modal=modal)

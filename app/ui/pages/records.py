@@ -7,10 +7,10 @@ the left, values or review on the right). Pieces live in record_*.py / records_*
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QPushButton, QStackedWidget, QVBoxLayout, QWidget
 
 from app.services.permissions import Permission
+from app.ui.dialogs import open_dialog
 from app.ui.pages.record_workspace import RecordWorkspace
 from app.ui.pages.records_list import RecordsList
 from app.ui.pages.records_report import IntegrityReportDialog
@@ -59,15 +59,9 @@ class RecordsPage(QWidget):
         self.stack.setCurrentWidget(self.list)
 
     def integrity_report(self) -> None:
-        dialog = IntegrityReportDialog(self._ctx, self)
-        # Qt deletes it once closed. A closure that captured the dialog and called its deleteLater() crashed
-        # now and then (pure virtual call while the dialog was being destroyed), so nothing here refers to it.
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.finished.connect(self._report_closed)
-        self.dialog = dialog
-        dialog.open()
+        self.dialog = open_dialog(IntegrityReportDialog(self._ctx, self), self._report_closed)
 
-    def _report_closed(self, _result: int) -> None:
+    def _report_closed(self, _dialog: QDialog, _result: int) -> None:
         self.dialog = None
 
 

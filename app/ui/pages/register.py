@@ -19,6 +19,7 @@ from app.services.errors import FormtrailError
 from app.services.permissions import Permission
 from app.services.register import RegisterFilter, RegisterRow
 from app.textfmt import plural
+from app.ui.dialogs import accepted, open_dialog
 from app.ui.operations import notify, run_op
 from app.ui.pages.issue_release import PdfToRelease, ReleasePanel
 from app.ui.pages.issue_replace import ReplaceDialog, form_text
@@ -331,16 +332,13 @@ class RegisterPage(QWidget):
         dialog = ReplaceDialog(self._ctx, serial=serial, parent=self)
         self.dialog = dialog
 
-        def finished(result: int) -> None:
+        def finished(dialog: ReplaceDialog, result: int) -> None:
             self.dialog = None
             new = dialog.result_value
-            dialog.deleteLater()
-            if result == QDialog.DialogCode.Accepted and new is not None:
+            if accepted(result) and new is not None:
                 self.reload()
                 self.select(new.new_serial)
-        dialog.finished.connect(finished)
-        dialog.open()
-        return dialog
+        return open_dialog(dialog, finished)
 
     # -- export --------------------------------------------------------------------------------------------
     def export(self, path: Path | None = None, fmt: str | None = None) -> Task | None:

@@ -15,6 +15,7 @@ from app.services import scans
 from app.services.errors import FormtrailError
 from app.services.permissions import Permission
 from app.services.scans import ScanPageInfo
+from app.ui.dialogs import accepted, open_dialog
 from app.ui.image_viewer import ImageViewer, ViewerPage, scan_page_loader
 from app.ui.operations import notify, run_op
 from app.ui.pages.registry import PageContext
@@ -230,14 +231,12 @@ class ExceptionsPanel(QWidget):
     def _open(self, dialog: QDialog) -> None:
         self.dialog = dialog
 
-        def done(result: int) -> None:
+        def done(_dialog: QDialog, result: int) -> None:
             self.dialog = None
-            dialog.deleteLater()
-            if result == QDialog.DialogCode.Accepted:
+            if accepted(result):
                 self.reload()
                 self.changed.emit()
-        dialog.finished.connect(done)
-        dialog.open()
+        open_dialog(dialog, done)
 
     def link(self) -> None:
         info = self.selected()

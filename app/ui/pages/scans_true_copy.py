@@ -16,6 +16,7 @@ from app.services.db import Actor, Database
 from app.services.errors import FormtrailError
 from app.services.permissions import Permission
 from app.services.scans import ScanPageInfo
+from app.ui.dialogs import accepted, open_dialog
 from app.ui import messages
 from app.ui.image_viewer import ImageViewer, ViewerPage, scan_page_loader
 from app.ui.pages.registry import PageContext
@@ -278,11 +279,9 @@ class TrueCopyPanel(QWidget):
         dialog = DispositionDialog(self._ctx, form.serial, self)
         self.dialog = dialog
 
-        def done(result: int) -> None:
+        def done(_dialog: QDialog, result: int) -> None:
             self.dialog = None
-            dialog.deleteLater()
-            if result == QDialog.DialogCode.Accepted:
+            if accepted(result):
                 self.reload(select=form.serial)
                 self.changed.emit()
-        dialog.finished.connect(done)
-        dialog.open()
+        open_dialog(dialog, done)

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
 from app.services import settings
 from app.services.errors import FormtrailError
 from app.services.settings import SettingValue
+from app.ui.dialogs import accepted, open_dialog
 from app.ui import messages
 from app.ui.list_model import USER_ROLE, ListTableModel
 from app.ui.pages.registry import PageContext, page
@@ -132,14 +133,12 @@ class SettingsPage(QWidget):
         dialog = ChangeSettingDialog(self._ctx, self.model.data(rows[0], USER_ROLE), self)
         self.dialog = dialog
 
-        def done(result: int) -> None:
+        def done(_dialog: QDialog, result: int) -> None:
             self.dialog = None
-            dialog.deleteLater()
-            if result == QDialog.DialogCode.Accepted:
+            if accepted(result):
                 self.reload()
                 self.table.selectRow(row)
-        dialog.finished.connect(done)
-        dialog.open()
+        open_dialog(dialog, done)
 
 
 @page("settings")

@@ -18,6 +18,7 @@ from app.services import printing, templates
 from app.services.errors import FormtrailError
 from app.services.permissions import Permission
 from app.services.templates import TemplateSummary, TemplateVersionInfo
+from app.ui.dialogs import accepted, open_dialog
 from app.ui import messages
 from app.ui.pages.registry import PageContext, page
 from app.ui.pages.template_editor import TemplateEditor
@@ -271,15 +272,13 @@ class TemplatesPage(QWidget):
     def _open(self, dialog: QDialog, on_accept: Callable[[Any], None]) -> None:
         self.dialog = dialog
 
-        def finished(result: int) -> None:
+        def finished(dialog: QDialog, result: int) -> None:
             self.dialog = None
-            dialog.deleteLater()
-            if result == QDialog.DialogCode.Accepted:
+            if accepted(result):
                 on_accept(getattr(dialog, "result_value", None))
             else:
                 self.reload()
-        dialog.finished.connect(finished)
-        dialog.open()
+        open_dialog(dialog, finished)
 
     # -- actions ---------------------------------------------------------------------------------------------
     def import_file(self, path: Path | None = None) -> None:

@@ -15,6 +15,7 @@ from app.services import users
 from app.services.errors import FormtrailError
 from app.services.timefmt import local_text
 from app.services.users import UserInfo
+from app.ui.dialogs import accepted, open_dialog
 from app.ui.list_model import USER_ROLE, ListTableModel
 from app.ui.pages.registry import PageContext, page
 from app.ui.pages.user_dialogs import AddUserDialog, ResetPasswordDialog, RolesDialog
@@ -136,15 +137,13 @@ class UsersPage(QWidget):
     def _open(self, dialog: QDialog, select: str | None = None) -> None:
         self.dialog = dialog
 
-        def done(result: int) -> None:
+        def done(dialog: QDialog, result: int) -> None:
             self.dialog = None
-            dialog.deleteLater()
-            if result == QDialog.DialogCode.Accepted:
+            if accepted(result):
                 self.reload()
                 created = getattr(dialog, "created", None)
                 self.select(created.username if created else (select or ""))
-        dialog.finished.connect(done)
-        dialog.open()
+        open_dialog(dialog, done)
 
     def add_user(self) -> None:
         self._open(AddUserDialog(self._ctx, self))
