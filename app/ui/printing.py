@@ -1,9 +1,17 @@
-"""Printing stored PDFs on paper: QtPdf renders each page onto a QPrinter, at the printer's resolution.
+"""Printing stored PDFs on paper: the PDF's own pages, vector wherever the platform takes a PDF.
 
 Controlled copies go to paper once: :func:`release_and_print` records the release through the service FIRST
 (the PRINT audit event; a second release is refused) and only then prints the verified stored file. Pages,
 records and reports reuse :func:`print_pdf` for anything else they print; :func:`choose_printer` is the Qt print
 dialog, kept separate so tests (which cannot drive a native dialog) pass a QPrinter configured for a PDF file.
+
+Three routes, chosen by :func:`print_route`, the most faithful one the platform allows:
+
+* ``file`` — "Print to file" (a PDF printer): the released PDF is written as it is, byte for byte.
+* ``cups`` — a printer on Linux or macOS: the PDF goes to CUPS with ``lp``, which takes PDF natively; 1:1, no
+  scaling (the QR modules keep their designed size), one copy.
+* ``raster`` — elsewhere (Windows): each whole page is rendered ONCE at the printer's resolution (at most
+  ``MAX_DPI``) and drawn onto the page. Never in strips: strips left white seams across text at the joints.
 
 Painting onto a QPrinter off the GUI thread is supported by Qt ("QPainter can be used in threads to paint onto
 QImage, QPrinter and QPicture"), and QtPdf serialises its pdfium calls, so printing runs in a worker.
@@ -11,13 +19,18 @@ QImage, QPrinter and QPicture"), and QtPdf serialises its pdfium calls, so print
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
+import subprocess
+import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QRect, QRectF, QSize, QSizeF
-from PySide6.QtGui import QPageLayout, QPageSize, QPainter
-from PySide6.QtPdf import QPdfDocument, QPdfDocumentRenderOptions
+from PySide6.QtCore import QRectF, QSize, QSizeF
+from PySide6.QtGui import QImage, QPageLayout, QPageSize, QPainter
+from PySide6.QtPdf import QPdfDocument
 from PySide6.QtPrintSupport import QAbstractPrintDialog, QPrintDialog, QPrinter
 from PySide6.QtWidgets import QDialog, QWidget
 
@@ -27,7 +40,7 @@ from app.services.errors import FormtrailError
 from app.services.printing import ReleasedPdf
 
 MAX_DPI = 600  # a 1200-dpi printer gets 600-dpi pages scaled 2×: crisp QR modules, a bounded memory use
-BAND_BYTES = 24 * 1024 * 1024  # a page is rendered in horizontal bands of at most this many bytes
+LP_TIMEOUT_S = 120
 
 Progress = Callable[[int, int], None]
 _PAPER = {"A4": QPageSize.PageSizeId.A4, "Letter": QPageSize.PageSizeId.Letter}
@@ -68,6 +81,58 @@ def choose_printer(parent: QWidget | None, *, title: str, paper: str | None = No
     return printer if accepted else None
 
 
+def print_route(printer: QPrinter) -> str:
+    """``file``, ``cups`` or ``raster`` (see the module docstring)."""
+    if printer.outputFormat() == QPrinter.OutputFormat.PdfFormat:
+        return "file"
+    if sys.platform != "win32" and shutil.which("lp") and printer.printerName():
+        return "cups"
+    return "raster"
+
+
+def _page_count(path: Path) -> int:
+    document = QPdfDocument()
+    try:
+        error = document.load(str(path))
+        if error != QPdfDocument.Error.None_ or document.pageCount() == 0:
+            raise PrintFailed(f"cannot read {path.name} for printing ({error.name})")
+        return document.pageCount()
+    finally:
+        document.close()
+
+
+def _to_file(path: Path, printer: QPrinter) -> None:
+    """The PDF itself, written next to its target under a temporary name and renamed: a failure leaves no
+    half-written file where the user expects the print."""
+    target = Path(printer.outputFileName())
+    temporary: Path | None = None
+    try:
+        with tempfile.NamedTemporaryFile(dir=target.parent, prefix=f".{target.name}.", delete=False) as out:
+            temporary = Path(out.name)
+            with path.open("rb") as source:
+                shutil.copyfileobj(source, out, 1024 * 1024)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, target)
+    except OSError as exc:
+        if temporary is not None:
+            with contextlib.suppress(OSError):
+                temporary.unlink()
+        raise PrintFailed(f"cannot write the PDF file {target}: {exc.strerror or exc}") from exc
+
+
+def send_to_cups(path: Path, *, printer_name: str, paper: str, title: str) -> None:
+    """Hand the PDF itself to CUPS (``lp``): one copy, true size, on ``paper`` ("A4", "Letter")."""
+    command = ["lp", "-d", printer_name, "-n", "1", "-o", "print-scaling=none", "-o", f"media={paper}",
+               "-t", title, str(path)]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=LP_TIMEOUT_S, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise PrintFailed(f"the print system did not take the job for {printer_name}: {exc}") from exc
+    if done.returncode != 0:
+        raise PrintFailed(f"the printer {printer_name} refused the job: {(done.stderr or done.stdout).strip()}")
+
+
 def _target(printer: QPrinter, page_points: QSizeF) -> QRectF:
     """Where a PDF page goes on the sheet, in device pixels: true size, centred (scaled down only if larger)."""
     paper = printer.paperRect(QPrinter.Unit.DevicePixel)
@@ -78,32 +143,21 @@ def _target(printer: QPrinter, page_points: QSizeF) -> QRectF:
     return QRectF(paper.x() + (paper.width() - width) / 2, paper.y() + (paper.height() - height) / 2, width, height)
 
 
-def _draw_page(painter: QPainter, document: QPdfDocument, page: int, target: QRectF, dpi: int) -> None:
+def _render_page(document: QPdfDocument, page: int, dpi: int) -> QImage:
+    """One whole page at ``dpi``, once (greyscale or colour as the page is: pdfium renders RGB)."""
     points = document.pagePointSize(page)
-    full = QSize(max(1, round(points.width() / 72 * dpi)), max(1, round(points.height() / 72 * dpi)))
-    band = max(1, min(full.height(), BAND_BYTES // (4 * full.width())))
-    scale_x, scale_y = target.width() / full.width(), target.height() / full.height()
-    for top in range(0, full.height(), band):
-        rows = min(band, full.height() - top)
-        options = QPdfDocumentRenderOptions()
-        options.setScaledSize(full)
-        options.setScaledClipRect(QRect(0, top, full.width(), rows))
-        image = document.render(page, QSize(full.width(), rows), options)
-        if image.isNull():
-            raise PrintFailed(f"page {page + 1} of the PDF could not be rendered for printing")
-        painter.drawImage(QRectF(target.x(), target.y() + top * scale_y, full.width() * scale_x, rows * scale_y),
-                          image)
+    size = QSize(max(1, round(points.width() / 72 * dpi)), max(1, round(points.height() / 72 * dpi)))
+    image = document.render(page, size)
+    if image.isNull():
+        raise PrintFailed(f"page {page + 1} of the PDF could not be rendered for printing")
+    return image
 
 
-def print_pdf(path: Path, printer: QPrinter, *, progress: Progress | None = None) -> int:
-    """Print every page of the PDF at ``path`` once, at the printer's resolution (at most ``MAX_DPI``, scaled
-    up from there). Returns the number of pages printed; raises PrintFailed."""
+def _to_raster(path: Path, printer: QPrinter, progress: Progress | None) -> int:
     document = QPdfDocument()
     error = document.load(str(path))
     if error != QPdfDocument.Error.None_ or document.pageCount() == 0:
         raise PrintFailed(f"cannot read {path.name} for printing ({error.name})")
-    printer.setCopyCount(1)
-    printer.setFullPage(True)
     dpi = min(printer.resolution(), MAX_DPI)
     pages = document.pageCount()
     painter = QPainter()
@@ -111,16 +165,35 @@ def print_pdf(path: Path, printer: QPrinter, *, progress: Progress | None = None
         document.close()
         raise PrintFailed(f"the printer {printer_name(printer)} did not accept the job; check that it is on line")
     try:
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
         for page in range(pages):
             if page and not printer.newPage():
                 raise PrintFailed(f"the printer {printer_name(printer)} stopped after {page} of {pages} pages")
-            _draw_page(painter, document, page, _target(printer, document.pagePointSize(page)), dpi)
+            painter.drawImage(_target(printer, document.pagePointSize(page)), _render_page(document, page, dpi))
             if progress is not None:
                 progress(page + 1, pages)
     finally:
         painter.end()
         document.close()
+    return pages
+
+
+def print_pdf(path: Path, printer: QPrinter, *, progress: Progress | None = None, route: str | None = None) -> int:
+    """Print every page of the PDF at ``path`` once, by the most faithful route (``route`` forces one; tests
+    use it). Returns the number of pages printed; raises PrintFailed."""
+    printer.setCopyCount(1)
+    printer.setFullPage(True)
+    route = route or print_route(printer)
+    if route == "raster":
+        return _to_raster(path, printer, progress)
+    pages = _page_count(path)
+    if route == "file":
+        _to_file(path, printer)
+    else:
+        send_to_cups(path, printer_name=printer.printerName(), paper=printer.pageLayout().pageSize().key(),
+                     title=printer.docName() or path.name)
+    if progress is not None:
+        progress(pages, pages)
     return pages
 
 
