@@ -7,7 +7,7 @@ STAMP_RUN := $(VENV)/.stamp-run
 STAMP_TEST := $(VENV)/.stamp-test
 STAMP_DIST := $(VENV)/.stamp-dist
 
-.PHONY: run test bench dist clean lint system-deps
+.PHONY: run test bench dist clean screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ bench: $(STAMP_TEST)
 dist: $(STAMP_DIST)
 	$(BIN)/pyinstaller --noconfirm --clean --distpath dist --workpath build/pyinstaller installer/formtrail.spec
 	QT_QPA_PLATFORM=offscreen $(BIN)/python installer/check_dist.py dist/formtrail
+
+# The README's screenshots, from a demo site on a 1280x720 screen and a 2560x1440 screen at 200 %.
+screenshots: $(STAMP_TEST)
+	$(BIN)/python scripts/screenshots.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache

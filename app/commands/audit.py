@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
+from app.textfmt import plural
 from app.cli import Cli, CliError, parse_date
 from app.services import audit_chain, audit_log
 from app.services.permissions import Permission, require
@@ -44,10 +45,10 @@ def cmd_verify(cli: Cli) -> int:
                   "problem": None if report.ok else {"seq": report.problem.seq, "kind": report.problem.kind,
                                                      "detail": report.problem.detail}})
     elif report.ok:
-        cli.out(f"Audit trail intact: {report.count} events; chain head {report.head}")
+        cli.out(f"Audit trail intact: {plural(report.count, 'event')}; chain head {report.head}")
     else:
         cli.out(f"AUDIT TRAIL BROKEN at {report.problem}")
-        cli.out(f"{report.count} events read; last row {report.head}")
+        cli.out(f"{plural(report.count, 'event')} read; last row {report.head}")
     return 0 if report.ok else 1
 
 
@@ -64,5 +65,5 @@ def cmd_export(cli: Cli) -> int:
     flt = audit_log.AuditFilter(username=a.username, entity=a.entity, entity_id=a.entity_id, action=a.action,
                                 since=_day(a.since, end=False), until=_day(a.until, end=True))
     result = audit_log.export_events(cli.db, cli.actor(), flt, fmt=a.format, out=a.out)
-    cli.out(f"Exported {result.count} events to {result.path} (sha256 {result.sha256})")
+    cli.out(f"Exported {plural(result.count, 'event')} to {result.path} (sha256 {result.sha256})")
     return 0

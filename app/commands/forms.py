@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from app.textfmt import plural
 from app.cli import Cli, CliError, parse_date
 from app.models.enums import FormState
 from app.services import issuance, printing, replacement, templates
@@ -161,8 +162,8 @@ def cmd_issue(cli: Cli) -> int:
         cli.json({"issuance_id": result.issuance_id, "serials": list(result.serials), "template": result.template,
                   "version": result.version, "pages": result.pages, "pdf": str(a.out), "sha256": result.pdf_sha256})
     else:
-        cli.out(f"Issuance {result.issuance_id}: {len(result.serials)} copies of {result.template}@{result.version}, "
-                f"serials {result.serials[0]}–{result.serials[-1]}, {result.pages} pages saved to {a.out}")
+        cli.out(f"Issuance {result.issuance_id}: {plural(len(result.serials), 'copy')} of {result.template}@{result.version}, "
+                f"serials {result.serials[0]}–{result.serials[-1]}, {plural(result.pages, 'page')} saved to {a.out}")
     return 0
 
 
@@ -198,7 +199,7 @@ def cmd_register(cli: Cli) -> int:
         if not a.out:
             raise CliError("--export needs --out FILE")
         n = form_register.export_register(cli.db, actor, flt, fmt=a.export, out=a.out)
-        cli.out(f"Exported {n} forms to {a.out}")
+        cli.out(f"Exported {plural(n, 'form')} to {a.out}")
         return 0
     rows = form_register.fetch_forms(cli.db, actor, flt, sort="serial", descending=False, limit=10**9)
     if a.json:

@@ -7,6 +7,7 @@ import os
 import sys
 from pathlib import Path
 
+from app.textfmt import plural
 from app.cli import Cli, CliError, parse_date
 from app.models.engine import normalise_url
 from app.runtime import RuntimeConfig, default_db_url, open_database
@@ -69,7 +70,7 @@ def cmd_db_migrate(cli: Cli) -> int:
         mark = "ok" if check.ok else f"DIFFERS at row {check.first_difference}"
         cli.out(f"  {check.table:<18} {check.source_rows:>8} → {check.target_rows:<8} {mark}")
     cli.out(f"Audit chain: source {report.source_head}, target {report.target_head} "
-            f"({'verified' if report.target_chain_ok else 'BROKEN'}); {report.files_copied} files copied.")
+            f"({'verified' if report.target_chain_ok else 'BROKEN'}); {plural(report.files_copied, 'file')} copied.")
     if report.files_missing:
         cli.out(f"Missing stored files: {', '.join(report.files_missing)}")
     cli.out("Migration verified." if report.ok else "MIGRATION NOT VERIFIED: do not switch workstations over.")
@@ -85,7 +86,7 @@ def cmd_backup(cli: Cli) -> int:
     if len(words) != 1:
         raise CliError("usage: formtrail backup DEST (a new folder)")
     result = backup.backup(cli.db, cli.actor(), Path(words[0]))
-    cli.out(f"Backup written to {result.path}: {result.files} files, {result.bytes / 1e6:.1f} MB, "
+    cli.out(f"Backup written to {result.path}: {plural(result.files, 'file')}, {result.bytes / 1e6:.1f} MB, "
             f"chain head {result.chain_head}; manifest SHA-256 {result.manifest_sha256}")
     for problem in result.problems:
         cli.out(f"  warning: {problem}")
@@ -138,9 +139,9 @@ def cmd_restore(cli: Cli) -> int:
                              current=current, in_place=a.in_place, workstation=cli.config.workstation,
                              make_database=make_database)
     cli._actor = None  # the session belonged to the replaced database
-    cli.out(f"Restored into {result.db_url}: chain head {result.chain_head_after}; {result.files_copied} files.")
+    cli.out(f"Restored into {result.db_url}: chain head {result.chain_head_after}; {plural(result.files_copied, 'file')}.")
     if result.chain_head_before:
-        cli.out(f"The replaced database ended at {result.chain_head_before}; {result.events_lost} events recorded "
+        cli.out(f"The replaced database ended at {result.chain_head_before}; {plural(result.events_lost, 'event')} recorded "
                 "after the backup point are not in the restored data (see the RESTORE event).")
     if result.moved_aside:
         cli.out(f"The replaced database file was kept as {result.moved_aside}")
@@ -188,7 +189,7 @@ def cmd_archive_export(cli: Cli) -> int:
     since = parse_date(a.since) if a.since else None
     until = parse_date(a.until) if a.until else None
     result = archive.export_archive(cli.db, cli.actor(), out=a.out, issuance_id=a.issuance, since=since, until=until)
-    cli.out(f"Archive written to {result.path}: {result.files} files, chain head {result.chain_head}")
+    cli.out(f"Archive written to {result.path}: {plural(result.files, 'file')}, chain head {result.chain_head}")
     return 0
 
 
@@ -196,6 +197,6 @@ def cmd_archive_verify(cli: Cli) -> int:
     check = archive.verify_archive(cli.args.path)
     for problem in check.problems:
         cli.out(f"PROBLEM: {problem}")
-    cli.out(f"Archive verified: {check.files} files, audit chain head {check.chain_head}" if check.ok
+    cli.out(f"Archive verified: {plural(check.files, 'file')}, audit chain head {check.chain_head}" if check.ok
             else "ARCHIVE DOES NOT VERIFY.")
     return 0 if check.ok else 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from app.textfmt import plural
 from app.cli import Cli, parse_date
 from app.services import reconciliation, reports
 from app.services.timefmt import local_text
@@ -90,7 +91,7 @@ def cmd_close(cli: Cli) -> int:
     actor = cli.actor()
     view = reconciliation.close(cli.db, actor, cli.args.issuance, username=actor.username,
                                 password=cli.sign_password("reconciled"))
-    cli.out(f"Issuance {view.issuance_id} reconciled: {view.total} forms accounted for.")
+    cli.out(f"Issuance {view.issuance_id} reconciled: {plural(view.total, 'form')} accounted for.")
     for sig in view.signatures:
         cli.out(f"  signed: {sig.manifestation()}")
     return 0

@@ -7,6 +7,7 @@ import json
 import threading
 from pathlib import Path
 
+from app.textfmt import plural
 from app.cli import Cli
 from app.models.enums import Disposition
 from app.services import hot_folder, integrity, intake, scans, true_copy
@@ -194,7 +195,7 @@ def cmd_verify(cli: Cli) -> int:
         cli.out(f"{p.status.value.upper()}: {p.kind} {p.name!r} (sha256 {p.sha256}) at {p.path}")
     cli.out(f"{report.files_checked} stored files checked, {len(report.problems)} problems.")
     if report.chain.ok:
-        cli.out(f"Audit trail intact: {report.chain.count} events; chain head {report.chain.head}")
+        cli.out(f"Audit trail intact: {plural(report.chain.count, 'event')}; chain head {report.chain.head}")
     else:
         cli.out(f"AUDIT TRAIL BROKEN at {report.chain.problem}")
     return 0 if report.ok else 1

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from app.textfmt import plural
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
 CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9.-]*$")
@@ -253,7 +254,7 @@ class TemplateLayout:
             if field.page > self.pages:
                 raise LayoutError(
                     f"field #{index} {field.name!r}: it is on page {field.page} but the form has only "
-                    f"{self.pages} page(s); raise pages or move the field"
+                    f"{plural(self.pages, 'page')}; raise pages or move the field"
                 )
 
     def fields_on(self, page: int) -> tuple[FieldDef, ...]:

@@ -12,6 +12,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.textfmt import plural
 from app.forms import payload as qr_payload
 from app.forms.scan_decode import PageDecode
 from app.forms.scan_pages import PAGE_REASONS
@@ -68,7 +69,7 @@ def classify_codes(session: Session, site: Site, ours: tuple[str, ...],
                                       f"issued as {version.label}", form=form, text=text)
     if code.pages != form.pages or not 1 <= code.page <= form.pages:
         return Verdict(O.PAGE_OUT_OF_RANGE, f"page {code.page}/{code.pages} does not fit serial {form.serial}, "
-                                            f"which has {form.pages} pages", form=form, text=text)
+                                            f"which has {plural(form.pages, 'page')}", form=form, text=text)
     if form.issuance.state is not IssuanceState.OPEN:
         return Verdict(O.NOT_RETURNABLE, f"the issuance of {form.serial} is already reconciled (closed)",
                        form=form, page_no=code.page, text=text)

@@ -10,6 +10,7 @@ import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
+from app.textfmt import noun, plural
 from app.models.engine import build_engine
 from app.models.migrate import upgrade
 from app.services import audit, audit_chain, consistency, transfer
@@ -55,7 +56,7 @@ def migrate(
     mismatches = consistency.check_data(source)
     if mismatches:
         listed = "; ".join(str(m) for m in mismatches[:5])
-        raise DomainError(f"{len(mismatches)} row(s) of the source do not match their audit trail ({listed}); "
+        raise DomainError(f"{plural(len(mismatches), 'row')} of the source {noun(len(mismatches), 'does', 'do')} not match {noun(len(mismatches), 'its', 'their')} audit trail ({listed}); "
                           "nothing was migrated. Investigate before moving this database.")
     target = _database(target_url, target_files or source.files.root, workstation=source.workstation)
     try:

@@ -13,6 +13,7 @@ import datetime as dt
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from app.textfmt import of_total
 from app.models import (
     FormState, Issuance, IssuanceState, IssuedForm, ScanPage, SignatureMeaning, Template, TemplateVersion,
 )
@@ -91,7 +92,7 @@ class ReconciliationView:
 
 def _account(form: IssuedForm, pages_back: int) -> tuple[bool, str | None]:
     if form.state is F.ISSUED:
-        return False, f"still out: {pages_back} of {form.pages} pages back"
+        return False, f"still out: {of_total(pages_back, form.pages, 'page')} back"
     if form.state is F.REPLACED:
         if pages_back >= form.pages:
             return True, None

@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy import and_, or_, select
 
 import app
+from app.textfmt import plural
 from app.forms.report import KeyValues, Picture, ReportMeta, Table, Text, render_report
 from app.models import AuditEvent, IssuedForm, ScanPage
 from app.services import audit, scans, true_copy
@@ -91,7 +92,7 @@ def export_pdf(db: Database, actor: Actor, serial: str, *, out: Path) -> Path:
             ("Record state", view.state.value.upper() + f" (form {view.form_state}, issuance {view.issuance_id}"
              + (", reconciled)" if view.issuance_reconciled else ")")),
             ("Created", f"{view.created_by} {local_text(view.created_at)}" if view.created_at else "no data yet"),
-            ("Changed after entry", f"{view.changed_after_entry} value(s) (PR-02)"),
+            ("Changed after entry", plural(view.changed_after_entry, "value")),
             ("Content SHA-256", view.content_sha256),
         ], heading="Record"),
         Table(columns=["Field", "Value", "Entered by / at", "Activity (paper)", "Source", "Verified by", "Notes"],

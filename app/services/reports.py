@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 import app
+from app.textfmt import of_total, plural
 from app.forms.report import KeyValues, ReportMeta, Table, Text, render_report
 from app.models import FormState, Issuance
 from app.services import audit, signatures
@@ -34,7 +35,7 @@ def reconciliation_report(db: Database, actor: Actor, issuance_id: int, *, out: 
     view = reconciliation(db, actor, issuance_id)
     meta = _meta(db, actor, f"Reconciliation report – issuance {view.issuance_id}")
     counts = Counter(f.state.value for f in view.forms)
-    status = "RECONCILED (closed)" if view.closed else f"OPEN – {len(view.outstanding)} form(s) not accounted for"
+    status = "RECONCILED (closed)" if view.closed else f"OPEN – {plural(len(view.outstanding), 'form')} not accounted for"
     rows, highlight = [], set()
     for index, f in enumerate(view.forms):
         scans = "\n".join(f"p.{s.page_no or '?'} {s.outcome}{' (superseded)' if s.superseded else ''} "
@@ -59,7 +60,7 @@ def reconciliation_report(db: Database, actor: Actor, issuance_id: int, *, out: 
             ("Issued by / on", f"{view.issued_by_name} ({view.issued_by}), {local_text(view.issued_at)}"),
             ("Return due", view.due_date.isoformat() + (" – OVERDUE" if view.overdue else "")),
             ("Status", status),
-            ("Accounted for", f"{view.accounted} of {view.total} forms ("
+            ("Accounted for", f"{of_total(view.accounted, view.total, 'form')} ("
                               + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) + ")"),
         ], heading="Issuance"),
         Table(columns=["Serial", "Copy", "Final state", "Pages back", "Reason / links / note", "Deviation",

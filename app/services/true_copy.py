@@ -8,6 +8,7 @@ import datetime as dt
 
 from sqlalchemy import select
 
+from app.textfmt import of_total
 from app.models import Disposition, FormState, ScanOutcome, ScanPage, SignatureMeaning
 from app.services import signatures
 from app.services.db import Actor, Database
@@ -43,7 +44,7 @@ def verify_true_copy(db: Database, actor: Actor, *, serial: str, username: str, 
         form = form_by_serial(session, serial)
         pages = _current_pages(session, form)
         if {p.page_no for p in pages} != set(range(1, form.pages + 1)):
-            raise DomainError(f"{form.serial} has {len(pages)} of {form.pages} pages scanned; every page must be "
+            raise DomainError(f"{form.serial} has {of_total(len(pages), form.pages, 'page')} scanned; every page must be "
                               "linked before the copy can be verified")
         if form.true_copy_verified_at is not None:
             raise DomainError(f"the scans of {form.serial} were already verified by {form.true_copy_verified_by}")

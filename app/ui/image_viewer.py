@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QKeySequence, QPainter, QPixmap, QShortcut, QTransform, QWheelEvent
 from PySide6.QtWidgets import (
-    QComboBox, QDialog, QGraphicsPixmapItem, QGraphicsScene, QGraphicsView, QHBoxLayout, QLabel, QToolButton,
+    QComboBox, QDialog, QGraphicsPixmapItem, QGraphicsScene, QGraphicsView, QLabel, QToolButton,
     QVBoxLayout, QWidget,
 )
 
@@ -26,6 +26,7 @@ from shiboken6 import isValid
 from app.services import scans
 from app.services.db import Actor, Database
 from app.ui import messages, workers
+from app.ui.flow_layout import FlowLayout, keep_together
 from app.ui.style import set_role
 
 Loader = Callable[[int], bytes]
@@ -89,7 +90,7 @@ class ImageViewer(QWidget):
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        bar = QHBoxLayout()
+        bar = FlowLayout()
         self.previous_button = self._tool("◀", "Previous page (Page Up)", lambda: self.step(-1))
         self.page_combo = QComboBox()
         self.page_combo.setMinimumContentsLength(14)
@@ -106,12 +107,10 @@ class ImageViewer(QWidget):
         self.actual_button = self._tool("1:1", "Actual size: one image pixel per screen pixel", self.actual_size)
         self.rotate_button = self._tool("⟳ 90°", "Rotate the view 90° clockwise (R). The stored scan is not "
                                                  "changed.", self.rotate)
-        for widget in (self.previous_button, self.page_combo, self.next_button):
-            bar.addWidget(widget)
-        bar.addStretch(1)
-        for widget in (self.zoom_out_button, self.zoom_label, self.zoom_in_button, self.fit_button,
-                       self.actual_button, self.rotate_button):
-            bar.addWidget(widget)
+        # Two groups that wrap onto two lines when the viewer is narrow.
+        bar.addWidget(keep_together(self.previous_button, self.page_combo, self.next_button))
+        bar.addWidget(keep_together(self.zoom_out_button, self.zoom_label, self.zoom_in_button, self.fit_button,
+                            self.actual_button, self.rotate_button))
         layout.addLayout(bar)
 
         self.scene = QGraphicsScene(self)

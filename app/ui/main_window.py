@@ -7,7 +7,7 @@ from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication, QDialog, QFrame, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow, QPushButton,
-    QSizePolicy, QStackedWidget, QVBoxLayout, QWidget,
+    QScrollArea, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget,
 )
 
 import app
@@ -19,7 +19,7 @@ from app.services.permissions import Permission, allowed
 from app.services.setup import SiteInfo
 from app.services.users import UserInfo
 from app.ui.dialogs import accepted, open_dialog
-from app.ui import messages, pages, workers
+from app.ui import messages, pages, ui_state, workers
 from app.ui.idle import IdleWatcher, LockDialog
 from app.ui.notice_bar import NoticeLabel
 from app.ui.operations import Notice, notify
@@ -34,6 +34,18 @@ KEY_ROLE = Qt.ItemDataRole.UserRole
 
 def _idle_minutes(db: Database) -> float:
     return float(next(s.value for s in settings.list_settings(db) if s.key == "session.idle_lock_minutes"))
+
+
+def _scrollable(page: QWidget) -> QScrollArea:
+    """The page in a frameless scroll area: on a small screen or at a large scaling a page that needs more room
+    than the window has scrolls instead of being squeezed, clipped or overlapping."""
+    area = QScrollArea()
+    area.setObjectName("page-scroll")
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setWidgetResizable(True)
+    area.setWidget(page)
+    page.setAutoFillBackground(False)  # setWidget turned it on: the page would be grey on the light content
+    return area
 
 
 class MainWindow(QMainWindow):
@@ -60,7 +72,6 @@ class MainWindow(QMainWindow):
         self.ctx = PageContext(db=db, actor=actor, site=site, window=self, navigate=self.navigate,
                                end_session=self.end_session)
         self.setWindowTitle(f"Formtrail — {site.code} — {actor.full_name} ({actor.username})")
-        self.resize(1280, 800)
 
         self.specs = pages.pages_for(actor)
         self.page_widgets: dict[str, QWidget] = {}
@@ -94,6 +105,7 @@ class MainWindow(QMainWindow):
         if allowed(actor, Permission.BACKUP):
             self.backup_timer.start()
         self.nav.setCurrentRow(0)
+        ui_state.restore_geometry("main-window", self, preferred=(1360, 860))
 
     # -- layout -----------------------------------------------------------------------------------------
     def _build_workspace(self) -> QWidget:
@@ -225,10 +237,10 @@ class MainWindow(QMainWindow):
         if widget is None:
             widget = self._create_page(spec)
             self.page_widgets[spec.key] = widget
-            self.stack.addWidget(widget)
+            self.stack.addWidget(_scrollable(widget))
         self.page_title.setText(spec.title)
         self.page_description.setText(spec.description)
-        self.stack.setCurrentWidget(widget)
+        self.stack.setCurrentWidget(widget.parentWidget().parentWidget())  # the page's scroll area
         if not created and hasattr(widget, "page_shown"):
             widget.page_shown()
 
@@ -344,6 +356,7 @@ class MainWindow(QMainWindow):
         if self.ended:
             return False
         self.ended = True
+        ui_state.save_geometry("main-window", self)
         self.idle.detach()
         self.poll_timer.stop()
         self.backup_timer.stop()

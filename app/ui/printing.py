@@ -34,6 +34,7 @@ from PySide6.QtPdf import QPdfDocument
 from PySide6.QtPrintSupport import QAbstractPrintDialog, QPrintDialog, QPrinter
 from PySide6.QtWidgets import QDialog, QWidget
 
+from app.textfmt import of_total
 from app.services import printing
 from app.services.db import Actor, Database
 from app.services.errors import FormtrailError
@@ -168,7 +169,7 @@ def _to_raster(path: Path, printer: QPrinter, progress: Progress | None) -> int:
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
         for page in range(pages):
             if page and not printer.newPage():
-                raise PrintFailed(f"the printer {printer_name(printer)} stopped after {page} of {pages} pages")
+                raise PrintFailed(f"the printer {printer_name(printer)} stopped after {of_total(page, pages, 'page')}")
             painter.drawImage(_target(printer, document.pagePointSize(page)), _render_page(document, page, dpi))
             if progress is not None:
                 progress(page + 1, pages)

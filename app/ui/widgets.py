@@ -7,8 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView, QApplication, QBoxLayout, QDialog, QFileDialog, QLabel, QLayout, QLineEdit, QPlainTextEdit,
+    QAbstractButton, QAbstractItemView, QApplication, QBoxLayout, QDialog, QFileDialog, QLabel, QLayout, QLineEdit, QPlainTextEdit,
     QTableView, QWidget,
 )
 
@@ -129,3 +130,15 @@ def ask_export_path(parent: QWidget, caption: str, suggestion: Path, formats: di
     if path.suffix.lower() != f".{fmt}":
         path = path.with_name(f"{path.name}.{fmt}")
     return path, fmt
+
+
+def main_action(page: QWidget, button: QAbstractButton) -> None:
+    """Enter (or Return) anywhere on ``page`` presses ``button`` when it is shown and enabled: the page's main
+    action, as the default button of a dialog."""
+    def press() -> None:
+        if button.isVisible() and button.isEnabled():
+            button.click()
+    for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+        shortcut = QShortcut(QKeySequence(key), page)
+        shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        shortcut.activated.connect(press)

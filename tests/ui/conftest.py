@@ -14,7 +14,7 @@ from shiboken6 import isValid
 from app.services import audit_log, setup
 from app.services.audit_log import AuditFilter
 from app.services.setup import SiteInfo
-from app.ui import messages, operations, workers
+from app.ui import messages, operations, ui_state, workers
 from app.ui.main_window import MainWindow
 from app.ui.pages.registry import PageContext
 from tests.helpers.seed import Seed
@@ -52,6 +52,14 @@ def boxes(monkeypatch: pytest.MonkeyPatch) -> Iterator[Boxes]:
     monkeypatch.setattr(messages, "confirm", confirm)
     yield recorded
     assert workers.wait_for_all(10_000), "background work still running at the end of the test"
+
+
+@pytest.fixture(autouse=True)
+def ui_state_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Window geometry is remembered in a folder of the test's, never in the user's configuration."""
+    ui_state.use_folder(tmp_path_factory.mktemp("ui-state"))
+    yield
+    ui_state.use_folder(None)
 
 
 @pytest.fixture(autouse=True)

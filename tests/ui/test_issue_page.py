@@ -3,6 +3,9 @@ onto a QPrinter), no reprints, and replacement by QA."""
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
 import threading
 from pathlib import Path
 
@@ -207,3 +210,26 @@ def test_a_printer_that_cannot_print_does_not_use_up_the_release(qtbot, seed, ct
     qtbot.waitUntil(lambda: page.release.task is None, timeout=20_000)
     assert_usable(page.release)
     assert pdf_pages(tmp_path / "ok.pdf") == 1
+
+
+def test_enter_in_a_field_issues_once_the_form_is_complete_and_counts_read_as_english(qtbot, seed, ctx_for,
+                                                                                     boxes) -> None:  # noqa: ANN001
+    effective_template(seed)
+    page = _page(qtbot, ctx_for)
+    page.template_combo.setCurrentIndex(page.template_combo.findData("QC-WS-014"))
+    page.copies.setValue(1)
+    assert page.copies.suffix() == " copy" and page.issue_button.text() == "Issue 1 copy…"
+    assert "1 copy = 1 page to print" in page.template_info.text()
+    page.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is page)
+    page.purpose.setFocus()
+    qtbot.keyClick(page.purpose, Qt.Key.Key_Return)  # not complete yet: nothing happens
+    assert boxes.confirms == [] and page.task is None
+    page.purpose.setText("Line clearance")
+    page.issued_to.setText("Line 3")
+    page.copies.setValue(2)
+    assert page.copies.suffix() == " copies" and "2 copies = 2 pages" in page.template_info.text()
+    qtbot.keyClick(page.issued_to, Qt.Key.Key_Enter)
+    assert len(boxes.confirms) == 1 and "Issue 2 controlled copies" in boxes.confirms[0]
+    qtbot.waitUntil(lambda: page.task is None, timeout=20_000)
+    assert page.result is not None and page.result_title.text().startswith("✔ Issued 2 copies")

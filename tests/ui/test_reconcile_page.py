@@ -83,7 +83,7 @@ def test_qa_reconciles_an_issuance_without_a_manual(qtbot, seed, ctx_for, tmp_pa
     assert QApplication.activeModalWidget() is None
     refusal = boxes.errors[-1]
     assert "cannot be closed yet: 2 of 5 forms are not accounted for" in refusal
-    assert f"• {s[3]} (copy 4) — still out: 0 of 1 pages back" in refusal and s[4] in refusal
+    assert f"• {s[3]} (copy 4) — still out: 0 of 1 page back" in refusal and s[4] in refusal
 
     # The scans of a returned form open in the viewer.
     assert page.select_form(s[0]) and page.scans_button.isEnabled()

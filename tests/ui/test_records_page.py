@@ -234,7 +234,7 @@ def test_the_list_puts_returned_forms_first_and_filters(qtbot, seed, ctx_for, fo
     page.show()
     model = page.list.model
     assert [model.row_at(i).serial for i in range(model.rowCount())] == [returned, form.serials[1]]
-    assert "1 record(s) await second-person verification" in page.list.counts_label.text()
+    assert "1 record awaits second-person verification" in page.list.counts_label.text()
     page.list.state_combo.setCurrentIndex(1)  # no value entered yet
     assert [model.row_at(i).serial for i in range(model.rowCount())] == [form.serials[1]]
     page.list.state_combo.setCurrentIndex(3)  # awaiting verification

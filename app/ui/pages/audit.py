@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QDateEdit, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
+    QCheckBox, QComboBox, QDateEdit, QGroupBox, QLabel,
     QLineEdit, QPlainTextEdit, QPushButton, QSplitter, QTableView, QVBoxLayout, QWidget,
 )
 
@@ -17,6 +17,7 @@ from app.services.audit_log import AuditEventView, AuditFilter, ExportResult
 from app.services.errors import FormtrailError
 from app.services.permissions import Permission
 from app.textfmt import plural
+from app.ui.flow_layout import FlowLayout, keep_together
 from app.ui.operations import notify, run_op
 from app.ui.pages.audit_model import AuditTableModel, event_cells
 from app.ui.pages.registry import PageContext, page
@@ -61,10 +62,8 @@ class AuditPage(QWidget):
         splitter.setStretchFactor(1, 1)
         layout.addWidget(splitter, 1)
 
-        bar = QHBoxLayout()
+        bar = FlowLayout()
         self.count_label = QLabel()
-        bar.addWidget(self.count_label)
-        bar.addStretch(1)
         self.export_button = QPushButton("Export…")
         self.export_button.setToolTip("Save the events matching the filter as CSV, JSON or PDF (recorded in the trail).")
         self.export_button.clicked.connect(self.export)
@@ -75,6 +74,7 @@ class AuditPage(QWidget):
         self.verify_button.clicked.connect(self.verify)
         bar.addWidget(self.export_button)
         bar.addWidget(self.verify_button)
+        bar.addWidget(self.count_label)
         layout.addLayout(bar)
         self.chain_label = QLabel()
         self.chain_label.setWordWrap(True)
@@ -88,7 +88,7 @@ class AuditPage(QWidget):
     # -- filters ---------------------------------------------------------------------------------------
     def _filters(self) -> QGroupBox:
         box = QGroupBox("Filter")
-        grid = QGridLayout(box)
+        column = QVBoxLayout(box)
         self.user_combo, self.entity_combo, self.action_combo = QComboBox(), QComboBox(), QComboBox()
         for combo in (self.user_combo, self.entity_combo, self.action_combo):
             combo.setMinimumContentsLength(14)
@@ -108,25 +108,17 @@ class AuditPage(QWidget):
         self.apply_button.setDefault(True)
         self.apply_button.clicked.connect(self.apply_filter)
         self.clear_button.clicked.connect(self.clear_filter)
-        for col, (text, widget) in enumerate((("&User:", self.user_combo), ("&Entity:", self.entity_combo),
-                                             ("Ac&tion:", self.action_combo))):
+        fields = FlowLayout(spacing=12)
+        for text, widget in (("&User:", self.user_combo), ("&Entity:", self.entity_combo),
+                             ("Ac&tion:", self.action_combo), ("Te&xt:", self.text_edit)):
             label = QLabel(text)
             label.setBuddy(widget)
-            grid.addWidget(label, 0, 2 * col)
-            grid.addWidget(widget, 0, 2 * col + 1)
-        grid.addWidget(self.since_check, 1, 0)
-        grid.addWidget(self.since_date, 1, 1)
-        grid.addWidget(self.until_check, 1, 2)
-        grid.addWidget(self.until_date, 1, 3)
-        text_label = QLabel("Te&xt:")
-        text_label.setBuddy(self.text_edit)
-        grid.addWidget(text_label, 1, 4)
-        grid.addWidget(self.text_edit, 1, 5)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.apply_button)
-        buttons.addWidget(self.clear_button)
-        grid.addLayout(buttons, 0, 6, 2, 1)
-        grid.addWidget(hint("Dates are local days, both included."), 2, 0, 1, 6)
+            fields.addWidget(keep_together(label, widget))
+        fields.addWidget(keep_together(self.since_check, self.since_date, self.until_check, self.until_date))
+        fields.addWidget(keep_together(self.apply_button, self.clear_button))
+        self.text_edit.setMinimumWidth(200)
+        column.addLayout(fields)
+        column.addWidget(hint("Dates are local days, both included."))
         self._load_choices()
         return box
 
@@ -235,10 +227,10 @@ class AuditPage(QWidget):
         self.task = None
         self.verify_button.setEnabled(True)
         if report.ok:
-            self.chain_label.setText(f"✔ Audit trail intact: {report.count} events; chain head {report.head}")
+            self.chain_label.setText(f"✔ Audit trail intact: {plural(report.count, 'event')}; chain head {report.head}")
             set_role(self.chain_label, "ok")
         else:
-            self.chain_label.setText(f"✘ AUDIT TRAIL BROKEN at {report.problem}. {report.count} events read; last "
+            self.chain_label.setText(f"✘ AUDIT TRAIL BROKEN at {report.problem}. {plural(report.count, 'event')} read; last "
                                      f"row {report.head}. Report this to QA: it is a data-integrity incident.")
             set_role(self.chain_label, "error")
         self.chain_label.show()

@@ -16,7 +16,7 @@ from app.services.errors import FormtrailError
 from app.services.issuance import IssuanceResult
 from app.services.permissions import Permission
 from app.services.templates import TemplateSummary, TemplateVersionInfo
-from app.textfmt import plural
+from app.textfmt import noun, plural
 from app.ui.dialogs import open_dialog
 from app.ui import messages, workers
 from app.ui.operations import run_op
@@ -24,7 +24,7 @@ from app.ui.pages.issue_release import PdfToRelease, ReleasePanel
 from app.ui.pages.issue_replace import ReplaceDialog
 from app.ui.pages.registry import PageContext, page
 from app.ui.style import set_role
-from app.ui.widgets import ErrorLine, hint
+from app.ui.widgets import ErrorLine, hint, main_action
 
 DUE_DAYS = 14
 
@@ -68,7 +68,7 @@ class IssuePage(QWidget):
         self.copies = QSpinBox()
         self.copies.setRange(1, issuance.MAX_COPIES)
         self.copies.setValue(1)
-        self.copies.setSuffix(" copies")
+        self.copies.setSuffix(" copy")
         self.copies.valueChanged.connect(lambda *_: self._update())
         form.addRow("&Number of copies:", self.copies)
         self.purpose = QLineEdit()
@@ -94,6 +94,7 @@ class IssuePage(QWidget):
         self.issue_button = QPushButton("Issue…")
         self.issue_button.setDefault(True)
         self.issue_button.clicked.connect(self.issue)
+        main_action(self, self.issue_button)  # Enter in any field issues, once the form is complete
         buttons.addWidget(self.issue_button)
         column.addLayout(buttons)
         column.addWidget(hint("A printed copy that is spoiled or lost is never printed again: QA replaces it with a "
@@ -173,16 +174,16 @@ class IssuePage(QWidget):
             pages = version.layout.pages
             since = version.effective_date.isoformat() if version.effective_date else ""
             self.template_info.setText(
-                f"Version {version.version}, effective since {since} · {pages} page{'s' if pages != 1 else ''} per "
-                f"copy, {version.layout.paper.value} · {copies} cop{'ies' if copies != 1 else 'y'} = "
-                f"{copies * pages} page{'s' if copies * pages != 1 else ''} to print")
+                f"Version {version.version}, effective since {since} · {plural(pages, 'page')} per copy, "
+                f"{version.layout.paper.value} · {plural(copies, 'copy')} = {plural(copies * pages, 'page')} to print")
+        self.copies.setSuffix(f" {noun(copies, 'copy')}")
         locked = self.task is not None or self.result is not None  # one request, one result on screen
         for widget in (self.template_combo, self.copies, self.purpose, self.reference, self.issued_to, self.due):
             widget.setEnabled(not locked)
         ready = (version is not None and not locked and bool(self.purpose.text().strip())
                  and bool(self.issued_to.text().strip()))
         self.issue_button.setEnabled(ready)
-        self.issue_button.setText(f"Issue {copies} cop{'ies' if copies != 1 else 'y'}…")
+        self.issue_button.setText(f"Issue {plural(copies, 'copy')}…")
         if self.result is not None:
             self.issue_button.setToolTip("These copies are issued. Use “Issue more copies” for the next set.")
         elif not ready and version is not None and self.task is None:
@@ -202,11 +203,11 @@ class IssuePage(QWidget):
         reference, issued_to = self.reference.text().strip() or None, self.issued_to.text().strip()
         due = self.due.date().toPython()
         if not messages.confirm(
-                self, f"Issue {copies} controlled cop{'ies' if copies != 1 else 'y'} of {version.code} version "
+                self, f"Issue {plural(copies, 'controlled copy')} of {version.code} version "
                       f"{version.version} ({version.title})?\n\nTo: {issued_to}\nFor: {purpose}"
                       f"{f' ({reference})' if reference else ''}\nReturn due by: {due.isoformat()}\n\n"
                       "Each copy gets its own serial number for good: every copy must come back or be accounted for.",
-                title="Issue controlled copies", ok_text=f"Issue {copies} cop{'ies' if copies != 1 else 'y'}"):
+                title="Issue controlled copies", ok_text=f"Issue {plural(copies, 'copy')}"):
             return None
         db, actor, code = self._ctx.db, self._ctx.actor, version.code
 
@@ -235,11 +236,11 @@ class IssuePage(QWidget):
         version = self.version
         paper = version.layout.paper.value if version else "A4"
         copies = len(result.serials)
-        self.result_title.setText(f"✔ Issued {copies} cop{'ies' if copies != 1 else 'y'} of {result.template} "
+        self.result_title.setText(f"✔ Issued {plural(copies, 'copy')} of {result.template} "
                                   f"version {result.version}")
         set_role(self.result_title, "ok")
         self.result_text.setText(
-            f"Serial{'s' if copies != 1 else ''} {serial_range(result.serials)} · {result.pages} pages in one PDF · "
+            f"{noun(copies, 'Serial')} {serial_range(result.serials)} · {plural(result.pages, 'page')} in one PDF · "
             f"issuance #{result.issuance_id}\nTo {self.issued_to.text().strip()} for “{self.purpose.text().strip()}”; "
             f"return due by {self.due.date().toString('yyyy-MM-dd')}.")
         self.release.set_pdf(PdfToRelease(pdf_id=result.pdf_id, serials=serial_range(result.serials),

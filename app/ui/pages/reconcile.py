@@ -17,11 +17,13 @@ from PySide6.QtWidgets import (
 )
 from shiboken6 import isValid
 
+from app.textfmt import noun, plural
 from app.models.enums import FormState, IssuanceState, SignatureMeaning
 from app.services import printing, reconciliation, register, replacement, reports
 from app.services.errors import FormtrailError
 from app.services.permissions import Permission
 from app.services.reconciliation import IssuanceSummary, ReconciliationView, ReconFormRow
+from app.ui.flow_layout import FlowLayout, keep_together
 from app.ui.dialogs import accepted, open_dialog
 from app.ui import messages
 from app.ui.image_viewer import ImageViewerDialog, ViewerPage, scan_page_loader
@@ -68,17 +70,15 @@ class ReconcilePage(QWidget):
         box = QWidget()
         column = QVBoxLayout(box)
         column.setContentsMargins(0, 0, 0, 0)
-        bar = QHBoxLayout()
+        bar = FlowLayout()
         self.filter_combo = QComboBox()
         for key, text in FILTERS.items():
             self.filter_combo.addItem(text, key)
         self.filter_combo.currentIndexChanged.connect(lambda _i: self.reload())
         label = QLabel("&Show:")
         label.setBuddy(self.filter_combo)
-        bar.addWidget(label)
-        bar.addWidget(self.filter_combo)
+        bar.addWidget(keep_together(label, self.filter_combo))
         self.list_count = QLabel()
-        bar.addWidget(self.list_count, 1)
         self.accountability_button = QPushButton("Accountability report…")
         self.accountability_button.setToolTip("PDF: forms issued in a period per template and per person — "
                                               "returned, voided, missing, replaced, still out")
@@ -87,6 +87,7 @@ class ReconcilePage(QWidget):
         self.refresh_button.clicked.connect(self.reload)
         bar.addWidget(self.accountability_button)
         bar.addWidget(self.refresh_button)
+        bar.addWidget(self.list_count)
         column.addLayout(bar)
         self.issuance_model = IssuanceModel(parent=self)
         self.issuances = setup_table(QTableView())
@@ -110,7 +111,7 @@ class ReconcilePage(QWidget):
         row = QHBoxLayout()
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)
-        self.progress.setMinimumWidth(260)
+        self.progress.setMinimumWidth(200)
         row.addWidget(self.progress)
         self.state_label = QLabel()
         self.state_label.setWordWrap(True)
@@ -122,7 +123,7 @@ class ReconcilePage(QWidget):
         set_role(self.outstanding_label, "error")
         column.addWidget(self.outstanding_label)
 
-        actions = QHBoxLayout()
+        actions = FlowLayout()
         self.void_button = QPushButton("Void…")
         self.void_button.setToolTip("Spoiled or erroneous sheet: void it with a reason (the sheet itself should "
                                     "still come back and be scanned)")
@@ -146,7 +147,6 @@ class ReconcilePage(QWidget):
             button.clicked.connect(slot)
         for button in (self.void_button, self.missing_button, self.replace_button, self.scans_button):
             actions.addWidget(button)
-        actions.addStretch(1)
         actions.addWidget(self.report_button)
         actions.addWidget(self.close_button)
         self.void_button.setVisible(self._ctx.allowed(P.RECONCILE))
@@ -412,7 +412,7 @@ class ReconcilePage(QWidget):
         if view.outstanding:
             lines = "\n".join(f"  • {f.serial} (copy {f.copy_no}) — {f.note}" for f in view.outstanding)
             messages.error(self, f"Issuance {view.issuance_id} cannot be closed yet: {len(view.outstanding)} of "
-                                 f"{view.total} forms are not accounted for:\n\n{lines}\n\nWait for their scans, or "
+                                 f"{plural(view.total, 'form')} {noun(len(view.outstanding), 'is', 'are')} not accounted for:\n\n{lines}\n\nWait for their scans, or "
                                  "void them or declare them missing (with a reason).",
                            title="Close reconciliation — refused")
             self._show_issuance()
@@ -425,7 +425,7 @@ class ReconcilePage(QWidget):
         summary_text = (
             f"Reconciliation of issuance {view.issuance_id}: {view.template} v{view.version} “{view.title}”, "
             f"{view.purpose}{f' / {view.reference}' if view.reference else ''}, issued to {view.issued_to} by "
-            f"{view.issued_by_name}.\nAll {view.total} forms are accounted for: "
+            f"{view.issued_by_name}.\nAll {plural(view.total, 'form')} are accounted for: "
             + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
             + ". After signing the issuance is read-only.")
         closed = ctx.sign(self, summary=summary_text, meaning=SignatureMeaning.RECONCILED,

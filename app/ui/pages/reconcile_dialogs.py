@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QDateEdit, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget,
 )
 
+from app.textfmt import of_total
 from app.services import reconciliation
 from app.services.errors import FormtrailError
 from app.services.reconciliation import ReconFormRow
@@ -42,7 +43,7 @@ class MissingDialog(QDialog):
         replaced = form.replaced_by is not None
         layout.addWidget(hint(
             (f"{form.serial} was replaced by {form.replaced_by}, but its own paper has not come back. " if replaced
-             else f"{form.serial} is still out ({form.pages_back} of {form.pages} pages back). ")
+             else f"{form.serial} is still out ({of_total(form.pages_back, form.pages, 'page')} back). ")
             + "Declare it missing only after searching for it, and with a deviation raised: the serial is then "
               "accounted for as missing; scans of it arriving later are kept but never linked as valid."))
         form_layout = QFormLayout()

@@ -7,14 +7,16 @@ import datetime as dt
 
 from PySide6.QtCore import QDateTime, Qt, Signal
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QDateTimeEdit, QGroupBox, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout,
+    QCheckBox, QComboBox, QDateTimeEdit, QGroupBox, QLabel, QPushButton, QScrollArea, QVBoxLayout,
     QWidget,
 )
 
+from app.textfmt import noun, of_total, plural
 from app.services import records, settings
 from app.services.errors import FormtrailError
 from app.services.permissions import Permission
 from app.services.record_views import FieldView, RecordView
+from app.ui.flow_layout import FlowLayout, keep_together
 from app.ui import messages
 from app.ui.pages.record_field import FieldRow
 from app.ui.pages.registry import PageContext
@@ -64,7 +66,7 @@ class EntryForm(QWidget):
         self.source_label.setWordWrap(True)
         set_role(self.source_label, "emphasis")
         layout.addWidget(self.source_label)
-        activity = QHBoxLayout()
+        activity = FlowLayout()
         self.activity_check = QCheckBox("&Activity date/time written on the sheet:")
         self.activity_check.setToolTip("When the work was done, as written on the paper. Stored apart from the "
                                        "time you save the value.")
@@ -73,9 +75,7 @@ class EntryForm(QWidget):
         self.activity_edit.setCalendarPopup(True)
         self.activity_edit.setEnabled(False)
         self.activity_check.toggled.connect(self.activity_edit.setEnabled)
-        activity.addWidget(self.activity_check)
-        activity.addWidget(self.activity_edit)
-        activity.addStretch(1)
+        activity.addWidget(keep_together(self.activity_check, self.activity_edit))
         layout.addLayout(activity)
         self.activity_hint = hint("")
         layout.addWidget(self.activity_hint)
@@ -83,14 +83,15 @@ class EntryForm(QWidget):
         self.progress_label = QLabel()
         self.progress_label.setWordWrap(True)
         layout.addWidget(self.progress_label)
-        bar = QHBoxLayout()
+        bar = FlowLayout()
         self.show_combo = QComboBox()
         self.show_combo.addItems(_SHOW)
+        self.show_combo.setMinimumContentsLength(22)
+        self.show_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.show_combo.currentIndexChanged.connect(self._filter)
         show_label = QLabel("S&how:")
         show_label.setBuddy(self.show_combo)
-        bar.addWidget(show_label)
-        bar.addWidget(self.show_combo, 1)
+        bar.addWidget(keep_together(show_label, self.show_combo))
         self.verify_all_button = QPushButton("Verify all shown…")
         self.verify_all_button.setToolTip("Verify every shown value that awaits second-person verification, after "
                                           "checking each against the sheet")
@@ -229,7 +230,7 @@ class EntryForm(QWidget):
         saved = sum(1 for f in view.fields if f.current is not None)
         waiting = sum(1 for f in view.fields if f.needs_verification)
         missing = sum(1 for f in view.fields if f.required and f.current is None)
-        parts = [f"{saved} of {len(view.fields)} values saved"]
+        parts = [f"{of_total(saved, len(view.fields), 'value')} saved"]
         if missing:
             parts.append(f"{missing} required still empty")
         if waiting:
@@ -253,7 +254,7 @@ class EntryForm(QWidget):
         if not names:
             return
         labels = "\n".join(f"• {self.rows[n].field.label}: {self.rows[n].input.text()}" for n in names)
-        if not messages.confirm(self, f"Verify these {len(names)} values as checked by you against the sheet?\n\n"
+        if not messages.confirm(self, f"Verify {noun(len(names), 'this', 'these')} {plural(len(names), 'value')} as checked by you against the sheet?\n\n"
                                       f"{labels}", title="Second-person verification", ok_text="Verify"):
             return
         refused, view = [], None

@@ -7,15 +7,17 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QFileDialog, QFrame, QGroupBox, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QSplitter,
+    QFileDialog, QFrame, QGroupBox, QLabel, QPlainTextEdit, QPushButton, QSplitter,
     QTableView, QTabWidget, QVBoxLayout, QWidget,
 )
 
+from app.textfmt import noun, plural
 from app.models.enums import RecordState, SignatureMeaning
 from app.services import record_export, records
 from app.services.audit_log import AuditEventView
 from app.services.permissions import Permission
 from app.services.record_views import RecordView, SignatureView
+from app.ui.flow_layout import FlowLayout
 from app.ui import messages
 from app.ui.operations import notify, run_op
 from app.ui.pages.audit_model import AuditTableModel, event_cells
@@ -35,9 +37,9 @@ def next_step(view: RecordView) -> str:
     empty = sum(1 for f in view.fields if f.required and f.current is None)
     state = view.state
     if state is RecordState.OPEN:
-        return f"Transcription is not complete: {empty} required value(s) still empty."
+        return f"Transcription is not complete: {plural(empty, 'required value')} still empty."
     if state is RecordState.TRANSCRIBED:
-        return f"{waiting} critical value(s) await verification by a second person; review follows."
+        return f"{plural(waiting, 'critical value')} {noun(waiting, 'awaits', 'await')} verification by a second person; review follows."
     if state is RecordState.VERIFIED:
         return ("Ready for review: compare the values with the scans on the left, read the audit trail, then sign "
                 "as reviewed.")
@@ -86,7 +88,7 @@ class ReviewPanel(QWidget):
         self.signature_labels: list[QLabel] = []
         layout.addWidget(self.signatures_box)
 
-        bar = QHBoxLayout()
+        bar = FlowLayout()
         self.review_button = QPushButton("Sign as reviewed…")
         self.review_button.setToolTip("You reviewed the values against the scans and the audit trail of the record.")
         self.review_button.clicked.connect(lambda: self.sign(SignatureMeaning.REVIEWED))
@@ -100,11 +102,8 @@ class ReviewPanel(QWidget):
         self.pdf_button.clicked.connect(lambda: self.export("pdf"))
         self.json_button = QPushButton("Export JSON…")
         self.json_button.clicked.connect(lambda: self.export("json"))
-        for button in (self.review_button, self.approve_button):
+        for button in (self.review_button, self.approve_button, self.pdf_button, self.json_button):
             bar.addWidget(button)
-        bar.addStretch(1)
-        bar.addWidget(self.pdf_button)
-        bar.addWidget(self.json_button)
         layout.addLayout(bar)
         self.error = ErrorLine()
         layout.addWidget(self.error)
@@ -149,7 +148,7 @@ class ReviewPanel(QWidget):
         created = f"{view.created_by}, {self._ctx.when(view.created_at)}" if view.created_at else "no value yet"
         self.facts_label.setText(
             f"Form {view.serial} ({view.form_state}) · issuance {view.issuance_id}, {reconciled} · record created "
-            f"by {created} · {len(view.scans)} scan page(s) · values changed after entry: "
+            f"by {created} · {plural(len(view.scans), 'scan page')} · values changed after entry: "
             f"{view.changed_after_entry} · content SHA-256 {view.content_sha256[:16]}…")
         self.next_label.setText(next_step(view) + self._broken_note(view))
         self._show_signatures(view)
@@ -165,7 +164,7 @@ class ReviewPanel(QWidget):
     @staticmethod
     def _broken_note(view: RecordView) -> str:
         broken = sum(1 for s in view.signatures if not s.valid)
-        return f"\n⚠ {broken} signature(s) no longer match the record (changed after signing)." if broken else ""
+        return f"\n⚠ {plural(broken, 'signature')} no longer {noun(broken, 'matches', 'match')} the record (changed after signing)." if broken else ""
 
     def _show_signatures(self, view: RecordView) -> None:
         for label in self.signature_labels:
@@ -215,8 +214,8 @@ class ReviewPanel(QWidget):
         ctx = self._ctx
         self.error.clear_text()
         summary = (f"Record of form {view.serial} – {view.template} v{view.version} \"{view.title}\"\n"
-                   f"{len(view.fields)} fields, {view.changed_after_entry} value(s) changed after entry, "
-                   f"{len(view.scans)} scan page(s); content SHA-256 {view.content_sha256}\n"
+                   f"{plural(len(view.fields), 'field')}, {plural(view.changed_after_entry, 'value')} changed after entry, "
+                   f"{plural(len(view.scans), 'scan page')}; content SHA-256 {view.content_sha256}\n"
                    + ("Reviewed with its scans and its audit trail." if meaning is SignatureMeaning.REVIEWED
                       else "Approved after review and reconciliation."))
 

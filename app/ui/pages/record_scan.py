@@ -10,12 +10,13 @@ from collections.abc import Sequence
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QImage, QPainter, QPixmap, QWheelEvent
 from PySide6.QtWidgets import (
-    QComboBox, QGraphicsPixmapItem, QGraphicsScene, QGraphicsView, QHBoxLayout, QLabel, QToolButton, QVBoxLayout,
+    QComboBox, QGraphicsPixmapItem, QGraphicsScene, QGraphicsView, QLabel, QToolButton, QVBoxLayout,
     QWidget,
 )
 
 from app.services import scans
 from app.services.record_views import ScanRef
+from app.ui.flow_layout import FlowLayout, keep_together
 from app.ui.pages.registry import PageContext
 from app.ui.messages import describe
 from app.ui.style import set_role
@@ -53,7 +54,7 @@ class ScanView(QWidget):
         self._fit_width = True
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        bar = QHBoxLayout()
+        bar = FlowLayout()
         self.page_combo = QComboBox()
         self.page_combo.setMinimumContentsLength(16)
         self.page_combo.setToolTip("The page of the sheet shown here; values you save are recorded as read "
@@ -61,17 +62,14 @@ class ScanView(QWidget):
         self.page_combo.currentIndexChanged.connect(self._page_selected)
         page_label = QLabel("Sca&n page:")
         page_label.setBuddy(self.page_combo)
-        bar.addWidget(page_label)
-        bar.addWidget(self.page_combo)
-        bar.addStretch(1)
+        bar.addWidget(keep_together(page_label, self.page_combo))
         self.zoom_out_button = self._tool("−", "Zoom out (Ctrl+wheel down)", lambda: self.zoom_by(1 / ZOOM_STEP))
         self.zoom_label = QLabel("100 %")
         self.zoom_label.setMinimumWidth(48)
         self.zoom_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.zoom_in_button = self._tool("+", "Zoom in (Ctrl+wheel up)", lambda: self.zoom_by(ZOOM_STEP))
         self.fit_button = self._tool("Fit width", "Fit the page to the width of the view", self.fit_width)
-        for widget in (self.zoom_out_button, self.zoom_label, self.zoom_in_button, self.fit_button):
-            bar.addWidget(widget)
+        bar.addWidget(keep_together(self.zoom_out_button, self.zoom_label, self.zoom_in_button, self.fit_button))
         layout.addLayout(bar)
 
         self.scene = QGraphicsScene(self)

@@ -40,6 +40,7 @@ class RecordWorkspace(QWidget):
         self.back_button.clicked.connect(self.back_requested)
         header.addWidget(self.back_button)
         self.title_label = QLabel()
+        self.title_label.setWordWrap(True)  # a long template title wraps instead of widening the page
         set_role(self.title_label, "title")
         header.addWidget(self.title_label, 1)
         self.state_label = QLabel()

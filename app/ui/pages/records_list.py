@@ -9,14 +9,16 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
-    QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton, QTableView, QVBoxLayout, QWidget,
+    QComboBox, QHeaderView, QLabel, QLineEdit, QPushButton, QTableView, QVBoxLayout, QWidget,
 )
 
+from app.textfmt import noun, plural
 from app.models.enums import FormState, RecordState, ScanOutcome
 from app.services import records, scans
 from app.services.db import Actor, Database
 from app.services.register import RegisterFilter, fetch_forms
 from app.services.timefmt import local_text
+from app.ui.flow_layout import FlowLayout, keep_together
 from app.ui.list_model import ListTableModel
 from app.ui.widgets import ErrorLine, hint, setup_table
 
@@ -96,24 +98,23 @@ class RecordsList(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(hint("Pick a form to transcribe, verify or review. Recently returned (scanned) forms come "
                               "first; type a serial and press Enter to open any form directly."))
-        bar = QHBoxLayout()
+        bar = FlowLayout()
         self.search = QLineEdit()
+        self.search.setMinimumWidth(240)
         self.search.setPlaceholderText("Serial, template, purpose or person")
         self.search.setClearButtonEnabled(True)
         self.search.textChanged.connect(self._apply)
         self.search.returnPressed.connect(self._search_entered)
         search_label = QLabel("&Find:")
         search_label.setBuddy(self.search)
-        bar.addWidget(search_label)
-        bar.addWidget(self.search, 2)
+        bar.addWidget(keep_together(search_label, self.search))
         self.state_combo = QComboBox()
         for text, value in FILTERS:
             self.state_combo.addItem(text, value)
         self.state_combo.currentIndexChanged.connect(self._apply)
         state_label = QLabel("&Record:")
         state_label.setBuddy(self.state_combo)
-        bar.addWidget(state_label)
-        bar.addWidget(self.state_combo)
+        bar.addWidget(keep_together(state_label, self.state_combo))
         self.open_button = QPushButton("&Open")
         self.open_button.setDefault(True)
         self.open_button.clicked.connect(self._open_selected)
@@ -145,7 +146,7 @@ class RecordsList(QWidget):
             self.error.show_text(describe(exc))
             return
         self.error.clear_text()
-        self.counts_label.setText(f"{verify} record(s) await second-person verification · {review} await review")
+        self.counts_label.setText(f"{plural(verify, 'record')} {noun(verify, 'awaits', 'await')} second-person verification · {review} {noun(review, 'awaits', 'await')} review")
         self._apply()
 
     def _apply(self) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
-    QDialog, QHBoxLayout, QHeaderView, QLabel, QPushButton, QSplitter, QTableView, QVBoxLayout, QWidget,
+    QDialog, QHeaderView, QLabel, QPushButton, QSplitter, QTableView, QVBoxLayout, QWidget,
 )
 from shiboken6 import isValid
 
@@ -15,6 +15,7 @@ from app.services import scans
 from app.services.errors import FormtrailError
 from app.services.permissions import Permission
 from app.services.scans import ScanPageInfo
+from app.ui.flow_layout import FlowLayout
 from app.ui.dialogs import accepted, open_dialog
 from app.ui.image_viewer import ImageViewer, ViewerPage, scan_page_loader
 from app.ui.operations import notify, run_op
@@ -50,7 +51,7 @@ class ExceptionsPanel(QWidget):
             explanation += " Linking by hand and setting pages aside are for QA and Document Control."
         layout.addWidget(hint(explanation))
 
-        bar = QHBoxLayout()
+        bar = FlowLayout()
         self.link_button = QPushButton("Link to form…")
         self.link_button.setToolTip("Link this page to a serial and page by hand (reason required, audited)")
         self.link_button.clicked.connect(self.link)
@@ -68,10 +69,9 @@ class ExceptionsPanel(QWidget):
             bar.addWidget(button)
         self.retry_button.setVisible(self._can_retry)
         bar.addWidget(self.retry_button)
-        bar.addStretch(1)
         self.count_label = QLabel()
-        bar.addWidget(self.count_label)
         bar.addWidget(self.refresh_button)
+        bar.addWidget(self.count_label)
         layout.addLayout(bar)
 
         self.model = ExceptionModel(parent=self)

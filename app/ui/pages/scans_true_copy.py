@@ -10,12 +10,14 @@ from PySide6.QtWidgets import (
 )
 from shiboken6 import isValid
 
+from app.textfmt import plural
 from app.models.enums import FormState, ScanOutcome, SignatureMeaning
 from app.services import register, scans, true_copy
 from app.services.db import Actor, Database
 from app.services.errors import FormtrailError
 from app.services.permissions import Permission
 from app.services.scans import ScanPageInfo
+from app.ui.flow_layout import FlowLayout, keep_together
 from app.ui.dialogs import accepted, open_dialog
 from app.ui import messages
 from app.ui.image_viewer import ImageViewer, ViewerPage, scan_page_loader
@@ -70,7 +72,7 @@ class TrueCopyPanel(QWidget):
             "For each returned form, a second person — not the one who imported its scans — compares every scanned "
             "page with the paper sheet and signs “true copy verified”. Only then can the paper original be archived, "
             "or destroyed with QA approval."))
-        bar = QHBoxLayout()
+        bar = FlowLayout()
         self.show_combo = QComboBox()
         for key, text in SHOW.items():
             self.show_combo.addItem(text, key)
@@ -81,9 +83,11 @@ class TrueCopyPanel(QWidget):
         self.search.textChanged.connect(self._apply_filter)
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.clicked.connect(self.reload)
-        bar.addWidget(QLabel("Show:"))
-        bar.addWidget(self.show_combo)
-        bar.addWidget(self.search, 1)
+        show_label = QLabel("&Show:")
+        show_label.setBuddy(self.show_combo)
+        bar.addWidget(keep_together(show_label, self.show_combo))
+        self.search.setMinimumWidth(220)
+        bar.addWidget(self.search)
         bar.addWidget(self.refresh_button)
         layout.addLayout(bar)
 
@@ -261,8 +265,8 @@ class TrueCopyPanel(QWidget):
                                  "person: ask a colleague.", title="Verify true copy")
             return
         pages = "\n".join(f"  page {p.page_no}: {p.location}, SHA-256 {p.source_sha256[:16]}…" for p in self._pages)
-        summary = (f"Form {form.serial} ({form.template}, {form.purpose}): I compared the {len(self._pages)} scanned "
-                   f"page(s) with the paper original; they are complete and accurate copies.\n{pages}")
+        summary = (f"Form {form.serial} ({form.template}, {form.purpose}): I compared the {plural(len(self._pages), 'scanned page')} "
+                   f"with the paper original; they are complete and accurate copies.\n{pages}")
         done = ctx.sign(self, summary=summary, meaning=SignatureMeaning.TRUE_COPY_VERIFIED,
                         perform=lambda username, password: true_copy.verify_true_copy(
                             ctx.db, ctx.actor, serial=form.serial, username=username, password=password))

@@ -143,7 +143,7 @@ def test_yaml_keeps_unicode_and_multiline_text(tmp_path):
     (lambda d: d["fields"][2].pop("choices"), "needs at least 2 choices"),
     (lambda d: d["fields"][2].update(choices="Pass, Fail"), "choices must be a list"),
     (lambda d: d["fields"][2].update(page=3),
-     "field #3 'result': it is on page 3 but the form has only 2 page(s)"),
+     "field #3 'result': it is on page 3 but the form has only 2 pages"),
     (lambda d: d["fields"][2].update(page=0), "page must be a whole number from 1"),
     (lambda d: d["fields"][0].update(required="yes"), "required must be true or false"),
     (lambda d: d["fields"][0].update(label=""), "label must not be empty"),
