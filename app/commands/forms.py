@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from app.textfmt import plural
 from app.cli import Cli, CliError, parse_date
+from app.commands import release
 from app.models.enums import FormState
 from app.services import issuance, printing, replacement, templates
 from app.services import register as form_register
+from app.services.errors import FormtrailError
 from app.services.timefmt import local_text
 
 
@@ -60,6 +63,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, required=True, help="where to save the controlled PDF (its one release)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_issue)
+
+    release.register(sub)
 
     p = sub.add_parser("replace", help="replace an issued copy with a new serial (reason + QA e-signature)")
     p.add_argument("serial")
@@ -150,31 +155,50 @@ def cmd_export(cli: Cli) -> int:
     return 0
 
 
+def writable_target(out: Path) -> None:
+    """Refuse, before anything is issued, a file that exists or a folder that cannot be written."""
+    if out.exists():
+        raise CliError(f"{out} already exists; the controlled PDF is saved once, to a new file")
+    folder = next((p for p in (out.parent, *out.parent.parents) if p.exists()), None)
+    if folder is None or not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        raise CliError(f"cannot save to {out}: {folder or out.parent} is not a folder you can write to; nothing was "
+                       "issued")
+
+
 def cmd_issue(cli: Cli) -> int:
     a = cli.args
-    if a.out.exists():
-        raise CliError(f"{a.out} already exists; the controlled PDF is saved once, to a new file")
+    writable_target(a.out)
     actor = cli.actor()
     result = issuance.issue_forms(cli.db, actor, code=a.code, copies=a.copies, purpose=a.purpose,
                                   reference=a.reference, issued_to=a.issued_to, due=parse_date(a.due, "due dates"))
-    printing.save_to_file(cli.db, actor, result.pdf_id, out=a.out)
+    try:
+        printing.save_to_file(cli.db, actor, result.pdf_id, out=a.out)
+    except FormtrailError as exc:
+        raise CliError(f"issuance {result.issuance_id} (serials {result.serials[0]}–{result.serials[-1]}) is "
+                       f"issued, but its PDF was not saved: {exc} It is not released yet: release it with "
+                       f"`formtrail release {result.issuance_id} --out FILE`.") from exc
     if a.json:
         cli.json({"issuance_id": result.issuance_id, "serials": list(result.serials), "template": result.template,
                   "version": result.version, "pages": result.pages, "pdf": str(a.out), "sha256": result.pdf_sha256})
     else:
-        cli.out(f"Issuance {result.issuance_id}: {plural(len(result.serials), 'copy')} of {result.template}@{result.version}, "
-                f"serials {result.serials[0]}–{result.serials[-1]}, {plural(result.pages, 'page')} saved to {a.out}")
+        cli.out(f"Issuance {result.issuance_id}: {plural(len(result.serials), 'copy')} of {result.template}@"
+                f"{result.version}, serials {result.serials[0]}–{result.serials[-1]}, "
+                f"{plural(result.pages, 'page')} saved to {a.out}")
     return 0
 
 
 def cmd_replace(cli: Cli) -> int:
     a = cli.args
-    if a.out.exists():
-        raise CliError(f"{a.out} already exists; choose a new file")
+    writable_target(a.out)
     actor = cli.actor()
     result = replacement.replace_form(cli.db, actor, serial=a.serial, reason=a.reason, username=actor.username,
                                       password=cli.sign_password("approved"))
-    printing.save_to_file(cli.db, actor, result.pdf_id, out=a.out)
+    try:
+        printing.save_to_file(cli.db, actor, result.pdf_id, out=a.out)
+    except FormtrailError as exc:
+        raise CliError(f"{result.old_serial} is replaced by {result.new_serial}, but its PDF was not saved: {exc} "
+                       f"Release it with `formtrail release {result.issuance_id} --pdf {result.pdf_id} --out "
+                       "FILE`.") from exc
     if a.json:
         cli.json({"old_serial": result.old_serial, "new_serial": result.new_serial,
                   "issuance_id": result.issuance_id, "pdf": str(a.out), "sha256": result.pdf_sha256})

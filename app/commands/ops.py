@@ -143,6 +143,11 @@ def cmd_restore(cli: Cli) -> int:
     if result.chain_head_before:
         cli.out(f"The replaced database ended at {result.chain_head_before}; {plural(result.events_lost, 'event')} recorded "
                 "after the backup point are not in the restored data (see the RESTORE event).")
+    if result.serials_after_backup:
+        first, last = result.serials_after_backup
+        cli.out(f"Serials {first}–{last} were issued after the backup point: their paper exists but they are not "
+                "in the restored data. The serial counter was moved past them so they are never issued again; "
+                "reconcile them by hand (see the RESTORE event).")
     if result.moved_aside:
         cli.out(f"The replaced database file was kept as {result.moved_aside}")
     return 0

@@ -11,8 +11,12 @@ from __future__ import annotations
 import dataclasses
 import re
 
+from typing import TYPE_CHECKING
+
 import zxingcpp
-from reportlab.pdfgen.canvas import Canvas
+
+if TYPE_CHECKING:  # the encoder runs in helper processes that never draw: keep their start-up light
+    from reportlab.pdfgen.canvas import Canvas
 
 EC_LEVEL = "Q"
 QUIET_MODULES = 4  # the quiet zone the QR specification asks for, on every side
@@ -62,10 +66,16 @@ def draw_qr(canvas: Canvas, matrix: QrMatrix, x: float, y: float, module: float,
     The quiet zone is painted white so the code stays readable even over a watermark or a tint. A caller that
     draws the same matrix twice passes ``path_code=matrix.path_code()`` to build the path text once.
     """
-    side = symbol_size(matrix, module, quiet=quiet)
+    return draw_path(canvas, matrix.size, path_code if path_code is not None else matrix.path_code(), x, y,
+                     module, quiet=quiet)
+
+
+def draw_path(canvas: Canvas, size: int, code: str, x: float, y: float, module: float, *,
+              quiet: int = QUIET_MODULES) -> float:
+    """``draw_qr`` for a symbol already turned into its path (``QrMatrix.path_code``), e.g. by a helper process."""
+    side = (size + 2 * quiet) * module
     top = y + side - quiet * module
     left = x + quiet * module
-    code = path_code if path_code is not None else matrix.path_code()
     # q … Q keeps the canvas's own graphics-state bookkeeping valid; "cm" flips y so row r runs downwards.
     canvas.addLiteral(
         f"q 1 g {_num(x)} {_num(y)} {_num(side)} {_num(side)} re f "

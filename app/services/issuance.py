@@ -1,8 +1,11 @@
 """Controlled issuance: numbered copies of an effective template, serials gap-free per site, one PDF each time.
 
-The serial counter is read under a row lock, the PDF is rendered, and the issuance, its forms, the stored PDF
-and the advanced counter are committed in ONE transaction: a process killed at any point leaves either the
-whole issuance or none of it, and never a gap (a rolled-back transaction rolls the counter back too).
+Under the site's issuing lock (``serial_guard``: one issuer at a time, never the database's write lock) the
+next serials are read, the PDF is rendered into the file store, and then the issuance, its forms, the stored
+PDF and the advanced counter are committed in ONE short transaction that first checks the counter did not
+move. A process killed at any point leaves either the whole issuance or none of it, and never a gap; a
+cancelled or failed rendering uses no serial. The serial high-water mark in the file store is raised before
+that commit, so no restore can make a serial repeat.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Callable
 
-from sqlalchemy import select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from app.forms import render
@@ -19,7 +22,7 @@ from app.models import (
     ControlledPdf, FileKind, FormState, Issuance, IssuanceState, IssuedForm, SerialCounter, Site, StoredFile,
     TemplateVersion,
 )
-from app.services import templates
+from app.services import limits, serial_guard, templates
 from app.services.db import Actor, Database
 from app.services.errors import DomainError, NotFound, ValidationError
 from app.services.filestore import PutResult
@@ -32,6 +35,8 @@ Cancelled = Callable[[], bool]
 
 class IssueCancelled(DomainError):
     """The user cancelled while the PDF was being made; nothing was issued and no serial was used."""
+
+    default_code = "issue-cancelled"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,16 +70,36 @@ def form_by_serial(session: Session, serial: str) -> IssuedForm:
     return form
 
 
-def lock_counter(session: Session, site: Site, count: int) -> int:
-    """Reserve ``count`` serials; returns the first. The row lock (PostgreSQL) or the write transaction
-    (SQLite, BEGIN IMMEDIATE) keeps every other issuer waiting until this transaction ends."""
+def lock_counter(session: Session, site: Site, count: int, *, expected: int | None = None) -> int:
+    """Reserve ``count`` serials in the committing transaction; returns the first. ``expected`` is the first
+    serial the caller rendered (read under the issuing lock): if the counter moved meanwhile, SerialsMoved."""
     counter = session.scalar(select(SerialCounter).where(SerialCounter.site_id == site.id).with_for_update())
     if counter is None:
         counter = SerialCounter(site_id=site.id, next_serial=1)
         session.add(counter)
     first = counter.next_serial
+    if expected is not None and first != expected:
+        raise SerialsMoved(f"the serial counter moved from {expected} to {first} while the PDF was made")
     counter.next_serial = first + count
     return first
+
+
+class SerialsMoved(DomainError):
+    """Another program issued without the issuing lock (an older version during an upgrade): render again."""
+
+    default_code = "serials-moved"
+
+
+def next_serial(session: Session, site: Site) -> int:
+    counter = session.scalar(select(SerialCounter).where(SerialCounter.site_id == site.id))
+    return counter.next_serial if counter is not None else 1
+
+
+def next_issuance_id(session: Session) -> int:
+    """The id the next issuance will get, read under the issuing lock (it is printed on every copy)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return int(session.scalar(text("SELECT nextval(pg_get_serial_sequence('issuance', 'id'))")))
+    return int(session.scalar(select(func.coalesce(func.max(Issuance.id), 0)))) + 1
 
 
 def site_of(session: Session) -> Site:
@@ -124,6 +149,18 @@ def record_pdf(session: Session, actor: Actor, *, put: PutResult, issuance: Issu
     return pdf
 
 
+@dataclasses.dataclass(frozen=True)
+class _Plan:
+    """What an issuance will be, read under the issuing lock before rendering."""
+
+    site: Site
+    version: TemplateVersion
+    issuance: Issuance  # not added to any session: its fields are printed, then it is inserted
+    first: int
+    serials: tuple[str, ...]
+    pages_per_form: int
+
+
 def issue_forms(
     db: Database, actor: Actor, *, code: str, copies: int, purpose: str, reference: str | None, issued_to: str,
     due: dt.date, progress: Progress | None = None, cancelled: Cancelled | None = None,
@@ -132,39 +169,69 @@ def issue_forms(
     require(db, actor, Permission.ISSUE_FORMS)
     if not 1 <= copies <= MAX_COPIES:
         raise ValidationError(f"the number of copies must be between 1 and {MAX_COPIES}")
-    if not purpose.strip():
-        raise ValidationError("give the purpose (batch or lot, study, equipment...) the forms are issued for")
-    if not issued_to.strip():
-        raise ValidationError("say to whom (a person or an area) the forms are issued")
-    with db.write(actor, reason=f"issued for: {purpose.strip()}") as session:
+    purpose = limits.checked("purpose", purpose, required="give the purpose (batch or lot, study, equipment...) "
+                                                          "the forms are issued for")
+    issued_to = limits.checked("issued_to", issued_to, required="say to whom (a person or an area) the forms are "
+                                                                "issued")
+    reference = limits.checked("reference", reference) or None
+    with serial_guard.issuing(db):
+        for attempt in range(3):
+            plan = _plan(db, actor, code=code, copies=copies, purpose=purpose, reference=reference,
+                         issued_to=issued_to, due=due)
+            put, pages = render_to_store(
+                db, site=plan.site, version=plan.version, issuance=plan.issuance,
+                copies=[render.CopyInfo(serial=s, copy_no=i + 1, copy_count=copies)
+                        for i, s in enumerate(plan.serials)],
+                progress=progress, cancelled=cancelled,
+            )
+            try:
+                return _record(db, actor, plan, put=put, pages=pages)
+            except SerialsMoved:
+                if attempt == 2:
+                    raise
+    raise AssertionError("unreachable")
+
+
+def _plan(db: Database, actor: Actor, *, code: str, copies: int, purpose: str, reference: str | None,
+          issued_to: str, due: dt.date) -> _Plan:
+    with db.read() as session:
         now = db.clock.now()
         if due < now.astimezone().date():
             raise ValidationError(f"the return due date {due.isoformat()} is in the past")
         version = templates.effective_version(session, code)
         site = site_of(session)
-        first = lock_counter(session, site, copies)
+        first = next_serial(session, site)
         issuance = Issuance(
-            site_id=site.id, template_version_id=version.id, copies=copies, purpose=purpose.strip(),
-            reference=(reference or "").strip() or None, issued_to=issued_to.strip(), issued_by_id=actor.user_id,
+            id=next_issuance_id(session), site_id=site.id, template_version_id=version.id, copies=copies,
+            purpose=purpose, reference=reference, issued_to=issued_to, issued_by_id=actor.user_id,
             issued_by=actor.username, issued_by_name=actor.full_name, issued_at=now, due_date=due,
             state=IssuanceState.OPEN,
         )
+        pages_per_form = templates.layout_of(version).pages
+        version.template  # loaded now: the plan outlives the session
+    serials = tuple(format_serial(first + i) for i in range(copies))
+    return _Plan(site=site, version=version, issuance=issuance, first=first, serials=serials,
+                 pages_per_form=pages_per_form)
+
+
+def _record(db: Database, actor: Actor, plan: _Plan, *, put: PutResult, pages: int) -> IssuanceResult:
+    """The short transaction: counter, issuance, forms and PDF, after the high-water mark was raised."""
+    issuance, serials = plan.issuance, plan.serials
+    with db.write(actor, reason=f"issued for: {issuance.purpose}") as session:
+        site = site_of(session)
+        first = lock_counter(session, site, len(serials), expected=plan.first)
+        serial_guard.raise_high_water(db.files.root, site.code, first + len(serials) - 1,
+                                      workstation=db.workstation)
         session.add(issuance)
         session.flush()
-        pages_per_form = templates.layout_of(version).pages
-        serials = [format_serial(first + i) for i in range(copies)]
-        put, pages = render_to_store(
-            db, site=site, version=version, issuance=issuance,
-            copies=[render.CopyInfo(serial=s, copy_no=i + 1, copy_count=copies) for i, s in enumerate(serials)],
-            progress=progress, cancelled=cancelled,
-        )
         pdf = record_pdf(session, actor, put=put, issuance=issuance, pages=pages, first=serials[0],
-                         last=serials[-1], now=now)
+                         last=serials[-1], now=issuance.issued_at)
         session.add_all(
             IssuedForm(issuance_id=issuance.id, site_id=site.id, serial_no=first + i, serial=serial,
-                       copy_no=i + 1, pages=pages_per_form, state=FormState.ISSUED, pdf_id=pdf.id)
+                       copy_no=i + 1, pages=plan.pages_per_form, state=FormState.ISSUED, pdf_id=pdf.id)
             for i, serial in enumerate(serials)
         )
         session.flush()
-        return IssuanceResult(issuance_id=issuance.id, template=version.template.code, version=version.version,
-                              serials=tuple(serials), pdf_id=pdf.id, pdf_sha256=put.sha256, pages=pages)
+        return IssuanceResult(issuance_id=issuance.id, template=plan.version.template.code,
+                              version=plan.version.version, serials=serials, pdf_id=pdf.id, pdf_sha256=put.sha256,
+                              pages=pages)

@@ -8,7 +8,10 @@ replaced with a new serial, never reprinted (BF-04).
 from __future__ import annotations
 
 import dataclasses
+import errno
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 from app.forms import render
@@ -29,25 +32,38 @@ class ReleasedPdf:
     serials: str
 
 
-def _release(db: Database, actor: Actor, pdf_id: int, *, target: str, details: dict[str, object]) -> ReleasedPdf:
+def _refuse_second_release(pdf: ControlledPdf) -> None:
+    if pdf.released_at is not None:
+        raise DomainError(
+            f"the controlled copies {pdf.first_serial}–{pdf.last_serial} were already released to "
+            f"{pdf.released_to} on {local_text(pdf.released_at)}; controlled copies are never printed twice. "
+            "Void a spoiled or lost copy and issue a replacement.", code="already-released"
+        )
+
+
+def _release(db: Database, actor: Actor, pdf_id: int, *, target: str, details: dict[str, object],
+             verified: Path | None = None) -> ReleasedPdf:
     # Document Control releases issuances; QA, who approves a replacement, may release that replacement.
     require_any(db, actor, Permission.ISSUE_FORMS, Permission.REPLACE_FORMS)
+    if verified is None:  # hashing a big PDF is slow: never inside the write transaction
+        with db.read() as session:
+            pdf = session.get(ControlledPdf, pdf_id)
+            if pdf is None:
+                raise NotFound(f"no controlled PDF {pdf_id}")
+            _refuse_second_release(pdf)
+            sha = pdf.sha256
+        verified = db.files.verified_path(sha)
     with db.write(actor, reason="controlled copies released") as session:
         pdf = session.get(ControlledPdf, pdf_id, with_for_update=True)
         if pdf is None:
             raise NotFound(f"no controlled PDF {pdf_id}")
-        if pdf.released_at is not None:
-            raise DomainError(
-                f"the controlled copies {pdf.first_serial}–{pdf.last_serial} were already released to "
-                f"{pdf.released_to} on {local_text(pdf.released_at)}; controlled copies are never printed twice. "
-                "Void a spoiled or lost copy and issue a replacement."
-            )
-        path = db.files.verified_path(pdf.sha256)
+        _refuse_second_release(pdf)
         pdf.released_at, pdf.released_by, pdf.released_to = db.clock.now(), actor.username, target
         audit.record_event(session, "PRINT", entity="controlled_pdf", entity_id=str(pdf.id),
                            new={"target": target, "pages": pdf.pages, "serials": f"{pdf.first_serial}-{pdf.last_serial}",
                                 "sha256": pdf.sha256, **details})
-        return ReleasedPdf(pdf_id=pdf.id, path=path, pages=pdf.pages, serials=f"{pdf.first_serial}–{pdf.last_serial}")
+        return ReleasedPdf(pdf_id=pdf.id, path=verified, pages=pdf.pages,
+                           serials=f"{pdf.first_serial}–{pdf.last_serial}")
 
 
 def release_to_printer(db: Database, actor: Actor, pdf_id: int, *, printer: str, copies: int = 1) -> ReleasedPdf:
@@ -58,14 +74,67 @@ def release_to_printer(db: Database, actor: Actor, pdf_id: int, *, printer: str,
 
 
 def save_to_file(db: Database, actor: Actor, pdf_id: int, *, out: Path) -> ReleasedPdf:
-    """Save the controlled PDF (to print it elsewhere); this is its one release."""
+    """Save the controlled PDF (to print it elsewhere); this is its one release.
+
+    The file is written first (under a temporary name, flushed, then given its name) and the release is
+    committed only once it exists: a disk that is full or a folder that cannot be written leaves the release
+    available. Should the release then be refused (someone released it meanwhile), the file is removed."""
+    require_any(db, actor, Permission.ISSUE_FORMS, Permission.REPLACE_FORMS)
     if out.exists():
-        raise ValidationError(f"{out} already exists; choose a new file name")
-    released = _release(db, actor, pdf_id, target=f"file {out}", details={"file": str(out)})
-    out.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(released.path, out)
-    out.chmod(0o644)
+        raise ValidationError(f"{out} already exists; choose a new file name", code="file-exists")
+    with db.read() as session:
+        pdf = session.get(ControlledPdf, pdf_id)
+        if pdf is None:
+            raise NotFound(f"no controlled PDF {pdf_id}")
+        _refuse_second_release(pdf)
+        source = db.files.verified_path(pdf.sha256)
+    write_new_file(source, out)
+    try:
+        released = _release(db, actor, pdf_id, target=f"file {out}", details={"file": str(out)}, verified=source)
+    except BaseException:
+        out.unlink(missing_ok=True)
+        raise
     return dataclasses.replace(released, path=out)
+
+
+def write_new_file(source: Path, out: Path) -> None:
+    """Copy ``source`` to ``out``, which must not exist: temporary name, fsync, then a link that fails if
+    ``out`` appeared meanwhile. ValidationError (code ``cannot-write-file``) says why it could not be written."""
+    temporary: Path | None = None
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part")
+        temporary = Path(name)
+        with os.fdopen(fd, "wb") as fh, source.open("rb") as src:
+            shutil.copyfileobj(src, fh, 1024 * 1024)
+            fh.flush()
+            os.fsync(fh.fileno())
+        temporary.chmod(0o644)
+        try:
+            _place(temporary, out)
+        except FileExistsError:
+            raise ValidationError(f"{out} already exists; choose a new file name", code="file-exists") from None
+    except OSError as exc:
+        raise ValidationError(f"cannot write {out}: {exc.strerror or exc}. Nothing was released; choose another "
+                              "folder and save again.", code="cannot-write-file") from exc
+    finally:
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)
+
+
+def _place(temporary: Path, out: Path) -> None:
+    """Give the written file its name without ever replacing a file that appeared meanwhile: a hard link where
+    the file system has them, else a rename after a last check (FAT and some network shares have no links)."""
+    try:
+        os.link(temporary, out)
+    except FileExistsError:
+        raise
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.ENOSYS):
+            raise
+        if out.exists():
+            raise FileExistsError(str(out)) from exc
+        os.rename(temporary, out)
 
 
 def pdfs_of(db: Database, actor: Actor, issuance_id: int) -> list[tuple[int, str, bool]]:

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import dataclasses
 
-
 from app.forms import render
 from app.models import FormState, IssuanceState, IssuedForm, SignatureMeaning
-from app.services import audit, signatures
+from app.services import audit, limits, serial_guard, signatures
 from app.services.db import Actor, Database
-from app.services.errors import DomainError, ValidationError
+from app.services.errors import DomainError
+from app.services.filestore import PutResult
 from app.services.issuance import (
-    Cancelled, Progress, form_by_serial, format_serial, lock_counter, record_pdf, render_to_store, site_of,
+    Cancelled, Progress, SerialsMoved, form_by_serial, format_serial, lock_counter, next_serial, record_pdf,
+    render_to_store, site_of,
 )
 from app.services.permissions import Permission, require
 
@@ -28,7 +29,6 @@ class ReplacementResult:
 
 
 
-
 def _check_replaceable(form: IssuedForm) -> None:
     if form.issuance.state is not IssuanceState.OPEN:
         raise DomainError(f"the issuance of {form.serial} is reconciled and read-only")
@@ -41,29 +41,49 @@ def replace_form(
     progress: Progress | None = None, cancelled: Cancelled | None = None,
 ) -> ReplacementResult:
     require(db, actor, Permission.REPLACE_FORMS)
-    if not reason or not reason.strip():
-        raise ValidationError("a replacement needs a written justification (why the copy cannot be used)")
-    reason = reason.strip()
+    reason = limits.checked("reason", reason, required="a replacement needs a written justification (why the "
+                                                       "copy cannot be used)")
     with db.read() as session:
         _check_replaceable(form_by_serial(session, serial))
     signatures.reauthenticate(db, actor, username=username, password=password)
+    with serial_guard.issuing(db):
+        for attempt in range(3):
+            with db.read() as session:
+                old = form_by_serial(session, serial)
+                _check_replaceable(old)
+                issuance, version, site = old.issuance, old.issuance.template_version, site_of(session)
+                number, copy_no, copy_count = next_serial(session, site), old.copy_no, issuance.copies
+                version.template  # loaded for rendering after the session
+            new_serial = format_serial(number)
+            # Rendered under the issuing lock but outside any write transaction (see app/services/serial_guard).
+            put, pages = render_to_store(
+                db, site=site, version=version, issuance=issuance,
+                copies=[render.CopyInfo(serial=new_serial, copy_no=copy_no, copy_count=copy_count,
+                                        replaces=old.serial)],
+                progress=progress, cancelled=cancelled,
+            )
+            try:
+                return _record(db, actor, serial=serial, reason=reason, expected=number, put=put, pages=pages)
+            except SerialsMoved:
+                if attempt == 2:
+                    raise
+    raise AssertionError("unreachable")
+
+
+def _record(db: Database, actor: Actor, *, serial: str, reason: str, expected: int, put: PutResult,
+            pages: int) -> ReplacementResult:
     with db.write(actor, reason=f"replacement: {reason}") as session:
         old = form_by_serial(session, serial)
         _check_replaceable(old)
-        issuance, version = old.issuance, old.issuance.template_version
+        issuance = old.issuance
         site = site_of(session)
         signatures.add_signature(
             db, session, actor, meaning=SignatureMeaning.APPROVED, entity="issued_form", entity_id=old.serial,
             content={"replace": old.serial, "reason": reason}, activity=f"replace:{old.serial}",
         )
-        number = lock_counter(session, site, 1)
+        number = lock_counter(session, site, 1, expected=expected)
+        serial_guard.raise_high_water(db.files.root, site.code, number, workstation=db.workstation)
         new_serial = format_serial(number)
-        put, pages = render_to_store(
-            db, site=site, version=version, issuance=issuance,
-            copies=[render.CopyInfo(serial=new_serial, copy_no=old.copy_no, copy_count=issuance.copies,
-                                    replaces=old.serial)],
-            progress=progress, cancelled=cancelled,
-        )
         now = db.clock.now()
         pdf = record_pdf(session, actor, put=put, issuance=issuance, pages=pages, first=new_serial,
                          last=new_serial, now=now)

@@ -16,19 +16,20 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Engine, make_url
 
-from app.models import AuditEvent
+from app.models import AuditEvent, SerialCounter, Site
 from app.models.engine import build_engine
 from app.models.migrate import upgrade
-from app.services import audit, audit_chain, transfer
+from app.services import audit, audit_chain, serial_guard, transfer
 from app.services.backup import (
-    FILES_DIR, FORMAT, MANIFEST, SQLITE_SNAPSHOT, TABLES_DIR, read_jsonl, snapshot_engine,
+    FILES_DIR, FORMAT, INCOMPLETE, MANIFEST, SQLITE_SNAPSHOT, TABLES_DIR, is_scratch, read_jsonl, snapshot_engine,
 )
 from app.services.db import Actor, Database
 from app.services.errors import DomainError, ValidationError
 from app.services.filestore import FileStore, sha256_file
+from app.services.issuance import format_serial
 from app.services.permissions import Permission, require
 
 
@@ -47,6 +48,9 @@ def verify_backup(path: Path) -> BackupCheck:
     """Re-hash every file against the manifest, then check the snapshot: counts, chain, stored files."""
     problems: list[str] = []
     manifest_path = path / MANIFEST
+    if (path / INCOMPLETE).exists():
+        return BackupCheck(path, False, (f"{path} is an interrupted backup (it was never finished); take the "
+                                         "backup again",), (), None, {}, {})
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -63,7 +67,7 @@ def verify_backup(path: Path) -> BackupCheck:
             problems.append(f"{name}: missing")
         elif sha256_file(file) != info["sha256"]:
             problems.append(f"{name}: altered (SHA-256 does not match the manifest)")
-    for file in sorted(p for p in path.rglob("*") if p.is_file() and p.name != MANIFEST):
+    for file in sorted(p for p in path.rglob("*") if p.is_file() and p.name != MANIFEST and not is_scratch(p)):
         if file.relative_to(path).as_posix() not in listed:
             problems.append(f"{file.relative_to(path).as_posix()}: not listed in the manifest")
     counts: dict[str, int] = {}
@@ -157,6 +161,38 @@ class RestoreResult:
     chain_head_after: str
     events_lost: int
     moved_aside: Path | None
+    # Serials issued after the backup point (their paper exists, their rows are not in the restored data):
+    # the counter was moved past them, and reconciliation must account for them. None when there are none.
+    serials_after_backup: tuple[str, str] | None = None
+
+
+def _last_serial_issued(current: Database | None) -> int:
+    """The highest serial the database being replaced (or left as it is) has issued."""
+    last = 0
+    if current is not None:
+        with current.read() as session:
+            site = session.scalar(select(Site))
+            if site is not None:
+                counter = session.scalar(select(SerialCounter).where(SerialCounter.site_id == site.id))
+                last = (counter.next_serial - 1) if counter is not None else 0
+    return last
+
+
+def _move_counter_past(restored: Database, roots: list[Path], known_last: int) -> tuple[int, int] | None:
+    """Move the restored counter past every serial issued anywhere (file-store marks, the replaced database);
+    returns the range of serials issued after the backup point, or None."""
+    with restored.read() as session:
+        site = session.scalar(select(Site))
+        counter = session.scalar(select(SerialCounter).where(SerialCounter.site_id == site.id))
+        code, next_serial = site.code, counter.next_serial
+    last = max([known_last, *(serial_guard.high_water(root, code) for root in roots)])
+    if last < next_serial:
+        return None
+    with restored.engine.begin() as conn:  # the counter is not controlled data; the RESTORE event records this
+        conn.execute(update(SerialCounter).where(SerialCounter.site_id == site.id).values(next_serial=last + 1))
+    for root in roots:
+        serial_guard.raise_high_water(root, code, last, workstation=restored.workstation)
+    return next_serial, last
 
 
 def _lost_after(current: Database | None, backup_head: str) -> tuple[str | None, int, dict[str, int]]:
@@ -185,6 +221,8 @@ def restore(
     if not check.ok:
         raise DomainError("the backup does not verify, nothing was restored: " + "; ".join(check.problems[:5]))
     before, lost, summary = _lost_after(current, check.chain_head or "0:")
+    known_last = _last_serial_issued(current)
+    roots = list(dict.fromkeys([Path(target_files), *([current.files.root] if current is not None else [])]))
     moved = None
     if in_place:
         if current is None or current.dialect != "sqlite":
@@ -199,15 +237,19 @@ def restore(
     restored: Database = make_database(target_url, target_files)
     try:
         copied = copy_files(path, restored.files)
+        after_backup = _move_counter_past(restored, roots, known_last)
         after = audit_chain.verify_chain(restored)
+        serials = (format_serial(after_backup[0]), format_serial(after_backup[1])) if after_backup else None
         with restored.write(actor, reason=reason.strip(), check_actor=False) as session:
             audit.record_event(session, "RESTORE", entity="backup", entity_id=str(path), new={
                 "backup_created_at": check.manifest.get("created_at"), "chain_head_before": before,
                 "chain_head_after": after.head, "events_lost_after_backup": lost, "lost_summary": summary,
                 "in_place": in_place, "moved_aside": str(moved) if moved else None, "workstation": workstation,
+                "serials_issued_after_backup": f"{serials[0]}-{serials[1]}" if serials else None,
             })
         return RestoreResult(db_url=target_url, files_copied=copied, chain_head_before=before,
-                             chain_head_after=after.head, events_lost=lost, moved_aside=moved)
+                             chain_head_after=after.head, events_lost=lost, moved_aside=moved,
+                             serials_after_backup=serials)
     finally:
         restored.engine.dispose()
 

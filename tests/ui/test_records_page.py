@@ -304,3 +304,24 @@ def test_integrity_report_for_qa(qtbot, seed, ctx_for, returned, tmp_path, boxes
     operator = RecordsPage(ctx_for("op"))
     qtbot.addWidget(operator)
     assert not operator.report_button.isVisibleTo(operator)
+
+
+def test_the_scan_follows_the_page_of_the_field_being_typed(qtbot, seed, ctx_for) -> None:  # noqa: ANN001
+    """A two-page batch record: moving the focus to a field printed on page 2 shows page 2 of the scan."""
+    from PySide6.QtWidgets import QApplication
+
+    two_pages = issued(seed, copies=1, code="PRD-BR-102")
+    serial = two_pages.serials[0]
+    return_sheet(seed, two_pages, serial)
+    page = open_page(qtbot, ctx_for("op"), serial)
+    page.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is page)
+    entry = page.workspace.entry
+    shown: list[int] = []
+    entry.page_focused.connect(shown.append)
+    on_page_two = next(r for r in entry.rows.values() if r.field.page == 2)
+    on_page_one = next(r for r in entry.rows.values() if r.field.page == 1)
+    on_page_two.input.setFocus()
+    qtbot.waitUntil(lambda: shown[-1:] == [2])
+    on_page_one.input.setFocus()
+    qtbot.waitUntil(lambda: shown[-1:] == [1])

@@ -7,9 +7,10 @@ import datetime as dt
 
 from PySide6.QtCore import QDateTime, Qt, Signal
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QDateTimeEdit, QGroupBox, QLabel, QPushButton, QScrollArea, QVBoxLayout,
+    QApplication, QCheckBox, QComboBox, QDateTimeEdit, QGroupBox, QLabel, QPushButton, QScrollArea, QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
 
 from app.textfmt import noun, of_total, plural
 from app.services import records, settings
@@ -59,6 +60,9 @@ class EntryForm(QWidget):
         self._groups: dict[int, QGroupBox] = {}
         self._source_page: int | None = None
         self._memory: dict[str, str] = {}  # what the rows remember between saves (the late-entry reason)
+        # Which page the user works on follows the keyboard focus. One application signal, not an event filter
+        # on every field: a Python event filter met events of widgets being destroyed (a crash under load).
+        QApplication.instance().focusChanged.connect(self._focus_moved)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
 
@@ -162,11 +166,17 @@ class EntryForm(QWidget):
                 row.saved.connect(self._row_saved)
                 row.correction_requested.connect(self.correction_requested)
                 row.history_requested.connect(self.history_requested)
-                row.focused.connect(self.page_focused)
                 group_layout.addWidget(row)
                 self.rows[field.name] = row
             self._body_layout.insertWidget(self._body_layout.count() - 1, group)
             self._groups[page_no] = group
+
+    def _focus_moved(self, _old: QWidget | None, new: QWidget | None) -> None:
+        if new is None or not isValid(self) or not self.isAncestorOf(new):
+            return
+        row = next((r for r in self.rows.values() if r.isAncestorOf(new)), None)
+        if row is not None:
+            self.page_focused.emit(row.field.page)
 
     def set_source_page(self, page_no: int | None) -> None:
         """The scan page shown beside the form: values saved now are recorded as read from it."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCompleter, QFrame, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget,
 )
@@ -89,7 +89,6 @@ class FieldRow(QFrame):
     saved = Signal(object)  # RecordView
     correction_requested = Signal(str)  # field name
     history_requested = Signal(str)
-    focused = Signal(int)  # the form page this field is printed on
 
     def __init__(self, ctx: PageContext, field: FieldView, *, serial: str, source_page: Callable[[], int | None],
                  activity_at: Callable[[], dt.datetime | None], number: int = 0,
@@ -123,7 +122,6 @@ class FieldRow(QFrame):
             completer.setCompletionMode(QCompleter.CompletionMode.InlineCompletion)
             self.input.setCompleter(completer)
         self.input.returnPressed.connect(self.save)
-        self.input.installEventFilter(self)
         line.addWidget(self.input, 1)
         self.unit_label = QLabel(field.unit or "")
         self.unit_label.setMinimumWidth(24)
@@ -153,7 +151,6 @@ class FieldRow(QFrame):
                                                            "activity (required)")
         for extra in (self.na_extra, self.justification_extra, self.late_extra):
             extra.edit.returnPressed.connect(self.save)
-            extra.edit.installEventFilter(self)
             layout.addWidget(extra)
         self.info_label = QLabel()
         self.info_label.setWordWrap(True)
@@ -188,11 +185,6 @@ class FieldRow(QFrame):
         if not field.required:
             parts.append("optional")
         return " · ".join(parts)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
-        if event.type() == QEvent.Type.FocusIn:
-            self.focused.emit(self.field.page)
-        return False
 
     # -- showing the field -------------------------------------------------------------------------
     def set_field(self, field: FieldView, *, editable: bool, can_verify: bool, pages: Mapping[int, int]) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from app.runtime import RuntimeConfig, open_database
 from app.services import audit_chain, audit_log, backup, restore, transfer
-from app.services.errors import DomainError, PermissionDenied
+from app.services.errors import DomainError, PermissionDenied, ValidationError
 from tests.helpers import scanlike as sl
 from tests.helpers.forms import effective_template, issue
 from tests.helpers.records import fill
@@ -153,3 +153,106 @@ def test_scheduled_backup_runs_when_due_and_shows_on_the_dashboard(seed, tmp_pat
     assert backup.run_scheduled_backup(seed.db, seed.dc) is not None
     outcome, when, where = dashboard.dashboard(seed.db, seed.viewer).last_backup
     assert outcome == "BACKUP" and str(tmp_path / "auto") in where
+
+
+def test_inv10_an_in_place_restore_never_lets_a_serial_repeat(seed, tmp_path, backend):
+    """Back up, issue 000004–000005 and save their PDF, restore in place: the next serial is 000006, the
+    restore names 000004–000005, and the QR payload of the old paper can never match a new form."""
+    if backend != "sqlite":
+        pytest.skip("in-place restore replaces the embedded SQLite database")
+    from app.services import printing, register
+    effective_template(seed)
+    issue(seed, copies=3)
+    backup.backup(seed.db, seed.admin, tmp_path / "bk")
+    after = issue(seed, copies=2)
+    printing.save_to_file(seed.db, seed.dc, after.pdf_id, out=tmp_path / "paper.pdf")
+    url, files = f"sqlite:///{Path(seed.db.engine.url.database)}", seed.db.files.root
+    done = restore.restore(tmp_path / "bk", seed.admin, reason="workstation disk replaced", target_url=url,
+                           target_files=files, current=seed.db, in_place=True, workstation="W",
+                           make_database=_make(tmp_path))
+    assert done.serials_after_backup == ("000004", "000005")
+    restored = _make(tmp_path)(url, files)
+    try:
+        dc = seed.dc
+        again = issue_into(restored, dc, copies=1)
+        assert again.serials == ("000006",)
+        numbers = {r.serial for r in register.fetch_forms(restored, dc, register.RegisterFilter(), limit=100)}
+        assert numbers.isdisjoint({"000004", "000005"})
+        [event] = audit_log.fetch_events(restored, seed.admin, audit_log.AuditFilter(action="RESTORE"))
+        assert json.loads(event.new_value)["serials_issued_after_backup"] == "000004-000005"
+    finally:
+        restored.engine.dispose()
+
+
+def test_inv10_a_restore_into_a_new_folder_continues_past_the_live_site(seed, tmp_path):
+    effective_template(seed)
+    backup.backup(seed.db, seed.admin, tmp_path / "bk")
+    issue(seed, copies=4)  # the live site goes on after the backup point
+    target = tmp_path / "new-home"
+    target.mkdir()
+    done = restore.restore(tmp_path / "bk", seed.admin, reason="moving to a new workstation",
+                           target_url=f"sqlite:///{target / 'formtrail.db'}", target_files=target / "files",
+                           current=seed.db, in_place=False, workstation="W", make_database=_make(tmp_path))
+    assert done.serials_after_backup == ("000001", "000004")
+    restored = _make(tmp_path)(done.db_url, target / "files")
+    try:
+        assert issue_into(restored, seed.dc, copies=1).serials == ("000005",)
+    finally:
+        restored.engine.dispose()
+
+
+def test_a_backup_opened_with_the_sqlite3_tool_still_verifies_and_restores(seed, tmp_path, backend):
+    import sqlite3
+    effective_template(seed)
+    issue(seed, copies=2)
+    backup.backup(seed.db, seed.admin, tmp_path / "bk")
+    manifest = json.loads((tmp_path / "bk" / "manifest.json").read_text())
+    assert not [name for name in manifest["files"] if name.endswith(("-wal", "-shm", "-journal"))]
+    if backend == "sqlite":
+        conn = sqlite3.connect(tmp_path / "bk" / "database.sqlite")  # what a curious administrator does
+        assert conn.execute("select count(*) from issued_form").fetchone() == (2,)
+        conn.close()
+        assert not list((tmp_path / "bk").glob("database.sqlite-*"))  # rollback journal: nothing left beside it
+        # A stray scratch file (another tool, another SQLite version) is not part of the backup and is ignored.
+        (tmp_path / "bk" / "database.sqlite-shm").write_bytes(b"\0" * 32768)
+    check = restore.verify_backup(tmp_path / "bk")
+    assert check.ok, check.problems
+    target = tmp_path / "restored"
+    target.mkdir()
+    done = restore.restore(tmp_path / "bk", seed.admin, reason="restore test", current=None, in_place=False,
+                           target_url=f"sqlite:///{target / 'formtrail.db'}", target_files=target / "files",
+                           workstation="W", make_database=_make(tmp_path))
+    restored = _make(tmp_path)(done.db_url, target / "files")
+    try:
+        from app.services import register
+        assert register.count_forms(restored, seed.viewer, register.RegisterFilter()) == 2
+    finally:
+        restored.engine.dispose()
+
+
+def issue_into(db, actor, *, copies: int):  # noqa: ANN001, ANN201 - a restored database, the seeded user
+    from app.services import auth, issuance
+    import datetime as dt
+    again = auth.authenticate(db, username=actor.username, password="Corr3ct-Horse!").actor
+    return issuance.issue_forms(db, again, code="QC-WS-014", copies=copies, purpose="after restore",
+                                reference=None, issued_to="Line 1", due=dt.date(2099, 1, 1))
+
+
+def test_inv10_an_interrupted_backup_is_named_and_simply_taken_again(seed, tmp_path):
+    effective_template(seed)
+    issue(seed, copies=1)
+    dest = tmp_path / "bk"
+    dest.mkdir()
+    (dest / backup.INCOMPLETE).write_text("killed")  # what a backup killed half-way leaves
+    (dest / "files").mkdir()
+    (dest / "files" / "half-copied").write_bytes(b"x" * 100)
+    check = restore.verify_backup(dest)
+    assert not check.ok and "interrupted backup" in check.problems[0]
+    backup.backup(seed.db, seed.admin, dest)
+    assert restore.verify_backup(dest).ok and not (dest / backup.INCOMPLETE).exists()
+    other = tmp_path / "someone-elses"
+    other.mkdir()
+    (other / "notes.txt").write_text("not ours")
+    with pytest.raises(ValidationError) as refused:
+        backup.backup(seed.db, seed.admin, other)
+    assert refused.value.code == "folder-not-empty" and (other / "notes.txt").exists()

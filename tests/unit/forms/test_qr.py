@@ -64,3 +64,21 @@ def test_drawn_code_decodes(canvas_class):
     image = pdfium.PdfDocument(out.getvalue())[0].render(scale=150 / 72, grayscale=True).to_pil()
     found = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCodeModel2)
     assert [b.text for b in found] == [TEXT]
+
+
+def test_codes_encoded_in_a_helper_process_equal_those_encoded_here():
+    from app.forms.qr_batch import encoded
+    texts = [f"FT1|BSL-01|{i:06d}|1/2|QC-WS-014@1|TAG{i}" for i in range(250)]
+    here = list(encoded(texts, helper=False))
+    there = list(encoded(texts, helper=True))
+    assert there == here and len(here) == 250
+    assert here[0][0] >= 21 and " re " in here[0][1]
+
+
+def test_a_cancelled_batch_stops_the_helper():
+    from app.forms.qr_batch import encoded
+    texts = [f"FT1|BSL-01|{i:06d}|1/1|QC-WS-014@1|T" for i in range(5000)]
+    codes = encoded(texts, helper=True)
+    first = next(codes)
+    codes.close()  # what a cancelled rendering does: the generator is closed, the pool shut down
+    assert first[0] >= 21

@@ -257,3 +257,18 @@ def test_bad_inputs_are_refused():
         CopyInfo(serial="000001", copy_no=1, copy_count=1, replaces="000001")
     with pytest.raises(ValueError, match="no copies"):
         render_issued(io.BytesIO(), sample("QC-WS-014"), issue(), [], key=KEY)
+
+
+def test_fit_keeps_the_longest_prefix_that_fits_even_for_very_long_text():
+    from reportlab.pdfgen.canvas import Canvas
+
+    from app.forms.fonts import SANS, register_fonts
+    from app.forms.render_base import fit
+    register_fonts()
+    canvas = Canvas(io.BytesIO())
+    text = "Batch 24-0117 dispensing, " * 5000  # 130,000 characters: bisected, never trimmed one by one
+    shortened = fit(canvas, text, SANS, 8, 120)
+    assert shortened.endswith("…") and text.startswith(shortened[:-1])
+    assert canvas.stringWidth(shortened, SANS, 8) <= 120
+    assert canvas.stringWidth(text[:len(shortened)] + "…", SANS, 8) > 120  # one more character would not fit
+    assert fit(canvas, "short", SANS, 8, 120) == "short"

@@ -1,0 +1,64 @@
+"""`formtrail release`: the one release of controlled copies not released yet — to a new file, or to a CUPS
+printer. Issuing releases at once (`issue --out`); this is for copies whose release did not happen then (the
+file could not be written, the program was stopped) and for replacements."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+from pathlib import Path
+
+from app.cli import Cli, CliError
+from app.services import printing
+from app.textfmt import plural
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("release", help="release controlled copies not yet printed or saved (once)")
+    p.add_argument("issuance", type=int, help="issuance number")
+    p.add_argument("--pdf", type=int, help="which of the issuance's PDFs (when it has several: replacements)")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--out", type=Path, help="save the PDF to this new file")
+    where.add_argument("--printer", help="send it to this CUPS printer (lp)")
+    p.set_defaults(handler=cmd_release)
+
+
+def _unreleased(cli: Cli, issuance_id: int, pdf_id: int | None) -> int:
+    pdfs = printing.pdfs_of(cli.db, cli.actor(), issuance_id)
+    waiting = [(pid, serials) for pid, serials, released in pdfs if not released]
+    if pdf_id is not None:
+        if pdf_id not in {pid for pid, _s, _r in pdfs}:
+            raise CliError(f"issuance {issuance_id} has no PDF {pdf_id}")
+        return pdf_id
+    if not waiting:
+        raise CliError(f"every PDF of issuance {issuance_id} is already released; controlled copies are never "
+                       "printed twice (void a spoiled copy and replace it)")
+    if len(waiting) > 1:
+        listed = ", ".join(f"{pid} ({serials})" for pid, serials in waiting)
+        raise CliError(f"issuance {issuance_id} has {len(waiting)} PDFs not released: {listed}; choose one with --pdf")
+    return waiting[0][0]
+
+
+def cmd_release(cli: Cli) -> int:
+    a = cli.args
+    pdf_id = _unreleased(cli, a.issuance, a.pdf)
+    if a.out is not None:
+        released = printing.save_to_file(cli.db, cli.actor(), pdf_id, out=a.out)
+        cli.out(f"Released serials {released.serials} ({plural(released.pages, 'page')}) to {a.out}. Print that "
+                "file once: it is the only release of these copies.")
+        return 0
+    if shutil.which("lp") is None:
+        raise CliError("no print system (lp) on this computer; release to a file with --out and print it")
+    check = subprocess.run(["lpstat", "-p", a.printer], capture_output=True, text=True, check=False)
+    if check.returncode != 0:  # before the one release is used up
+        raise CliError(f"the printer {a.printer!r} is not available: {(check.stderr or check.stdout).strip()}")
+    released = printing.release_to_printer(cli.db, cli.actor(), pdf_id, printer=a.printer)
+    sent = subprocess.run(["lp", "-d", a.printer, "-n", "1", "-o", "print-scaling=none", str(released.path)],
+                          capture_output=True, text=True, check=False)
+    if sent.returncode != 0:
+        raise CliError(f"the release of {released.serials} was recorded, but the printer refused the job: "
+                       f"{(sent.stderr or sent.stdout).strip()}. These copies cannot be printed again: void the "
+                       "copies that did not come out and ask QA to replace them.")
+    cli.out(f"Released serials {released.serials} ({plural(released.pages, 'page')}) to printer {a.printer}.")
+    return 0

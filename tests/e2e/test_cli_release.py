@@ -1,0 +1,74 @@
+"""`formtrail issue --out` never uses up a release without a file, and `formtrail release` gives the copies
+their one release later (invariant 10: a failed write loses nothing)."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.forms.resources import resource
+from tests.helpers.cli import CliRunner
+
+ADMIN_PW, PW, TEMP = "Adm1n-Secret!", "Us3r-Passw0rd!", "Temp0rary-Pw!"
+
+
+@pytest.fixture
+def cli(tmp_path):  # noqa: ANN001, ANN201
+    runner = CliRunner(tmp_path / "home")
+    runner.run("init", "--site", "BSL-01", "--admin", "admin", new_password=ADMIN_PW)
+    for name, role in (("dc", "document_control"), ("qa", "qa")):
+        runner.run("user", "add", name, "--full-name", name.upper(), "--role", role, new_password=TEMP,
+                   user="admin", password=ADMIN_PW)
+        runner.run("user", "passwd", user=name, password=TEMP, new_password=PW)
+    runner.run("template", "import", str(resource("templates", "QC-WS-014.yaml")), user="dc", password=PW)
+    runner.run("template", "submit", "QC-WS-014", user="dc", password=PW)
+    runner.run("template", "approve", "QC-WS-014", "--version", "1", user="qa", password=PW)
+    return runner
+
+
+def _issue(cli: CliRunner, out, **kw):  # noqa: ANN001, ANN202
+    return cli.run("issue", "QC-WS-014", "--copies", "2", "--purpose", "LOT 7", "--to", "Line 3", "--due",
+                   "2099-01-01", "--out", str(out), check=False, user="dc", password=PW, **kw)
+
+
+def test_an_unwritable_target_is_refused_before_anything_is_issued(cli, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    refused = _issue(cli, blocker / "copies.pdf")
+    assert refused.returncode == 1 and "nothing was issued" in refused.stderr
+    assert cli.json("register", "--json", user="dc", password=PW) == []
+
+
+def test_an_issuance_is_released_once(cli, tmp_path):
+    out = tmp_path / "copies.pdf"
+    done = _issue(cli, out)
+    assert done.returncode == 0 and out.read_bytes().startswith(b"%PDF")
+    again = cli.run("release", "1", "--out", str(tmp_path / "again.pdf"), check=False, user="dc", password=PW)
+    assert again.returncode == 1 and "already released" in again.stderr and not (tmp_path / "again.pdf").exists()
+
+
+def test_copies_whose_save_failed_are_released_later_once(cli, tmp_path):
+    """Issued, but the PDF could not be written (the service refuses with a code and keeps the release):
+    `formtrail release` gives the copies their one release, and only one."""
+    import datetime as dt
+
+    from app.runtime import RuntimeConfig, open_database
+    from app.services import auth, issuance, printing
+    from app.services.errors import ValidationError
+    home = tmp_path / "home"
+    db = open_database(RuntimeConfig(home=home, db_url=f"sqlite:///{home / 'formtrail.db'}", workstation="T",
+                                     hasher_profile="fast"))
+    try:
+        dc = auth.authenticate(db, username="dc", password=PW).actor
+        result = issuance.issue_forms(db, dc, code="QC-WS-014", copies=3, purpose="LOT 8", reference=None,
+                                      issued_to="Line 1", due=dt.date(2099, 1, 1))
+        with pytest.raises(ValidationError) as failed:
+            printing.save_to_file(db, dc, result.pdf_id, out=home / "formtrail.db" / "x.pdf")  # not a folder
+        assert failed.value.code == "cannot-write-file"
+    finally:
+        db.engine.dispose()
+    out = tmp_path / "released.pdf"
+    released = cli.run("release", str(result.issuance_id), "--out", str(out), user="dc", password=PW)
+    assert "Released serials 000001–000003" in released.stdout and out.read_bytes().startswith(b"%PDF")
+    second = cli.run("release", str(result.issuance_id), "--out", str(tmp_path / "x.pdf"), check=False,
+                     user="dc", password=PW)
+    assert second.returncode == 1 and "already released" in second.stderr
