@@ -34,7 +34,7 @@ import zxingcpp
 from PIL import Image, ImageFilter
 
 from app.forms.payload import looks_like_ours
-from app.forms.scan_pages import PageError, PageImage, Source, iter_pages
+from app.forms.scan_pages import MAX_PIXELS, PageError, PageImage, Source, iter_pages
 
 QR_FORMAT = zxingcpp.BarcodeFormat.QRCodeModel2
 CORNERS = ("top-right", "bottom-left", "top-left", "bottom-right")
@@ -246,6 +246,26 @@ def decode_page(image: ImageLike, *, exhaustive: bool = False, fallbacks: bool =
                         attempts=collector.attempts, mirrored=tuple(collector.mirrored))
 
 
+def decode_top_right(page: PageImage) -> DecodeResult | None:
+    """The usual page, cheaply: a lazy page (``iter_pages(lazy=True)``) whose top-right corner holds a code of
+    ours gets exactly the result :func:`decode_page` would give, from the top rows of its image alone. None
+    when the corner holds none of ours (or the page is not lazy): then decode the loaded page as usual."""
+    if page.deferred is None or page.error is not None:
+        return None
+    start = time.perf_counter()
+    width, height = page.deferred.size
+    box = corner_boxes(width, height)[CORNERS[0]]
+    strip = page.top_rows(box[3])
+    if strip is None or strip.size != (width, box[3]):
+        return None
+    collector = _Collector()
+    if not collector.read(strip.crop(box)):
+        return None
+    return DecodeResult(ours=tuple(collector.ours), foreign=tuple(collector.foreign), strategy=f"corner:{CORNERS[0]}",
+                        elapsed_ms=(time.perf_counter() - start) * 1000.0, blank=None, attempts=collector.attempts,
+                        mirrored=tuple(collector.mirrored))
+
+
 def _median(region: Image.Image) -> Image.Image:
     """3x3 median filter (a sorting network over numpy arrays: ~10x faster than Pillow's rank filter)."""
     a = np.asarray(region)
@@ -440,7 +460,7 @@ class PageDecode:
 
 
 def decode_pages(data: Source, *, filename: str | None = None, pages: Iterable[int] | None = None,
-                 exhaustive: bool = False) -> list[PageDecode]:
+                 exhaustive: bool = False, max_pixels: int = MAX_PIXELS) -> list[PageDecode]:
     """:func:`~app.forms.scan_pages.iter_pages` + :func:`decode_page` over a file (or some of its pages).
 
     A top-level function taking and returning plain data, made to be the unit of work of a process pool
@@ -448,7 +468,8 @@ def decode_pages(data: Source, *, filename: str | None = None, pages: Iterable[i
     """
     out: list[PageDecode] = []
     t0 = time.perf_counter()
-    iterator = iter_pages(data, filename=filename, pages=pages)  # opening (and a PNG/JPEG file's decoding)
+    # opening (and a PNG/JPEG file's decoding)
+    iterator = iter_pages(data, filename=filename, pages=pages, max_pixels=max_pixels)
     while True:
         try:
             page = next(iterator)

@@ -51,6 +51,8 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 from PIL import Image
 
+from app.forms.scan_jpeg import ends_complete, open_draft, top_rows
+
 Source = Union[bytes, bytearray, memoryview, str, "os.PathLike[str]"]
 
 # how a page image was obtained
@@ -68,6 +70,7 @@ SOURCE_REASONS = {
     "encrypted": "the PDF needs a password",
     "no-pages": "the file contains no pages",
     "too-large": "the image is too large to decode safely",
+    "too-many-pages": "the file has more pages than this site reads from one file",
     "unreadable": "the file could not be read",
 }
 # PageError reason codes (one page is unusable, the others are fine)
@@ -76,13 +79,17 @@ PAGE_REASONS = {
     "truncated": "the page's image data ends early",
     "too-large": "the page image is too large to decode safely",
     "render-failed": "PDFium could not load or render the page",
+    "decoder-crashed": "the decoder process ended while reading the page",
+    "timed-out": "reading the page took too long and was stopped",
 }
 
 DEFAULT_MIN_DPI = 150.0  # DCT-scaled decoding never goes below this effective resolution
 RASTER_DPI = 200.0  # vector pages are rendered at this resolution ...
 FULL_RASTER_DPI = 300.0  # ... and again at this one for the decoder's fallback
 REOPEN_EVERY = 16  # pages: PDFium caches loaded streams per document (see _pdf_pages)
-MAX_PIXELS = 16000 * 16000  # a page beyond this is refused ("too-large"), not decoded
+# A page image beyond this many pixels is refused ("too-large") before anything is allocated for it; sites set
+# their own (intake.max_megapixels) and pass it as ``max_pixels``. Pillow refuses beyond ~179 Mpx regardless.
+MAX_PIXELS = 100_000_000
 _A4_LONG_INCHES = 297 / 25.4
 _PLAUSIBLE_LONG_INCHES = (3.0, 40.0)  # a page image whose stated size is outside this has no usable dpi
 _EOF_WINDOW = 4096  # "%%EOF" must be within this many bytes of the end of a complete PDF
@@ -121,6 +128,16 @@ class Reload:
 
 
 @dataclasses.dataclass(frozen=True)
+class Deferred:
+    """A scanner page's JPEG not decoded yet (``iter_pages(lazy=True)``): decoded DCT-scaled by 1/``factor``
+    to a working image of ``size``, when and as far as the decoder needs it."""
+
+    jpeg: bytes
+    factor: int
+    size: tuple[int, int]
+
+
+@dataclasses.dataclass(frozen=True)
 class PageImage:
     """One page of a scanned file, ready for the QR decoder.
 
@@ -143,10 +160,25 @@ class PageImage:
     scale: float = 1.0
     error: PageError | None = None
     reload: Reload | None = dataclasses.field(default=None, repr=False, compare=False)
+    deferred: Deferred | None = dataclasses.field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
         return self.error is None and self.image is not None
+
+    def loaded(self) -> PageImage:
+        """This page with its working image decoded (a lazy page has none yet); raises what Pillow raises."""
+        if self.deferred is None:
+            return self
+        im, _mode, _size = open_draft(self.deferred.jpeg, self.deferred.factor)
+        return dataclasses.replace(self, image=_to_grey(im), deferred=None)
+
+    def top_rows(self, rows: int) -> Image.Image | None:
+        """The top ``rows`` rows of a lazy page's working image, decoding nothing below (None if not lazy,
+        or if it cannot be done: then use :meth:`loaded`)."""
+        if self.deferred is None:
+            return None
+        return top_rows(self.deferred.jpeg, self.deferred.factor, rows)
 
     @property
     def effective_dpi(self) -> float | None:
@@ -243,23 +275,27 @@ def _open_input(data: Source, filename: str | None) -> _Input:
 
 
 def iter_pages(data: Source, *, filename: str | None = None, pages: Iterable[int] | None = None,
-               min_dpi: float = DEFAULT_MIN_DPI) -> Iterator[PageImage]:
+               min_dpi: float = DEFAULT_MIN_DPI, max_pixels: int = MAX_PIXELS,
+               lazy: bool = False) -> Iterator[PageImage]:
     """Yield one :class:`PageImage` per page of a scanned file, in order.
 
     ``data`` is the file's bytes, or a path (then the file is read lazily, which keeps memory flat for big
     PDFs). ``pages`` restricts to those 0-based page indices (for splitting one file across processes);
     indices beyond the end are ignored. Raises :class:`SourceError` immediately when the file cannot be read
-    at all; a bad page is yielded with ``error`` set.
+    at all; a bad page is yielded with ``error`` set. No page image of more than ``max_pixels`` pixels is ever
+    allocated (rendered, decoded or reloaded at full resolution): such a page is a "too-large" error instead.
+    ``lazy``: a JPEG file, or a PDF page that is one upright JPEG, comes back undecoded (``deferred`` set,
+    ``image`` None; see :meth:`PageImage.loaded` and :meth:`PageImage.top_rows`) when the JPEG is complete.
     """
     src = _open_input(data, filename)
     wanted = None if pages is None else sorted(set(pages))
     if src.kind == "pdf":
         doc = _open_pdf(src)
-        return _pdf_pages(doc, src, wanted, min_dpi)
+        return _pdf_pages(doc, src, wanted, min_dpi, max_pixels, lazy)
     if src.kind == "tiff":
         image, count = _open_tiff(src)
-        return _tiff_pages(image, count, src, wanted)
-    return _single_image_pages(src, wanted, min_dpi)
+        return _tiff_pages(image, count, src, wanted, max_pixels)
+    return _single_image_pages(src, wanted, min_dpi, max_pixels, lazy)
 
 
 def count_pages(data: Source, *, filename: str | None = None) -> int:
@@ -336,8 +372,8 @@ def _has_encrypt_entry(src: _Input) -> bool:
         return False
 
 
-def _pdf_pages(doc: pdfium.PdfDocument, src: _Input, wanted: list[int] | None,
-               min_dpi: float) -> Iterator[PageImage]:
+def _pdf_pages(doc: pdfium.PdfDocument, src: _Input, wanted: list[int] | None, min_dpi: float,
+               max_pixels: int, lazy: bool = False) -> Iterator[PageImage]:
     try:
         count = len(doc)
         for n, index in enumerate(range(count) if wanted is None else [i for i in wanted if 0 <= i < count]):
@@ -346,12 +382,13 @@ def _pdf_pages(doc: pdfium.PdfDocument, src: _Input, wanted: list[int] | None,
                 # reopening keeps memory flat however many pages the file has.
                 doc.close()
                 doc = pdfium.PdfDocument(src.pdf_input())
-            yield _pdf_page(doc, index, src, min_dpi)
+            yield _pdf_page(doc, index, src, min_dpi, max_pixels, lazy)
     finally:
         doc.close()
 
 
-def _pdf_page(doc: pdfium.PdfDocument, index: int, src: _Input, min_dpi: float) -> PageImage:
+def _pdf_page(doc: pdfium.PdfDocument, index: int, src: _Input, min_dpi: float, max_pixels: int,
+              lazy: bool = False) -> PageImage:
     try:
         page = doc[index]
     except Exception as exc:  # PdfiumError, or anything a broken page object raises
@@ -362,10 +399,10 @@ def _pdf_page(doc: pdfium.PdfDocument, index: int, src: _Input, min_dpi: float) 
         found = _single_page_image(page)
         if found is not None:
             obj, (width_in, height_in) = found
-            result = _embedded_image(obj, index, width_in, height_in, rotation, min_dpi)
+            result = _embedded_image(obj, index, width_in, height_in, rotation, min_dpi, max_pixels, lazy)
             if result is not None:
                 return result
-        return _rasterise(page, index, src)
+        return _rasterise(page, index, src, max_pixels)
     except Exception as exc:
         return PageImage(index=index, method=RASTERISED,
                          error=PageError("render-failed", f"page {index + 1} cannot be rendered ({exc})"))
@@ -406,18 +443,22 @@ def _single_page_image(page: pdfium.PdfPage) -> tuple[pdfium.PdfImage, tuple[flo
 
 
 def _embedded_image(obj: pdfium.PdfImage, index: int, width_in: float, height_in: float, rotation: int,
-                    min_dpi: float) -> PageImage | None:
+                    min_dpi: float, max_pixels: int, lazy: bool = False) -> PageImage | None:
     """Decode the page's one image without rendering; None to fall back to rendering the page."""
     px_w, px_h = obj.get_px_size()
     if px_w <= 0 or px_h <= 0:
         return None
-    if px_w * px_h > MAX_PIXELS:
+    if px_w * px_h > max_pixels:
         return PageImage(index=index, method=EMBEDDED_IMAGE, width=px_w, height=px_h,
                          error=PageError("too-large", f"page {index + 1}: image of {px_w}x{px_h} pixels"))
     dpi = round(px_w / width_in, 1) if width_in > 0 else None
     filters = obj.get_filters(skip_simple=True)
     if filters == ["DCTDecode"]:
         jpeg = bytes(obj.get_data(decode_simple=True))
+        if lazy and rotation == 0:
+            deferred = _deferred_jpeg(index, jpeg, (px_w, px_h), dpi, min_dpi)
+            if deferred is not None:
+                return deferred
         try:
             image, mode, scale, full_size = _decode_jpeg(jpeg, dpi, min_dpi)
         except Exception:
@@ -439,6 +480,23 @@ def _embedded_image(obj: pdfium.PdfImage, index: int, width_in: float, height_in
     return _page(index, EMBEDDED_IMAGE, (px_w, px_h), dpi, "page-size", mode, grey, 1.0, rotation, None)
 
 
+def _deferred_jpeg(index: int, jpeg: bytes, size: tuple[int, int], dpi: float | None,
+                   min_dpi: float) -> PageImage | None:
+    """The page as a lazy PageImage: only the JPEG's header is read. None when the header cannot be read or
+    disagrees with the PDF, or the stream is cut short (the eager path decides what to do then)."""
+    if not ends_complete(jpeg):
+        return None
+    try:
+        im, mode, full_size = open_draft(jpeg, _draft_factor(dpi, min_dpi))
+    except Exception:  # noqa: BLE001 - the eager path knows what to do with a stream Pillow cannot read
+        return None
+    if full_size != size:
+        return None
+    return PageImage(index=index, method=EMBEDDED_JPEG, width=size[0], height=size[1], dpi=dpi,
+                     dpi_source="page-size" if dpi else "unknown", mode=mode, image=None, scale=im.size[0] / size[0],
+                     reload=Reload("jpeg", jpeg), deferred=Deferred(jpeg, _draft_factor(dpi, min_dpi), im.size))
+
+
 def _pdf_image_mode(obj: pdfium.PdfImage, image: Image.Image) -> str:
     try:
         meta = obj.get_metadata()
@@ -451,11 +509,32 @@ def _pdf_image_mode(obj: pdfium.PdfImage, image: Image.Image) -> str:
         return image.mode
 
 
-def _rasterise(page: pdfium.PdfPage, index: int, src: _Input) -> PageImage:
+def _rasterise(page: pdfium.PdfPage, index: int, src: _Input, max_pixels: int) -> PageImage:
+    # The page box, not its content, decides the bitmap's size: a 20000 pt page at 200 dpi would be 3 GB.
+    width_pt, height_pt = page.get_size()
+    dpi = fitting_dpi(width_pt, height_pt, RASTER_DPI, max_pixels)
+    if dpi < RASTER_DPI:
+        return PageImage(index=index, method=RASTERISED, error=PageError(
+            "too-large", f"page {index + 1}: {width_pt / 72:.0f} x {height_pt / 72:.0f} inches would be "
+                         f"{_megapixels(width_pt, height_pt, RASTER_DPI):,.0f} megapixels at {RASTER_DPI:.0f} dpi "
+                         f"(at most {max_pixels / 1e6:,.0f} allowed)"))
     image = _render(page, RASTER_DPI)
+    full = fitting_dpi(width_pt, height_pt, FULL_RASTER_DPI, max_pixels)
     return PageImage(index=index, method=RASTERISED, width=image.width, height=image.height, dpi=RASTER_DPI,
                      dpi_source="rendered", mode="vector", image=image, scale=1.0,
-                     reload=Reload("pdf", src.pdf_input(), index=index, dpi=FULL_RASTER_DPI))
+                     reload=Reload("pdf", src.pdf_input(), index=index, dpi=full))
+
+
+def fitting_dpi(width_pt: float, height_pt: float, dpi: float, max_pixels: int) -> float:
+    """``dpi``, or the highest resolution below it at which a page of this size stays within ``max_pixels``."""
+    pixels = _megapixels(width_pt, height_pt, dpi) * 1e6
+    if pixels <= max_pixels:
+        return dpi
+    return dpi * math.sqrt(max_pixels / pixels) * 0.999
+
+
+def _megapixels(width_pt: float, height_pt: float, dpi: float) -> float:
+    return (max(width_pt, 0.0) * dpi / 72.0) * (max(height_pt, 0.0) * dpi / 72.0) / 1e6
 
 
 def _render(page: pdfium.PdfPage, dpi: float) -> Image.Image:
@@ -551,13 +630,14 @@ def _tiff_values(read, endian: str, typ: int, n: int, value: int) -> list[int] |
     return list(struct.unpack(endian + ("H" if width == 2 else "I") * n, raw))
 
 
-def _tiff_pages(image: Image.Image, count: int, src: _Input, wanted: list[int] | None) -> Iterator[PageImage]:
+def _tiff_pages(image: Image.Image, count: int, src: _Input, wanted: list[int] | None,
+                max_pixels: int) -> Iterator[PageImage]:
     try:
         for index in (range(count) if wanted is None else [i for i in wanted if 0 <= i < count]):
             try:
                 image.seek(index)
                 mode, (w, h) = image.mode, image.size
-                if w * h > MAX_PIXELS:
+                if w * h > max_pixels:
                     yield PageImage(index=index, method=RASTER_FILE, width=w, height=h, mode=mode,
                                     error=PageError("too-large", f"page {index + 1}: {w}x{h} pixels"))
                     continue
@@ -575,22 +655,53 @@ def _tiff_pages(image: Image.Image, count: int, src: _Input, wanted: list[int] |
         image.close()
 
 
-def _single_image_pages(src: _Input, wanted: list[int] | None, min_dpi: float) -> Iterator[PageImage]:
-    """A PNG or JPEG file: decoded eagerly, so that a broken file raises SourceError at the call."""
-    page = _decode_single(src, min_dpi)
+def _single_image_pages(src: _Input, wanted: list[int] | None, min_dpi: float, max_pixels: int,
+                        lazy: bool = False) -> Iterator[PageImage]:
+    """A PNG or JPEG file: decoded eagerly, so that a broken file raises SourceError at the call (lazily only
+    a complete JPEG, whose header has been read)."""
+    page = (_lazy_single(src, min_dpi, max_pixels) if lazy and src.kind == "jpeg" else None) \
+        or _decode_single(src, min_dpi, max_pixels)
     return iter([page] if wanted is None or 0 in wanted else [])
 
 
-def _decode_single(src: _Input, min_dpi: float) -> PageImage:
+def open_single_image(src: _Input, max_pixels: int) -> Image.Image:
+    """Open a PNG or JPEG file and check its header (format, pixel count) without decoding the pixels."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our own limit is checked below
+        im = Image.open(src.stream())
+    if im.format not in ("PNG", "JPEG", "MPO"):
+        raise SourceError("unsupported-format", f"{src.name}: {im.format} images are not supported")
+    w, h = im.size
+    if w * h > max_pixels:
+        raise SourceError("too-large", f"{src.name}: {w} x {h} pixels ({w * h / 1e6:,.0f} megapixels; at most "
+                                       f"{max_pixels / 1e6:,.0f} allowed)")
+    return im
+
+
+def _lazy_single(src: _Input, min_dpi: float, max_pixels: int) -> PageImage | None:
+    """A JPEG file as a lazy PageImage (see iter_pages); None to decode it the eager way."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            im = Image.open(src.stream())
-        if im.format not in ("PNG", "JPEG", "MPO"):
-            raise SourceError("unsupported-format", f"{src.name}: {im.format} images are not supported")
+        data = src.data if src.data is not None else Path(src.path or "").read_bytes()
+        if not ends_complete(data):
+            return None
+        im = open_single_image(src, max_pixels)
+        if im.format != "JPEG":
+            return None
         w, h = im.size
-        if w * h > MAX_PIXELS:
-            raise SourceError("too-large", f"{src.name}: {w}x{h} pixels")
+        dpi, dpi_source = _file_dpi(im.info, w, h)
+        factor = _draft_factor(dpi, min_dpi)
+        draft, mode, _size = open_draft(data, factor)
+    except Exception:  # noqa: BLE001 - the eager path gives the precise reason
+        return None
+    return PageImage(index=0, method=RASTER_FILE, width=w, height=h, dpi=dpi, dpi_source=dpi_source, mode=mode,
+                     image=None, scale=draft.size[0] / w, reload=Reload("jpeg", data) if draft.size[0] < w else None,
+                     deferred=Deferred(data, factor, draft.size))
+
+
+def _decode_single(src: _Input, min_dpi: float, max_pixels: int) -> PageImage:
+    try:
+        im = open_single_image(src, max_pixels)
+        w, h = im.size
         dpi, dpi_source = _file_dpi(im.info, w, h)
         mode = im.mode
         scale, reload = 1.0, None
@@ -651,13 +762,7 @@ def _draft_factor(dpi: float | None, min_dpi: float) -> int:
 def _decode_jpeg(jpeg: bytes, dpi: float | None,
                  min_dpi: float) -> tuple[Image.Image, str, float, tuple[int, int]]:
     """Greyscale, DCT-scaled decoding: (image, original mode, scale, original size)."""
-    im = Image.open(io.BytesIO(jpeg))
-    if im.format not in ("JPEG", "MPO"):
-        raise OSError("the DCTDecode stream is not a JPEG")
-    w, h = im.size
-    mode = im.mode
-    factor = _draft_factor(dpi, min_dpi)
-    im.draft("L", (math.ceil(w / factor), math.ceil(h / factor)))
+    im, mode, (w, h) = open_draft(jpeg, _draft_factor(dpi, min_dpi))
     grey = _to_grey(im)
     return grey, mode, grey.width / w, (w, h)
 

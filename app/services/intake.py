@@ -1,398 +1,307 @@
-"""Scan intake: files in, every page linked to its issued form or queued as an exception; nothing lost.
+"""Scan intake: files in, every page linked to its issued form or queued as an exception; nothing lost, nothing
+stuck, and one bad file spoils only itself.
 
-Each file is first stored byte for byte (content-addressed) and recorded as a `pending` source in its own
-transaction, so whatever happens next the original is kept. Pages are then decoded in worker processes
-(PDFium is not thread-safe) and linked in the database chunk by chunk; a source that was interrupted stays
-`pending` and is resumed by importing it again. One bad page or one corrupt file never stops the import.
+Files are taken in batches. For each batch: every file is opened safely (``intake_sources``) and stored byte
+for byte (content-addressed, hashed as it is copied); the import takes a lease on each file (``intake_lease``:
+held while this process lives, so an import that crashed or was killed is resumed by the next one at once);
+the files are recorded as `pending` sources in one transaction; each is probed against the site's limits
+before anything is decoded (``app.forms.scan_probe``); the pages are decoded in worker processes
+(``intake_decode``: PDFium is not thread-safe, and a crash there takes one page, not the import) and linked
+in short transactions; a source whose every page is recorded is marked read. Anything that goes wrong with
+one file — it cannot be opened, is not a file, is damaged, too large, has too many pages, crashes the decoder
+— becomes that file's own report line with a stable code, and the import goes on with the others.
 """
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import contextlib
 import dataclasses
-import datetime as dt
-import multiprocessing
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
-from app.forms.scan_decode import PageDecode, decode_pages
-from app.forms.scan_pages import SourceError, count_pages, sniff
-from app.models import FileKind, ScanOutcome, ScanPage, ScanSource, SourceStatus, StoredFile
+from app.forms.scan_pages import MAX_PIXELS, SourceError
+from app.forms.scan_probe import MAX_PAGES, Limits, probe
+from app.forms.scan_worker import decode_files
+from app.models import ScanPage, SourceStatus
+from app.services import settings
 from app.services.db import Actor, Database
 from app.services.errors import ValidationError
-from app.services.filestore import PutResult
-from app.services.intake_link import Verdict, classify, complete_if_returned
-from app.services.issuance import site_of
+from app.services.filestore import StorageError
+from app.services.intake_decode import (
+    CHUNK, Chunk, DecodeFn, Item, PoolDecoder, chunks, decode_inline,
+)
+from app.services.intake_lease import Leases
+from app.services.intake_link import record_pages
+from app.services.intake_pool import WorkerPool
+from app.services.intake_record import (
+    Recorded, Stored, finished_sources, mark_read, mark_unreadable, record_sources,
+)
+from app.services.intake_report import (
+    DUPLICATE, NOT_STORED, FileResult, FileState, ImportReport, PageOutcome, file_outcome,
+)
+from app.services.intake_sources import SUFFIXES, Entry, NotRegular, expand, open_entry
 from app.services.permissions import Permission, require
 from app.services.scans import PDFIUM_LOCK
-from app.services.timefmt import local_text
+
+__all__ = ["SUFFIXES", "FileResult", "FileState", "ImportReport", "PageOutcome", "decoder_pool", "import_files",
+           "site_limits"]
 
 Progress = Callable[[int, int], None]
 Cancelled = Callable[[], bool]
-SUFFIXES = (".pdf", ".tif", ".tiff", ".png", ".jpg", ".jpeg")
-CHUNK = 8  # pages per worker task: small enough to spread one big PDF over every core
-POOL_BYTES = 20_000_000  # below this (and 16 files), decoding in this process beats starting workers
-# A source still "pending" this long after it arrived was interrupted (not still being read elsewhere).
-RESUME_AFTER = dt.timedelta(minutes=10)
+BATCH_FILES = 100  # files stored, leased and recorded together (a lease is held until its batch is read)
+POOL_BYTES = 20_000_000  # below this (and 2 chunks of files), decoding in this process beats starting workers
+WORKER_MODULES = ("app.forms.scan_worker",)
 
 
-@dataclasses.dataclass(frozen=True)
-class PageOutcome:
-    """One line of an import report: a page, or a whole file that could not be used."""
-
-    source: str
-    page: int | None  # 1-based page within the file; None for a file-level line
-    sha256: str | None
-    outcome: str  # "linked", an exception code, "unreadable-file" or "duplicate-source"
-    serial: str | None = None
-    page_no: int | None = None
-    reason: str | None = None
-    scan_page_id: int | None = None
-
-    @property
-    def linked(self) -> bool:
-        return self.outcome == ScanOutcome.LINKED.value
-
-    def as_dict(self) -> dict[str, object]:
-        return dataclasses.asdict(self)
-
-
-@dataclasses.dataclass(frozen=True)
-class ImportReport:
-    outcomes: tuple[PageOutcome, ...]
-    cancelled: bool = False
-
-    @property
-    def linked(self) -> int:
-        return sum(o.linked for o in self.outcomes)
-
-    @property
-    def exceptions(self) -> int:
-        return sum(1 for o in self.outcomes if o.page is not None and not o.linked)
-
-    @property
-    def failed_files(self) -> int:
-        return sum(1 for o in self.outcomes if o.outcome == "unreadable-file")
-
-
-def expand(paths: Iterable[Path]) -> list[Path]:
-    """Files as given, and the scan files directly inside given folders (sorted; hidden files skipped)."""
-    files: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            files.extend(sorted(p for p in path.iterdir()
-                                if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in SUFFIXES))
-        else:
-            files.append(path)
-    return files
+def site_limits(db: Database) -> Limits:
+    """The site's intake limits (settings ``intake.max_megapixels`` and ``intake.max_pages_per_file``)."""
+    with db.read() as session:
+        megapixels = settings.get(session, "intake.max_megapixels")
+        pages = settings.get(session, "intake.max_pages_per_file")
+    return Limits(max_pixels=int(float(megapixels) * 1_000_000) or MAX_PIXELS, max_pages=int(pages) or MAX_PAGES)
 
 
 def import_files(
     db: Database, actor: Actor, paths: Sequence[Path], *, origin: str = "file", progress: Progress | None = None,
-    cancelled: Cancelled | None = None, processes: int | None = None,
+    cancelled: Cancelled | None = None, processes: int | None = None, pool: WorkerPool | None = None,
+    decoder: DecodeFn = decode_files,
 ) -> ImportReport:
+    """Import scan files and the scan files directly inside folders. ``pool``: decoder workers the caller
+    keeps between imports (the hot folder); else they are started here when the import is big enough.
+    ``decoder`` is the function the workers run (tests give one that crashes on purpose)."""
     require(db, actor, Permission.IMPORT_SCANS)
-    files = expand(paths)
-    if not files:
-        raise ValidationError("no scan files to import (PDF, TIFF, PNG or JPEG)")
-    outcomes: list[PageOutcome] = []
+    entries, skipped = expand(paths)
+    if not entries and not skipped:
+        raise ValidationError("no scan files to import (PDF, TIFF, PNG or JPEG)", code="nothing-to-import")
+    run = _Run(db, actor, origin=origin, limits=site_limits(db), progress=progress, cancelled=cancelled,
+               decoder=decoder)
+    for line in skipped:
+        run.lines.append(line)
+        if line.outcome != "followed-symlink":
+            run.files[line.source] = FileResult(line.source, None, FileState.FAILED, line.code, line.reason)
     with contextlib.ExitStack() as stack:
-        pool = _pool(files, processes, stack)  # its workers start up while the files are being stored
-        stored: list[tuple[Path, PutResult, bytes]] = []
-        for path in files:
-            try:
-                with path.open("rb") as fh:
-                    head = fh.read(16)
-                stored.append((path, db.files.put_file(path), head))
-            except OSError as exc:
-                outcomes.append(PageOutcome(source=str(path), page=None, sha256=None, outcome="unreadable-file",
-                                            reason=f"the file cannot be read: {exc.strerror or exc}"))
-        staged = _record_sources(db, actor, stored, origin=origin, outcomes=outcomes)
-        work = _plan(db, actor, staged, outcomes)
-        total = sum(len(pages) for _path, _src, pages in work)
-        done = 0
-        was_cancelled = False
-        for task, decoded in _decode_all(db, work, pool=pool, cancelled=cancelled):
-            if decoded is None:
-                was_cancelled = True
+        if pool is None:
+            pool = _pool(entries, processes, stack)  # its workers start up while the files are being stored
+        for start in range(0, len(entries), BATCH_FILES):
+            if run.stopped:
                 break
-            outcomes.extend(_link_chunk(db, actor, task, decoded))
-            done += len(task)
-            if progress is not None:
-                progress(done, total)
-    if not was_cancelled:
-        _mark_read(db, actor, [source_id for _p, source_id, _pages in work])
-    return ImportReport(outcomes=tuple(outcomes), cancelled=was_cancelled)
+            run.batch(entries[start:start + BATCH_FILES], pool)
+    for entry in entries:
+        run.files.setdefault(str(entry.path), FileResult(str(entry.path), None, FileState.UNFINISHED, "cancelled",
+                                                         "not reached: the import was cancelled"))
+    for twin, first in run.twins.items():  # what became of the first copy became of this one
+        run.files[twin] = dataclasses.replace(run.files[first], source=twin)
+    return ImportReport(outcomes=tuple(run.lines), cancelled=run.stopped, files=tuple(run.files.values()))
 
 
-def _record_sources(db: Database, actor: Actor, stored: list[tuple[Path, PutResult, bytes]], *, origin: str,
-                    outcomes: list[PageOutcome]) -> list[tuple[Path, ScanSource, bool]]:
-    """Record the stored files as sources in one transaction: (path, source, new?) for each file to read.
-    The bytes are already safe in the store, so a crash before the commit loses nothing: importing the same
-    files again records them."""
-    try:
-        return _record_batch(db, actor, stored, origin=origin, outcomes=outcomes)
-    except IntegrityError:
-        # Another workstation recorded some of the same bytes at the same moment: go file by file.
-        staged = []
-        for path, put, head in stored:
-            try:
-                source, line = _record_source(db, actor, path, put, head, origin=origin)
-            except IntegrityError:  # lost the race for this very file: the other workstation's row is there now
-                source, line = _record_source(db, actor, path, put, head, origin=origin)
-            if line is not None:
-                outcomes.append(line)
-            if source is not None:
-                staged.append((path, source, False))
-        return staged
+@contextlib.contextmanager
+def decoder_pool(paths: Sequence[Path], processes: int | None = None) -> Iterator[WorkerPool | None]:
+    """The worker processes an import of ``paths`` would start, started now: a caller with other work to do
+    first (the command line opens the database and logs the user in) lets them start up meanwhile."""
+    with contextlib.ExitStack() as stack:
+        yield _pool(expand(paths)[0], processes, stack)
 
 
-def _record_batch(db: Database, actor: Actor, stored: list[tuple[Path, PutResult, bytes]], *, origin: str,
-                  outcomes: list[PageOutcome]) -> list[tuple[Path, ScanSource, bool]]:
-    lines: list[PageOutcome] = []
-    staged: list[tuple[Path, ScanSource, bool]] = []
-    with db.write(actor, reason="scans received") as session:
-        now = db.clock.now()
-        hashes = {put.sha256 for _p, put, _h in stored}
-        existing = {s.sha256: s for s in session.scalars(select(ScanSource).where(ScanSource.sha256.in_(hashes)))}
-        known_files = set(session.scalars(select(StoredFile.sha256).where(StoredFile.sha256.in_(hashes))))
-        new: list[tuple[Path, PutResult, bytes]] = []
-        for path, put, head in stored:
-            earlier = existing.get(put.sha256)
-            if earlier is not None and earlier.status is not SourceStatus.PENDING:
-                lines.append(_duplicate(path, put.sha256, earlier, False))
-            elif earlier is not None and now - earlier.imported_at < RESUME_AFTER:
-                lines.append(_duplicate(path, put.sha256, earlier, True))
-            elif earlier is not None:
-                staged.append((path, earlier, False))  # an interrupted import: carry on with its remaining pages
-            elif any(put.sha256 == other.sha256 for _p, other, _h in new):
-                twin = next(p for p, other, _h in new if other.sha256 == put.sha256)
-                lines.append(PageOutcome(source=str(path), page=None, sha256=put.sha256, outcome="duplicate-source",
-                                         reason=f"the same file as {twin.name!r} in this import; not stored again"))
-            else:
-                new.append((path, put, head))
-        session.add_all(StoredFile(sha256=put.sha256, size=put.size, kind=FileKind.SCAN.value,
-                                   media_type=_media_type(head), original_name=path.name, stored_at=now,
-                                   stored_by=actor.username)
-                        for path, put, head in new if put.sha256 not in known_files)
-        session.flush()  # the sources refer to the stored files; no ORM relationship orders the inserts
-        for path, put, head in new:
-            source = ScanSource(sha256=put.sha256, original_name=path.name, size=put.size,
-                                media_type=_media_type(head), origin=origin, status=SourceStatus.PENDING,
-                                imported_at=now, imported_by=actor.username, imported_by_id=actor.user_id,
-                                workstation=db.workstation)
-            session.add(source)
-            staged.append((path, source, True))
-        session.flush()
-    outcomes.extend(lines)
-    return staged
-
-
-def _duplicate(path: Path, sha: str, existing: ScanSource, now_importing: bool) -> PageOutcome:
-    when = local_text(existing.imported_at, seconds=False)
-    what = "is being imported right now" if now_importing else "was already imported"
-    return PageOutcome(source=str(path), page=None, sha256=sha, outcome="duplicate-source",
-                       reason=f"the same file {what} as {existing.original_name!r} ({when}, {existing.imported_by}); "
-                              "not stored again")
-
-
-def _record_source(db: Database, actor: Actor, path: Path, put: PutResult, head: bytes, *,
-                   origin: str) -> tuple[ScanSource | None, PageOutcome | None]:
-    with db.write(actor, reason=f"scan received: {path.name}") as session:
-        now = db.clock.now()
-        existing = session.scalar(select(ScanSource).where(ScanSource.sha256 == put.sha256))
-        if existing is not None and existing.status is not SourceStatus.PENDING:
-            return None, _duplicate(path, put.sha256, existing, False)
-        if existing is not None:
-            if now - existing.imported_at < RESUME_AFTER:
-                return None, _duplicate(path, put.sha256, existing, True)
-            return existing, None  # an interrupted import: carry on with its remaining pages
-        if session.get(StoredFile, put.sha256) is None:
-            session.add(StoredFile(sha256=put.sha256, size=put.size, kind=FileKind.SCAN.value,
-                                   media_type=_media_type(head), original_name=path.name, stored_at=now,
-                                   stored_by=actor.username))
-            session.flush()
-        source = ScanSource(sha256=put.sha256, original_name=path.name, size=put.size,
-                            media_type=_media_type(head), origin=origin, status=SourceStatus.PENDING,
-                            imported_at=now, imported_by=actor.username, imported_by_id=actor.user_id,
-                            workstation=db.workstation)
-        session.add(source)
-        session.flush()
-        return source, None
-
-
-def _media_type(head: bytes) -> str:
-    kind = sniff(head)
-    return {"pdf": "application/pdf", "tiff": "image/tiff", "png": "image/png", "jpeg": "image/jpeg"}.get(
-        kind or "", "application/octet-stream")
-
-
-def _plan(db: Database, actor: Actor, staged: list[tuple[Path, ScanSource, bool]],
-          outcomes: list[PageOutcome]) -> list[tuple[Path, int, list[int]]]:
-    """Which pages of which stored file still need decoding; unreadable files become a report line."""
-    work = []
-    for path, source, new in staged:
-        # A file stored by this import was hashed as it was written; one left by an earlier, interrupted import
-        # is checked against its hash before it is read again.
-        stored = db.files.path_for(source.sha256) if new else db.files.verified_path(source.sha256)
-        try:
-            count = count_pages(str(stored), filename=source.original_name)
-        except SourceError as exc:
-            _mark_unreadable(db, actor, source.id, exc)
-            outcomes.append(PageOutcome(source=str(path), page=None, sha256=source.sha256, outcome="unreadable-file",
-                                        reason=f"{exc.message} [{exc.reason_code}]"))
-            continue
-        seen: set[int] = set()
-        if not new:
-            with db.read() as session:
-                seen = set(session.scalars(select(ScanPage.page_index).where(ScanPage.source_id == source.id)))
-        pages = [i for i in range(count) if i not in seen]
-        work.append((path, source.id, pages))
-    return work
-
-
-def _mark_unreadable(db: Database, actor: Actor, source_id: int, exc: SourceError) -> None:
-    with db.write(actor, reason="the scan file cannot be read") as session:
-        source = session.get(ScanSource, source_id)
-        source.status, source.error_code, source.error_message = SourceStatus.UNREADABLE, exc.reason_code, exc.message
-        source.page_count = 0
-
-
-@dataclasses.dataclass(frozen=True)
-class _Item:
-    """One page to decode: which source (and its stored file) and which page of it."""
-
-    source_id: int
-    path: Path  # as given by the user, for the report
-    stored: str  # the stored file the worker reads
-    page: int
-
-
-def _chunks(db: Database, work: list[tuple[Path, int, list[int]]]) -> list[list[_Item]]:
-    """Pages in tasks of CHUNK: a big PDF is spread over the workers, and a folder of single-page JPEGs
-    travels in groups rather than one round trip (and one transaction) per file."""
-    with db.read() as session:
-        stored = {source_id: str(db.files.path_for(session.get(ScanSource, source_id).sha256))
-                  for _p, source_id, _pages in work}
-    items = [_Item(source_id, path, stored[source_id], page) for path, source_id, pages in work for page in pages]
-    return [items[i:i + CHUNK] for i in range(0, len(items), CHUNK)]
-
-
-def _pool(files: list[Path], processes: int | None, stack: contextlib.ExitStack) -> cf.ProcessPoolExecutor | None:
+def _pool(entries: list[Entry], processes: int | None, stack: contextlib.ExitStack) -> WorkerPool | None:
     """Worker processes, when the import is big enough to repay starting them (a fraction of a second each)."""
     workers = processes if processes is not None else min(os.cpu_count() or 1, 4)
     size = 0
-    for path in files:
+    for entry in entries:
         with contextlib.suppress(OSError):
-            size += path.stat().st_size
-    small = len(files) < 2 * CHUNK and size < POOL_BYTES
+            size += (entry.target or entry.path).stat().st_size
+    small = len(entries) < 2 * CHUNK and size < POOL_BYTES
     if workers <= 1 or (processes is None and small):  # an explicit number of processes is always honoured
         return None
-    # spawn, not fork: the GUI process has threads, and a forked child of a threaded process can deadlock.
-    pool = stack.enter_context(cf.ProcessPoolExecutor(max_workers=workers,
-                                                      mp_context=multiprocessing.get_context("spawn")))
-    for _ in range(workers):
-        pool.submit(_warm_up)
-    return pool
+    try:
+        return stack.enter_context(WorkerPool(workers, preload=WORKER_MODULES))
+    except (OSError, RuntimeError):  # no processes can be started here: decode in this process instead
+        return None
 
 
-def _warm_up() -> None:
-    """Start a worker and import the decoder in it before the first real task arrives."""
+class _Run:
+    """One import: its report lines, what became of each file, and the steps of one batch."""
 
+    def __init__(self, db: Database, actor: Actor, *, origin: str, limits: Limits, progress: Progress | None,
+                 cancelled: Cancelled | None, decoder: DecodeFn) -> None:
+        self.db, self.actor, self.origin, self.limits = db, actor, origin, limits
+        self.progress, self.cancelled, self.decoder = progress, cancelled, decoder
+        self.lines: list[PageOutcome] = []
+        self.files: dict[str, FileResult] = {}
+        self.twins: dict[str, str] = {}  # a file that is the same as an earlier one of this import -> that one
+        self.busy: list[tuple[Path, str]] = []  # (path, sha256) of files whose lease another import holds
+        self.stopped = False
+        self.done = self.total = 0
 
-def _decode_all(db: Database, work: list[tuple[Path, int, list[int]]], *, pool: cf.ProcessPoolExecutor | None,
-                cancelled: Cancelled | None) -> Iterator[tuple[list[_Item], dict[tuple[str, int], PageDecode] | None]]:
-    """Decode every chunk, in order, in worker processes when there is a pool; yields (task, None) on cancel."""
-    tasks = _chunks(db, work)
-    if pool is None:
-        for task in tasks:
-            if cancelled is not None and cancelled():
-                yield task, None
+    def _file(self, path: Path | str, sha: str | None, state: FileState, code: str | None = None,
+              reason: str | None = None) -> None:
+        self.files[str(path)] = FileResult(str(path), sha, state, code, reason)
+
+    def _fail(self, path: Path | str, sha: str | None, outcome: str, code: str, reason: str,
+              state: FileState) -> None:
+        self.lines.append(PageOutcome(source=str(path), page=None, sha256=sha, outcome=outcome, reason=reason,
+                                      code=code))
+        self._file(path, sha, state, code, reason)
+
+    # -- one batch --------------------------------------------------------------------------------------------
+    def batch(self, entries: list[Entry], pool: WorkerPool | None) -> None:
+        with Leases(self.db.engine) as leases:
+            stored = self._store(entries, leases)
+            recorded = self._record(stored, leases)
+            work, expected = self._plan(recorded)
+            if self.stopped:
                 return
-            with PDFIUM_LOCK:  # in this process, other threads (the page viewer) may be using PDFium too
-                decoded = _decode_task([(i.stored, i.page) for i in task])
-            yield task, decoded
-        return
-    window = 2 * (os.cpu_count() or 2)  # submit ahead of use, never the whole file (memory stays flat)
-    pending: list[tuple[list[_Item], cf.Future[dict[tuple[str, int], PageDecode]]]] = []
-    queue = iter(tasks)
-    for task in queue:
-        pending.append((task, pool.submit(_decode_task, [(i.stored, i.page) for i in task])))
-        if len(pending) >= window:
-            break
-    while pending:
-        task, future = pending.pop(0)
-        if cancelled is not None and cancelled():
-            for _t, other in pending:
-                other.cancel()
-            yield task, None
+            self.total += sum(len(c.items) for c in work)
+            for source_id in self._decode(work, pool):
+                expected.pop(source_id, None)
+            read = mark_read(self.db, self.actor, expected)
+            for r in recorded:
+                if r.source_id in expected:
+                    path, sha = r.stored.path, r.stored.put.sha256
+                    if r.source_id in read:
+                        self._file(path, sha, FileState.RECORDED)
+                    elif str(path) not in self.files:
+                        self._file(path, sha, FileState.UNFINISHED, "not-finished",
+                                   "not every page was read; import the file again to finish it")
+
+    def _store(self, entries: list[Entry], leases: Leases) -> list[Stored]:
+        stored: list[Stored] = []
+        first: dict[str, Path] = {}
+        for entry in entries:
+            if self.cancelled is not None and self.cancelled():
+                self.stopped = True
+                break
+            path = entry.path
+            try:
+                with open_entry(entry) as fh:
+                    put = self.db.files.put_stream(fh, suffix=path.suffix, sync=False)
+                with put.path.open("rb") as fh:
+                    head = fh.read(16)
+            except StorageError as exc:
+                self._fail(path, None, NOT_STORED, exc.code, str(exc), FileState.UNFINISHED)
+                continue
+            except NotRegular as exc:
+                self._fail(path, None, NOT_STORED, "not-a-regular-file", str(exc), FileState.FAILED)
+                continue
+            except OSError as exc:
+                self._fail(path, None, NOT_STORED, "cannot-open", f"the file cannot be read: {exc.strerror or exc}",
+                           FileState.FAILED)
+                continue
+            sha = put.sha256
+            if sha in first:
+                self._fail(path, sha, DUPLICATE, "same-file-in-import",
+                           f"the same file as {first[sha].name!r} in this import; not stored again",
+                           FileState.RECORDED)
+                self.twins[str(path)] = str(first[sha])
+                continue
+            first[sha] = path
+            if not leases.take(sha):
+                self.busy.append((path, sha))
+                continue
+            stored.append(Stored(path=path, name=path.name, put=put, head=head))
+        try:  # on the disk before the database records them
+            self.db.files.sync([s.put.path for s in stored if s.put.new])
+        except StorageError as exc:
+            for one in stored:
+                leases.drop(one.put.sha256)
+                self._fail(one.path, one.put.sha256, NOT_STORED, exc.code, str(exc), FileState.UNFINISHED)
+            return []
+        return stored
+
+    def _record(self, stored: list[Stored], leases: Leases) -> list[Recorded]:
+        """The sources to read now; files an earlier import finished get their line and lose their lease."""
+        done = finished_sources(self.db, [sha for _path, sha in self.busy])
+        for path, sha in self.busy:  # another import holds it: perhaps only to find it was imported before
+            if sha in done:
+                status, text, code = done[sha]
+                self._already(path, sha, status, text, code)
+            else:
+                self._fail(path, sha, DUPLICATE, "being-imported", "the same file is being imported right now by "
+                           "another import (this or another workstation); it is stored and will be read there",
+                           FileState.UNFINISHED)
+        self.busy.clear()
+        out = []
+        for r in record_sources(self.db, self.actor, stored, origin=self.origin):
+            path, sha = r.stored.path, r.stored.put.sha256
+            if r.earlier is None:
+                out.append(r)
+                continue
+            leases.drop(sha)
+            self._already(path, sha, r.earlier, r.earlier_text or "", r.earlier_code)
+        return out
+
+    def _already(self, path: Path, sha: str, status: SourceStatus, text: str, code: str | None) -> None:
+        unreadable = status is SourceStatus.UNREADABLE
+        what = f"was already imported {text}" + (f" and cannot be read [{code}]" if unreadable else "")
+        self._fail(path, sha, DUPLICATE, "already-imported", f"the same file {what}; not read again",
+                   FileState.UNREADABLE if unreadable else FileState.RECORDED)
+
+    def _plan(self, recorded: list[Recorded]) -> tuple[list[Chunk], dict[int, int]]:
+        """Probe each source against the limits (nothing decoded yet) and list the pages still to read."""
+        failures: dict[int, tuple[str, str]] = {}
+        counts: dict[int, int] = {}
+        for r in recorded:
+            stored = self.db.files.path_for(r.stored.put.sha256)
+            try:
+                with PDFIUM_LOCK:  # other threads of this process (the page viewer) may be using PDFium
+                    counts[r.source_id] = probe(str(stored), filename=r.stored.name, limits=self.limits).pages
+            except SourceError as exc:
+                failures[r.source_id] = (exc.reason_code, exc.message)
+            except Exception as exc:  # noqa: BLE001 - whatever a hostile file does to a parser is its own line
+                failures[r.source_id] = ("unreadable", f"{r.stored.name}: the file could not be read "
+                                                       f"({type(exc).__name__}: {exc})")
+        self._unreadable([(r.stored.path, r.stored.put.sha256, r.source_id) for r in recorded], failures)
+        for source_id in failures:
+            counts.pop(source_id, None)
+        resumed = [r.source_id for r in recorded if not r.new and r.source_id in counts]
+        seen: set[tuple[int, int]] = set()
+        if resumed:
+            with self.db.read() as session:
+                seen = {(sid, index) for sid, index in session.execute(
+                    select(ScanPage.source_id, ScanPage.page_index).where(ScanPage.source_id.in_(resumed)))}
+        items = [Item(r.source_id, r.stored.put.sha256, r.stored.path, r.stored.name,
+                      str(self.db.files.path_for(r.stored.put.sha256)), page)
+                 for r in recorded if r.source_id in counts
+                 for page in range(counts[r.source_id]) if (r.source_id, page) not in seen]
+        return chunks(items), counts
+
+    def _unreadable(self, sources: list[tuple[Path, str, int]], failures: dict[int, tuple[str, str]]) -> None:
+        """Record and report the sources (path, sha256, id) that failed: {source id: (code, message)}."""
+        if not failures:
             return
-        result = future.result()
-        nxt = next(queue, None)
-        if nxt is not None:
-            pending.append((nxt, pool.submit(_decode_task, [(i.stored, i.page) for i in nxt])))
-        yield task, result
+        mark_unreadable(self.db, self.actor, failures)
+        for path, sha, source_id in sources:
+            if source_id in failures:
+                code, message = failures[source_id]
+                self._fail(path, sha, file_outcome(code), code, f"{message} [{code}]", FileState.UNREADABLE)
 
-
-def _decode_task(pages: list[tuple[str, int]]) -> dict[tuple[str, int], PageDecode]:
-    """In a worker: decode the given (stored file, page) pairs, one file at a time."""
-    out: dict[tuple[str, int], PageDecode] = {}
-    for path in dict.fromkeys(p for p, _i in pages):
-        for decoded in decode_pages(path, pages=[i for p, i in pages if p == path]):
-            out[(path, decoded.index)] = decoded
-    return out
-
-
-def _link_chunk(db: Database, actor: Actor, task: list[_Item],
-                decoded: dict[tuple[str, int], PageDecode]) -> list[PageOutcome]:
-    """Record one chunk of decoded pages (one transaction), each linked or queued."""
-    rows: list[tuple[_Item, ScanPage, Verdict]] = []
-    with db.write(actor, reason="scan intake") as session:
-        site = site_of(session)
-        now = db.clock.now()
-        known = {(r.source_id, r.page_index) for r in session.execute(select(ScanPage.source_id, ScanPage.page_index)
-                 .where(ScanPage.source_id.in_({i.source_id for i in task})))}
-        claimed: set[tuple[int, int]] = set()
-        # One flush for the whole chunk: the pages linked so far in it are tracked in ``claimed``.
-        with session.no_autoflush:
-            for item in task:
-                page = decoded.get((item.stored, item.page))
-                if page is None or (item.source_id, item.page) in known:
-                    continue  # the file changed while read, or another workstation recorded the page meanwhile
-                verdict = classify(session, site, page, claimed)
-                row = ScanPage(
-                    source_id=item.source_id, page_index=item.page, width=page.width, height=page.height,
-                    dpi=page.dpi, colour_mode=page.mode, method=page.method, decoded_text=verdict.text,
-                    outcome=verdict.outcome, reason=verdict.reason,
-                    issued_form_id=verdict.form.id if verdict.form else None, page_no=verdict.page_no,
-                )
-                if verdict.outcome is ScanOutcome.LINKED:
-                    row.link_method, row.linked_at, row.linked_by = "auto", now, actor.username
-                    claimed.add((verdict.form.id, verdict.page_no))
-                session.add(row)
-                rows.append((item, row, verdict))
-        session.flush()
-        completed = {v.form.id: v.form for _i, _r, v in rows if v.outcome is ScanOutcome.LINKED and v.form}
-        for form in completed.values():
-            complete_if_returned(session, form, now=now, by=actor.username)
-        sha = {i.source_id: session.get(ScanSource, i.source_id).sha256 for i, _r, _v in rows}
-        return [PageOutcome(
-            source=str(item.path), page=item.page + 1, sha256=sha[item.source_id], outcome=verdict.outcome.value,
-            serial=verdict.form.serial if verdict.form else None, page_no=verdict.page_no, reason=verdict.reason,
-            scan_page_id=row.id) for item, row, verdict in rows]
-
-
-def _mark_read(db: Database, actor: Actor, source_ids: list[int]) -> None:
-    if not source_ids:
-        return
-    with db.write(actor, reason="all pages read") as session:
-        for source_id in source_ids:
-            source = session.get(ScanSource, source_id)
-            count = len(source.pages)
-            if source.status is SourceStatus.PENDING:
-                source.status, source.page_count = SourceStatus.READ, count
+    def _decode(self, work: list[Chunk], pool: WorkerPool | None) -> set[int]:
+        """Decode and link every page of ``work``; returns the sources whose file failed as a whole."""
+        failed: set[int] = set()
+        if not work:
+            return failed
+        if pool is None:
+            groups = decode_inline(work, max_pixels=self.limits.max_pixels, cancelled=self.cancelled,
+                                   fn=self.decoder)
+        else:
+            groups = PoolDecoder(pool, max_pixels=self.limits.max_pixels, fn=self.decoder).run(
+                work, cancelled=self.cancelled)
+        by_stored = {i.stored: i for c in work for i in c.items}
+        for group in groups:
+            if group is None:
+                self.stopped = True
+                return failed
+            failures = {by_stored[p].source_id: (f.code, f.message) for c in group for p, f in c.failures.items()
+                        if by_stored[p].source_id not in failed}
+            if failures:
+                failed.update(failures)
+                self._unreadable([(i.path, i.sha256, i.source_id) for i in by_stored.values()], failures)
+            pages = [(item, c.pages[(item.stored, item.page)]) for c in group for item in c.items
+                     if item.source_id not in failed and (item.stored, item.page) in c.pages]
+            self.lines.extend(record_pages(self.db, self.actor, pages))
+            self.done += sum(len(c.items) for c in group)
+            if self.progress is not None:
+                self.progress(self.done, self.total)
+        return failed

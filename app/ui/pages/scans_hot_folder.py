@@ -52,7 +52,7 @@ class HotFolderEntry:
         if self.error:
             return f"not imported: {self.error}"
         if self.moved_to.parent.name == "failed":
-            return "file cannot be read"
+            return "file cannot be read (the reason is in a .reason.txt file beside it)"
         text = f"{self.linked} linked"
         return text + (f", {self.exceptions} to the exceptions queue" if self.exceptions else "")
 
@@ -101,6 +101,7 @@ class HotFolderPanel(QGroupBox):
         self._ctx = ctx
         self.settle_s = settle_s
         self.hot: HotFolder | None = None
+        self._retired: list[HotFolder] = []  # stopped while a look was running: closed when it ends
         self.task: Task | None = None
         layout = QVBoxLayout(self)
         layout.addWidget(hint(
@@ -177,6 +178,7 @@ class HotFolderPanel(QGroupBox):
             return
         if not on:
             self.timer.stop()
+            self._release(self.hot)
             self.hot = None
             self.state_label.setText("Not watching.")
             set_role(self.state_label, "hint")
@@ -212,8 +214,19 @@ class HotFolderPanel(QGroupBox):
         self.task.finished.connect(lambda results: isValid(self) and self._polled(results))
         self.task.failed.connect(lambda exc: isValid(self) and self._poll_failed(exc))
 
+    def _release(self, hot: HotFolder | None) -> None:
+        """Stop a watcher's decoder processes, once no look at the folder is running any more."""
+        if hot is None:
+            return
+        if self.task is None:
+            hot.close()
+        else:
+            self._retired.append(hot)
+
     def _polled(self, results: list[HotFolderResult]) -> None:
         self.task = None
+        while self._retired:
+            self._retired.pop().close()
         now = dt.datetime.now(dt.timezone.utc).astimezone()  # when this workstation saw it (display only)
         self.model.add([HotFolderEntry.of(r, now) for r in results])
         self.table.setVisible(self.model.rowCount() > 0)
@@ -225,5 +238,7 @@ class HotFolderPanel(QGroupBox):
 
     def _poll_failed(self, exc: BaseException) -> None:
         self.task = None
+        while self._retired:
+            self._retired.pop().close()
         self.state_label.setText(f"Watching {self.folder}, but the last check failed: {exc}. Trying again.")
         set_role(self.state_label, "error")

@@ -27,7 +27,7 @@ FILE_FILTER = "Scans (*.pdf *.tif *.tiff *.png *.jpg *.jpeg);;All files (*)"
 def summary_text(report: ImportReport) -> str:
     """One paragraph saying what an import did, in words."""
     pages = [o for o in report.outcomes if o.page is not None]
-    files = {o.source for o in report.outcomes}
+    files = {o.source for o in report.outcomes if o.outcome not in ("skipped", "followed-symlink")}
     parts = [f"{len(pages)} page{'s' if len(pages) != 1 else ''} from {len(files)} file{'s' if len(files) != 1 else ''}: "
              f"{report.linked} linked, {report.exceptions} in the exceptions queue"]
     duplicates = sum(1 for o in report.outcomes if o.outcome == "duplicate-source")
@@ -36,6 +36,12 @@ def summary_text(report: ImportReport) -> str:
     if report.failed_files:
         parts.append(f"{report.failed_files} file{'s' if report.failed_files != 1 else ''} could not be read "
                      "(kept as received)")
+    if report.skipped:
+        parts.append(f"{report.skipped} entr{'ies were' if report.skipped != 1 else 'y was'} skipped (folders, "
+                     "links and files that are not scans; see each line)")
+    if report.unfinished:
+        parts.append(f"{report.unfinished} file{'s are' if report.unfinished != 1 else ' is'} not finished "
+                     "(being imported elsewhere right now, or not stored); import again to finish")
     counts: dict[str, int] = {}
     for line in pages:
         if not line.linked:
@@ -173,7 +179,7 @@ class ImportPanel(QWidget):
         self.model.set_rows(report.outcomes)
         self.summary.setText(summary_text(report))
         set_role(self.summary, "ok" if report.exceptions == 0 and not report.failed_files and not report.cancelled
-                 else "emphasis")
+                 and not report.unfinished else "emphasis")
         first = next((i for i, o in enumerate(report.outcomes) if o.scan_page_id), None)
         if first is not None:
             self.table.selectRow(first)

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QWidget
 
 from app.models.enums import ScanOutcome
 from app.services.intake import PageOutcome
+from app.services.intake_report import FAILED_OUTCOMES
 from app.services.scans import ScanPageInfo
 from app.services.timefmt import local_text
 from app.ui.list_model import ListTableModel
@@ -25,7 +26,12 @@ THUMB_SIDE = 96
 
 _FILE_OUTCOMES = {
     "unreadable-file": "File cannot be read",
+    "too-large": "File too large for this site's limits",
+    "unsupported-format": "Not a scan file format",
     "duplicate-source": "Already imported (same file)",
+    "skipped": "Skipped (not a scan file)",
+    "followed-symlink": "Symbolic link followed",
+    "not-stored": "File could not be taken",
 }
 
 
@@ -59,7 +65,9 @@ class ImportResultModel(ListTableModel[PageOutcome]):
         if role == Qt.ItemDataRole.ForegroundRole and column == 2:
             if row.linked:
                 return QBrush(OK_COLOUR)
-            return QBrush(FAILED_COLOUR if row.page is None and row.outcome == "unreadable-file" else PROBLEM_COLOUR)
+            if row.page is None and row.outcome == "followed-symlink":
+                return QBrush(OK_COLOUR)
+            return QBrush(FAILED_COLOUR if row.page is None and row.outcome in FAILED_OUTCOMES else PROBLEM_COLOUR)
         if role == Qt.ItemDataRole.ToolTipRole:
             return row.source if column == 0 else (row.reason or None)
         return None
