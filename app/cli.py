@@ -9,6 +9,7 @@ import getpass
 import json
 import os
 import sys
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -19,6 +20,16 @@ from app.runtime import RuntimeConfig, open_database, resolve_config
 from app.services import auth, setup
 from app.services.db import Actor, Database
 from app.services.errors import FormtrailError, PasswordChangeRequired
+
+
+def _has_terminal() -> bool:
+    if os.name == "nt":
+        return sys.stdin.isatty()  # getpass reads the console itself
+    try:
+        os.close(os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY))
+    except OSError:
+        return False
+    return True
 
 
 class CliError(Exception):
@@ -79,8 +90,18 @@ class Cli:
         return self._actor
 
     def sign_password(self, meaning: str) -> str:
-        """Signing asks for the password again, whatever the session (Part 11.200)."""
-        return self.password(f"Password to sign as '{meaning}': ")
+        """Signing asks for the password again, whatever the session, and only from the signer's terminal:
+        never from FORMTRAIL_PASSWORD or a pipe, so no script can sign for a person (Part 11 §11.200: the
+        signing components stay under the sole control of their owner)."""
+        if not _has_terminal():
+            raise CliError(f"signing as '{meaning}' needs you at a terminal to type your password; a signature "
+                           "is never taken from FORMTRAIL_PASSWORD or from a pipe")
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", getpass.GetPassWarning)  # never fall back to reading stdin
+            try:
+                return getpass.getpass(f"Password to sign as '{meaning}': ")
+            except getpass.GetPassWarning:
+                raise CliError("no terminal to read the signing password from") from None
 
     def close(self) -> None:
         if self._actor is not None and self._db is not None:

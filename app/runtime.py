@@ -15,10 +15,13 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 
 from app.models.engine import build_engine, normalise_url
-from app.models.migrate import upgrade
+from app.models.migrate import needs_upgrade, upgrade
 from app.services.clock import Clock, database_clock
 from app.services.db import Database
+from app.services.errors import FormtrailError
+from app.services import key_setup
 from app.services.filestore import FileStore
+from app.services.keys import KeyStore
 from app.services.passwords import PasswordHasher
 
 
@@ -29,10 +32,15 @@ class RuntimeConfig:
     workstation: str
     hasher_profile: str = "standard"
     files_dir: Path | None = None  # default: <home>/files
+    keys_dir: Path | None = None  # default: <home>/keys
 
     @property
     def file_store_root(self) -> Path:
         return self.files_dir or self.home / "files"
+
+    @property
+    def key_folder(self) -> Path:
+        return self.keys_dir or self.home / "keys"
 
     @property
     def is_default_db(self) -> bool:
@@ -52,10 +60,15 @@ def resolve_config(*, home: str | Path | None = None, db: str | None = None) -> 
     home_path = Path(home or os.environ.get("FORMTRAIL_HOME") or default_home()).expanduser()
     url = db or os.environ.get("FORMTRAIL_DB") or default_db_url(home_path)
     workstation = os.environ.get("FORMTRAIL_WORKSTATION") or socket.gethostname()
+    # The cheap password hashes exist for the test suite only: outside a pytest run they are not honoured.
     profile = os.environ.get("FORMTRAIL_HASH_PROFILE", "standard")
+    if profile != "standard" and "PYTEST_CURRENT_TEST" not in os.environ:
+        profile = "standard"
     files = os.environ.get("FORMTRAIL_FILES")
+    keys = os.environ.get("FORMTRAIL_KEYS")
     return RuntimeConfig(home=home_path, db_url=normalise_url(url), workstation=workstation, hasher_profile=profile,
-                         files_dir=Path(files).expanduser() if files else None)
+                         files_dir=Path(files).expanduser() if files else None,
+                         keys_dir=Path(keys).expanduser() if keys else None)
 
 
 def display_url(url: str) -> str:
@@ -72,20 +85,52 @@ def _tolerance(engine: Engine) -> float:
     return float(row[0]) if row else 60.0
 
 
-def open_database(config: RuntimeConfig, *, migrate: bool = True, clock: Clock | None = None) -> Database:
-    """Open (and by default migrate) the configured database."""
+def _private_file(path: Path) -> None:
+    """The SQLite file is readable by its owner only (SQLite gives its -wal/-shm files the same mode): other
+    accounts on the workstation must not copy the data (SE-04)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    elif path.stat().st_mode & 0o077:
+        try:
+            path.chmod(0o600)
+        except OSError:
+            pass  # not ours to change (a shared folder set up by the administrator)
+
+
+class SchemaBehind(FormtrailError):
+    """An existing database needs a schema upgrade, which only an administrator may start."""
+
+
+def open_database(config: RuntimeConfig, *, migrate: bool = True, clock: Clock | None = None,
+                  upgrade_existing: bool = False) -> Database:
+    """Open the configured database. An empty one gets its schema (``migrate``); an existing one behind this
+    version is only upgraded with ``upgrade_existing`` (`formtrail db upgrade`, an administrator's act)."""
     if config.db_url.startswith("sqlite"):
         db_path = make_url(config.db_url).database
         if db_path and db_path != ":memory:":
-            Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+            _private_file(Path(db_path))
     config.home.mkdir(parents=True, exist_ok=True)
     engine = build_engine(config.db_url)
     if migrate:
-        upgrade(engine)
+        current, newest = needs_upgrade(engine)
+        if current is None:
+            upgrade(engine)  # a new, empty database: its schema is created at the first start
+        elif current != newest and not upgrade_existing:
+            engine.dispose()
+            raise SchemaBehind(
+                f"the database's schema is at revision {current}; this version of Formtrail needs {newest}. An "
+                "administrator upgrades it with `formtrail db upgrade` (after a backup); until then this "
+                "version cannot open it.", code="schema-behind")
+        elif current != newest:
+            upgrade(engine)
     if clock is None:
         clock = database_clock(engine, _tolerance(engine))
-    return Database(
+    database = Database(
         engine=engine, clock=clock, workstation=config.workstation,
         hasher=PasswordHasher(config.hasher_profile), files=FileStore(config.file_store_root),
-        display_url=display_url(config.db_url),
+        display_url=display_url(config.db_url), keys=KeyStore(config.key_folder),
     )
+    if migrate:
+        key_setup.adopt_legacy_key(database)  # a site from before keys left the database
+    return database

@@ -5,11 +5,15 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
-from app.cli import Cli
+from sqlalchemy import text
+
+from app.cli import Cli, CliError
 from app.models import Role
-from app.models.migrate import head_revision, upgrade
+from app.models.migrate import needs_upgrade, upgrade
 from app.models.engine import build_engine
-from app.services import auth, settings, setup, users
+from app.runtime import open_database
+from app.services import audit, auth, settings, setup, users
+from app.services.passwords import PasswordHasher
 from app.services.permissions import role_matrix
 from app.services.timefmt import local_text
 
@@ -217,14 +221,42 @@ def cmd_config_set(cli: Cli) -> int:
 
 
 def cmd_db_upgrade(cli: Cli) -> int:
+    """An administrator's act: the credentials are checked against the database as it is (its schema may
+    be too old for the application to log in normally), then the schema is upgraded and the act recorded."""
     engine = build_engine(cli.config.db_url)
     try:
-        before, after = upgrade(engine)
+        before, newest = needs_upgrade(engine)
+        if before is not None:
+            _administrator_of(engine, cli)
+        if before != newest:
+            upgrade(engine)
     finally:
         engine.dispose()
-    if before == after:
-        cli.out(f"Schema already at {after} (newest: {head_revision()}).")
-    else:
-        cli.out(f"Schema upgraded from {before or 'empty'} to {after}.")
+    if before == newest:
+        cli.out(f"Schema already at {newest}.")
+        return 0
+    cli.out(f"Schema upgraded from {before or 'empty'} to {newest}.")
+    if before is not None:  # record who upgraded, now that the application can write to it
+        db = open_database(cli.config)
+        try:
+            actor = auth.authenticate(db, username=cli.username(), password=cli.password()).actor
+            with db.write(actor, reason="schema upgrade") as session:
+                audit.record_event(session, "DB_UPGRADE", entity="schema", old=before, new=newest)
+        finally:
+            db.engine.dispose()
     return 0
 
+
+def _administrator_of(engine, cli: Cli) -> None:  # noqa: ANN001 - Engine
+    """Raw SQL on the tables every revision has: the name, password and roles of an administrator."""
+    username, password = cli.username(), cli.password()
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT id, password_hash, status FROM app_user WHERE username = :u"),
+                           {"u": username}).first()
+        roles = set(conn.execute(text("SELECT role FROM role_grant WHERE user_id = :i AND revoked_at IS NULL"),
+                                 {"i": row.id}).scalars()) if row else set()
+    hasher = PasswordHasher(cli.config.hasher_profile)
+    if row is None or not hasher.verify(row.password_hash, password) or row.status != "active":
+        raise CliError("wrong user name or password: the schema was not upgraded")
+    if Role.ADMINISTRATOR.value not in roles:
+        raise CliError(f"{username} is not an administrator: only an administrator upgrades the schema")

@@ -12,6 +12,7 @@ from app.cli import Cli, CliError, parse_date
 from app.models.engine import normalise_url
 from app.runtime import RuntimeConfig, default_db_url, open_database
 from app.services import archive, auth, backup, migration, restore, setup, site_db
+from app.services.keys import KeyStore
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -94,7 +95,7 @@ def cmd_backup(cli: Cli) -> int:
 
 
 def cmd_backup_verify(cli: Cli, path: Path) -> int:
-    check = restore.verify_backup(path)
+    check = restore.verify_backup(path, keys=KeyStore(cli.config.key_folder))
     if cli.args.json:
         cli.json({"ok": check.ok, "problems": list(check.problems), "warnings": list(check.warnings),
                   "chain_head": check.chain_head, "row_counts": check.row_counts})
@@ -136,6 +137,7 @@ def cmd_restore(cli: Cli) -> int:
     if actor is None:  # no database here to log in to (a disaster): the administrator logs in to the restored one
         actor = _restored_admin(cli, a.path)
     result = restore.restore(a.path, actor, reason=a.reason, target_url=target_url, target_files=files,
+                             keys=KeyStore(cli.config.key_folder),
                              current=current, in_place=a.in_place, workstation=cli.config.workstation,
                              make_database=make_database)
     cli._actor = None  # the session belonged to the replaced database
@@ -155,14 +157,15 @@ def cmd_restore(cli: Cli) -> int:
 
 def _restored_admin(cli: Cli, path: Path):  # noqa: ANN202
     """Authenticate against the users inside the backup itself, read-only."""
-    check = restore.verify_backup(path)
+    check = restore.verify_backup(path, keys=KeyStore(cli.config.key_folder))
     if not check.ok:
         raise CliError("the backup does not verify: " + "; ".join(check.problems[:3]))
     import tempfile
     with tempfile.TemporaryDirectory() as tmp:
         probe = open_database(RuntimeConfig(home=Path(tmp), db_url=default_db_url(Path(tmp)),
                                             workstation=cli.config.workstation,
-                                            hasher_profile=cli.config.hasher_profile))
+                                            hasher_profile=cli.config.hasher_profile,
+                                            keys_dir=cli.config.key_folder))
         try:
             restore.load_snapshot(path, check.manifest, probe.engine)
             outcome = auth.authenticate(probe, username=cli.username(), password=cli.password())
@@ -199,7 +202,7 @@ def cmd_archive_export(cli: Cli) -> int:
 
 
 def cmd_archive_verify(cli: Cli) -> int:
-    check = archive.verify_archive(cli.args.path)
+    check = archive.verify_archive(cli.args.path, keys=KeyStore(cli.config.key_folder))
     for problem in check.problems:
         cli.out(f"PROBLEM: {problem}")
     cli.out(f"Archive verified: {plural(check.files, 'file')}, audit chain head {check.chain_head}" if check.ok

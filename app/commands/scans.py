@@ -4,20 +4,26 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import threading
 from pathlib import Path
 
 from app.textfmt import plural
 from app.cli import Cli
+from app.commands.integrity import add_verify_options, cmd_verify
 from app.models.enums import Disposition
-from app.services import hot_folder, integrity, intake, scans, true_copy
+from app.services import hot_folder, intake, scans, true_copy
 from app.services.timefmt import local_text
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     group = sub.add_parser("scan", help="scanned paper").add_subparsers(dest="scan_command", metavar="ACTION",
                                                                          required=True)
-    p = group.add_parser("import", help="import scan files or folders (PDF, TIFF, PNG, JPEG)")
+    p = group.add_parser("import", help="import scan files or folders (PDF, TIFF, PNG, JPEG)",
+                         epilog="Exit status: 0 when every file was dealt with (pages linked or queued, a file "
+                                "recorded as unreadable, an entry skipped with its reason); 3 when some file is "
+                                "left unfinished (being imported elsewhere right now, or not stored): run the "
+                                "same import again.")
     p.add_argument("paths", nargs="+", type=Path)
     p.add_argument("--json", action="store_true", help="one JSON object per page (JSON lines)")
     p.add_argument("--processes", type=int, help="decoder processes (default: one per core, at most 4)")
@@ -58,8 +64,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reason", required=True)
     p.set_defaults(handler=cmd_disposition)
 
-    p = sub.add_parser("verify", help="check every stored file against its hash, and the audit chain")
-    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("verify", help="check everything: audit chain and anchors, data against the trail, "
+                                      "signatures, serials, stored files")
+    add_verify_options(p)
     p.set_defaults(handler=cmd_verify)
 
 
@@ -72,14 +79,20 @@ def _print_report(cli: Cli, report: intake.ImportReport, as_json: bool) -> None:
         where = f"{o.source}" + (f" p.{o.page}" if o.page else "")
         what = f"{o.serial} page {o.page_no}" if o.outcome == "linked" else f"{o.outcome}: {o.reason}"
         cli.out(f"{where}: {what}")
+    extra = [f"{plural(n, what)} {how}" for n, what, how in ((report.skipped, "entry", "skipped"),
+                                                              (report.unfinished, "file", "not finished")) if n]
     cli.out(f"{report.linked} linked, {report.exceptions} exceptions, {report.failed_files} unreadable files"
-            + (" (cancelled)" if report.cancelled else ""))
+            + "".join(f", {e}" for e in extra) + (" (cancelled)" if report.cancelled else ""))
 
 
 def cmd_import(cli: Cli) -> int:
-    report = intake.import_files(cli.db, cli.actor(), cli.args.paths, processes=cli.args.processes)
+    # The decoder processes start first and get ready while the database is opened and the user logs in.
+    with intake.decoder_pool(cli.args.paths, cli.args.processes) as pool:
+        report = intake.import_files(cli.db, cli.actor(), cli.args.paths, processes=cli.args.processes, pool=pool)
     _print_report(cli, report, cli.args.json)
-    return 0
+    # 0 when every file was dealt with (linked, queued, recorded as unreadable, or skipped with a line);
+    # 3 when some file is left to finish (another import has it now, or the store failed): run it again.
+    return 3 if report.unfinished else 0
 
 
 def _page_dict(p: scans.ScanPageInfo) -> dict:
@@ -139,21 +152,27 @@ def cmd_watch(cli: Cli) -> int:
             _print_report(cli, result.report, False)
         else:
             cli.out(f"{result.path.name}: {result.error}")
-        cli.out(f"  moved to {result.moved_to}")
+        print(f"  moved to {result.moved_to}", flush=True)
+
+    def problem(exc: BaseException) -> None:
+        print(f"formtrail: the hot folder cannot be read now ({exc}); trying again", file=sys.stderr, flush=True)
 
     if cli.args.once:
         import time
-        for _ in range(2):  # see each file twice, settle_s apart, so only finished files are taken
+        try:
+            for _ in range(2):  # see each file twice, settle_s apart, so only finished files are taken
+                for result in folder.poll():
+                    show(result)
+                time.sleep(cli.args.settle)
             for result in folder.poll():
                 show(result)
-            time.sleep(cli.args.settle)
-        for result in folder.poll():
-            show(result)
+        finally:
+            folder.close()
         return 0
-    cli.out(f"Watching {cli.args.folder} (Ctrl-C to stop)")
+    print(f"Watching {cli.args.folder} (Ctrl-C to stop)", flush=True)
     stop = threading.Event()
     try:
-        folder.run(stop=stop.is_set, on_result=show)
+        folder.run(stop=stop.is_set, on_result=show, on_error=problem)
     except KeyboardInterrupt:
         cli.out("Stopped.")
     return 0
@@ -182,20 +201,3 @@ def cmd_disposition(cli: Cli) -> int:
     return 0
 
 
-def cmd_verify(cli: Cli) -> int:
-    report = integrity.verify_everything(cli.db, cli.actor())
-    if cli.args.json:
-        cli.json({"ok": report.ok, "files_checked": report.files_checked,
-                  "problems": [{"sha256": p.sha256, "name": p.name, "kind": p.kind, "status": p.status.value,
-                                "path": p.path} for p in report.problems],
-                  "chain": {"ok": report.chain.ok, "head": report.chain.head,
-                            "problem": str(report.chain.problem) if report.chain.problem else None}})
-        return 0 if report.ok else 1
-    for p in report.problems:
-        cli.out(f"{p.status.value.upper()}: {p.kind} {p.name!r} (sha256 {p.sha256}) at {p.path}")
-    cli.out(f"{report.files_checked} stored files checked, {len(report.problems)} problems.")
-    if report.chain.ok:
-        cli.out(f"Audit trail intact: {plural(report.chain.count, 'event')}; chain head {report.chain.head}")
-    else:
-        cli.out(f"AUDIT TRAIL BROKEN at {report.chain.problem}")
-    return 0 if report.ok else 1

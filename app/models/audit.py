@@ -31,6 +31,8 @@ class AuditEvent(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # The version of the site's chain key the hash is keyed with; NULL: a row from before keys (plain SHA-256).
+    key_version: Mapped[int | None]
 
     __table_args__ = (
         Index("ix_audit_event_occurred_at", "occurred_at"),

@@ -39,6 +39,9 @@ class Issuance(Controlled, Base):
     issued_at: Mapped[dt.datetime]
     due_date: Mapped[dt.date] = mapped_column(Date)
     state: Mapped[IssuanceState] = mapped_column(value_enum(IssuanceState), default=IssuanceState.OPEN)
+    # The version of the site's QR key its codes are tagged with (NULL: the key of the site table, before
+    # keys left the database). A code tagged with an older key than its issuance's is not linked.
+    key_version: Mapped[int | None]
 
     template_version: Mapped[TemplateVersion] = relationship()
     forms: Mapped[list[IssuedForm]] = relationship(

@@ -36,3 +36,8 @@ def upgrade(engine: Engine) -> tuple[str | None, str | None]:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
     return before, current_revision(engine)
+
+
+def needs_upgrade(engine: Engine) -> tuple[str | None, str | None]:
+    """(current, newest) revisions; equal when nothing is to do, current None for an empty database."""
+    return current_revision(engine), head_revision()

@@ -29,6 +29,10 @@ class Signature(Controlled, Base):
     signed_at: Mapped[dt.datetime]
     content_hash: Mapped[str] = mapped_column(String(64))
     comment: Mapped[str | None] = mapped_column(Text)
+    # HMAC under the site's signature key over who signed what, with which meaning, when (see
+    # app.services.signatures.binding): a row copied or inserted without the key does not verify.
+    binding: Mapped[str | None] = mapped_column(String(64))
+    key_version: Mapped[int | None]
 
     @property
     def audit_label(self) -> str:

@@ -22,6 +22,7 @@ import app
 from app.models import AuditEvent, ControlledPdf, Issuance, Record, ScanPage, ScanSource
 from app.services import audit, audit_chain, record_export, reports, transfer
 from app.services.db import Actor, Database
+from app.services.keys import KeyRing, KeyStore
 from app.services.errors import ValidationError
 from app.services.permissions import Permission, require
 from app.services.setup import require_site
@@ -172,8 +173,9 @@ class ArchiveCheck:
     chain_head: str | None
 
 
-def verify_archive(path: Path) -> ArchiveCheck:
-    """Re-hash every file of a folder or ZIP archive and re-check the audit chain it carries."""
+def verify_archive(path: Path, *, ring: KeyRing | None = None, keys: KeyStore | None = None) -> ArchiveCheck:
+    """Re-hash every file of a folder or ZIP archive and re-check the audit chain it carries (its keyed hashes
+    only with the site's ``ring``; without it, the sequence and the links)."""
     if path.is_file() and path.suffix.lower() == ".zip":
         with tempfile.TemporaryDirectory() as tmp:
             try:
@@ -181,13 +183,16 @@ def verify_archive(path: Path) -> ArchiveCheck:
                     zf.extractall(tmp)
             except zipfile.BadZipFile as exc:
                 return ArchiveCheck(False, 0, (f"{path.name} is not a readable ZIP file: {exc}",), None)
-            return verify_archive(Path(tmp))
+            return verify_archive(Path(tmp), ring=ring, keys=keys)
     problems: list[str] = []
     try:
         manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
     except (FileNotFoundError, ValueError):
         return ArchiveCheck(False, 0, (f"{MANIFEST} is missing or damaged",), None)
     listed: dict[str, str] = manifest.get("files", {})
+    site = manifest.get("site")
+    if ring is None and keys is not None and site and keys.exists(site):
+        ring = keys.ring(site)
     for name, digest in sorted(listed.items()):
         file = path / name
         if not file.exists():
@@ -201,7 +206,7 @@ def verify_archive(path: Path) -> ArchiveCheck:
     if "audit_trail.json" in listed and (path / "audit_trail.json").exists():
         trail = json.loads((path / "audit_trail.json").read_text(encoding="utf-8"))
         rows = [dict(e, occurred_at=dt.datetime.fromisoformat(e["occurred_at"])) for e in trail["events"]]
-        report = audit_chain.verify_rows(rows)
+        report = audit_chain.verify_rows(rows, ring=ring)
         head = report.head
         if not report.ok:
             problems.append(f"audit trail: {report.problem}")

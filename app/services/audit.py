@@ -4,6 +4,12 @@ Every insert and update of a ``Controlled`` entity becomes audit events during t
 (one CREATE event per new row, one event per changed field), so no service can change controlled data
 without leaving a trace, and no audit call is scattered through the code. System events (log-in, lockout,
 export, refusals) are written with ``record_event`` through the same chain writer.
+
+Each row's ``hash`` is an HMAC, under the site's chain key (``app.services.keys``, kept outside the
+database), of its content and its predecessor's hash: someone holding the database and the source code but
+not the key can neither rewrite a row and recompute the chain, nor append a row that fits. Rows written
+before keys left the database (``key_version`` NULL) keep their plain SHA-256; the first keyed row after them
+seals them, and no unkeyed row may follow a keyed one.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import datetime as dt
 import decimal
 import enum
 import hashlib
+import hmac
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -23,6 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import get_history
 
 from app.models import AuditEvent, Controlled
+from app.services import keys
 from app.services.clock import Clock
 from app.services.errors import PermissionDenied
 
@@ -37,6 +45,8 @@ CHAIN_FIELDS = (
     "seq", "occurred_at", "user_id", "username", "full_name", "workstation", "action", "entity",
     "entity_id", "field", "old_value", "new_value", "reason", "prev_hash",
 )
+ROW_FIELDS = (*CHAIN_FIELDS, "key_version")
+canonical_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 @dataclasses.dataclass
@@ -100,13 +110,20 @@ def chain_head(session: Session) -> tuple[int, str]:
     return (row.seq, row.hash) if row else (0, GENESIS_HASH)
 
 
-def compute_hash(row: dict[str, Any]) -> str:
-    payload = [
-        iso_utc(row[name]) if name == "occurred_at" else row[name]
-        for name in CHAIN_FIELDS
-    ]
-    canonical = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+def compute_hash(row: dict[str, Any], key: bytes | None = None) -> str:
+    """The row's hash: HMAC-SHA256 under the chain key of the row's ``key_version`` (``key``), or, for a row
+    written before keys existed (``key_version`` None), plain SHA-256."""
+    when = row["occurred_at"]
+    payload = [iso_utc(when) if isinstance(when, dt.datetime) else when,
+               *(row[name] for name in CHAIN_FIELDS[2:])]
+    payload.insert(0, row["seq"])
+    version = row.get("key_version")
+    if version is None:
+        return hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()
+    if key is None:
+        raise ValueError("a keyed audit row needs the chain key to be hashed")
+    payload.append(version)
+    return hmac.digest(key, canonical_json(payload).encode("utf-8"), "sha256").hex()
 
 
 def iso_utc(moment: dt.datetime) -> str:
@@ -174,7 +191,7 @@ def _order_key(obj: Any) -> tuple[str, str]:
     return (type(obj).__name__, str(_primary_key(obj)))
 
 
-def _entity(obj: Controlled) -> tuple[str, str]:
+def entity_of(obj: Controlled) -> tuple[str, str]:
     cls = type(obj)
     name = cls.__audit_entity__ or cls.__tablename__  # type: ignore[attr-defined]
     key = cls.__audit_key__
@@ -189,7 +206,7 @@ def _column_attrs(obj: Any) -> list[str]:
 
 def _create_event(obj: Controlled) -> dict[str, Any]:
     cls = type(obj)
-    entity, entity_id = _entity(obj)
+    entity, entity_id = entity_of(obj)
     snapshot = {
         name: (REDACTED if name in cls.__audit_redact__ else format_value(getattr(obj, name)))
         for name in _column_attrs(obj)
@@ -202,7 +219,7 @@ def _create_event(obj: Controlled) -> dict[str, Any]:
 
 def _update_events(obj: Controlled) -> list[dict[str, Any]]:
     cls = type(obj)
-    entity, entity_id = _entity(obj)
+    entity, entity_id = entity_of(obj)
     events = []
     for name in _column_attrs(obj):
         if name in cls.__audit_ignore__:
@@ -239,6 +256,8 @@ def _append(session: Session, rows: list[dict[str, Any]]) -> None:
         ).first()
         head = (last.seq, last.hash, last.occurred_at) if last else (0, GENESIS_HASH, None)
     seq, prev_hash, last_time = head
+    ring = keys.ring_of(session)
+    version, key = ring.current, ring.key("chain")
     now = ctx.clock.now()
     actor = ctx.actor
     prefix: list[dict[str, Any]] = []
@@ -263,9 +282,9 @@ def _append(session: Session, rows: list[dict[str, Any]]) -> None:
             full_name=actor.full_name, workstation=ctx.workstation,
             action=row["action"], entity=row.get("entity"), entity_id=row.get("entity_id"),
             field=row.get("field"), old_value=row.get("old_value"), new_value=row.get("new_value"),
-            reason=row.get("reason"), prev_hash=prev_hash,
+            reason=row.get("reason"), prev_hash=prev_hash, key_version=version,
         )
-        full["hash"] = prev_hash = compute_hash(full)
+        full["hash"] = prev_hash = compute_hash(full, key)
         batch.append(full)
     conn.execute(insert(AuditEvent), batch)
     session.info[_HEAD_KEY] = (seq, prev_hash, max(now, last_time) if last_time else now)

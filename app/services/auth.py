@@ -36,8 +36,18 @@ def actor_for(user: User) -> Actor:
 
 def authenticate(db: Database, *, username: str, password: str, purpose: Purpose = Purpose.LOGIN) -> LoginOutcome:
     """Check credentials. Failures are committed to the trail before the error is raised, count toward the
-    lockout threshold whatever the purpose (log-in, signature, resume), and lock the account on the Nth."""
+    lockout threshold whatever the purpose (log-in, signature, resume), and lock the account on the Nth.
+
+    The password is checked outside the write transaction (argon2 takes a fifth of a second, and nobody
+    else may write meanwhile), and an unknown user name costs the same check as a known one, so the time a
+    refusal takes does not tell which user names exist."""
     success_action, failure_action = purpose.value
+    with db.read() as session:
+        stored = session.scalar(select(User.password_hash).where(User.username == username))
+    matches = db.hasher.verify(stored if stored is not None else db.hasher.decoy(), password)
+    # A hash written with weaker settings (the test profile, an older release) is strengthened at log-in.
+    stronger = db.hasher.hash(password) if matches and purpose is Purpose.LOGIN and db.hasher.needs_rehash(
+        stored or "") else None
     error: AuthenticationError | None = None
     outcome: LoginOutcome | None = None
     with db.write(Actor.claimed(username), check_actor=False) as session:
@@ -47,6 +57,7 @@ def authenticate(db: Database, *, username: str, password: str, purpose: Purpose
             error = AuthenticationError("wrong user name or password")
         else:
             audit.set_actor(session, actor_for(user))
+            now = db.clock.now()
             if user.status is UserStatus.DEACTIVATED:
                 audit.record_event(session, failure_action, reason="account deactivated")
                 error = AccountInactive(f"the account {username!r} is deactivated and can no longer be used")
@@ -55,13 +66,22 @@ def authenticate(db: Database, *, username: str, password: str, purpose: Purpose
                 error = AccountLocked(
                     f"the account {username!r} is locked after repeated failures; an administrator must unlock it"
                 )
-            elif not db.hasher.verify(user.password_hash, password):
+            elif not (matches if user.password_hash == stored else db.hasher.verify(user.password_hash, password)):
+                # (The hash changed meanwhile, e.g. strengthened by a log-in at the same moment: checked again.)
                 error = _record_failure(session, user, failure_action)
+            elif user.must_change_password and passwords.temporary_expired(session, user, now):
+                audit.record_event(session, failure_action, entity="user", entity_id=user.username,
+                                   reason="temporary password expired")
+                error = AccountInactive(
+                    f"the temporary password of {username!r} has expired; an administrator must set a new one "
+                    "(Users → Reset password)")
             else:
-                now = db.clock.now()
                 user.failed_logins = 0
                 if purpose is Purpose.LOGIN:
                     user.last_login_at = now
+                if stronger is not None and user.password_hash == stored:
+                    with audit.reason(session, "password hash strengthened at log-in"):
+                        user.password_hash = stronger
                 if success_action:
                     audit.record_event(session, success_action)
                 change = "temporary" if user.must_change_password else (

@@ -25,11 +25,12 @@ from sqlalchemy.engine import Engine, make_url
 import app
 from app.models import StoredFile
 from app.models.migrate import current_revision
-from app.services import audit, transfer
+from app.services import anchors, audit, transfer
 from app.services.audit_chain import verify_rows
 from app.services.db import Actor, Database
 from app.services.errors import FormtrailError, ValidationError
 from app.services.filestore import FileStatus, sha256_file
+from app.services.keys import KeyRing
 from app.services.permissions import Permission, require
 
 FORMAT = "formtrail-backup-1"
@@ -58,12 +59,14 @@ class BackupResult:
 
 def backup(db: Database, actor: Actor, dest: Path, *, progress: Progress | None = None,
            cancelled: Callable[[], bool] | None = None, scheduled: bool = False) -> BackupResult:
-    require(db, actor, Permission.BACKUP)
+    if not scheduled:  # a scheduled backup was set up by an administrator (an audited setting)
+        require(db, actor, Permission.BACKUP)
     if dest.exists() and any(dest.iterdir()):
         if not (dest / INCOMPLETE).exists():
             raise ValidationError(f"{dest} is not empty; back up into a new folder", code="folder-not-empty")
         shutil.rmtree(dest)  # an earlier backup into it was interrupted (killed, power cut): repeat it
     dest.mkdir(parents=True, exist_ok=True)
+    dest.chmod(0o700)  # a copy of everything: for the administrator's eyes only
     (dest / INCOMPLETE).write_text("A Formtrail backup is being written here, or was interrupted.\n")
     try:
         result = _take(db, actor, dest, progress=progress, cancelled=cancelled)
@@ -78,6 +81,7 @@ def backup(db: Database, actor: Actor, dest: Path, *, progress: Progress | None 
         audit.record_event(session, "BACKUP", entity="backup", entity_id=str(dest), new={
             "manifest_sha256": result.manifest_sha256, "files": result.files, "bytes": result.bytes,
             "chain_head": result.chain_head, "problems": list(result.problems), "scheduled": scheduled})
+    anchors.maybe_write(db, force=True)  # every backup also anchors the chain head in the file store
     return result
 
 
@@ -90,7 +94,8 @@ def _take(db: Database, actor: Actor, dest: Path, *, progress: Progress | None,
         rows, counts, hashes = _read_sqlite_snapshot(snapshot)
     else:
         counts, hashes, rows = _postgres_export(db, dest / TABLES_DIR)
-    chain = verify_rows(rows)
+    ring = db.keyring()
+    chain = verify_rows(rows, ring=ring)
     (dest / FILES_DIR).mkdir()
     problems: list[str] = []
     total_bytes = sum(db.files.path_for(h).stat().st_size for h in hashes if db.files.path_for(h).exists())
@@ -108,7 +113,7 @@ def _take(db: Database, actor: Actor, dest: Path, *, progress: Progress | None,
         if progress is not None:
             progress(done, total_bytes)
     manifest = {
-        "format": FORMAT, "created_at": db.clock.now().isoformat(), "created_by": actor.username,
+        "format": FORMAT, "site": ring.site, "created_at": db.clock.now().isoformat(), "created_by": actor.username,
         "workstation": db.workstation, "app_version": app.__version__, "backend": backend,
         "schema_revision": current_revision(db.engine), "row_counts": counts, "chain_head": chain.head,
         "chain_ok": chain.ok, "stored_files": len(hashes), "problems": problems,
@@ -116,11 +121,30 @@ def _take(db: Database, actor: Actor, dest: Path, *, progress: Progress | None,
                   for path in sorted(dest.rglob("*"))
                   if path.is_file() and not is_scratch(path) and path.name != INCOMPLETE},
     }
+    manifest["signature"] = sign_manifest(manifest, ring)
     text_ = json.dumps(manifest, indent=1, sort_keys=True)
     (dest / MANIFEST).write_text(text_, encoding="utf-8")
     return BackupResult(path=dest, manifest_sha256=hashlib.sha256(text_.encode()).hexdigest(),
                         files=len(manifest["files"]), bytes=sum(f["size"] for f in manifest["files"].values()),
                         chain_head=chain.head, row_counts=counts, problems=tuple(problems))
+
+
+def _manifest_bytes(manifest: dict[str, Any]) -> bytes:
+    body = {k: v for k, v in manifest.items() if k != "signature"}
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def sign_manifest(manifest: dict[str, Any], ring: KeyRing) -> dict[str, Any]:
+    """An HMAC under the site's backup key over the whole manifest (every file's hash, the counts, the chain
+    head): an edited backup whose manifest was recomputed no longer verifies without the key."""
+    return {"key_version": ring.current, "hmac": ring.mac("backup", _manifest_bytes(manifest))}
+
+
+def manifest_signed(manifest: dict[str, Any], ring: KeyRing) -> bool:
+    signature = manifest.get("signature") or {}
+    version = signature.get("key_version")
+    return isinstance(version, int) and ring.check("backup", _manifest_bytes(manifest), str(signature.get("hmac")),
+                                                   version)
 
 
 SCRATCH_SUFFIXES = ("-wal", "-shm", "-journal")
@@ -240,12 +264,14 @@ def scheduled_backup_due(db: Database) -> Path | None:
     return Path(folder)
 
 
-def run_scheduled_backup(db: Database, actor: Actor, *, progress: Progress | None = None,
+def run_scheduled_backup(db: Database, actor: Actor | None = None, *, progress: Progress | None = None,
                          cancelled: Callable[[], bool] | None = None) -> BackupResult | None:
-    """Take the scheduled backup if one is due (into a new time-stamped folder), else do nothing."""
+    """Take the scheduled backup if one is due (into a new time-stamped folder), else do nothing. It runs as
+    the scheduler (``actor`` only names the session it ran from), whoever is logged in."""
     folder = scheduled_backup_due(db)
     if folder is None:
         return None
+    who = f"scheduled backup (in the session of {actor.username})" if actor is not None else "scheduled backup"
     stamp = db.clock.now().strftime("%Y%m%dT%H%M%SZ")
-    return backup(db, actor, folder / f"formtrail-{db.workstation}-{stamp}", progress=progress, cancelled=cancelled,
-                  scheduled=True)
+    return backup(db, Actor.system(who), folder / f"formtrail-{db.workstation}-{stamp}", progress=progress,
+                  cancelled=cancelled, scheduled=True)

@@ -16,7 +16,7 @@ from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from app.models import AuditEvent, Base, Controlled
-from app.services.audit import REDACTED, _entity, format_value
+from app.services.audit import REDACTED, entity_of, format_value
 from app.services.db import Database
 
 _UPDATES = ("UPDATE", "STATE_CHANGE", "CONFIG_CHANGE")
@@ -37,7 +37,7 @@ class Mismatch:
                 f"trail says {self.expected!r}")
 
 
-def _controlled_classes() -> Iterator[type]:
+def controlled_classes() -> Iterator[type]:
     for mapper in Base.registry.mappers:
         if issubclass(mapper.class_, Controlled):
             yield mapper.class_
@@ -66,11 +66,11 @@ def check_data(db: Database) -> list[Mismatch]:
     problems: list[Mismatch] = []
     with db.read() as session:
         expected = replay(session)
-        for cls in _controlled_classes():
+        for cls in controlled_classes():
             names = [a.key for a in inspect(cls).column_attrs]
             skip = set(cls.__audit_ignore__) | set(cls.__audit_redact__)
             for obj in session.scalars(select(cls)).yield_per(2000):
-                entity, entity_id = _entity(obj)
+                entity, entity_id = entity_of(obj)
                 wanted = expected.get((entity, entity_id))
                 if wanted is None:
                     problems.append(Mismatch(entity, entity_id, None, None,

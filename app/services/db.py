@@ -16,11 +16,12 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.models import Role, User, UserStatus
-from app.services import audit
+from app.models import Role, Site, User, UserStatus
+from app.services import anchors, audit
 from app.services.clock import Clock
 from app.services.errors import PermissionDenied, RuleViolation
 from app.services.filestore import FileStore
+from app.services.keys import KEYRING_KEY, KeyRing, KeysMissing, KeyStore
 
 if TYPE_CHECKING:
     from app.services.passwords import PasswordHasher
@@ -57,7 +58,9 @@ class Database:
     hasher: PasswordHasher
     files: FileStore
     display_url: str = ""
+    keys: KeyStore | None = None  # where the site's key file is; None only for throwaway tools
     _read: sessionmaker[Session] = dataclasses.field(init=False, repr=False)
+    _site_code: str | None = dataclasses.field(init=False, default=None, repr=False)
     _write: sessionmaker[Session] = dataclasses.field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -72,12 +75,33 @@ class Database:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
+    def site_code(self) -> str | None:
+        if self._site_code is None:
+            with self.engine.connect() as conn:
+                self._site_code = conn.execute(select(Site.code)).scalar()
+        return self._site_code
+
+    def keyring(self) -> KeyRing:
+        """The site's keys (KeysMissing if the key file is not there, or before the site is set up)."""
+        code = self.site_code()
+        if code is None or self.keys is None:
+            raise KeysMissing("this database has no site (or no key folder) yet: set up the site first")
+        return self.keys.ring(code)
+
     @contextlib.contextmanager
-    def read(self) -> Iterator[Session]:
-        """A read-only session; flushing a change to controlled data in it is refused by the audit mechanism."""
+    def read(self, actor: Actor | None = None) -> Iterator[Session]:
+        """A read-only session; flushing a change to controlled data in it is refused by the audit mechanism.
+        With ``actor``, a refusal raised inside (a rule checked before a signature is asked for) is written to
+        the audit trail like one raised in a write: every refusal is recorded, whatever session found it."""
         session = self._read()
+        session.info[KEYRING_KEY] = self.keyring
         try:
             yield session
+        except (PermissionDenied, RuleViolation) as refusal:
+            session.close()
+            if actor is not None:
+                self.record_refusal(actor, refusal)
+            raise
         finally:
             # close() ends the transaction without expiring what was loaded (rollback() would).
             session.close()
@@ -86,6 +110,7 @@ class Database:
     def write(self, actor: Actor, *, reason: str | None = None, check_actor: bool = True) -> Iterator[Session]:
         """One audited transaction on behalf of ``actor``; commits when the block ends without error."""
         session = self._write()
+        session.info[KEYRING_KEY] = self.keyring
         session.info[audit.CONTEXT_KEY] = audit.AuditContext(
             actor=actor, workstation=self.workstation, clock=self.clock, reason=reason
         )
@@ -94,6 +119,7 @@ class Database:
                 _ensure_actor_can_act(session, actor)
             yield session
             session.commit()
+            anchors.maybe_write(self)
         except (PermissionDenied, RuleViolation) as refusal:
             session.rollback()
             session.close()

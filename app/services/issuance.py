@@ -22,7 +22,7 @@ from app.models import (
     ControlledPdf, FileKind, FormState, Issuance, IssuanceState, IssuedForm, SerialCounter, Site, StoredFile,
     TemplateVersion,
 )
-from app.services import limits, serial_guard, templates
+from app.services import limits, qr_tags, serial_guard, templates
 from app.services.db import Actor, Database
 from app.services.errors import DomainError, NotFound, ValidationError
 from app.services.filestore import PutResult
@@ -127,7 +127,7 @@ def render_to_store(
     with db.files.staging(".pdf") as staged:
         try:
             pages = render.render_issued(
-                staged, layout, issue_info(site, version, issuance), copies, key=bytes.fromhex(site.qr_key),
+                staged, layout, issue_info(site, version, issuance), copies, key=qr_tags.key_for(db.keyring(), issuance),
                 progress=progress, cancelled=cancelled, total_copies=len(copies),
             )
         except render.RenderCancelled:
@@ -205,7 +205,7 @@ def _plan(db: Database, actor: Actor, *, code: str, copies: int, purpose: str, r
             id=next_issuance_id(session), site_id=site.id, template_version_id=version.id, copies=copies,
             purpose=purpose, reference=reference, issued_to=issued_to, issued_by_id=actor.user_id,
             issued_by=actor.username, issued_by_name=actor.full_name, issued_at=now, due_date=due,
-            state=IssuanceState.OPEN,
+            state=IssuanceState.OPEN, key_version=db.keyring().current,
         )
         pages_per_form = templates.layout_of(version).pages
         version.template  # loaded now: the plan outlives the session

@@ -17,7 +17,8 @@ from app.services import audit, audit_chain, consistency, transfer
 from app.services.clock import database_clock
 from app.services.db import Actor, Database
 from app.services.errors import DomainError
-from app.services.filestore import FileStore, FileStatus
+from app.services.filestore import FileStatus, FileStore
+from app.services.keys import KeyStore
 from app.services.passwords import PasswordHasher
 from app.services.permissions import Permission, require
 
@@ -37,10 +38,11 @@ class MigrationReport:
         return all(c.ok for c in self.checks) and self.target_chain_ok and not self.files_missing
 
 
-def _database(url: str, files: Path, *, workstation: str) -> Database:
+def _database(url: str, files: Path, *, workstation: str, keys: KeyStore | None) -> Database:
+    """The target, with the source's keys: the copied chain is keyed with them (the keys are the site's)."""
     engine = build_engine(url)
     return Database(engine=engine, clock=database_clock(engine), workstation=workstation,
-                    hasher=PasswordHasher("fast"), files=FileStore(files), display_url=url)
+                    hasher=PasswordHasher("fast"), files=FileStore(files), display_url=url, keys=keys)
 
 
 def migrate(
@@ -58,7 +60,8 @@ def migrate(
         listed = "; ".join(str(m) for m in mismatches[:5])
         raise DomainError(f"{plural(len(mismatches), 'row')} of the source {noun(len(mismatches), 'does', 'do')} not match {noun(len(mismatches), 'its', 'their')} audit trail ({listed}); "
                           "nothing was migrated. Investigate before moving this database.")
-    target = _database(target_url, target_files or source.files.root, workstation=source.workstation)
+    target = _database(target_url, target_files or source.files.root, workstation=source.workstation,
+                       keys=source.keys)
     try:
         upgrade(target.engine)
         if not transfer.is_empty(target.engine):

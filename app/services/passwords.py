@@ -18,6 +18,7 @@ class PasswordHasher:
     parameters are stored in every hash, so verification works whichever profile wrote it."""
 
     def __init__(self, profile: str = "standard") -> None:
+        self._decoy: str | None = None
         if profile == "fast":
             self._hasher = argon2.PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
         else:
@@ -26,6 +27,18 @@ class PasswordHasher:
 
     def hash(self, password: str) -> str:
         return self._hasher.hash(password)
+
+    def decoy(self) -> str:
+        """A hash of no one's password, checked for unknown user names so that they cost the same time."""
+        if self._decoy is None:
+            self._decoy = self._hasher.hash("formtrail: no such user")
+        return self._decoy
+
+    def needs_rehash(self, stored_hash: str) -> bool:
+        try:
+            return self._hasher.check_needs_rehash(stored_hash)
+        except argon2.exceptions.InvalidHashError:
+            return True
 
     def verify(self, stored_hash: str, password: str) -> bool:
         try:
@@ -62,6 +75,12 @@ def check_policy(session: Session, hasher: PasswordHasher, *, user: User | None,
     ).all()
     if any(hasher.verify(old, password) for old in recent):
         raise ValidationError(f"the password must differ from the last {keep} passwords of this account")
+
+
+def temporary_expired(session: Session, user: User, now: dt.datetime) -> bool:
+    """A temporary password (set by an administrator) not replaced by its user within the allowed time."""
+    hours = settings.get(session, "password.temporary_hours")
+    return bool(hours) and now - user.password_changed_at > dt.timedelta(hours=hours)
 
 
 def is_expired(session: Session, user: User, now: dt.datetime) -> bool:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import enum
 from typing import Any
 
-from app.models import Role
+from sqlalchemy import select
+
+from app.models import Role, RoleGrant, User, UserStatus
 from app.services.errors import PermissionDenied
 
 
@@ -37,21 +39,21 @@ class Permission(enum.Enum):
 
 P = Permission
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    # Annex 11 / FDA-DI Q4: the administrator keeps the system running but never touches GMP data.
+    # Annex 11 / FDA-DI Q4: the administrator keeps the system running but never touches GMP data. Taking a
+    # backup (a copy of everything, signed with the site's key) is the administrator's act, or a scheduled one.
     Role.ADMINISTRATOR: frozenset({P.MANAGE_USERS, P.MANAGE_SETTINGS, P.VIEW_AUDIT, P.EXPORT_AUDIT, P.BACKUP,
                                    P.RESTORE}),
     Role.DOCUMENT_CONTROL: frozenset({
         P.VIEW_DATA, P.VIEW_AUDIT, P.EDIT_TEMPLATES, P.ISSUE_FORMS, P.IMPORT_SCANS, P.LINK_SCANS,
-        P.VERIFY_TRUE_COPY, P.RECORD_DISPOSITION, P.RECONCILE, P.SIGN, P.BACKUP,
+        P.VERIFY_TRUE_COPY, P.RECORD_DISPOSITION, P.RECONCILE, P.SIGN,
     }),
-    Role.OPERATOR: frozenset({P.VIEW_DATA, P.IMPORT_SCANS, P.ENTER_DATA, P.VERIFY_DATA, P.VERIFY_TRUE_COPY, P.SIGN,
-                              P.BACKUP}),
+    Role.OPERATOR: frozenset({P.VIEW_DATA, P.IMPORT_SCANS, P.ENTER_DATA, P.VERIFY_DATA, P.VERIFY_TRUE_COPY, P.SIGN}),
     Role.QA: frozenset({
         P.VIEW_DATA, P.VIEW_AUDIT, P.EXPORT_AUDIT, P.EDIT_TEMPLATES, P.APPROVE_TEMPLATES, P.REPLACE_FORMS,
         P.LINK_SCANS,
         P.VERIFY_TRUE_COPY, P.RECORD_DISPOSITION, P.APPROVE_DESTRUCTION, P.RECONCILE, P.CLOSE_RECONCILIATION,
         P.VERIFY_DATA, P.REVIEW_RECORDS,
-        P.APPROVE_RECORDS, P.SIGN, P.BACKUP,
+        P.APPROVE_RECORDS, P.SIGN,
     }),
     Role.VIEWER: frozenset({P.VIEW_DATA}),
 }
@@ -65,13 +67,31 @@ def allowed(actor: Any, permission: Permission) -> bool:
     return permission in permissions_of(actor.roles)
 
 
+def current_roles(db: Any, actor: Any) -> frozenset[Role]:
+    """The roles the account holds now, read at the act: a user demoted (or locked, or deactivated) while
+    logged in loses the rights at once, not at the next log-in. The session's own roles still bound them."""
+    if actor.user_id is None:  # the installer, a scheduled job, a failed log-in: roles are what they carry
+        return actor.roles
+    with db.engine.connect() as conn:
+        status = conn.execute(select(User.status).where(User.id == actor.user_id)).scalar()
+        if status is not UserStatus.ACTIVE:
+            return frozenset()
+        held = conn.execute(select(RoleGrant.role).where(RoleGrant.user_id == actor.user_id,
+                                                         RoleGrant.revoked_at.is_(None))).scalars()
+        return actor.roles & frozenset(held)
+
+
 def require(db: Any, actor: Any, permission: Permission) -> None:
-    """Raise PermissionDenied unless allowed; the refusal is written to the audit trail first."""
-    if not allowed(actor, permission):
-        roles = ", ".join(sorted(r.title for r in actor.roles)) or "no role"
-        refusal = PermissionDenied(
-            f"{actor.username} ({roles}) may not {permission.value}; ask an administrator for the right role"
-        )
+    """Raise PermissionDenied unless the actor's roles, as held now, allow it; the refusal is written to the
+    audit trail first."""
+    if permission not in permissions_of(current_roles(db, actor)):
+        if allowed(actor, permission):
+            text = (f"{actor.username} no longer holds the role to {permission.value}: it changed since the log-in "
+                    "(or the account was locked); log in again")
+        else:
+            roles = ", ".join(sorted(r.title for r in actor.roles)) or "no role"
+            text = f"{actor.username} ({roles}) may not {permission.value}; ask an administrator for the right role"
+        refusal = PermissionDenied(text)
         db.record_refusal(actor, refusal)
         raise refusal
 

@@ -247,7 +247,7 @@ def sign_record(
         require(db, actor, Permission.APPROVE_RECORDS)
     else:
         raise ValidationError("a record is signed as reviewed or approved")
-    with db.read() as session:
+    with db.read(actor) as session:
         _check_signable(db, actor, _record(session, serial), meaning)
     signatures.reauthenticate(db, actor, username=username, password=password)
     with db.write(actor, reason=f"record {meaning.title.lower()}") as session:

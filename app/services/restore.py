@@ -24,11 +24,13 @@ from app.models.engine import build_engine
 from app.models.migrate import upgrade
 from app.services import audit, audit_chain, serial_guard, transfer
 from app.services.backup import (
-    FILES_DIR, FORMAT, INCOMPLETE, MANIFEST, SQLITE_SNAPSHOT, TABLES_DIR, is_scratch, read_jsonl, snapshot_engine,
+    FILES_DIR, FORMAT, INCOMPLETE, MANIFEST, SQLITE_SNAPSHOT, TABLES_DIR, is_scratch, manifest_signed, read_jsonl,
+    snapshot_engine,
 )
 from app.services.db import Actor, Database
 from app.services.errors import DomainError, ValidationError
 from app.services.filestore import FileStore, sha256_file
+from app.services.keys import KeyRing, KeyStore
 from app.services.issuance import format_serial
 from app.services.permissions import Permission, require
 
@@ -44,8 +46,10 @@ class BackupCheck:
     manifest: dict[str, Any]
 
 
-def verify_backup(path: Path) -> BackupCheck:
-    """Re-hash every file against the manifest, then check the snapshot: counts, chain, stored files."""
+def verify_backup(path: Path, *, keys: KeyStore | None = None) -> BackupCheck:
+    """Check the manifest's signature with the site's key file (in ``keys``), re-hash every file against the
+    manifest, then check the snapshot: counts, keyed chain, stored files. Without the key file a backup
+    cannot be authenticated, and says so."""
     problems: list[str] = []
     manifest_path = path / MANIFEST
     if (path / INCOMPLETE).exists():
@@ -60,6 +64,10 @@ def verify_backup(path: Path) -> BackupCheck:
         return BackupCheck(path, False, (f"{manifest_path} is damaged (not valid JSON)",), (), None, {}, {})
     if manifest.get("format") != FORMAT:
         problems.append(f"unknown backup format {manifest.get('format')!r}")
+    ring = _ring_for(manifest, keys, problems)
+    if ring is not None and not manifest_signed(manifest, ring):
+        problems.append("the manifest's signature does not verify with the site's backup key: the backup was "
+                        "edited (or its manifest rewritten) after it was taken")
     listed: dict[str, dict[str, Any]] = manifest.get("files", {})
     for name, info in sorted(listed.items()):
         file = path / name
@@ -75,7 +83,7 @@ def verify_backup(path: Path) -> BackupCheck:
     if not problems:
         try:
             counts, rows, stored = _snapshot_contents(path, manifest)
-            report = audit_chain.verify_rows(rows)
+            report = audit_chain.verify_rows(rows, ring=ring)
             chain_head = report.head
             if not report.ok:
                 problems.append(f"the audit trail inside the backup is broken: {report.problem}")
@@ -91,6 +99,15 @@ def verify_backup(path: Path) -> BackupCheck:
             problems.append(f"the database snapshot cannot be read: {exc}")
     return BackupCheck(path, not problems, tuple(problems), tuple(manifest.get("problems", [])), chain_head, counts,
                        manifest)
+
+
+def _ring_for(manifest: dict[str, Any], keys: KeyStore | None, problems: list[str]) -> KeyRing | None:
+    site = manifest.get("site")
+    if not site or keys is None or not keys.exists(site):
+        problems.append(f"the key file of site {site or '(unknown)'} is not available here: the backup's signature "
+                        "and its keyed audit trail cannot be checked (set FORMTRAIL_KEYS or import the keys)")
+        return None
+    return keys.ring(site)
 
 
 def _snapshot_contents(path: Path, manifest: dict[str, Any]) -> tuple[dict[str, int], list[dict[str, Any]], list[str]]:
@@ -209,7 +226,7 @@ def _lost_after(current: Database | None, backup_head: str) -> tuple[str | None,
 
 def restore(
     path: Path, actor: Actor, *, reason: str, target_url: str, target_files: Path, current: Database | None,
-    in_place: bool, workstation: str, make_database: Any,
+    in_place: bool, workstation: str, make_database: Any, keys: KeyStore | None = None,
 ) -> RestoreResult:
     """Restore the backup at ``path``. ``current`` is the database being replaced (in place) or left as it is
     (restore into a new data directory); ``make_database(url, files)`` opens the restored one."""
@@ -217,7 +234,8 @@ def restore(
         raise ValidationError("a restore needs a reason (why going back to this backup is necessary)")
     if current is not None:
         require(current, actor, Permission.RESTORE)
-    check = verify_backup(path)
+    keys = keys or (current.keys if current is not None else None)
+    check = verify_backup(path, keys=keys)
     if not check.ok:
         raise DomainError("the backup does not verify, nothing was restored: " + "; ".join(check.problems[:5]))
     before, lost, summary = _lost_after(current, check.chain_head or "0:")
@@ -236,6 +254,9 @@ def restore(
         target.dispose()
     restored: Database = make_database(target_url, target_files)
     try:
+        site = check.manifest.get("site")
+        if restored.keys is not None and keys is not None and not restored.keys.exists(site):
+            restored.keys.import_file(site, keys.path(site))  # the keys travel beside the data, never inside it
         copied = copy_files(path, restored.files)
         after_backup = _move_counter_past(restored, roots, known_last)
         after = audit_chain.verify_chain(restored)

@@ -31,10 +31,10 @@ from sqlalchemy.engine import make_url
 
 from app.services.db import Database
 from app.services.errors import DomainError
+from app.services.ledger import ledger_folder
 
 LOCK_WAIT_S = 600.0
 _POLL_S = 0.05
-LEDGER_DIR = "ledger"  # in the file store, beside the content-addressed files; never part of a restore
 _LOCAL = threading.Lock()  # an in-memory database has no file to lock
 
 
@@ -139,7 +139,7 @@ else:
 # -- the high-water mark ---------------------------------------------------------------------------------------
 
 def mark_path(files_root: Path, site_code: str) -> Path:
-    return files_root / LEDGER_DIR / f"serials-{site_code}.json"
+    return ledger_folder(files_root) / f"serials-{site_code}.json"
 
 
 def high_water(files_root: Path, site_code: str) -> int:

@@ -30,6 +30,8 @@ SPECS: dict[str, SettingSpec] = {
         SettingSpec("password.min_length", 10, "Minimum password length", 8, 128),
         SettingSpec("password.history", 5, "Passwords remembered (cannot be reused)", 0, 24),
         SettingSpec("password.expiry_days", 90, "Password expiry (days, 0 = never)", 0, 3650),
+        SettingSpec("password.temporary_hours", 72, "A temporary password must be replaced within (hours, "
+                                                    "0 = no limit)", 0, 24 * 90),
         SettingSpec("login.max_failures", 5, "Consecutive failures that lock the account", 1, 20),
         SettingSpec("session.idle_lock_minutes", 15, "Idle minutes before the session locks", 1, 240),
         SettingSpec("clock.tolerance_seconds", 60, "Workstation clock tolerance (seconds)", 1, 3600),
@@ -41,6 +43,13 @@ SPECS: dict[str, SettingSpec] = {
                     "Reasons offered for a correction (comma separated)"),
         SettingSpec("backup.folder", "", "Folder for scheduled backups (empty = no scheduled backups)"),
         SettingSpec("backup.interval_hours", 24, "Hours between scheduled backups", 1, 24 * 30),
+        SettingSpec("integrity.anchor_file", "", "Extra append-only file for audit-chain anchors, e.g. on another "
+                                                  "server (empty = the file store only)"),
+        # Checked before a page is decoded; Pillow refuses images beyond ~179 megapixels whatever is set here.
+        SettingSpec("intake.max_megapixels", 100, "Largest scanned page read (megapixels; larger pages are "
+                                                  "refused before decoding)", 1, 170),
+        SettingSpec("intake.max_pages_per_file", 1000, "Most pages read from one scanned file (a longer file is "
+                                                       "refused as a whole)", 1, 100_000),
     )
 }
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import secrets
 
 from sqlalchemy import select
 
 from app.models import Role, SerialCounter, Site
-from app.services import audit
+from app.services import audit, key_setup
+from app.services.keys import KEYRING_KEY
 from app.services.db import Actor, Database
 from app.services.errors import DomainError, NotInitialised, ValidationError
 from app.services.users import new_user
@@ -46,11 +46,17 @@ def initialise(
         raise ValidationError("the site code is 2-16 capital letters, digits or '-', e.g. BSL-01; it is printed "
                               "on every form and inside every QR code")
     installer = Actor.system("formtrail set-up")
+    with db.read() as session:
+        if session.scalar(select(Site)) is not None:
+            raise DomainError("this database is already set up; it has a site and an administrator")
+    ring = key_setup.create_for_new_site(db, code)  # before the first audit event, which it keys
     with db.write(installer, reason="first-run set-up") as session:
+        session.info[KEYRING_KEY] = lambda: ring
         if session.scalar(select(Site)) is not None:
             raise DomainError("this database is already set up; it has a site and an administrator")
         now = db.clock.now()
-        site = Site(code=code, name=site_name.strip() or code, qr_key=secrets.token_hex(32), created_at=now)
+        # The QR key lives in the key file; the column is kept empty (it held the key before).
+        site = Site(code=code, name=site_name.strip() or code, qr_key="", created_at=now)
         session.add(site)
         session.flush()
         session.add(SerialCounter(site_id=site.id, next_serial=1))
@@ -58,5 +64,6 @@ def initialise(
             session, db.hasher, username=admin_username, full_name=admin_full_name, roles=[Role.ADMINISTRATOR],
             password=admin_password, temporary=False, granted_by=installer.username, now=now,
         )
-        audit.record_event(session, "SYSTEM_INIT", entity="site", entity_id=code)
+        audit.record_event(session, "SYSTEM_INIT", entity="site", entity_id=code,
+                           new={"keys": str(db.keys.path(code)) if db.keys else None})
     return SiteInfo(code=code, name=site_name.strip() or code)

@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Signature, SignatureMeaning
-from app.services import audit, auth
+from app.models import AuditEvent, Signature, SignatureMeaning
+from app.services import audit, auth, keys
 from app.services.db import Actor, Database
 from app.services.errors import AuthenticationError, RuleViolation
 from app.services.permissions import Permission, require
@@ -24,6 +24,7 @@ from app.services.timefmt import local_text
 class SignatureStatus(enum.Enum):
     VALID = "valid"
     CHANGED = "content changed after signing"
+    NOT_GENUINE = "not genuine: its binding does not verify (copied, inserted or altered outside Formtrail)"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,6 +39,7 @@ class SignatureInfo:
     signed_at: dt.datetime
     content_hash: str
     comment: str | None
+    genuine: bool = True  # its keyed binding verifies (or it predates keys and its audit event says so)
 
     def manifestation(self, tz: dt.tzinfo | None = None) -> str:
         return manifestation(self.signer_full_name, self.signer_username, self.meaning, self.signed_at, tz)
@@ -60,11 +62,30 @@ def content_hash(entity: str, entity_id: str, content: Mapping[str, Any]) -> str
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def _info(sig: Signature) -> SignatureInfo:
+def binding_text(sig: Signature) -> bytes:
+    """What the keyed binding covers: who signed what, with which meaning, when, and the content's hash."""
+    return json.dumps([sig.entity, sig.entity_id, sig.activity, sig.meaning.value, sig.signer_id,
+                       sig.signer_username, sig.signer_full_name, audit.iso_utc(sig.signed_at), sig.content_hash,
+                       sig.key_version], ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def is_genuine(session: Session, sig: Signature) -> bool:
+    """The binding verifies under the site's signature key; a signature without one (made before keys left
+    the database) only if its own audit event is from that time too (an unkeyed audit row)."""
+    if sig.binding is not None and sig.key_version is not None:
+        return keys.ring_of(session).check("signature", binding_text(sig), sig.binding, sig.key_version)
+    label = f"{sig.entity}:{sig.entity_id}#{sig.id}"
+    return session.scalar(select(AuditEvent.seq).where(
+        AuditEvent.action == "SIGN", AuditEvent.entity == "signature", AuditEvent.entity_id == label,
+        AuditEvent.key_version.is_(None))) is not None
+
+
+def _info(sig: Signature, session: Session | None = None) -> SignatureInfo:
     return SignatureInfo(
         id=sig.id, entity=sig.entity, entity_id=sig.entity_id, activity=sig.activity, meaning=sig.meaning,
         signer_username=sig.signer_username, signer_full_name=sig.signer_full_name, signed_at=sig.signed_at,
         content_hash=sig.content_hash, comment=sig.comment,
+        genuine=True if session is None else is_genuine(session, sig),
     )
 
 
@@ -108,11 +129,13 @@ def add_signature(
     require(db, actor, Permission.SIGN)
     ensure_distinct_signer(db, session, actor, activity=activity, meaning=meaning, other_roles=other_roles)
     assert actor.user_id is not None
+    ring = keys.ring_of(session)
     sig = Signature(
         entity=entity, entity_id=entity_id, activity=activity, meaning=meaning, signer_id=actor.user_id,
         signer_username=actor.username, signer_full_name=actor.full_name, signed_at=db.clock.now(),
-        content_hash=content_hash(entity, entity_id, content), comment=comment,
+        content_hash=content_hash(entity, entity_id, content), comment=comment, key_version=ring.current,
     )
+    sig.binding = ring.mac("signature", binding_text(sig), ring.current)
     session.add(sig)
     session.flush()
     return _info(sig)
@@ -137,9 +160,11 @@ def signatures_of(session: Session, entity: str, entity_id: str) -> list[Signatu
     rows = session.scalars(
         select(Signature).where(Signature.entity == entity, Signature.entity_id == entity_id).order_by(Signature.id)
     )
-    return [_info(s) for s in rows]
+    return [_info(s, session) for s in rows]
 
 
 def status(signature: SignatureInfo, content: Mapping[str, Any]) -> SignatureStatus:
+    if not signature.genuine:
+        return SignatureStatus.NOT_GENUINE
     current = content_hash(signature.entity, signature.entity_id, content)
     return SignatureStatus.VALID if current == signature.content_hash else SignatureStatus.CHANGED

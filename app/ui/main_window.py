@@ -102,8 +102,7 @@ class MainWindow(QMainWindow):
         self.backup_timer = QTimer(self)
         self.backup_timer.setInterval(backup_poll_ms)
         self.backup_timer.timeout.connect(self.run_scheduled_backup)
-        if allowed(actor, Permission.BACKUP):
-            self.backup_timer.start()
+        self.backup_timer.start()  # whoever is logged in: the schedule is the administrator's setting
         self.nav.setCurrentRow(0)
         ui_state.restore_geometry("main-window", self, preferred=(1360, 860))
 

@@ -88,5 +88,30 @@ def test_cli_errors_are_actionable(tmp_path, cli):
     assert result.returncode == 1 and "Traceback" not in result.stderr
 
 
-def test_cli_db_upgrade_is_idempotent(cli):
-    assert "already at" in cli.run("db", "upgrade").stdout
+def test_cli_db_upgrade_is_an_administrators_act(cli, tmp_path):
+    from alembic import command
+
+    from app.models.engine import build_engine
+    from app.models.migrate import alembic_config, head_revision
+    admin = dict(user="admin", password=ADMIN_PW)
+    assert "already at" in cli.run("db", "upgrade", **admin).stdout
+    cli.run("user", "add", "viewer", "--full-name", "V", "--role", "viewer", new_password=TEMP, **admin)
+    cli.run("user", "passwd", user="viewer", password=TEMP, new_password=QA_PW)
+    engine = build_engine(f"sqlite:///{tmp_path / 'home' / 'formtrail.db'}")  # an older release's schema
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0004")
+    engine.dispose()
+    behind = cli.run("user", "list", check=False, **admin)
+    assert behind.returncode == 1 and "formtrail db upgrade" in behind.stderr  # nothing upgrades by itself
+    refused = cli.run("db", "upgrade", check=False, user="viewer", password=QA_PW)
+    assert refused.returncode == 1 and "not an administrator" in refused.stderr
+    wrong = cli.run("db", "upgrade", check=False, user="admin", password="guess")
+    assert wrong.returncode == 1 and "wrong user name or password" in wrong.stderr
+    done = cli.run("db", "upgrade", **admin)
+    assert f"to {head_revision()}" in done.stdout
+    db = sqlite3.connect(tmp_path / "home" / "formtrail.db")
+    [(who, old, new)] = db.execute("SELECT username, old_value, new_value FROM audit_event "
+                                   "WHERE action = 'DB_UPGRADE'").fetchall()
+    assert (who, old, new) == ("admin", "0004", head_revision())

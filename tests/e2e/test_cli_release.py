@@ -21,7 +21,7 @@ def cli(tmp_path):  # noqa: ANN001, ANN201
         runner.run("user", "passwd", user=name, password=TEMP, new_password=PW)
     runner.run("template", "import", str(resource("templates", "QC-WS-014.yaml")), user="dc", password=PW)
     runner.run("template", "submit", "QC-WS-014", user="dc", password=PW)
-    runner.run("template", "approve", "QC-WS-014", "--version", "1", user="qa", password=PW)
+    runner.run("template", "approve", "QC-WS-014", "--version", "1", user="qa", password=PW, sign=PW)
     return runner
 
 
@@ -72,3 +72,29 @@ def test_copies_whose_save_failed_are_released_later_once(cli, tmp_path):
     second = cli.run("release", str(result.issuance_id), "--out", str(tmp_path / "x.pdf"), check=False,
                      user="dc", password=PW)
     assert second.returncode == 1 and "already released" in second.stderr
+
+
+def test_es02_a_signature_is_never_taken_from_the_environment_or_a_pipe(tmp_path):
+    """Part 11 §11.200: a script holding FORMTRAIL_PASSWORD (or piping it) cannot sign for a person; at a
+    terminal the signer types it and the signature is made."""
+    import subprocess
+    import sys
+    runner = CliRunner(tmp_path / "home")
+    runner.run("init", "--site", "BSL-01", "--admin", "admin", new_password=ADMIN_PW)
+    for name, role in (("dc", "document_control"), ("qa", "qa")):
+        runner.run("user", "add", name, "--full-name", name.upper(), "--role", role, new_password=TEMP,
+                   user="admin", password=ADMIN_PW)
+        runner.run("user", "passwd", user=name, password=TEMP, new_password=PW)
+    runner.run("template", "import", str(resource("templates", "QC-WS-014.yaml")), user="dc", password=PW)
+    runner.run("template", "submit", "QC-WS-014", user="dc", password=PW)
+    scripted = runner.run("template", "approve", "QC-WS-014", "--version", "1", user="qa", password=PW, check=False)
+    assert scripted.returncode == 1 and "never taken from FORMTRAIL_PASSWORD" in scripted.stderr
+    env = dict(runner.env, FORMTRAIL_USER="qa", FORMTRAIL_PASSWORD=PW)
+    piped = subprocess.run([sys.executable, "-m", "app", "template", "approve", "QC-WS-014", "--version", "1"],
+                           input=PW + "\n", env=env, capture_output=True, text=True, timeout=120,
+                           start_new_session=True)  # no controlling terminal: nothing to type into
+    assert piped.returncode == 1 and "terminal" in piped.stderr
+    assert runner.json("template", "list", "--json", user="qa", password=PW)[0]["status"] == "in_review"
+    signed = runner.run("template", "approve", "QC-WS-014", "--version", "1", user="qa", password=PW, sign=PW)
+    assert signed.returncode == 0
+    assert runner.json("template", "list", "--json", user="qa", password=PW)[0]["status"] == "effective"

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import pty
+import select
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +23,12 @@ class CliRunner:
             self.env["FORMTRAIL_DB"] = db_url
 
     def run(self, *args: str, user: str | None = None, password: str | None = None,
-            new_password: str | None = None, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
+            new_password: str | None = None, check: bool = True, timeout: float = 120,
+            sign: str | None = None) -> subprocess.CompletedProcess:
+        """Run ``formtrail ARGS``. ``sign``: the command signs; the signer types this password at the terminal
+        (a pseudo-terminal here) when asked, as a person would."""
+        if sign is not None:
+            return self._signing(args, user=user, password=password, sign=sign, check=check, timeout=timeout)
         env = dict(self.env)
         if user:
             env["FORMTRAIL_USER"] = user
@@ -28,10 +36,52 @@ class CliRunner:
             env["FORMTRAIL_PASSWORD"] = password
         if new_password is not None:
             env["FORMTRAIL_NEW_PASSWORD"] = new_password
+        # A session of its own: no controlling terminal, as in CI (a signature would otherwise ask on yours).
         proc = subprocess.run([sys.executable, "-m", "app", *args], env=env, capture_output=True, text=True,
-                              timeout=timeout, stdin=subprocess.DEVNULL)
+                              timeout=timeout, stdin=subprocess.DEVNULL, start_new_session=True)
         if check and proc.returncode != 0:
             raise AssertionError(f"formtrail {' '.join(args)} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}")
+        return proc
+
+    def _signing(self, args: tuple[str, ...], *, user: str | None, password: str | None, sign: str, check: bool,
+                 timeout: float) -> subprocess.CompletedProcess:
+        env = dict(self.env)
+        if user:
+            env["FORMTRAIL_USER"] = user
+        if password is not None:
+            env["FORMTRAIL_PASSWORD"] = password
+        pid, fd = pty.fork()
+        if pid == 0:  # the child: its controlling terminal is the pseudo-terminal
+            try:
+                os.execve(sys.executable, [sys.executable, "-m", "app", *args], env)
+            finally:
+                os._exit(127)
+        output = b""
+        answered = False
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            ready, _w, _x = select.select([fd], [], [], 0.5)
+            if not ready:
+                continue
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # EIO: the child closed the terminal (it ended)
+                break
+            if not chunk:
+                break
+            output += chunk
+            if not answered and b"Password to sign as" in output:
+                os.write(fd, sign.encode() + b"\n")
+                answered = True
+        else:  # the deadline passed with the command still running: stop it rather than wait for ever
+            os.kill(pid, 9)
+        _pid, status = os.waitpid(pid, 0)
+        os.close(fd)
+        code = os.waitstatus_to_exitcode(status)
+        text = output.decode("utf-8", "replace").replace("\r\n", "\n")
+        proc = subprocess.CompletedProcess([sys.executable, "-m", "app", *args], code, text, text)
+        if check and code != 0:
+            raise AssertionError(f"formtrail {' '.join(args)} exited {code}:\n{text}")
         return proc
 
     def json(self, *args: str, **kwargs: Any) -> Any:

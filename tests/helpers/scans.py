@@ -27,8 +27,5 @@ def write(folder: Path, name: str, data: bytes) -> Path:
 
 
 def site_key(db: Database) -> bytes:
-    from sqlalchemy import select
-
-    from app.models import Site
-    with db.read() as session:
-        return bytes.fromhex(session.scalar(select(Site.qr_key)))
+    """The QR key of the site's current key version (from its key file, never the database)."""
+    return db.keyring().key("qr")

@@ -12,4 +12,4 @@ def test_scheduled_backup_is_taken_from_the_open_window(qtbot, seed, open_window
         (p / "manifest.json").exists() for p in (tmp_path / "auto").iterdir()), timeout=20_000)
     qtbot.waitUntil(lambda: "Scheduled backup written" in window.statusBar().currentMessage(), timeout=20_000)
     [folder] = list((tmp_path / "auto").iterdir())
-    assert restore.verify_backup(folder).ok
+    assert restore.verify_backup(folder, keys=seed.db.keys).ok

@@ -11,8 +11,7 @@ from PySide6.QtWidgets import (
     QLineEdit, QPlainTextEdit, QPushButton, QSplitter, QTableView, QVBoxLayout, QWidget,
 )
 
-from app.services import audit_chain, audit_log
-from app.services.audit_chain import ChainReport
+from app.services import audit_log, integrity
 from app.services.audit_log import AuditEventView, AuditFilter, ExportResult
 from app.services.errors import FormtrailError
 from app.services.permissions import Permission
@@ -68,9 +67,10 @@ class AuditPage(QWidget):
         self.export_button.setToolTip("Save the events matching the filter as CSV, JSON or PDF (recorded in the trail).")
         self.export_button.clicked.connect(self.export)
         self.export_button.setVisible(ctx.allowed(Permission.EXPORT_AUDIT))
-        self.verify_button = QPushButton("Verify chain")
-        self.verify_button.setToolTip("Recompute the hash chain of the whole trail to detect any edited, deleted "
-                                      "or inserted row.")
+        self.verify_button = QPushButton("Verify everything")
+        self.verify_button.setToolTip("Recompute the keyed hash chain and check it against its anchors, replay the "
+                                      "data against the trail, check every signature, the serials and every "
+                                      "stored file (the same as `formtrail verify`; recorded in the trail).")
         self.verify_button.clicked.connect(self.verify)
         bar.addWidget(self.export_button)
         bar.addWidget(self.verify_button)
@@ -214,24 +214,33 @@ class AuditPage(QWidget):
         self._ctx.show_error(self, exc)
 
     def verify(self) -> None:
-        db = self._ctx.db
-        self.task = run_op(self, lambda progress, cancelled: audit_chain.verify_chain(db, progress=progress),
-                           title="Verifying the audit trail", label="Recomputing the hash chain…", serial=False,
-                           on_done=self._verified, on_failed=self._task_failed)
+        db, actor = self._ctx.db, self._ctx.actor
+        self.task = run_op(self, lambda progress, cancelled: integrity.verify_everything(
+            db, actor, progress=lambda _step, done, total: progress(done, total)),
+            title="Checking integrity", label="Checking the audit trail, the data, signatures and files…",
+            on_done=self._verified, on_failed=self._task_failed)
         self.verify_button.setEnabled(False)
-        self.chain_label.setText("Verifying the hash chain…")
+        self.chain_label.setText("Checking…")
         set_role(self.chain_label, "hint")
         self.chain_label.show()
 
-    def _verified(self, report: ChainReport) -> None:
+    def _verified(self, report: integrity.IntegrityReport) -> None:
         self.task = None
         self.verify_button.setEnabled(True)
+        self.model.reload()  # the check itself is an event of the trail
+        chain = report.chain
         if report.ok:
-            self.chain_label.setText(f"✔ Audit trail intact: {plural(report.count, 'event')}; chain head {report.head}")
+            self.chain_label.setText(
+                f"✔ Everything verifies: {plural(chain.count if chain else 0, 'event')} (chain head "
+                f"{chain.head if chain else '—'}), {plural(report.anchors_checked, 'anchor')}, "
+                f"{plural(report.signatures_checked, 'signature')}, {plural(report.files_checked, 'stored file')}.")
             set_role(self.chain_label, "ok")
         else:
-            self.chain_label.setText(f"✘ AUDIT TRAIL BROKEN at {report.problem}. {plural(report.count, 'event')} read; last "
-                                     f"row {report.head}. Report this to QA: it is a data-integrity incident.")
+            errors = [f for f in report.findings if f.error]
+            listed = "\n".join(f"• {f}" for f in errors[:8])
+            more = f"\n… and {len(errors) - 8} more (formtrail verify lists them all)" if len(errors) > 8 else ""
+            self.chain_label.setText(f"✘ INTEGRITY CHECK FAILED: {plural(len(errors), 'problem')}. Report this to QA: "
+                                     f"it is a data-integrity incident.\n{listed}{more}")
             set_role(self.chain_label, "error")
         self.chain_label.show()
 

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
 )
 from shiboken6 import isValid
 
-from app.services import backup, dashboard
+from app.services import backup, dashboard, integrity
 from app.services.dashboard import Dashboard
 from app.services.permissions import Permission, permissions_of
 from app.ui.pages.registry import PageContext, page, pages_for
@@ -124,13 +124,18 @@ class HomePage(QWidget):
         self.backup_label = QLabel()
         self.backup_label.setWordWrap(True)
         self.backup_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.verify_label = QLabel()
+        self.verify_label.setWordWrap(True)
+        self.verify_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.updated_label = hint("")
         self.updated_label.setWordWrap(False)
         if ctx.allowed(Permission.VIEW_DATA):
             layout.addWidget(self._dashboard(visible_keys))
         else:  # administrators: no GMP counts, but whether the data is backed up
             box = QGroupBox("System")
-            QVBoxLayout(box).addWidget(self.backup_label)
+            system = QVBoxLayout(box)
+            system.addWidget(self.backup_label)
+            system.addWidget(self.verify_label)
             layout.addWidget(box)
 
         go = QGroupBox("Go to")
@@ -182,6 +187,7 @@ class HomePage(QWidget):
             self.tiles[spec.field] = tile
         column.addLayout(grid)
         column.addWidget(self.backup_label)
+        column.addWidget(self.verify_label)
         return box
 
     # -- counts --------------------------------------------------------------------------------------------
@@ -199,16 +205,18 @@ class HomePage(QWidget):
         counting = bool(self.tiles)
 
         def job(progress, cancelled):  # noqa: ANN001, ANN202 - worker signature
+            checked = integrity.last_check(ctx.db)
             if counting:
                 counts = dashboard.dashboard(ctx.db, ctx.actor)
-                return counts, counts.last_backup
-            return None, backup.last_backup(ctx.db)
+                return counts, counts.last_backup, checked
+            return None, backup.last_backup(ctx.db), checked
 
         self.task = ctx.run_task(job, name="dashboard")
         self.task.finished.connect(lambda result: isValid(self) and self._counted(*result))
         self.task.failed.connect(lambda exc: isValid(self) and self._failed(exc))
 
-    def _counted(self, counts: Dashboard | None, last_backup: tuple[str, dt.datetime, str] | None) -> None:
+    def _counted(self, counts: Dashboard | None, last_backup: tuple[str, dt.datetime, str] | None,
+                 checked: integrity.LastCheck | None = None) -> None:
         self.task = None
         if self._again:
             self.refresh()
@@ -219,6 +227,7 @@ class HomePage(QWidget):
                 tile.set_count(getattr(counts, field))
         self.updated_label.setText(f"Updated {dt.datetime.now(dt.timezone.utc).astimezone():%H:%M:%S}")
         self._show_backup(last_backup)
+        self._show_check(checked)
 
     def _show_backup(self, last: tuple[str, dt.datetime, str] | None) -> None:
         if last is None:
@@ -233,6 +242,21 @@ class HomePage(QWidget):
             self.backup_label.setText(f"⚠ The last backup FAILED ({self._ctx.when(when, seconds=False)}, to {where}). "
                                       "Tell your system administrator.")
             set_role(self.backup_label, "error")
+
+    def _show_check(self, checked: integrity.LastCheck | None) -> None:
+        if checked is None:
+            self.verify_label.setText("No integrity check has been run yet (`formtrail verify`, or Audit trail → "
+                                      "Verify everything).")
+            set_role(self.verify_label, "hint")
+        elif checked.ok:
+            when = self._ctx.when(checked.at, seconds=False)
+            self.verify_label.setText(f"Last integrity check: everything verified ({when}, {checked.by}).")
+            set_role(self.verify_label, "hint")
+        else:
+            when = self._ctx.when(checked.at, seconds=False)
+            self.verify_label.setText(f"⚠ The last integrity check FAILED ({when}, {checked.by}): "
+                                      f"{checked.first_problem}. Tell QA: it is a data-integrity incident.")
+            set_role(self.verify_label, "error")
 
     def _failed(self, exc: BaseException) -> None:
         self.task = None

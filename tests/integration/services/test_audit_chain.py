@@ -31,14 +31,32 @@ def test_at03_edited_row_is_named(seed):
     assert not report.ok and report.problem.seq == 12 and report.problem.kind == "edited"
 
 
-def test_at03_edited_row_with_recomputed_hash_breaks_the_next_link(seed):
+def test_at03_edited_row_with_recomputed_hash_is_named_without_the_key(seed):
+    """With the source code but not the key, a recomputed hash (plain SHA-256, or an HMAC under a guessed
+    key) does not match: the rewritten row itself is named."""
     from app.services.audit import compute_hash
     with seed.db.read() as s:
         from app.models import AuditEvent
         row = s.get(AuditEvent, 12)
         data = {c: getattr(row, c) for c in audit_chain.CHAIN_FIELDS}
+        data["key_version"] = row.key_version
     data["reason"] = "rewritten"
-    forged = compute_hash(data)
+    forged = compute_hash(data, b"a guessed key")
+    raw(seed.db, f"UPDATE audit_event SET reason = 'rewritten', hash = '{forged}' WHERE seq = 12")
+    report = audit_chain.verify_chain(seed.db)
+    assert report.problem.seq == 12 and report.problem.kind == "edited"
+
+
+def test_at03_a_row_rewritten_with_the_key_breaks_the_next_link(seed):
+    """Someone who had the key (an administrator's export) and rewrote one row still breaks the chain after it."""
+    from app.services.audit import compute_hash
+    with seed.db.read() as s:
+        from app.models import AuditEvent
+        row = s.get(AuditEvent, 12)
+        data = {c: getattr(row, c) for c in audit_chain.CHAIN_FIELDS}
+        data["key_version"] = row.key_version
+    data["reason"] = "rewritten"
+    forged = compute_hash(data, seed.db.keyring().key("chain", data["key_version"]))
     raw(seed.db, f"UPDATE audit_event SET reason = 'rewritten', hash = '{forged}' WHERE seq = 12")
     report = audit_chain.verify_chain(seed.db)
     assert report.problem.seq == 13 and "row 12 was rewritten" in report.problem.detail

@@ -142,8 +142,8 @@ def test_sc01_verify_names_altered_and_missing_files(seed, issued, tmp_path):
     seed.db.files.path_for(result.pdf_sha256).unlink()
     report = integrity.verify_everything(seed.db, seed.admin)
     assert not report.ok
-    assert {(p.sha256, p.status) for p in report.problems} == {
-        (line.sha256, FileStatus.ALTERED), (result.pdf_sha256, FileStatus.MISSING)}
+    files = {(f.subject.split()[2], f.detail.split()[0]) for f in report.findings if f.area == "file"}
+    assert files == {(line.sha256, FileStatus.ALTERED.value), (result.pdf_sha256, FileStatus.MISSING.value)}
 
 
 def test_hot_folder_imports_finished_files_and_never_deletes(seed, issued, tmp_path):

@@ -78,7 +78,23 @@ def test_es04_signature_copied_to_another_record_does_not_verify(seed):
         conn.execute(text("UPDATE signature SET entity_id = 'R-2', activity = 'record:R-2'"))
     with seed.db.read() as s:
         [copied] = signatures.signatures_of(s, "record", "R-2")
-    assert signatures.status(copied, CONTENT) is signatures.SignatureStatus.CHANGED
+    assert signatures.status(copied, CONTENT) is signatures.SignatureStatus.NOT_GENUINE
+
+
+def test_es04_a_signature_moved_with_its_content_hash_recomputed_is_not_genuine(seed):
+    """With the source code, the content hash can be recomputed for the other record; the keyed binding
+    cannot (the key is not in the database)."""
+    sign(seed, "qa", entity_id="R-1")
+    forged = signatures.content_hash("record", "R-2", CONTENT)
+    with seed.db.engine.begin() as conn:
+        if seed.db.dialect == "postgresql":
+            conn.execute(text("ALTER TABLE signature DISABLE TRIGGER USER"))
+        conn.execute(text("UPDATE signature SET entity_id = 'R-2', activity = 'record:R-2', content_hash = :h"),
+                     {"h": forged})
+    with seed.db.read() as s:
+        [moved] = signatures.signatures_of(s, "record", "R-2")
+    assert not moved.genuine
+    assert signatures.status(moved, CONTENT) is signatures.SignatureStatus.NOT_GENUINE
 
 
 def test_es06_same_person_cannot_sign_two_roles(seed):

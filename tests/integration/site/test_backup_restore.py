@@ -41,7 +41,7 @@ def test_bk01_backup_verify_restore_round_trip(busy_site, tmp_path):
     manifest = json.loads((tmp_path / "bk" / "manifest.json").read_text())
     assert manifest["row_counts"]["issued_form"] == 3 and manifest["stored_files"] == 2
     assert all(name in manifest["files"] for name in (*[f"files/{h}" for h in _stored(seed)],))
-    check = restore.verify_backup(tmp_path / "bk")
+    check = restore.verify_backup(tmp_path / "bk", keys=seed.db.keys)
     assert check.ok, check.problems
     assert check.chain_head == result.chain_head
     assert audit_log.count_events(seed.db, seed.admin, audit_log.AuditFilter(action="BACKUP")) == 1
@@ -87,7 +87,7 @@ def test_bk02_corrupted_backup_names_the_file(busy_site, tmp_path):
     victim.write_bytes(bytes(data))
     other = next(p for p in (tmp_path / "bk").rglob("*") if p.is_file() and p.name not in ("manifest.json", sha))
     other.unlink()
-    check = restore.verify_backup(tmp_path / "bk")
+    check = restore.verify_backup(tmp_path / "bk", keys=seed.db.keys)
     assert not check.ok
     text = "\n".join(check.problems)
     assert f"files/{sha}: altered" in text and f"{other.relative_to(tmp_path / 'bk').as_posix()}: missing" in text
@@ -99,7 +99,9 @@ def test_bk02_corrupted_backup_names_the_file(busy_site, tmp_path):
 
 def test_bk03_restore_is_for_administrators_with_a_reason(busy_site, tmp_path):
     seed = busy_site
-    backup.backup(seed.db, seed.qa, tmp_path / "bk")
+    with pytest.raises(PermissionDenied):  # taking a backup is the administrator's act too
+        backup.backup(seed.db, seed.qa, tmp_path / "qa-bk")
+    backup.backup(seed.db, seed.admin, tmp_path / "bk")
     with pytest.raises(PermissionDenied):
         restore.restore(tmp_path / "bk", seed.qa, reason="x", target_url=f"sqlite:///{tmp_path / 'r.db'}",
                         target_files=tmp_path / "rf", current=seed.db, in_place=False, workstation="W",
@@ -147,7 +149,7 @@ def test_scheduled_backup_runs_when_due_and_shows_on_the_dashboard(seed, tmp_pat
     settings.change(seed.db, seed.admin, key="backup.folder", value=str(tmp_path / "auto"), reason="CC-11")
     settings.change(seed.db, seed.admin, key="backup.interval_hours", value=12, reason="CC-11")
     first = backup.run_scheduled_backup(seed.db, seed.dc)
-    assert first is not None and restore.verify_backup(first.path).ok
+    assert first is not None and restore.verify_backup(first.path, keys=seed.db.keys).ok
     assert backup.run_scheduled_backup(seed.db, seed.dc) is None  # not due yet
     clock.advance(hours=13)
     assert backup.run_scheduled_backup(seed.db, seed.dc) is not None
@@ -215,11 +217,12 @@ def test_a_backup_opened_with_the_sqlite3_tool_still_verifies_and_restores(seed,
         assert not list((tmp_path / "bk").glob("database.sqlite-*"))  # rollback journal: nothing left beside it
         # A stray scratch file (another tool, another SQLite version) is not part of the backup and is ignored.
         (tmp_path / "bk" / "database.sqlite-shm").write_bytes(b"\0" * 32768)
-    check = restore.verify_backup(tmp_path / "bk")
+    check = restore.verify_backup(tmp_path / "bk", keys=seed.db.keys)
     assert check.ok, check.problems
     target = tmp_path / "restored"
     target.mkdir()
     done = restore.restore(tmp_path / "bk", seed.admin, reason="restore test", current=None, in_place=False,
+                           keys=seed.db.keys,
                            target_url=f"sqlite:///{target / 'formtrail.db'}", target_files=target / "files",
                            workstation="W", make_database=_make(tmp_path))
     restored = _make(tmp_path)(done.db_url, target / "files")
@@ -246,10 +249,10 @@ def test_inv10_an_interrupted_backup_is_named_and_simply_taken_again(seed, tmp_p
     (dest / backup.INCOMPLETE).write_text("killed")  # what a backup killed half-way leaves
     (dest / "files").mkdir()
     (dest / "files" / "half-copied").write_bytes(b"x" * 100)
-    check = restore.verify_backup(dest)
+    check = restore.verify_backup(dest, keys=seed.db.keys)
     assert not check.ok and "interrupted backup" in check.problems[0]
     backup.backup(seed.db, seed.admin, dest)
-    assert restore.verify_backup(dest).ok and not (dest / backup.INCOMPLETE).exists()
+    assert restore.verify_backup(dest, keys=seed.db.keys).ok and not (dest / backup.INCOMPLETE).exists()
     other = tmp_path / "someone-elses"
     other.mkdir()
     (other / "notes.txt").write_text("not ours")

@@ -44,8 +44,10 @@ def test_bk06_migration_verifies_and_is_audited(workstation, empty_pg, tmp_path)
     report = migration.migrate(seed.db, seed.admin, target_url=empty_pg, target_files=tmp_path / "site-files")
     assert report.ok and report.files_copied == 1
     assert all(c.ok and c.source_rows == c.target_rows for c in report.checks)
+    # The keys travel beside the data: workstations of the site server point FORMTRAIL_KEYS at them.
     site = open_database(RuntimeConfig(home=tmp_path / "site", db_url=empty_pg, workstation="WS-2",
-                                       hasher_profile="fast", files_dir=tmp_path / "site-files"))
+                                       hasher_profile="fast", files_dir=tmp_path / "site-files",
+                                       keys_dir=seed.db.keys.folder))
     try:
         assert audit_chain.verify_chain(site).ok
         assert register.count_forms(site, seed.viewer, register.RegisterFilter()) == 4

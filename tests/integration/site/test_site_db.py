@@ -61,3 +61,36 @@ def test_init_is_idempotent_and_refuses_weak_passwords(site_server):
     from app.services.errors import ValidationError
     with pytest.raises(ValidationError):
         site_db.init_site_database(url, app_password="short")
+
+
+def test_insider_with_the_application_roles_password_is_detected(site_server, tmp_path):
+    """Threat model 1 on a PostgreSQL site: a psql session as the application role (its password sits in every
+    workstation's environment) changes data, grants itself a role and appends an audit row. It cannot rewrite
+    or delete the trail, the keys are not in the database to read, and `verify` names every change."""
+    from app.services import integrity
+    from app.models.enums import Role
+    url, app_url, _info = site_server
+    db = open_database(RuntimeConfig(home=tmp_path, db_url=app_url, workstation="WS-2", hasher_profile="fast"))
+    try:
+        seed = seed_site(db)
+        effective_template(seed)
+        result = issue(seed, copies=2)
+        assert integrity.verify_everything(db, seed.qa).ok
+        psql = create_engine(app_url)
+        with psql.begin() as conn:
+            assert conn.execute(text("SELECT qr_key FROM site")).scalar() == ""  # no key to read
+            conn.execute(text("UPDATE issued_form SET state = 'voided' WHERE serial = :s"), {"s": result.serials[0]})
+            op_id = conn.execute(text("SELECT id FROM app_user WHERE username = 'op'")).scalar()
+            conn.execute(text("INSERT INTO role_grant (user_id, role, granted_at, granted_by) "
+                              "VALUES (:u, 'qa', now(), 'admin')"), {"u": op_id})
+        psql.dispose()
+        from app.services.permissions import current_roles
+        op = seed.op
+        widened = type(op)(user_id=op.user_id, username="op", full_name=op.full_name, roles=frozenset(Role))
+        assert Role.QA in current_roles(db, widened)  # the grant is real…
+        report = integrity.verify_everything(db, seed.qa)
+        subjects = {f.subject for f in report.findings}
+        assert f"issued_form {result.serials[0]} field state" in subjects  # …and named
+        assert any(s.startswith("role_grant") for s in subjects)
+    finally:
+        db.engine.dispose()
