@@ -9,8 +9,8 @@ import traceback
 
 from bench.common import Row, machine
 
-SUITE = ("bench_issue", "bench_intake", "bench_soak_intake", "bench_gui", "bench_verify", "bench_start",
-         "bench_backup", "bench_print")
+SUITE = ("bench_issue", "bench_intake", "bench_soak_intake", "bench_soak", "bench_gui", "bench_verify",
+         "bench_start", "bench_backup", "bench_print")
 
 
 def main() -> None:

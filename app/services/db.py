@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.models import Role, Site, User, UserStatus
-from app.services import anchors, audit
+from app.services import anchors, audit, limits
 from app.services.clock import Clock
 from app.services.errors import PermissionDenied, RuleViolation
 from app.services.filestore import FileStore
@@ -109,6 +109,7 @@ class Database:
     @contextlib.contextmanager
     def write(self, actor: Actor, *, reason: str | None = None, check_actor: bool = True) -> Iterator[Session]:
         """One audited transaction on behalf of ``actor``; commits when the block ends without error."""
+        limits.checked("reason", reason)  # every reason written to the trail, whichever service gave it
         session = self._write()
         session.info[KEYRING_KEY] = self.keyring
         session.info[audit.CONTEXT_KEY] = audit.AuditContext(

@@ -17,7 +17,7 @@ from app.forms.layout import FieldDef, TemplateLayout
 from app.models import (
     Entry, EntryKind, FormState, IssuanceState, IssuedForm, Record, RecordState, SignatureMeaning,
 )
-from app.services import settings, signatures, templates
+from app.services import limits, settings, signatures, templates
 from app.services.db import Actor, Database
 from app.services.errors import DomainError, NotFound, RuleViolation, ValidationError
 from app.services.intake_link import current_page_scan
@@ -134,6 +134,9 @@ def _new_entry(
 ) -> Entry:
     now = db.clock.now()
     out_of_limits = False
+    for name, text in (("value", value), ("reason", na_reason), ("reason", reason), ("reason", justification),
+                       ("reason", late_reason)):
+        limits.checked(name, text)
     if na_reason is not None:
         if not na_reason.strip():
             raise ValidationError(f"{field.label}: marking the field NA needs a reason")

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from app.models import Role, RoleGrant, User, UserStatus
-from app.services import audit, passwords
+from app.services import audit, limits, passwords
 from app.services.db import Actor, Database
 from app.services.errors import DomainError, NotFound, ValidationError
 from app.services.permissions import Permission, require
@@ -93,8 +93,8 @@ def new_user(
         raise ValidationError(
             "user names are 2-64 characters: lower-case letters, digits, '.', '_' or '-', starting with a letter"
         )
-    if not full_name.strip():
-        raise ValidationError("the full name is printed in signature manifestations and cannot be empty")
+    limits.checked("full_name", full_name, required="the full name is printed in signature manifestations "
+                                                     "and cannot be empty")
     chosen = validate_roles(roles)
     existing = session.scalar(select(User).where(User.username == username))
     if existing is not None:

@@ -35,7 +35,8 @@ class NoticeLabel(QLabel):
             parts.append(f' — <a href="{html.escape(file_url)}">Open</a> · '
                          f'<a href="{html.escape(folder_url)}">Show in folder</a>')
         self.setText("".join(parts))
-        self.setToolTip(str(notice.path) if notice.path is not None else notice.text)
+        # Every export and print is in the audit trail; the tooltip says so without crowding the bar.
+        self.setToolTip(f"{notice.text}{f' — {notice.path}' if notice.path else ''}")
         self.show()
 
     @staticmethod

@@ -204,8 +204,8 @@ class AuditPage(QWidget):
         self.task = None
         self.export_button.setEnabled(True)
         self.model.reload()
-        notify(self, f"Exported {plural(result.count, 'event')} to {result.path.name}, SHA-256 "
-                     f"{result.sha256[:16]}… (the export is recorded in the audit trail)", path=result.path)
+        notify(self, f"Exported {plural(result.count, 'event')} to {result.path.name} (SHA-256 {result.sha256[:12]}…)",
+               path=result.path)
 
     def _task_failed(self, exc: BaseException) -> None:
         self.task = None

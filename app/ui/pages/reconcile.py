@@ -475,7 +475,7 @@ class ReconcilePage(QWidget):
         self.task = None
         self.last_saved = path
         self._update_actions()
-        notify(self, f"Report saved to {path.name} (printing or exporting it is recorded in the audit trail)",
+        notify(self, f"Report saved to {path.name}",
                path=path)
 
     def _report_failed(self, exc: BaseException) -> None:

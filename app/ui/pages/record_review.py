@@ -263,7 +263,7 @@ class ReviewPanel(QWidget):
         self._trail_dirty = True
         if self.isVisible():
             self.load_trail()
-        notify(self, f"Record exported to {path.name} (recorded in the audit trail)", path=path)
+        notify(self, f"Record exported to {path.name}", path=path)
 
     def _export_failed(self, exc: BaseException) -> None:
         self.task = None

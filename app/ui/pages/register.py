@@ -361,7 +361,7 @@ class RegisterPage(QWidget):
     def _exported(self, count: int, path: Path) -> None:
         self.task = None
         self.export_button.setEnabled(True)
-        notify(self, f"Exported {plural(count, 'issued form')} to {path.name} (recorded in the audit trail)",
+        notify(self, f"Exported {plural(count, 'issued form')} to {path.name}",
                path=path)
 
     def _export_failed(self, exc: BaseException) -> None:

@@ -102,3 +102,15 @@ def test_release_happens_only_after_the_file_exists(seed, tmp_path):
     with pytest.raises(ValidationError) as exists:
         printing.save_to_file(seed.db, seed.dc, result.pdf_id, out=good)
     assert exists.value.code == "file-exists"
+
+
+def test_every_reason_and_value_has_a_length_limit(seed):
+    from app.services import reconciliation, records
+    effective_template(seed)
+    result = issue(seed, copies=1)
+    with pytest.raises(ValidationError) as refused:
+        reconciliation.void_form(seed.db, seed.dc, serial=result.serials[0], reason="spoilt " * 500)
+    assert refused.value.code == "text-too-long"
+    with pytest.raises(ValidationError) as refused:
+        records.enter_value(seed.db, seed.op, serial=result.serials[0], field="balance_id", value="B" * 5000)
+    assert refused.value.code == "text-too-long"

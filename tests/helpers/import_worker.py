@@ -1,0 +1,29 @@
+"""A separate process that imports a folder of scans, for the concurrency test.
+
+    python -m tests.helpers.import_worker DB_URL HOME FOLDER
+
+Prints one JSON line: the number of pages linked and the outcome of every line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from app.runtime import RuntimeConfig, open_database
+from app.services import auth, intake
+from tests.helpers.seed import PASSWORD
+
+
+def main(argv: list[str]) -> int:
+    url, home, folder = argv[0], Path(argv[1]), Path(argv[2])
+    db = open_database(RuntimeConfig(home=home, db_url=url, workstation="IMPORTER", hasher_profile="fast"),
+                       migrate=False)
+    actor = auth.authenticate(db, username="op", password=PASSWORD).actor
+    report = intake.import_files(db, actor, [folder])
+    print(json.dumps({"linked": report.linked, "outcomes": [o.outcome for o in report.outcomes]}), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
