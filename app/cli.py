@@ -139,7 +139,8 @@ def parse_date(text: str, what: str = "dates") -> dt.date:
         raise CliError(f"{what} are YYYY-MM-DD, not {text!r}") from None
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser, with the sub-commands of ``command`` only (all of them for None: help, unknown names)."""
     from app import commands
 
     parser = argparse.ArgumentParser(
@@ -152,7 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--user", help="acting user (env FORMTRAIL_USER); the password comes from FORMTRAIL_PASSWORD "
                                        "or a prompt")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in commands.MODULES:
+    for module in commands.modules_for(command):
         module.register(sub)
     return parser
 
@@ -176,8 +177,27 @@ def _errors_to_stderr() -> Iterator[list[int]]:
         code[0] = 130
 
 
+def _command_word(argv: Sequence[str]) -> str | None:
+    """The command named on the line (skipping the global options), or None for --help and the like."""
+    words = list(argv)
+    while words:
+        word = words.pop(0)
+        if word in ("--home", "--db", "--user"):
+            words = words[1:]
+        elif word.startswith(("--home=", "--db=", "--user=")):
+            continue
+        elif word == "--version":
+            return ""  # no command module is needed to print the version
+        elif word.startswith("-"):
+            return None
+        else:
+            return word
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_command_word(argv))
     args = parser.parse_args(argv)
     if args.command is None:
         from app.ui.launch import main as gui_main

@@ -1,0 +1,58 @@
+"""The lazy command table names exactly the modules that register each command, and each command parses
+with only its own modules loaded."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+from app import commands
+from app.cli import _command_word, build_parser
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _registered_by() -> dict[str, set[str]]:
+    """command -> modules whose register() created or extended it (by comparing sub-parsers)."""
+    parser = argparse.ArgumentParser()
+    sub = parser.add_subparsers(dest="command")
+    found: dict[str, set[str]] = {}
+    for module in commands.all_modules():
+        before = {name: len(p._actions) for name, p in sub.choices.items()}  # noqa: SLF001 - argparse has no API
+        before_sub = {name: len(p._subparsers._group_actions[0].choices) if p._subparsers else 0  # noqa: SLF001
+                      for name, p in sub.choices.items()}
+        module.register(sub)
+        name = module.__name__.rsplit(".", 1)[1]
+        for command, p in sub.choices.items():
+            grew = command not in before or len(p._actions) != before[command] or (  # noqa: SLF001
+                p._subparsers and len(p._subparsers._group_actions[0].choices) != before_sub[command])  # noqa: SLF001
+            if grew:
+                found.setdefault(command, set()).add(name)
+    return found
+
+
+def test_the_lazy_table_matches_the_modules() -> None:
+    assert {c: set(m) for c, m in commands.NEEDS.items()} == _registered_by()
+
+
+def test_each_command_parses_with_only_its_modules() -> None:
+    for command in commands.NEEDS:
+        parser = build_parser(command)
+        subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))  # noqa: SLF001
+        assert command in subparsers.choices
+
+
+def test_the_command_word_skips_global_options() -> None:
+    assert _command_word(["--home", "/x", "--user", "dc", "issue", "X"]) == "issue"
+    assert _command_word(["--db=sqlite:///x", "scan", "import"]) == "scan"
+    assert _command_word(["--help"]) is None and _command_word([]) is None
+
+
+def test_version_does_not_load_the_command_modules() -> None:
+    probe = ("import sys, app.cli; sys.argv = ['formtrail', '--version']\n"
+             "try:\n    app.cli.main()\nexcept SystemExit:\n    pass\n"
+             "print(sorted(m for m in sys.modules if m.startswith('app.commands.')))")
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
