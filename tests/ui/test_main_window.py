@@ -172,3 +172,23 @@ def test_wrong_current_passwords_lock_the_account_and_end_the_session(qtbot, ope
             dialog.repeat.setText("An0ther-Secret!")
             dialog.accept()
     assert dialog.locked_out
+
+
+def test_a_notice_shows_in_the_status_bar_with_links_to_the_file_and_its_folder(open_window, tmp_path,
+                                                                                 monkeypatch) -> None:  # noqa: ANN001
+    from PySide6.QtGui import QDesktopServices
+
+    from app.ui.operations import notify
+    opened: list[str] = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile()) or True)
+    window = open_window("qa")
+    page = window.current_page()
+    out = tmp_path / "report.pdf"
+    out.write_bytes(b"%PDF-1.7")
+    notify(page, "Report saved to report.pdf", path=out)  # from deep inside a page: found via its window
+    label = window.status_notice
+    assert label.isVisible() and "Report saved to report.pdf" in label.text()
+    assert "Open" in label.text() and "Show in folder" in label.text()
+    for href in [part.split('"')[1] for part in label.text().split("href=")[1:]]:
+        label.linkActivated.emit(href)
+    assert opened == [str(out), str(tmp_path)]
