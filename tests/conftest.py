@@ -18,6 +18,7 @@ from sqlalchemy import create_engine, text
 from app.models.engine import build_engine
 from app.models.migrate import upgrade
 from app.runtime import RuntimeConfig, open_database
+from app.services import server_audit
 from app.services.db import Database
 from tests.helpers.clock import FakeClock
 from tests.helpers.postgres import PostgresUnavailable, throwaway_server
@@ -102,7 +103,22 @@ def db_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iter
     server = request.getfixturevalue("pg_server")
     url = new_pg_database(server, request.getfixturevalue("pg_template"))
     yield url
-    drop_pg_database(server, url)
+    try:
+        if request.node.get_closest_marker("direct_sql") is None:
+            _assert_every_write_was_audited(url)
+    finally:
+        drop_pg_database(server, url)
+
+
+def _assert_every_write_was_audited(url: str) -> None:
+    """Whatever a test did through the application, the PostgreSQL server trail must account for every write to
+    controlled data by an audited transaction (tests that write SQL behind the application's back are marked)."""
+    engine = build_engine(url)
+    try:
+        changes, total = server_audit.direct_changes(engine, limit=3)
+    finally:
+        engine.dispose()
+    assert total == 0, f"{total} writes to controlled data outside an audited transaction, e.g. {changes}"
 
 
 @pytest.fixture

@@ -45,7 +45,7 @@ def cmd_verify(cli: Cli) -> int:
     cli.out(f"Checked: {plural(chain.count if chain else 0, 'audit event')} (chain head "
             f"{chain.head if chain else '—'}), {plural(report.anchors_checked, 'anchor')}, "
             f"{plural(report.rows_checked, 'controlled row')}, {plural(report.signatures_checked, 'signature')}, "
-            f"{plural(report.files_checked, 'stored file')}.")
+            f"{plural(report.codes_checked, 'linking QR code')}, {plural(report.files_checked, 'stored file')}.")
     cli.out("Everything verifies." if report.ok else
             f"INTEGRITY CHECK FAILED: {plural(sum(1 for f in report.findings if f.error), 'problem')}. Report "
             "this to QA: it is a data-integrity incident.")

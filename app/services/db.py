@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.models import Role, Site, User, UserStatus
-from app.services import anchors, audit, limits
+from app.services import anchors, audit, limits, server_audit
 from app.services.clock import Clock
 from app.services.errors import PermissionDenied, RuleViolation
 from app.services.filestore import FileStore
@@ -116,6 +116,7 @@ class Database:
             actor=actor, workstation=self.workstation, clock=self.clock, reason=reason
         )
         try:
+            server_audit.claim(session, actor.username)
             if check_actor and actor.user_id is not None:
                 _ensure_actor_can_act(session, actor)
             yield session

@@ -5,8 +5,12 @@
 * the data replayed against the trail: every controlled row must hold what the trail says it was last
   changed to (a raw SQL UPDATE, a row inserted behind the trail);
 * every signature's keyed binding (a signature copied, moved or inserted);
+* every issuance's QR key version, and every page linked by its code: the code's tag verifies under the key
+  of that form's issuance and names that form and page (a minted code, a link moved with SQL);
 * the serial counter against the issued serials and the file store's high-water mark (a bumped counter);
-* every stored file against its SHA-256.
+* every stored file against its SHA-256;
+* on PostgreSQL, the server trail: each write to controlled data the server noted that no audited
+  transaction accounts for (psql with the application role's password), and noting triggers switched off.
 
 It records a VERIFY event with its result (Home shows the last one) and runs headless from a scheduler.
 """
@@ -22,7 +26,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from app.models import AuditEvent, IssuedForm, SerialCounter, Signature, Site, StoredFile
-from app.services import anchors, audit, audit_chain, backup, consistency, serial_guard, settings
+from app.services import (anchors, audit, audit_chain, backup, consistency, integrity_tags, serial_guard, server_audit,
+                          settings)
 from app.services.db import Actor, Database
 from app.services.filestore import FileStatus
 from app.services.issuance import format_serial
@@ -35,7 +40,7 @@ Progress = Callable[[str, int, int], None]
 
 @dataclasses.dataclass(frozen=True)
 class Finding:
-    area: str  # chain, anchor, data, signature, serials, file, keys
+    area: str  # chain, anchor, data, server, qr, signature, serials, file, keys
     subject: str  # what it is about: "audit row 412", "issued_form 000003 field state", "stored file …"
     detail: str
     error: bool = True  # False: a warning that does not fail the check
@@ -53,6 +58,7 @@ class IntegrityReport:
     signatures_checked: int
     anchors_checked: int
     checked_at: dt.datetime
+    codes_checked: int = 0  # QR codes of pages linked by their code
 
     @property
     def ok(self) -> bool:
@@ -64,6 +70,7 @@ class IntegrityReport:
                           "events": self.chain.count if self.chain else 0},
                 "files_checked": self.files_checked, "rows_checked": self.rows_checked,
                 "signatures_checked": self.signatures_checked, "anchors_checked": self.anchors_checked,
+                "codes_checked": self.codes_checked,
                 "findings": [dataclasses.asdict(f) for f in self.findings]}
 
 
@@ -86,10 +93,14 @@ def verify_everything(db: Database, actor: Actor, *, anchors_given: tuple[tuple[
         findings.append(Finding("chain", f"audit row {chain.problem.seq}", f"{chain.problem.kind}: "
                                                                            f"{chain.problem.detail}"))
     rows = _data(db, findings)
+    _server_trail(db, findings)
+    tags, codes_checked = integrity_tags.check(db, ring)
+    findings.extend(Finding("qr", subject, detail) for subject, detail in tags)
     signatures_checked = _signatures(db, findings)
     _serials(db, findings)
     files = _files(db, findings, step("files"))
-    report = IntegrityReport(tuple(findings), chain, files, rows, signatures_checked, len(found), db.clock.now())
+    report = IntegrityReport(tuple(findings), chain, files, rows, signatures_checked, len(found), db.clock.now(),
+                             codes_checked=codes_checked)
     return _recorded(db, actor, report, record=record)
 
 
@@ -193,6 +204,21 @@ def _data(db: Database, findings: list[Finding]) -> int:
     with db.read() as session:
         return sum(session.scalar(select(func.count()).select_from(cls)) or 0
                    for cls in consistency.controlled_classes())
+
+
+def _server_trail(db: Database, findings: list[Finding]) -> None:
+    for trigger in server_audit.switched_off(db.engine):
+        findings.append(Finding("server", trigger, "the server's noting trigger is missing or disabled: the owner or "
+                                                   "a superuser switched it off, so direct changes go unnoted"))
+    changes, total = server_audit.direct_changes(db.engine)
+    for change in changes:
+        claimed = f", claiming to act for {change.actor!r}," if change.actor else ""
+        findings.append(Finding("server", f"{change.table} {change.row_id}", (
+            f"{change.operation} at {change.changed_at.astimezone(dt.timezone.utc):%Y-%m-%d %H:%M:%S} UTC by database "
+            f"role {change.db_role!r}{claimed} in transaction {change.transaction}, which wrote no audit event: a "
+            "change made outside Formtrail")))
+    if total > len(changes):
+        findings.append(Finding("server", "more direct changes", f"{total - len(changes)} more not listed"))
 
 
 def _signatures(db: Database, findings: list[Finding]) -> int:

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine, make_url
 from app.models import AuditEvent, SerialCounter, Site
 from app.models.engine import build_engine
 from app.models.migrate import upgrade
-from app.services import audit, audit_chain, serial_guard, transfer
+from app.services import audit, audit_chain, serial_guard, server_audit, transfer
 from app.services.backup import (
     FILES_DIR, FORMAT, INCOMPLETE, MANIFEST, SQLITE_SNAPSHOT, TABLES_DIR, is_scratch, manifest_signed, read_jsonl,
     snapshot_engine,
@@ -148,6 +148,7 @@ def load_snapshot(path: Path, manifest: dict[str, Any], target: Engine) -> None:
             source.dispose()
         return
     with target.begin() as conn:
+        server_audit.claim(conn, "SYSTEM")  # the restored trail is in this transaction, with every row
         for table in transfer.tables():
             batch = []
             for row in read_jsonl(path / TABLES_DIR / f"{table.name}.jsonl", table.name):

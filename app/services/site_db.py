@@ -10,6 +10,7 @@ import re
 from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 
+from app.models import server_trail
 from app.models.engine import build_engine
 from app.models.migrate import upgrade
 from app.services.errors import ValidationError
@@ -73,6 +74,9 @@ def init_site_database(admin_url: str, *, owner_role: str = "formtrail_owner", a
                 _exec(conn, f'REVOKE UPDATE, DELETE, TRUNCATE ON {table} FROM "{app_name}"')
             _exec(conn, f'REVOKE INSERT, UPDATE ON alembic_version FROM "{app_name}"')
             _exec(conn, f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO "{app_name}"')
+            # Only the owner's noting triggers write the server trail; the application role may read it.
+            _exec(conn, f'REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON {server_trail.TABLE} FROM "{app_name}"')
+            _exec(conn, f'REVOKE USAGE, SELECT ON SEQUENCE {server_trail.TABLE}_id_seq FROM "{app_name}"')
             _exec(conn, f'ALTER DEFAULT PRIVILEGES FOR ROLE "{owner}" IN SCHEMA public '
                         f'GRANT SELECT, INSERT, UPDATE ON TABLES TO "{app_name}"')
             _exec(conn, f'ALTER DEFAULT PRIVILEGES FOR ROLE "{owner}" IN SCHEMA public '

@@ -20,6 +20,7 @@ from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.engine import Connection, Engine
 
 from app.models import Base
+from app.services import server_audit
 
 BATCH = 2000
 Progress = Callable[[str, int, int], None]
@@ -103,6 +104,7 @@ def copy_all(source: Engine, target: Engine, *, progress: Progress | None = None
     """Copy every row of every table from ``source`` into the empty ``target`` (one transaction)."""
     counts: dict[str, int] = {}
     with source.connect() as src, target.begin() as dst:
+        server_audit.claim(dst, "SYSTEM")  # the copied trail is in this transaction, with every row it copies
         for table in tables():
             total = src.scalar(select(func.count()).select_from(table)) or 0
             done = 0

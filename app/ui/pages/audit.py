@@ -233,7 +233,8 @@ class AuditPage(QWidget):
             self.chain_label.setText(
                 f"✔ Everything verifies: {plural(chain.count if chain else 0, 'event')} (chain head "
                 f"{chain.head if chain else '—'}), {plural(report.anchors_checked, 'anchor')}, "
-                f"{plural(report.signatures_checked, 'signature')}, {plural(report.files_checked, 'stored file')}.")
+                f"{plural(report.signatures_checked, 'signature')}, {plural(report.codes_checked, 'linking QR code')}, "
+                f"{plural(report.files_checked, 'stored file')}.")
             set_role(self.chain_label, "ok")
         else:
             errors = [f for f in report.findings if f.error]

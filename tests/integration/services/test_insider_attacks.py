@@ -15,25 +15,8 @@ from app.services import anchors, audit_chain, backup, integrity, restore, signa
 from app.services.audit import ROW_FIELDS, compute_hash
 from app.services.signatures import content_hash
 from tests.helpers.forms import effective_template, issue
+from tests.helpers.insider import findings, raw
 from tests.helpers.records import fill
-
-
-def raw(db, *statements: str, **params: object) -> None:  # noqa: ANN001
-    """SQL behind the application's back, with the protecting triggers out of the way."""
-    with db.engine.begin() as conn:
-        if db.dialect == "sqlite":
-            for trigger in conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars().all():
-                conn.execute(text(f"DROP TRIGGER {trigger}"))
-        else:
-            conn.execute(text("SET session_replication_role = replica"))  # triggers off, as a superuser can
-        for statement in statements:
-            conn.execute(text(statement), params)
-
-
-def findings(db, actor, area: str) -> list[integrity.Finding]:  # noqa: ANN001
-    report = integrity.verify_everything(db, actor)
-    assert not report.ok
-    return [f for f in report.findings if f.area == area]
 
 
 @pytest.fixture

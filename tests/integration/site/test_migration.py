@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from app.runtime import RuntimeConfig, open_database
-from app.services import audit_chain, audit_log, migration, register
+from app.services import audit_chain, audit_log, integrity, migration, register
 from app.services.errors import DomainError
 from tests.helpers.forms import effective_template, issue
 from tests.helpers.records import fill
@@ -56,6 +56,8 @@ def test_bk06_migration_verifies_and_is_audited(workstation, empty_pg, tmp_path)
         from tests.helpers.forms import issue as issue_more
         more = issue_more(type(seed)(db=site, actors=seed.actors), copies=1)  # sequences continue on the server
         assert more.serials == ("000005",)
+        # The server noted the copy (one transaction with the trail it carries) and the work after it: all audited.
+        assert integrity.verify_everything(site, seed.qa).ok
     finally:
         site.engine.dispose()
     assert audit_log.count_events(seed.db, seed.admin, audit_log.AuditFilter(action="MIGRATION")) == 1
