@@ -12,6 +12,7 @@ import concurrent.futures as cf
 import multiprocessing
 from collections.abc import Iterator, Sequence
 
+from app.forms.helper_process import end_with_parent
 from app.forms.qr import qr_matrix
 
 IN_PROCESS_BELOW = 400  # codes; a helper process starts in about 0.2 s
@@ -39,7 +40,9 @@ def encoded(texts: Sequence[str], *, helper: bool | None = None) -> Iterator[tup
         return
     chunks = [texts[i:i + CHUNK] for i in range(0, len(texts), CHUNK)]
     # spawn: the desktop process has threads, and a forked child of a threaded process can deadlock.
-    with cf.ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+    # The helper ends with this process: killed mid-issue, it would otherwise block for ever on its full pipe.
+    with cf.ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                initializer=end_with_parent) as pool:
         pending: list[cf.Future[list[tuple[int, str]]]] = []
         queue = iter(chunks)
         for chunk in queue:

@@ -19,14 +19,14 @@ import contextlib
 import dataclasses
 import importlib
 import multiprocessing
-import os
 import queue
-import sys
 import threading
 import time
 from collections.abc import Callable, Hashable, Sequence
 from multiprocessing.connection import Connection, wait
 from typing import Any
+
+from app.forms.helper_process import end_with_parent
 
 _STOP = None
 _READY = "ready"  # a worker's first message: its modules are imported
@@ -291,7 +291,7 @@ def _end(worker: _Worker) -> None:
 
 def worker_main(conn: Connection, preload: Sequence[str]) -> None:
     """A worker's life: end with the parent, import the decoder, then run one task after another."""
-    _end_with_parent()
+    end_with_parent()
     for name in preload:
         importlib.import_module(name)
     try:
@@ -316,24 +316,3 @@ def worker_main(conn: Connection, preload: Sequence[str]) -> None:
             return
         except Exception as exc:  # noqa: BLE001 - e.g. a result that does not pickle
             conn.send((task_id, "error", f"the result could not be sent ({exc})"))
-
-
-def _end_with_parent() -> None:
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(Exception):
-            import ctypes
-            import signal
-
-            pr_set_pdeathsig = 1
-            ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(signal.SIGKILL))
-    parent = multiprocessing.parent_process()
-    if parent is None:
-        return
-    sentinel = parent.sentinel
-
-    def watch() -> None:
-        with contextlib.suppress(Exception):
-            wait([sentinel])
-        os._exit(1)  # the parent is gone: nothing of ours is left to clean up
-
-    threading.Thread(target=watch, name="parent-watch", daemon=True).start()

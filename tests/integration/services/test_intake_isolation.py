@@ -21,6 +21,7 @@ from tests.helpers import hostile
 from tests.helpers import scanlike as sl
 from tests.helpers.crashing_decoder import crashing_decode_files
 from tests.helpers.forms import effective_template, issue
+from tests.helpers.processes import alive, wait_gone
 from tests.helpers.scans import issued_page_images, write
 
 DPI = 150
@@ -224,29 +225,10 @@ def test_workers_end_with_their_parent(tmp_path):
         time.sleep(600)
     """)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     pids = [int(p) for p in parent.stdout.readline().split()]
-    assert len(pids) == 2 and all(_alive(p) for p in pids)
+    assert len(pids) == 2 and all(alive(p) for p in pids)
     parent.kill()
     parent.wait()
-    assert _wait_gone(pids, 10.0), [p for p in pids if _alive(p)]
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
-
-
-def _wait_gone(pids: list[int], seconds: float) -> bool:
-    import time
-
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        if not any(_alive(p) for p in pids):
-            return True
-        time.sleep(0.1)
-    return False
+    assert wait_gone(pids, 10.0), [p for p in pids if alive(p)]
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")

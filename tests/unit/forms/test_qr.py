@@ -1,4 +1,8 @@
 import io
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
 
 import numpy as np
 import pypdfium2 as pdfium
@@ -9,6 +13,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from app.forms.pdfstream import StreamingCanvas
 from app.forms.qr import QUIET_MODULES, draw_qr, qr_matrix, symbol_size
+from tests.helpers.processes import alive, wait_gone
 
 TEXT = "FT1|BSL-01|000123|1/2|QC-WS-014@3|ABCDEFGHIJKLMNOP"
 
@@ -82,3 +87,23 @@ def test_a_cancelled_batch_stops_the_helper():
     first = next(codes)
     codes.close()  # what a cancelled rendering does: the generator is closed, the pool shut down
     assert first[0] >= 21
+
+
+def test_the_helper_ends_when_the_issuing_process_is_killed():
+    """Killed mid-issue (SIGKILL, no clean-up), the issuing process must not leave its QR helper behind: the
+    helper holds both ends of its queues, so without its own watch it would wait for ever."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("reads /proc")
+    issuing = subprocess.Popen([sys.executable, "-c", textwrap.dedent("""
+        import multiprocessing, time
+        from app.forms.qr_batch import encoded
+        codes = encoded([f"FT1|BSL-01|{i:06d}|1/1|QC-WS-014@1|T" for i in range(5000)], helper=True)
+        next(codes)
+        print(*[p.pid for p in multiprocessing.active_children()], flush=True)
+        time.sleep(600)
+    """)], cwd=Path(__file__).resolve().parents[3], stdout=subprocess.PIPE, text=True)
+    helpers = [int(p) for p in issuing.stdout.readline().split()]
+    assert helpers and all(alive(p) for p in helpers)
+    issuing.kill()
+    issuing.wait()
+    assert wait_gone(helpers, 10.0), [p for p in helpers if alive(p)]
