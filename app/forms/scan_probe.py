@@ -8,9 +8,10 @@ import dataclasses
 
 from PIL import Image
 
-from app.forms.scan_pages import (
-    MAX_PIXELS, Source, SourceError, _open_input, _open_pdf, _open_tiff, _reason, open_single_image,
-)
+from app.forms.scan_image import MAX_PIXELS, Source, SourceError, reason_of
+from app.forms.scan_pages import open_input, open_single_image
+from app.forms.scan_pdf import open_pdf
+from app.forms.scan_tiff import open_tiff
 
 MAX_PAGES = 1000
 
@@ -34,15 +35,15 @@ def probe(data: Source, *, filename: str | None = None, limits: Limits = Limits(
     "truncated", "corrupt", ...) when it cannot or must not be read. Nothing is decoded: a PNG or JPEG is
     checked by its header (a truncated one is found when its page is decoded), a PDF's pages are counted
     and each page's own size is checked when it is read (see ``scan_pages.iter_pages``)."""
-    src = _open_input(data, filename)
+    src = open_input(data, filename)
     if src.kind == "pdf":
-        doc = _open_pdf(src)
+        doc = open_pdf(src)
         try:
             count = len(doc)
         finally:
             doc.close()
     elif src.kind == "tiff":
-        image, count = _open_tiff(src)
+        image, count = open_tiff(src)
         image.close()
     else:
         try:
@@ -52,7 +53,7 @@ def probe(data: Source, *, filename: str | None = None, limits: Limits = Limits(
         except Image.DecompressionBombError as exc:
             raise SourceError("too-large", f"{src.name}: {exc}") from exc
         except Exception as exc:  # Pillow raises OSError, SyntaxError, ValueError ... for a damaged header
-            raise SourceError(_reason(exc), f"{src.name}: the image cannot be read ({exc})") from exc
+            raise SourceError(reason_of(exc), f"{src.name}: the image cannot be read ({exc})") from exc
         count = 1
     if count > limits.max_pages:
         raise SourceError("too-many-pages", f"{src.name}: {count:,} pages; this site reads at most "
