@@ -76,13 +76,14 @@ def run(forms: int = 100_000) -> list[Row]:
     from PySide6.QtWidgets import QApplication
 
     from app.services import issuance, setup
-    from app.ui import style
+    from app.ui import gui_gc, style
     from app.ui.pages.reconcile import ReconcilePage
     from app.ui.pages.register import RegisterPage
     from app.ui.pages.registry import PageContext
 
     app = QApplication.instance() or QApplication([])
     style.apply(app)
+    gui_gc.install(app)  # as the application does
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         db, seed = site(Path(tmp))

@@ -14,7 +14,7 @@ from app.runtime import display_url, open_database, resolve_config
 from app.services import setup
 from app.services.db import Actor, Database
 from app.services.setup import SiteInfo
-from app.ui import messages, style, workers
+from app.ui import gui_gc, messages, style, workers
 from app.ui.dialogs import accepted, keep_until_destroyed, open_dialog
 from app.ui.login import LoginDialog
 from app.ui.main_window import MainWindow
@@ -100,6 +100,7 @@ def create_application() -> QApplication:
     app.setWindowIcon(style.icon("formtrail"))
     app.setQuitOnLastWindowClosed(False)  # the controller decides when the program ends
     style.apply(app)
+    gui_gc.install(app)
     return app
 
 

@@ -14,7 +14,7 @@ from shiboken6 import isValid
 from app.services import audit_log, setup
 from app.services.audit_log import AuditFilter
 from app.services.setup import SiteInfo
-from app.ui import messages, operations, ui_state, workers
+from app.ui import gui_gc, messages, operations, ui_state, workers
 from app.ui.main_window import MainWindow
 from app.ui.pages.registry import PageContext
 from tests.helpers.seed import Seed
@@ -33,6 +33,12 @@ class Boxes:
     def notices(self) -> list[operations.Notice]:
         """What went to the status bar instead of a box (app.ui.operations.notify), oldest first."""
         return list(operations.HISTORY)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def collect_on_the_gui_thread(qapp: QApplication) -> None:
+    """As in the application (app.ui.launch): cycles are collected on the GUI thread only."""
+    gui_gc.install(qapp)
 
 
 @pytest.fixture(autouse=True)
