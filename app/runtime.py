@@ -19,7 +19,7 @@ from app.models.migrate import needs_upgrade, upgrade
 from app.services.clock import Clock, database_clock
 from app.services.db import Database
 from app.services.errors import FormtrailError
-from app.services import key_setup
+from app.services import doctor, key_setup
 from app.services.filestore import FileStore
 from app.services.keys import KeyStore
 from app.services.passwords import PasswordHasher
@@ -69,6 +69,13 @@ def resolve_config(*, home: str | Path | None = None, db: str | None = None) -> 
     return RuntimeConfig(home=home_path, db_url=normalise_url(url), workstation=workstation, hasher_profile=profile,
                          files_dir=Path(files).expanduser() if files else None,
                          keys_dir=Path(keys).expanduser() if keys else None)
+
+
+def doctor_workstation(config: RuntimeConfig) -> doctor.Workstation:
+    """What `formtrail doctor` checks: this workstation's configured database, folders and name."""
+    return doctor.Workstation(db_url=config.db_url, display_url=display_url(config.db_url),
+                              files_root=config.file_store_root, key_folder=config.key_folder,
+                              name=config.workstation)
 
 
 def display_url(url: str) -> str:

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Formtrail needs, only those that are missing, so repeated runs cost nothing.
 #   system-deps.sh run   - what the desktop app needs (Qt's xcb platform libraries, fonts)
-#   system-deps.sh test  - plus PostgreSQL (the multi-workstation tests start a throwaway server) and Xvfb
+#   system-deps.sh test  - plus PostgreSQL (the multi-workstation tests start a throwaway server), Xvfb, openssl
 set -euo pipefail
 profile=${1:-run}
 
 run_pkgs=(libegl1 libgl1 libfontconfig1 libxkbcommon0 libxkbcommon-x11-0 libdbus-1-3 libglib2.0-0
           libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 libxcb-randr0
           libxcb-render-util0 libxcb-image0 libxcb-xkb1 fonts-dejavu-core)
-test_pkgs=(postgresql xvfb)
+test_pkgs=(postgresql xvfb openssl)  # openssl: the TLS test server's certificate
 
 pkgs=("${run_pkgs[@]}")
 [ "$profile" = test ] && pkgs+=("${test_pkgs[@]}")

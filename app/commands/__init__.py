@@ -11,7 +11,7 @@ from types import ModuleType
 
 # In registration order: records after reconcile (it adds to the `report` group that reconcile creates),
 # ops after admin (it adds to `db`).
-ORDER = ("admin", "audit", "forms", "scans", "reconcile", "records", "ops", "integrity")
+ORDER = ("admin", "audit", "forms", "scans", "reconcile", "records", "ops", "integrity", "doctor")
 
 # Top-level command -> the modules that register it (the first one creates it).
 NEEDS: dict[str, tuple[str, ...]] = {
@@ -21,6 +21,7 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "scan": ("scans",), "verify": ("scans",), "reconcile": ("reconcile",), "form": ("reconcile",),
     "report": ("reconcile", "records"), "overdue": ("reconcile",), "record": ("records",),
     "backup": ("ops",), "restore": ("ops",), "archive": ("ops",), "keys": ("integrity",),
+    "doctor": ("doctor",),
 }
 
 

@@ -22,6 +22,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("url", help="PostgreSQL URL of a role allowed to create roles (e.g. postgres)")
     p.add_argument("--owner-role", default="formtrail_owner")
     p.add_argument("--app-role", default="formtrail_app")
+    p.add_argument("--env-file", type=Path, default=Path("formtrail-workstation.env"),
+                   help="where to write the workstations' FORMTRAIL_DB line with the application role's password "
+                        "(readable by you only; default: ./formtrail-workstation.env)")
+    p.add_argument("--rotate-app-password", action="store_true",
+                   help="give the application role a new password (audited: needs --user ADMIN and --reason once "
+                        "the site is set up); every workstation then needs the new FORMTRAIL_DB line")
+    p.add_argument("--reason", help="why the application role's password is changed (with --rotate-app-password)")
     p.set_defaults(handler=cmd_db_init)
     p = db_group.add_parser("migrate", help="move this workstation's SQLite data to a site server (verified)")
     p.add_argument("--from", dest="source", help="source SQLite URL (default: this workstation's database)")
@@ -48,16 +55,41 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_db_init(cli: Cli) -> int:
-    password = os.environ.get("FORMTRAIL_APP_PASSWORD") or (cli.new_password("Password for the application role")
-                                                             if sys.stdin.isatty() else None)
-    if not password:
-        raise CliError("set FORMTRAIL_APP_PASSWORD (the password workstations will use) or run in a terminal")
-    info = site_db.init_site_database(cli.args.url, owner_role=cli.args.owner_role, app_role=cli.args.app_role,
-                                      app_password=password)
+    args = cli.args
+    given = os.environ.get("FORMTRAIL_APP_PASSWORD") or None
+    info = site_db.init_site_database(args.url, owner_role=args.owner_role, app_role=args.app_role,
+                                      app_password=given, rotate=args.rotate_app_password)
     cli.out(f"Site database ready at schema {info.revision}; tables owned by {info.owner_role}.")
-    cli.out(f"Workstations connect as the application role: FORMTRAIL_DB={info.app_url} "
-            "(add the password, and sslmode=require for TLS).")
+    if info.password is site_db.AppPassword.KEPT:
+        cli.out(f"The password of {info.app_role} is unchanged: workstations keep their FORMTRAIL_DB "
+                "(add --rotate-app-password to change it).")
+        return 0
+    if info.password is site_db.AppPassword.TO_ROTATE:
+        site = _site_database(cli, args.url)
+        actor = cli.actor() if site.site_code() is not None else None
+        password = site_db.rotate_app_password(site, actor, admin_url=args.url, app_role=info.app_role,
+                                               new_password=given, reason=args.reason)
+        url = info.workstation_url(password)
+    else:
+        url = info.workstation_url()
+    path = site_db.write_workstation_env(args.env_file, url)
+    what = {site_db.AppPassword.CREATED: "created", site_db.AppPassword.CONFIRMED: "confirmed",
+            site_db.AppPassword.TO_ROTATE: "changed"}[info.password]
+    cli.out(f"Application role {info.app_role}: password {what}. Workstations connect with the line written to "
+            f"{path.resolve()} (readable by you only):")
+    cli.out(f"  FORMTRAIL_DB={info.app_url}")
+    if info.password is site_db.AppPassword.TO_ROTATE:
+        cli.out("Every workstation needs this new line now: the old password no longer works.")
     return 0
+
+
+def _site_database(cli: Cli, admin_url: str):  # noqa: ANN202 - Database
+    """The site database opened with the administrator's URL (to log the acting administrator in and audit)."""
+    config = cli.config
+    cli._db = open_database(RuntimeConfig(home=config.home, db_url=normalise_url(admin_url),
+                                          workstation=config.workstation, hasher_profile=config.hasher_profile,
+                                          files_dir=config.files_dir, keys_dir=config.keys_dir), migrate=False)
+    return cli._db
 
 
 def cmd_db_migrate(cli: Cli) -> int:

@@ -39,8 +39,12 @@ class Anchor:
     genuine: bool  # its own MAC verifies under the site's anchor key
 
 
+def anchor_name(site: str) -> str:
+    return f"anchors-{site}.jsonl"
+
+
 def anchor_file(files_root: Path, site: str) -> Path:
-    return ledger_folder(files_root) / f"anchors-{site}.jsonl"
+    return ledger_folder(files_root) / anchor_name(site)
 
 
 def _line(ring: KeyRing, seq: int, digest: str, at: str, workstation: str) -> str:

@@ -142,7 +142,7 @@ class KeyStore:
     def export(self, site: str, dest: Path) -> Path:
         """A copy of the key file (0600): keep it apart from the data backups."""
         self.ring(site)  # readable and for this site
-        _write_private(dest, self.path(site).read_bytes())
+        write_private(dest, self.path(site).read_bytes())
         return dest
 
     def import_file(self, site: str, source: Path) -> KeyRing:
@@ -156,7 +156,7 @@ class KeyStore:
                 known = current.versions.get(int(number))
                 if known is not None and known.secret.hex() != entry["secret"]:
                     raise DomainError(f"{source} has a different key version {number} than this site: refused")
-        _write_private(self.path(site), source.read_bytes(), folder_mode=0o700)
+        write_private(self.path(site), source.read_bytes(), folder_mode=0o700)
         self._cache.pop(site, None)
         return self.ring(site)
 
@@ -165,7 +165,7 @@ class KeyStore:
             str(n): {"secret": v.secret.hex(), "created_at": v.created_at,
                      **({"explicit": {k: key.hex() for k, key in v.explicit.items()}} if v.explicit else {})}
             for n, v in sorted(ring.versions.items())}}
-        _write_private(self.path(ring.site), json.dumps(body, indent=1).encode(), folder_mode=0o700)
+        write_private(self.path(ring.site), json.dumps(body, indent=1).encode(), folder_mode=0o700)
         self._cache[ring.site] = ring
 
 
@@ -175,7 +175,7 @@ def _new_version(number: int, *, explicit: dict[str, bytes] | None = None) -> Ke
                       explicit=explicit or {})
 
 
-def _write_private(path: Path, data: bytes, *, folder_mode: int | None = None) -> None:
+def write_private(path: Path, data: bytes, *, folder_mode: int | None = None) -> None:
     """Write ``data`` to ``path`` readable by its owner only, atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if folder_mode is not None:

@@ -46,6 +46,18 @@ def _run_as(user: str | None, argv: list[str], **kwargs) -> subprocess.Completed
     return subprocess.run(argv, check=True, capture_output=True, text=True, **kwargs)
 
 
+def _certificate(base: Path, owner: pwd.struct_passwd | None) -> str:
+    """A self-signed certificate for the server (clients use sslmode=require: encrypted, not verified)."""
+    key, cert = base / "server.key", base / "server.crt"
+    subprocess.run(["openssl", "req", "-new", "-x509", "-days", "2", "-nodes", "-subj", "/CN=127.0.0.1",
+                    "-newkey", "rsa:2048", "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    key.chmod(0o600)
+    if owner is not None:
+        for path in (key, cert):
+            os.chown(path, owner.pw_uid, owner.pw_gid)
+    return f"-c ssl=on -c ssl_cert_file={cert} -c ssl_key_file={key}"
+
+
 def _start_reaper(pg_ctl: Path, data: Path, base: Path, run_user: str | None) -> None:
     """A detached watcher that stops the server if this process dies before its teardown runs."""
     root = Path(__file__).resolve().parents[2]
@@ -57,10 +69,14 @@ def _start_reaper(pg_ctl: Path, data: Path, base: Path, run_user: str | None) ->
 
 
 @contextlib.contextmanager
-def throwaway_server() -> Iterator[str]:
-    """Start a cluster in a temporary directory and yield a superuser URL; stop and remove it afterwards."""
+def throwaway_server(*, tls: bool = False, password: str | None = None) -> Iterator[str]:
+    """Start a cluster in a temporary directory and yield a superuser URL; stop and remove it afterwards.
+
+    ``tls``: the server offers TLS with a self-signed certificate. ``password``: TCP connections need a
+    password (SCRAM) and the superuser ``postgres`` has this one (the URL yielded holds none, as a real
+    server's administrator would use PGPASSWORD or ~/.pgpass)."""
     existing = os.environ.get("FORMTRAIL_TEST_PG_URL")
-    if existing:
+    if existing and not (tls or password):
         yield existing
         return
     bindir = _bindir()
@@ -77,10 +93,19 @@ def throwaway_server() -> Iterator[str]:
     data = base / "data"
     port = _free_port()
     try:
-        _run_as(run_user, [str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
+        auth = ["--auth=trust"]
+        if password:
+            pwfile = base / "pwfile"
+            pwfile.write_text(password + "\n")
+            if run_user:
+                os.chown(pwfile, pw.pw_uid, pw.pw_gid)
+            auth = ["--auth-local=trust", "--auth-host=scram-sha-256", f"--pwfile={pwfile}"]
+        _run_as(run_user, [str(bindir / "initdb"), "-D", str(data), "-U", "postgres", *auth,
                            "-E", "UTF8", "--no-sync"])
         opts = (f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={base} "
                 "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+        if tls:
+            opts += " " + _certificate(base, pw if run_user else None)
         _run_as(run_user, [str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(base / "log"),
                            "-w", "-t", "60", "start"])
         _start_reaper(bindir / "pg_ctl", data, base, run_user)

@@ -38,14 +38,17 @@ def seed_site(db: Database, *, names: tuple[str, ...] = tuple(ROLES)) -> Seed:
     setup.initialise(db, site_code=SITE, site_name="Basel QC", admin_username="admin",
                      admin_full_name=ROLES["admin"][0], admin_password=PASSWORD)
     admin = auth.authenticate(db, username="admin", password=PASSWORD).actor
-    actors = {"admin": admin}
+    return Seed(db=db, actors={"admin": admin, **add_users(db, admin, tuple(n for n in names if n != "admin"))})
+
+
+def add_users(db: Database, admin: Actor, names: tuple[str, ...]) -> dict[str, Actor]:
+    """Users of the seeded roles, each past the first log-in with the permanent PASSWORD."""
+    actors = {}
     for name in names:
-        if name == "admin":
-            continue
         full_name, role = ROLES[name]
         users.create_user(db, admin, username=name, full_name=full_name, roles=[role],
                           temporary_password=TEMP_PASSWORD)
         first = auth.authenticate(db, username=name, password=TEMP_PASSWORD).actor
         auth.change_own_password(db, first, current_password=TEMP_PASSWORD, new_password=PASSWORD)
         actors[name] = auth.authenticate(db, username=name, password=PASSWORD).actor
-    return Seed(db=db, actors=actors)
+    return actors
