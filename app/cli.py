@@ -16,6 +16,7 @@ from typing import Any
 import app
 from sqlalchemy.exc import OperationalError
 
+from app.models.checks import BadStoredValue
 from app.runtime import RuntimeConfig, open_database, resolve_config
 from app.services import auth, setup
 from app.services.db import Actor, Database
@@ -163,7 +164,9 @@ def _errors_to_stderr() -> Iterator[list[int]]:
     code = [0]
     try:
         yield code
-    except (FormtrailError, CliError) as exc:
+    except (FormtrailError, CliError, BadStoredValue) as exc:
+        # BadStoredValue: read or migrated outside a service (a schema upgrade, a backup's raw copy); its text
+        # names table, column and value and says what to do, like the services' DamagedData
         print(f"formtrail: error: {exc}", file=sys.stderr)
         code[0] = 1
     except OperationalError as exc:

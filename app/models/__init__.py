@@ -1,6 +1,7 @@
 """SQLAlchemy 2 typed ORM entities; importing this package registers every table on ``Base.metadata``."""
 
 from app.models.audit import AuditEvent
+from app.models import checks
 from app.models.base import Base, Controlled, UTCDateTime
 from app.models.enums import (
     Disposition, EntryKind, FileKind, FormState, IssuanceState, RecordState, Role, ScanOutcome, SignatureMeaning,
@@ -13,6 +14,9 @@ from app.models.scans import ScanPage, ScanSource
 from app.models.site import Setting, Site
 from app.models.templates import Template, TemplateVersion
 from app.models.users import PasswordHistory, RoleGrant, User
+
+# Every table is defined now: each gets its CHECK constraints (enum values, text lengths) from its columns.
+checks.install(Base.metadata)
 
 __all__ = [
     "AuditEvent", "Base", "Controlled", "UTCDateTime", "Role", "SignatureMeaning", "UserStatus",

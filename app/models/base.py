@@ -9,6 +9,8 @@ from sqlalchemy import DateTime, Enum, MetaData, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 
+from app.models.checks import StoredEnum
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -47,8 +49,9 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
 
 
 def value_enum(cls: type) -> Enum:
-    """Store an enum by its readable value ("document_control"), not the Python member name."""
-    return Enum(cls, values_callable=lambda e: [m.value for m in e], native_enum=False, length=32)
+    """Store an enum by its readable value ("document_control"), not the Python member name. Its CHECK constraint
+    comes from ``app.models.checks`` (named per column); an unknown value read back is named, not a LookupError."""
+    return StoredEnum(cls, values_callable=lambda e: [m.value for m in e], native_enum=False, length=32)
 
 
 class Base(DeclarativeBase):

@@ -8,7 +8,8 @@ from sqlalchemy import BigInteger, Date, ForeignKey, Index, String, Text, Unique
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, Controlled, value_enum
-from app.models.enums import FormState, IssuanceState
+from app.models.checks import at_most, one_of
+from app.models.enums import Disposition, FileKind, FormState, IssuanceState
 from app.models.templates import TemplateVersion
 
 
@@ -30,7 +31,7 @@ class Issuance(Controlled, Base):
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id"))
     template_version_id: Mapped[int] = mapped_column(ForeignKey("template_version.id"))
     copies: Mapped[int]
-    purpose: Mapped[str] = mapped_column(Text)
+    purpose: Mapped[str] = mapped_column(Text, info=at_most(300))
     reference: Mapped[str | None] = mapped_column(String(120))
     issued_to: Mapped[str] = mapped_column(String(200))
     issued_by_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
@@ -70,7 +71,7 @@ class IssuedForm(Controlled, Base):
     copy_no: Mapped[int]
     pages: Mapped[int]
     state: Mapped[FormState] = mapped_column(value_enum(FormState), default=FormState.ISSUED)
-    state_reason: Mapped[str | None] = mapped_column(Text)
+    state_reason: Mapped[str | None] = mapped_column(Text, info=at_most(2000))
     deviation_ref: Mapped[str | None] = mapped_column(String(120))
     state_changed_at: Mapped[dt.datetime | None]
     state_changed_by: Mapped[str | None] = mapped_column(String(64))
@@ -79,7 +80,7 @@ class IssuedForm(Controlled, Base):
     true_copy_verified_at: Mapped[dt.datetime | None]
     true_copy_verified_by: Mapped[str | None] = mapped_column(String(64))
     # What happened to the paper original once its scans were verified as true copies (SC-05).
-    paper_disposition: Mapped[str | None] = mapped_column(String(20))
+    paper_disposition: Mapped[str | None] = mapped_column(String(20), info=one_of(*(d.value for d in Disposition)))
     paper_location: Mapped[str | None] = mapped_column(Text)
     disposition_at: Mapped[dt.datetime | None]
     disposition_by: Mapped[str | None] = mapped_column(String(64))
@@ -125,7 +126,7 @@ class StoredFile(Controlled, Base):
 
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
     size: Mapped[int] = mapped_column(BigInteger)
-    kind: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(20), info=one_of(*(k.value for k in FileKind)))
     media_type: Mapped[str] = mapped_column(String(80))
     original_name: Mapped[str] = mapped_column(Text)
     stored_at: Mapped[dt.datetime]

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -28,14 +30,41 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
-def upgrade(engine: Engine) -> tuple[str | None, str | None]:
-    """Bring the schema to the newest revision; returns (before, after)."""
+def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | None]:
+    """Bring the schema to the newest revision (or to ``revision``: tests make older releases' databases);
+    returns (before, after)."""
     before = current_revision(engine)
-    cfg = alembic_config()
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+    with _migration(engine) as cfg:
+        command.upgrade(cfg, revision)
     return before, current_revision(engine)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Take the schema back to ``revision`` (tests and support: a database as an older release left it)."""
+    with _migration(engine) as cfg:
+        command.downgrade(cfg, revision)
+
+
+@contextlib.contextmanager
+def _migration(engine: Engine) -> Iterator[Config]:
+    """One transaction for the whole migration. On SQLite foreign key enforcement is off around it: adding a
+    constraint rebuilds a table (``checks_ddl``), and dropping a table others refer to is refused with it on;
+    the pragma is ignored inside a transaction, so it is set before and restored after."""
+    cfg = alembic_config()
+    with engine.connect() as conn:
+        _foreign_keys(conn, on=False)
+        try:
+            with conn.begin():
+                cfg.attributes["connection"] = conn
+                yield cfg
+        finally:
+            _foreign_keys(conn, on=True)
+
+
+def _foreign_keys(conn: Connection, *, on: bool) -> None:
+    if conn.dialect.name == "sqlite":
+        # The DBAPI connection directly: through SQLAlchemy the statement would begin a transaction first.
+        conn.connection.driver_connection.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
 
 
 def needs_upgrade(engine: Engine) -> tuple[str | None, str | None]:

@@ -8,6 +8,7 @@ from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, Controlled, value_enum
+from app.models.checks import at_most, one_of
 from app.models.enums import EntryKind, RecordState
 
 
@@ -41,20 +42,20 @@ class Entry(Controlled, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     record_id: Mapped[int] = mapped_column(ForeignKey("record.id"))
     field_name: Mapped[str] = mapped_column(String(64))
-    value: Mapped[str | None] = mapped_column(Text)
+    value: Mapped[str | None] = mapped_column(Text, info=at_most(4000))  # limits: "value"
     is_na: Mapped[bool] = mapped_column(default=False)
     kind: Mapped[EntryKind] = mapped_column(value_enum(EntryKind))
-    reason: Mapped[str | None] = mapped_column(Text)  # correction reason, or why "NA"
+    reason: Mapped[str | None] = mapped_column(Text, info=at_most(2000))  # correction reason, or why "NA"
     activity_at: Mapped[dt.datetime | None]  # when the work was done, as written on the paper
     entered_at: Mapped[dt.datetime]
     entered_by: Mapped[str] = mapped_column(String(64))
     entered_by_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
-    source: Mapped[str] = mapped_column(String(20))  # "scan" or "direct"
+    source: Mapped[str] = mapped_column(String(20), info=one_of("scan", "direct"))
     scan_page_id: Mapped[int | None] = mapped_column(ForeignKey("scan_page.id"))
     late: Mapped[bool] = mapped_column(default=False)
-    late_reason: Mapped[str | None] = mapped_column(Text)
+    late_reason: Mapped[str | None] = mapped_column(Text, info=at_most(2000))
     out_of_limits: Mapped[bool] = mapped_column(default=False)
-    justification: Mapped[str | None] = mapped_column(Text)
+    justification: Mapped[str | None] = mapped_column(Text, info=at_most(2000))
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("record_entry.id"))
     superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("record_entry.id"))
     verified_at: Mapped[dt.datetime | None]

@@ -9,6 +9,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, Controlled, value_enum
+from app.models.checks import at_most, one_of
 from app.models.enums import ScanOutcome, SourceStatus
 
 
@@ -23,7 +24,7 @@ class ScanSource(Controlled, Base):
     original_name: Mapped[str] = mapped_column(Text)
     size: Mapped[int]
     media_type: Mapped[str] = mapped_column(String(40))
-    origin: Mapped[str] = mapped_column(String(40))  # file, folder, drop, hot-folder
+    origin: Mapped[str] = mapped_column(String(40), info=one_of("file", "folder", "drop", "hot-folder"))
     status: Mapped[SourceStatus] = mapped_column(value_enum(SourceStatus))
     error_code: Mapped[str | None] = mapped_column(String(40))
     error_message: Mapped[str | None] = mapped_column(Text)
@@ -57,10 +58,10 @@ class ScanPage(Controlled, Base):
     reason: Mapped[str | None] = mapped_column(Text)
     issued_form_id: Mapped[int | None] = mapped_column(ForeignKey("issued_form.id"))
     page_no: Mapped[int | None]
-    link_method: Mapped[str | None] = mapped_column(String(20))  # auto, manual
+    link_method: Mapped[str | None] = mapped_column(String(20), info=one_of("auto", "manual"))
     linked_at: Mapped[dt.datetime | None]
     linked_by: Mapped[str | None] = mapped_column(String(64))
-    resolution: Mapped[str | None] = mapped_column(Text)  # how an exception was closed
+    resolution: Mapped[str | None] = mapped_column(Text, info=at_most(2000))  # how an exception was closed
     resolved_at: Mapped[dt.datetime | None]
     resolved_by: Mapped[str | None] = mapped_column(String(64))
     # A rescan accepted as a new version replaces the current image of that page; the old one stays.

@@ -8,6 +8,7 @@ from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, Controlled, value_enum
+from app.models.checks import at_most
 from app.models.enums import TemplateStatus
 
 
@@ -41,7 +42,7 @@ class TemplateVersion(Controlled, Base):
     title: Mapped[str] = mapped_column(String(200))
     layout_json: Mapped[str] = mapped_column(Text)
     layout_sha256: Mapped[str] = mapped_column(String(64))
-    change_reason: Mapped[str] = mapped_column(Text)
+    change_reason: Mapped[str] = mapped_column(Text, info=at_most(2000))
     author_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
     author_username: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime]

@@ -8,6 +8,7 @@ from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, Controlled, value_enum
+from app.models.checks import at_most
 from app.models.enums import Role, UserStatus
 
 
@@ -26,7 +27,7 @@ class User(Controlled, Base):
     must_change_password: Mapped[bool] = mapped_column(default=True)
     status: Mapped[UserStatus] = mapped_column(value_enum(UserStatus), default=UserStatus.ACTIVE)
     failed_logins: Mapped[int] = mapped_column(default=0)
-    deactivation_reason: Mapped[str | None] = mapped_column(Text)
+    deactivation_reason: Mapped[str | None] = mapped_column(Text, info=at_most(2000))
     deactivated_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime]
     last_login_at: Mapped[dt.datetime | None]
