@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.models import Role, Site, User, UserStatus
-from app.services import anchors, audit, limits, server_audit
+from app.services import anchors, audit, limits, server_audit, stored
 from app.services.clock import Clock
 from app.services.errors import PermissionDenied, RuleViolation
 from app.services.filestore import FileStore
@@ -96,7 +96,8 @@ class Database:
         session = self._read()
         session.info[KEYRING_KEY] = self.keyring
         try:
-            yield session
+            with stored.translated():
+                yield session
         except (PermissionDenied, RuleViolation) as refusal:
             session.close()
             if actor is not None:
@@ -117,10 +118,11 @@ class Database:
         )
         try:
             server_audit.claim(session, actor.username)
-            if check_actor and actor.user_id is not None:
-                _ensure_actor_can_act(session, actor)
-            yield session
-            session.commit()
+            with stored.translated():
+                if check_actor and actor.user_id is not None:
+                    _ensure_actor_can_act(session, actor)
+                yield session
+                session.commit()
             anchors.maybe_write(self)
         except (PermissionDenied, RuleViolation) as refusal:
             session.rollback()

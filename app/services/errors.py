@@ -60,3 +60,14 @@ class PasswordChangeRequired(FormtrailError):
 
 class NotInitialised(FormtrailError):
     pass
+
+
+class DamagedData(FormtrailError):
+    """The database holds a value Formtrail never writes (a state no enum has): it was changed outside
+    Formtrail. The text names table, column and value and says what to do; ``formtrail verify`` lists all."""
+
+    default_code = "unknown-stored-value"
+
+    def __init__(self, message: str, *, table: str, column: str, value: object) -> None:
+        super().__init__(message)
+        self.table, self.column, self.value = table, column, value

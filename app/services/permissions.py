@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app.models import Role, RoleGrant, User, UserStatus
+from app.services import stored
 from app.services.errors import PermissionDenied
 
 
@@ -72,7 +73,7 @@ def current_roles(db: Any, actor: Any) -> frozenset[Role]:
     logged in loses the rights at once, not at the next log-in. The session's own roles still bound them."""
     if actor.user_id is None:  # the installer, a scheduled job, a failed log-in: roles are what they carry
         return actor.roles
-    with db.engine.connect() as conn:
+    with db.engine.connect() as conn, stored.translated():
         status = conn.execute(select(User.status).where(User.id == actor.user_id)).scalar()
         if status is not UserStatus.ACTIVE:
             return frozenset()

@@ -190,8 +190,14 @@ class RegisterPage(QWidget):
         return register.count_forms(self._ctx.db, self._ctx.actor, self.current_filter())
 
     def _fetch(self, sort: str, descending: bool, offset: int, limit: int) -> list[RegisterRow]:
-        return register.fetch_forms(self._ctx.db, self._ctx.actor, self.current_filter(), sort=sort,
-                                    descending=descending, offset=offset, limit=limit)
+        # Called by the view as it scrolls, outside any slot of ours: a refusal or a value Formtrail never wrote
+        # (DamagedData) is shown once, and the empty page ends the loading.
+        try:
+            return register.fetch_forms(self._ctx.db, self._ctx.actor, self.current_filter(), sort=sort,
+                                        descending=descending, offset=offset, limit=limit)
+        except FormtrailError as exc:
+            self._ctx.show_error(self, exc)
+            return []
 
     def _sorted_by(self, column: int, order: Qt.SortOrder) -> None:
         header = self.table.horizontalHeader()
