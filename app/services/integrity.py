@@ -8,6 +8,8 @@
 * every issuance's QR key version, and every page linked by its code: the code's tag verifies under the key
   of that form's issuance and names that form and page (a minted code, a link moved with SQL);
 * the serial counter against the issued serials and the file store's high-water mark (a bumped counter);
+* every value the database's CHECK constraints should have refused (an unknown state, an over-long text), by
+  row (``integrity_values``);
 * every stored file against its SHA-256;
 * on PostgreSQL, the server trail: each write to controlled data the server noted that no audited
   transaction accounts for (psql with the application role's password), and noting triggers switched off.
@@ -22,13 +24,16 @@ import datetime as dt
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import func, select
 
 from app.models import AuditEvent, IssuedForm, SerialCounter, Signature, Site, StoredFile
-from app.services import (anchors, audit, audit_chain, backup, consistency, integrity_tags, serial_guard, server_audit,
-                          settings)
+from app.models.checks import shown
+from app.services import (anchors, audit, audit_chain, backup, consistency, integrity_tags, integrity_values,
+                          serial_guard, server_audit, settings)
 from app.services.db import Actor, Database
+from app.services.errors import DamagedData
 from app.services.filestore import FileStatus
 from app.services.issuance import format_serial
 from app.services.keys import KeysMissing
@@ -36,11 +41,12 @@ from app.services.permissions import Permission, require
 from app.services.signatures import is_genuine
 
 Progress = Callable[[str, int, int], None]
+T = TypeVar("T")
 
 
 @dataclasses.dataclass(frozen=True)
 class Finding:
-    area: str  # chain, anchor, data, server, qr, signature, serials, file, keys
+    area: str  # chain, anchor, data, server, qr, signature, serials, file, keys, values
     subject: str  # what it is about: "audit row 412", "issued_form 000003 field state", "stored file …"
     detail: str
     error: bool = True  # False: a warning that does not fail the check
@@ -92,16 +98,28 @@ def verify_everything(db: Database, actor: Actor, *, anchors_given: tuple[tuple[
         assert chain.problem is not None
         findings.append(Finding("chain", f"audit row {chain.problem.seq}", f"{chain.problem.kind}: "
                                                                            f"{chain.problem.detail}"))
-    rows = _data(db, findings)
+    findings.extend(Finding("values", subject, detail) for subject, detail in integrity_values.check(db))
+    rows = _readable(findings, "data", lambda: _data(db, findings), 0)
     _server_trail(db, findings)
-    tags, codes_checked = integrity_tags.check(db, ring)
+    tags, codes_checked = _readable(findings, "qr", lambda: integrity_tags.check(db, ring), ([], 0))
     findings.extend(Finding("qr", subject, detail) for subject, detail in tags)
-    signatures_checked = _signatures(db, findings)
+    signatures_checked = _readable(findings, "signature", lambda: _signatures(db, findings), 0)
     _serials(db, findings)
     files = _files(db, findings, step("files"))
     report = IntegrityReport(tuple(findings), chain, files, rows, signatures_checked, len(found), db.clock.now(),
                              codes_checked=codes_checked)
     return _recorded(db, actor, report, record=record)
+
+
+def _readable(findings: list[Finding], area: str, check: Callable[[], T], instead: T) -> T:
+    """Run a check that reads rows as the application does: a value Formtrail never writes stops it (the values
+    area names every such row), and the other checks still run."""
+    try:
+        return check()
+    except DamagedData as exc:
+        findings.append(Finding(area, "check not completed", f"it stopped at {exc.table}.{exc.column} = "
+                                                             f"{shown(exc.value)} (see the values findings)"))
+        return instead
 
 
 def _recorded(db: Database, actor: Actor, report: IntegrityReport, *, record: bool) -> IntegrityReport:

@@ -14,17 +14,13 @@ from app.models import AuditEvent
 from app.services import anchors, audit_chain, backup, integrity, restore, signatures
 from app.services.audit import ROW_FIELDS, compute_hash
 from app.services.signatures import content_hash
-from tests.helpers.forms import effective_template, issue
-from tests.helpers.insider import findings, raw
-from tests.helpers.records import fill
+from tests.helpers.forms import issue
+from tests.helpers.insider import busy_site, findings, raw
 
 
 @pytest.fixture
 def busy(seed):  # noqa: ANN001, ANN201
-    effective_template(seed)
-    result = issue(seed, copies=3)
-    fill(seed, result.serials[0])
-    return seed, result
+    return busy_site(seed)
 
 
 def test_an_intact_site_verifies_and_the_check_is_recorded(busy):
