@@ -13,9 +13,14 @@ import enum
 from collections.abc import Callable
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy.engine import Engine
 
 from app.models.engine import build_engine
+
+if TYPE_CHECKING:
+    from app.services.db import Database
 
 UTC = dt.timezone.utc
 
@@ -65,6 +70,13 @@ class Workstation:
     files_root: Path
     key_folder: Path
     name: str
+
+
+def workstation_of(db: "Database") -> Workstation:
+    """The set-up of the workstation running ``db`` (the desktop app checks the database it has open)."""
+    assert db.keys is not None
+    return Workstation(db_url=db.engine.url.render_as_string(hide_password=False), display_url=db.display_url,
+                       files_root=db.files.root, key_folder=db.keys.folder, name=db.workstation)
 
 
 @dataclasses.dataclass

@@ -10,12 +10,13 @@ from types import TracebackType
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication
 
-from app.runtime import display_url, open_database, resolve_config
+from app.runtime import display_url, doctor_workstation, open_database, resolve_config
 from app.services import setup
 from app.services.db import Actor, Database
 from app.services.setup import SiteInfo
 from app.ui import gui_gc, messages, style, workers
 from app.ui.dialogs import accepted, keep_until_destroyed, open_dialog
+from app.ui.doctor_panel import ChecksDialog
 from app.ui.login import LoginDialog
 from app.ui.main_window import MainWindow
 from app.ui.wizard import SetupWizard
@@ -120,13 +121,16 @@ def main(home: str | None = None, db: str | None = None, *, smoke_test: bool = F
         database = open_database(config)
     except Exception as exc:  # noqa: BLE001 - any reason the database cannot be opened or migrated
         reason = getattr(exc, "orig", None) or exc
-        messages.error(
+        if messages.error_offering(
             None,
             f"Formtrail cannot open its database:\n{where}\n\n{reason}\n\nCheck that the file or server is "
             "reachable and that you may write to it, or start Formtrail with --db pointing to the right "
-            "database. Ask your system administrator if it keeps failing.",
-            title="Database not available", details="".join(traceback.format_exception(exc)),
-        )
+            "database. \"Check this workstation\" runs the set-up checks (`formtrail doctor`) and says what to "
+            "fix; ask your system administrator if it keeps failing.",
+            action="Check this workstation…", title="Database not available",
+            details="".join(traceback.format_exception(exc)),
+        ):
+            ChecksDialog(doctor_workstation(config)).exec()
         return 1
     previous_hook = sys.excepthook
     sys.excepthook = _excepthook

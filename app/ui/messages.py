@@ -30,6 +30,18 @@ def error(parent: QWidget | None, text: str, *, title: str = TITLE, details: str
     box.exec()
 
 
+def error_offering(parent: QWidget | None, text: str, *, action: str, title: str = TITLE,
+                   details: str | None = None) -> bool:
+    """An error with one way forward besides Close (e.g. "Check this workstation…"); True if it was chosen."""
+    box = QMessageBox(QMessageBox.Icon.Critical, title, text, QMessageBox.StandardButton.NoButton, parent)
+    chosen = box.addButton(action, QMessageBox.ButtonRole.ActionRole)
+    box.setDefaultButton(box.addButton(QMessageBox.StandardButton.Close))
+    if details:
+        box.setDetailedText(details)
+    box.exec()
+    return box.clickedButton() is chosen
+
+
 def show_exception(parent: QWidget | None, exc: BaseException, *, title: str = TITLE) -> None:
     details = None if isinstance(exc, FormtrailError) else "".join(traceback.format_exception(exc))
     error(parent, describe(exc), title=title, details=details)

@@ -28,6 +28,7 @@ class Boxes:
     infos: list[str] = dataclasses.field(default_factory=list)
     confirms: list[str] = dataclasses.field(default_factory=list)
     answer: bool = True
+    take_offer: bool = False  # whether an error's offered action ("Check this workstation…") is chosen
 
     @property
     def notices(self) -> list[operations.Notice]:
@@ -51,6 +52,11 @@ def boxes(monkeypatch: pytest.MonkeyPatch) -> Iterator[Boxes]:
     monkeypatch.setattr(messages, "error", lambda parent, text, **kw: recorded.errors.append(text))
     monkeypatch.setattr(messages, "warning", lambda parent, text, **kw: recorded.errors.append(text))
     monkeypatch.setattr(messages, "info", lambda parent, text, **kw: recorded.infos.append(text))
+
+    def error_offering(parent: object, text: str, **kw: object) -> bool:
+        recorded.errors.append(text)
+        return recorded.take_offer
+    monkeypatch.setattr(messages, "error_offering", error_offering)
 
     def confirm(parent: object, text: str, **kw: object) -> bool:
         recorded.confirms.append(text)

@@ -1,4 +1,5 @@
-"""Settings page (administrators): the configurable rules, each change with a reason (audited)."""
+"""Settings page (administrators): the configurable rules, each change with a reason (audited); and this
+workstation's set-up checks."""
 
 from __future__ import annotations
 
@@ -7,13 +8,14 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton,
-    QSpinBox, QTableView, QVBoxLayout, QWidget,
+    QSpinBox, QTableView, QTabWidget, QVBoxLayout, QWidget,
 )
 
-from app.services import settings
+from app.services import doctor, settings
 from app.services.errors import FormtrailError
 from app.services.settings import SettingValue
 from app.ui.dialogs import accepted, open_dialog
+from app.ui.doctor_panel import ChecksPanel
 from app.ui import messages
 from app.ui.list_model import USER_ROLE, ListTableModel
 from app.ui.pages.registry import PageContext, page
@@ -99,7 +101,14 @@ class SettingsPage(QWidget):
         super().__init__()
         self._ctx = ctx
         self.dialog: ChangeSettingDialog | None = None
-        layout = QVBoxLayout(self)
+        outer = QVBoxLayout(self)
+        self.tabs = QTabWidget()
+        outer.addWidget(self.tabs)
+        rules = QWidget()
+        self.tabs.addTab(rules, "Site rules")
+        self.checks = ChecksPanel(doctor.workstation_of(ctx.db))
+        self.tabs.addTab(self.checks, "This workstation")
+        layout = QVBoxLayout(rules)
         layout.addWidget(hint("These rules apply to every user of this site. Select a setting and press "
                               "Change… (or double-click it)."))
         self.model = SettingsModel(parent=self)
