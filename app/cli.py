@@ -172,6 +172,11 @@ def _errors_to_stderr() -> Iterator[list[int]]:
     except OperationalError as exc:
         print(f"formtrail: error: the database cannot be used: {exc.orig}", file=sys.stderr)
         code[0] = 1
+    except BrokenPipeError:
+        # The reader went away (`formtrail register | head`): stop quietly, as other Unix tools do; stdout is
+        # pointed at devnull so Python's own flush at exit does not complain again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code[0] = 141
     except OSError as exc:
         print(f"formtrail: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
         code[0] = 1
@@ -211,6 +216,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             result = args.handler(cli)
             code[0] = int(result or 0)
+            sys.stdout.flush()  # here, so a reader gone away is handled above and not at interpreter exit
         finally:
             cli.close()
     return code[0]

@@ -40,3 +40,17 @@ def test_a_database_readable_by_others_is_warned(tmp_path):
     report = json.loads(cli.run("doctor", "--json").stdout)
     privileges = next(c for c in report["checks"] if c["check"] == "privileges")
     assert privileges["status"] == "warn" and "chmod 600" in privileges["fix"]
+
+
+def test_a_reader_that_stops_early_gets_no_error(tmp_path):
+    """`formtrail doctor | head -1`: the closed pipe ends the command quietly (status 141, as a shell reports a
+    SIGPIPE), not with "error: Broken pipe" or an exception at exit."""
+    import subprocess
+    import sys
+    cli = CliRunner(tmp_path / "home")
+    cli.run("init", "--site", "BSL-01", "--admin", "admin", new_password=ADMIN_PW)
+    closed_reader = ("import os, sys; r, w = os.pipe(); os.close(r); os.dup2(w, 1); "
+                     "from app.cli import main; sys.exit(main(['doctor', '--json']))")
+    proc = subprocess.run([sys.executable, "-c", closed_reader], env=cli.env, capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 141 and proc.stderr == ""
