@@ -11,16 +11,13 @@ import os
 import sys
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import app
-from sqlalchemy.exc import OperationalError
 
-from app.models.checks import BadStoredValue
-from app.runtime import RuntimeConfig, open_database, resolve_config
-from app.services import auth, setup
-from app.services.db import Actor, Database
-from app.services.errors import FormtrailError, PasswordChangeRequired
+if TYPE_CHECKING:  # imported where used: `formtrail --version` and `--help` must not load SQLAlchemy
+    from app.runtime import RuntimeConfig
+    from app.services.db import Actor, Database
 
 
 def _has_terminal() -> bool:
@@ -41,6 +38,8 @@ class Cli:
     """What a command handler gets: the parsed options, the database, the acting user, output helpers."""
 
     def __init__(self, args: argparse.Namespace) -> None:
+        from app.runtime import resolve_config
+
         self.args = args
         self.config: RuntimeConfig = resolve_config(home=args.home, db=args.db)
         self._db: Database | None = None
@@ -49,6 +48,8 @@ class Cli:
     @property
     def db(self) -> Database:
         if self._db is None:
+            from app.runtime import open_database
+
             self._db = open_database(self.config)
         return self._db
 
@@ -80,6 +81,9 @@ class Cli:
     def actor(self, *, allow_password_change: bool = False) -> Actor:
         """Log the acting user in (once per command); a wrong password counts toward the lockout."""
         if self._actor is None:
+            from app.services import auth, setup
+            from app.services.errors import PasswordChangeRequired
+
             setup.require_site(self.db)
             outcome = auth.authenticate(self.db, username=self.username(), password=self.password())
             self._actor = outcome.actor
@@ -106,6 +110,9 @@ class Cli:
 
     def close(self) -> None:
         if self._actor is not None and self._db is not None:
+            from app.services import auth
+            from app.services.errors import FormtrailError
+
             with contextlib.suppress(FormtrailError):
                 auth.logout(self._db, self._actor)
         if self._db is not None:
@@ -141,7 +148,7 @@ def parse_date(text: str, what: str = "dates") -> dt.date:
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
-    """The parser, with the sub-commands of ``command`` only (all of them for None: help, unknown names)."""
+    """The parser, with the sub-commands of ``command`` only (for None: every command's name and summary)."""
     from app import commands
 
     parser = argparse.ArgumentParser(
@@ -154,6 +161,12 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--user", help="acting user (env FORMTRAIL_USER); the password comes from FORMTRAIL_PASSWORD "
                                        "or a prompt")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    if command not in commands.NEEDS:
+        # `formtrail --help` or `--version`, no command (the desktop app) or an unknown one: the names and one-line help are
+        # enough, and loading every command module (and with it SQLAlchemy) would take a second.
+        for name, text in commands.SUMMARY.items():
+            sub.add_parser(name, help=text, add_help=False)
+        return parser
     for module in commands.modules_for(command):
         module.register(sub)
     return parser
@@ -161,6 +174,11 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 @contextlib.contextmanager
 def _errors_to_stderr() -> Iterator[list[int]]:
+    from sqlalchemy.exc import OperationalError
+
+    from app.models.checks import BadStoredValue
+    from app.services.errors import FormtrailError
+
     code = [0]
     try:
         yield code

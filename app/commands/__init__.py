@@ -25,6 +25,37 @@ NEEDS: dict[str, tuple[str, ...]] = {
 }
 
 
+# The one-line help of each command, for `formtrail --help` without loading the modules (a test checks it
+# equals what the modules register).
+SUMMARY: dict[str, str] = {
+    'init': 'set up a new site and its first administrator',
+    'gui': 'start the desktop application',
+    'user': 'user accounts',
+    'roles': 'print the role matrix',
+    'config': 'settings',
+    'db': 'database schema',
+    'audit': 'audit trail',
+    'template': 'templates (master forms)',
+    'issue': 'issue numbered controlled copies of an effective template',
+    'release': 'release controlled copies not yet printed or saved (once)',
+    'replace': 'replace an issued copy with a new serial (reason + QA e-signature)',
+    'print-reference': 'an UNCONTROLLED reference print (no serial, no valid code)',
+    'register': 'the register of issued forms',
+    'scan': 'scanned paper',
+    'verify': 'check everything: audit chain and anchors, data against the trail, signatures, serials, stored files',
+    'reconcile': 'reconcile issuances',
+    'form': 'one issued form',
+    'report': 'printed reports',
+    'overdue': 'issuances past their return date with forms still out',
+    'record': 'electronic records of issued forms',
+    'backup': 'take a backup (`backup DEST`) or check one (`backup verify DEST`)',
+    'restore': 'restore a backup (administrator, reason required)',
+    'archive': 'archives readable without Formtrail',
+    'keys': "the site's key file (outside the data): list, rotate, export, import",
+    'doctor': "check this workstation's set-up (database, TLS, schema, privileges, clock, file store, keys, last backup and verify); exit 1 if a check fails",
+}
+
+
 # Modules that add to a group another module creates need that module registered first.
 DEPENDS: dict[str, tuple[str, ...]] = {"records": ("reconcile",), "ops": ("admin",)}
 

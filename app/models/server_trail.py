@@ -13,7 +13,6 @@ Used from migrations (the trigger set is part of the schema).
 
 from __future__ import annotations
 
-from alembic import op
 
 TABLE = "server_change"
 
@@ -69,6 +68,8 @@ def trigger_name(table: str, operation: str) -> str:
 
 
 def install() -> None:
+    from alembic import op  # here: services import this module for its names, and Alembic costs ~0.1 s to load
+
     if op.get_bind().dialect.name != "postgresql":
         return  # SQLite has one writer per file and no roles: the application's own trail is the mechanism
     op.execute(_SCHEMA)
@@ -86,6 +87,8 @@ def install() -> None:
 
 
 def uninstall() -> None:
+    from alembic import op
+
     if op.get_bind().dialect.name != "postgresql":
         return
     for table in TRACKED:

@@ -30,3 +30,10 @@ def test_every_table_refuses_delete_and_the_trail_refuses_update(db, backend):
     for table in Base.metadata.tables:
         assert f"trg_{table}_no_delete" in triggers, table
     assert f"trg_{AuditEvent.__tablename__}_no_update" in triggers
+
+
+def test_the_head_constant_names_alembics_head() -> None:
+    """Opening a database compares with migrate.HEAD (reading the scripts would slow every start): a new
+    migration must update it."""
+    from app.models.migrate import HEAD, head_revision
+    assert HEAD == head_revision()

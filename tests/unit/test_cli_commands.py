@@ -56,3 +56,25 @@ def test_version_does_not_load_the_command_modules() -> None:
              "print(sorted(m for m in sys.modules if m.startswith('app.commands.')))")
     out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_summary_table_matches_the_modules() -> None:
+    """`formtrail --help` lists commands from commands.SUMMARY without loading the modules: the same names and
+    one-line help as the modules register."""
+    parser = argparse.ArgumentParser()
+    sub = parser.add_subparsers(dest="command")
+    for module in commands.all_modules():
+        module.register(sub)
+    registered = {a.dest: a.help for a in sub._choices_actions}  # noqa: SLF001 - argparse has no API
+    assert registered == commands.SUMMARY
+
+
+def test_help_and_unknown_commands_do_not_load_sqlalchemy() -> None:
+    probe = ("import sys, contextlib, io, app.cli\n"
+             "for argv in (['--help'], ['bogus']):\n"
+             "    with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()), "
+             "contextlib.redirect_stderr(io.StringIO()):\n"
+             "        app.cli.main(argv)\n"
+             "print(sorted(m for m in sys.modules if m.startswith(('sqlalchemy', 'app.commands.', 'alembic'))))")
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
