@@ -41,15 +41,17 @@ def readme_blocks() -> dict[str, str]:
     section = text[text.index(SECTION):]
     section = section[:section.index("\n## ", 1)]
     blocks = [textwrap.dedent(b) for b in re.findall(r"^ *```sh\n(.*?)^ *```", section, re.M | re.S)]
-    named = {"server": "createdb", "db-init": "db init", "workstation": "set -a", "first": "formtrail init"}
+    named = {"server": "createdb", "db-init": "db init", "workstation": "set -a", "first": "formtrail init",
+             "move": "db migrate"}
     found = {name: next((b for b in blocks if needle in b), None) for name, needle in named.items()}
     missing = [name for name, block in found.items() if block is None]
     assert not missing, f"the README's site server section lacks the steps {missing}"
     return found  # type: ignore[return-value]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def tls_server() -> Iterator[str]:
+    """A server of the test's own: the README's role and database names are fixed, and roles are per server."""
     try:
         with throwaway_server(tls=True, password=PG_PASSWORD) as url:
             yield url
@@ -226,3 +228,28 @@ def test_rotating_the_app_password_is_audited_and_locks_out_the_old_one(tls_serv
         assert audit_chain.verify_chain(db).ok
     finally:
         db.engine.dispose()
+
+
+def test_readme_moving_a_workstations_data_to_the_new_server(tls_server, tmp_path):
+    """Step 6 instead of step 5: a workstation's own SQLite site moves to the server with its files and keys,
+    and another workstation then finds everything in place."""
+    from tests.helpers.cli import CliRunner
+
+    blocks = readme_blocks()
+    site = Site(tls_server, tmp_path)
+    admin, legacy, ws1 = site.machine("admin"), site.machine("legacy"), site.machine("ws1")
+    own = CliRunner(legacy / ".formtrail")
+    own.run("init", "--site", "BSL-01", "--site-name", "Basel QC", "--admin", "admin", new_password=PASSWORD)
+    own.run("verify", user="admin", password=PASSWORD)
+    assert site.run(admin, site.text(blocks["server"])).returncode == 0
+    assert site.run(admin, site.text(blocks["db-init"])).returncode == 0
+    shutil.copy(admin / "formtrail-workstation.env", ws1 / "formtrail-workstation.env")
+
+    moved = site.run(legacy, site.text(blocks["move"]), PGPASSWORD=PG_PASSWORD, FORMTRAIL_PASSWORD=PASSWORD,
+                     FORMTRAIL_HOME=str(legacy / ".formtrail"))
+    assert moved.returncode == 0, moved.stdout + moved.stderr
+    assert "Migration verified." in moved.stdout
+    assert (site.keys / "BSL-01.keys.json").stat().st_mode & 0o077 == 0
+    after = site.run(ws1, site.text(blocks["workstation"]))
+    assert after.returncode == 0, after.stdout + after.stderr
+    assert "BSL-01 (Basel QC)" in after.stdout and "holds the site's anchor file" in after.stdout
