@@ -4,8 +4,8 @@ from app.models.audit import AuditEvent
 from app.models import checks
 from app.models.base import Base, Controlled, UTCDateTime
 from app.models.enums import (
-    Disposition, EntryKind, FileKind, FormState, IssuanceState, RecordState, Role, ScanOutcome, SignatureMeaning,
-    SourceStatus, TemplateStatus, UserStatus,
+    Disposition, EntryKind, FileKind, FormState, IssuanceState, LinkMethod, RecordState, Role, ScanOutcome,
+    SignatureMeaning, SourceStatus, TemplateStatus, UserStatus,
 )
 from app.models.records import Entry, Record
 from app.models.issuance import ControlledPdf, Issuance, IssuedForm, SerialCounter, StoredFile
@@ -22,6 +22,6 @@ __all__ = [
     "AuditEvent", "Base", "Controlled", "UTCDateTime", "Role", "SignatureMeaning", "UserStatus",
     "Signature", "Setting", "Site", "PasswordHistory", "RoleGrant", "User", "FileKind", "FormState",
     "IssuanceState", "TemplateStatus", "ControlledPdf", "Issuance", "IssuedForm", "SerialCounter", "StoredFile", "Template",
-    "TemplateVersion", "Disposition", "ScanOutcome", "SourceStatus", "ScanPage", "ScanSource", "EntryKind",
+    "TemplateVersion", "Disposition", "ScanOutcome", "LinkMethod", "SourceStatus", "ScanPage", "ScanSource", "EntryKind",
     "RecordState", "Entry", "Record",
 ]

@@ -120,6 +120,13 @@ _OUTCOME_TITLES = {
 }
 
 
+class LinkMethod(enum.Enum):
+    """How a scan page came to be linked to a page of an issued form."""
+
+    AUTO = "auto"  # by its QR code, at import or when decoded again
+    MANUAL = "manual"  # by a person, with a reason (an exception resolved)
+
+
 class Disposition(enum.Enum):
     ARCHIVED = "archived"
     DESTROYED = "destroyed"

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, Controlled, value_enum
 from app.models.checks import at_most, one_of
-from app.models.enums import ScanOutcome, SourceStatus
+from app.models.enums import LinkMethod, ScanOutcome, SourceStatus
 
 
 
@@ -58,7 +58,7 @@ class ScanPage(Controlled, Base):
     reason: Mapped[str | None] = mapped_column(Text)
     issued_form_id: Mapped[int | None] = mapped_column(ForeignKey("issued_form.id"))
     page_no: Mapped[int | None]
-    link_method: Mapped[str | None] = mapped_column(String(20), info=one_of("auto", "manual"))
+    link_method: Mapped[str | None] = mapped_column(String(20), info=one_of(*(m.value for m in LinkMethod)))
     linked_at: Mapped[dt.datetime | None]
     linked_by: Mapped[str | None] = mapped_column(String(64))
     resolution: Mapped[str | None] = mapped_column(Text, info=at_most(2000))  # how an exception was closed

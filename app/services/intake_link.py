@@ -19,7 +19,9 @@ from app.textfmt import plural
 from app.forms import payload as qr_payload
 from app.forms.scan_decode import PageDecode
 from app.forms.scan_pages import PAGE_REASONS
-from app.models import FormState, Issuance, IssuanceState, IssuedForm, ScanOutcome, ScanPage, Site, TemplateVersion
+from app.models import (
+    FormState, Issuance, IssuanceState, IssuedForm, LinkMethod, ScanOutcome, ScanPage, Site, TemplateVersion,
+)
 from app.services import audit, keys, qr_tags
 from app.services.db import Actor, Database
 from app.services.intake_report import PageOutcome
@@ -173,6 +175,14 @@ def current_page_scan(session: Session, form_id: int, page_no: int) -> ScanPage 
         ScanPage.superseded_by_id.is_(None)))
 
 
+def link_page(row: ScanPage, form: IssuedForm, page_no: int, *, method: LinkMethod, now: dt.datetime,
+              by: str) -> None:
+    """The one way a scan page becomes linked to a page of an issued form: at import and when decoded again
+    (its code), or by a person resolving an exception. The caller completes the form's return."""
+    row.outcome, row.issued_form_id, row.page_no = O.LINKED, form.id, page_no
+    row.link_method, row.linked_at, row.linked_by = method.value, now, by
+
+
 def complete_returned(session: Session, forms: Iterable[IssuedForm], *, now: dt.datetime, by: str) -> list[IssuedForm]:
     """Every form of ``forms`` whose every page is now linked becomes `returned`: one query and one audited
     change for the whole batch (see :func:`complete_if_returned`)."""
@@ -236,7 +246,8 @@ def record_pages(db: Database, actor: Actor, pages: list[tuple[Item, PageDecode]
                     issued_form_id=verdict.form.id if verdict.form else None, page_no=verdict.page_no,
                 )
                 if verdict.outcome is O.LINKED and verdict.form is not None:
-                    row.link_method, row.linked_at, row.linked_by = "auto", now, actor.username
+                    link_page(row, verdict.form, verdict.page_no or 0, method=LinkMethod.AUTO, now=now,
+                              by=actor.username)
                     claimed.add((verdict.form.id, verdict.page_no or 0))
                 session.add(row)
                 rows.append((item, page, row, verdict))

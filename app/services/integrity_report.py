@@ -14,7 +14,7 @@ from sqlalchemy import select
 import app
 from app.forms.report import ReportMeta, Table, Text, render_report
 from app.models import (
-    AuditEvent, Entry, EntryKind, Issuance, Record, ScanOutcome, ScanPage, ScanSource, Signature, TemplateVersion,
+    AuditEvent, Entry, EntryKind, Issuance, LinkMethod, Record, ScanOutcome, ScanPage, ScanSource, Signature, TemplateVersion,
 )
 from app.services import audit, signatures, templates
 from app.services.db import Actor, Database
@@ -70,7 +70,7 @@ def findings(db: Database, actor: Actor, *, since: dt.date, until: dt.date) -> l
                                 .where(ScanSource.imported_at >= start, ScanSource.imported_at < end)).all()
         for page, source in pages:
             subject = f"{source.original_name} p.{page.page_index + 1}"
-            if page.link_method == "manual":
+            if page.link_method == LinkMethod.MANUAL.value:
                 out.append(Finding("manual-link", page.linked_at or source.imported_at, page.linked_by or "",
                                    subject, f"linked by hand to page {page.page_no}: {page.resolution}"))
             if page.outcome is ScanOutcome.POSSIBLE_COPY:

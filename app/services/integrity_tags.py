@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from app.forms import payload as qr_payload
-from app.models import Issuance, IssuedForm, ScanOutcome, ScanPage, Site
+from app.models import Issuance, IssuedForm, LinkMethod, ScanOutcome, ScanPage, Site
 from app.services import qr_tags
 from app.services.db import Database
 from app.services.keys import KeyRing
@@ -35,7 +35,7 @@ def check(db: Database, ring: KeyRing) -> tuple[list[Problem], int]:
             select(ScanPage, IssuedForm, Issuance)
             .outerjoin(IssuedForm, IssuedForm.id == ScanPage.issued_form_id)
             .outerjoin(Issuance, Issuance.id == IssuedForm.issuance_id)
-            .where(ScanPage.outcome == ScanOutcome.LINKED, ScanPage.link_method == "auto")
+            .where(ScanPage.outcome == ScanOutcome.LINKED, ScanPage.link_method == LinkMethod.AUTO.value)
             .options(joinedload(ScanPage.source)).order_by(ScanPage.id)).all()
         for page, form, issuance in pages:
             problem = _page_problem(page, form, issuance, ring=ring, site_code=site_code)

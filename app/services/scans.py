@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session, joinedload
 
 from app.forms.scan_decode import decode_pages
 from app.forms.scan_pages import iter_pages
-from app.models import FormState, IssuedForm, ScanOutcome, ScanPage, ScanSource
+from app.models import FormState, IssuedForm, LinkMethod, ScanOutcome, ScanPage, ScanSource
 from app.services import audit
 from app.services.db import Actor, Database
 from app.services.errors import DomainError, NotFound, ValidationError
-from app.services.intake_link import RETURNABLE, classify, complete_if_returned, current_page_scan
+from app.services.intake_link import RETURNABLE, classify, complete_if_returned, current_page_scan, link_page
 from app.services.issuance import form_by_serial, site_of
 from app.services.permissions import Permission, require
 
@@ -156,8 +156,7 @@ def link_manually(db: Database, actor: Actor, *, scan_page_id: int, serial: str,
             raise ValidationError(f"serial {form.serial} has pages 1 to {form.pages}, not {page_no}")
         now = db.clock.now()
         earlier = current_page_scan(session, form.id, page_no)
-        row.outcome, row.issued_form_id, row.page_no = O.LINKED, form.id, page_no
-        row.link_method, row.linked_at, row.linked_by = "manual", now, actor.username
+        link_page(row, form, page_no, method=LinkMethod.MANUAL, now=now, by=actor.username)
         row.resolution, row.resolved_at, row.resolved_by = reason, now, actor.username
         session.flush()
         if earlier is not None:
@@ -200,7 +199,7 @@ def retry_decoding(db: Database, actor: Actor, *, scan_page_id: int) -> ScanPage
         row.page_no = verdict.page_no
         now = db.clock.now()
         if verdict.outcome is O.LINKED and verdict.form is not None:
-            row.link_method, row.linked_at, row.linked_by = "auto", now, actor.username
+            link_page(row, verdict.form, verdict.page_no or 0, method=LinkMethod.AUTO, now=now, by=actor.username)
             session.flush()
             complete_if_returned(session, verdict.form, now=now, by=actor.username)
         session.flush()
