@@ -7,7 +7,7 @@ import datetime as dt
 
 from sqlalchemy import text
 
-from app.cli import Cli, CliError
+from app.commands.base import Cli, CliError, add_group
 from app.models import Role
 from app.models.migrate import needs_upgrade, upgrade
 from app.models.engine import build_engine
@@ -81,8 +81,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reason", required=True)
     p.set_defaults(handler=cmd_config_set)
 
-    dbp = sub.add_parser("db", help="database schema").add_subparsers(dest="db_command", metavar="ACTION",
-                                                                     required=True)
+    dbp = add_group(sub.add_parser("db", help="database schema"), dest="db_command", metavar="ACTION", required=True)
     p = dbp.add_parser("upgrade", help="apply schema migrations")
     p.set_defaults(handler=cmd_db_upgrade)
 

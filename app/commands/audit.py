@@ -7,7 +7,7 @@ import datetime as dt
 from pathlib import Path
 
 from app.textfmt import plural
-from app.cli import Cli, CliError, parse_date
+from app.commands.base import Cli, CliError, parse_date
 from app.services import audit_chain, audit_log
 from app.services.permissions import Permission, require
 

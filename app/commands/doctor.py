@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from app.cli import Cli
+from app.commands.base import Cli
 from app.textfmt import plural
 from app.runtime import doctor_workstation
 from app.services import doctor

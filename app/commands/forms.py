@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from app.textfmt import plural
-from app.cli import Cli, CliError, parse_date
+from app.commands.base import Cli, CliError, parse_date
 from app.commands import release
 from app.models.enums import FormState
 from app.services import issuance, printing, replacement, templates

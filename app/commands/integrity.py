@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from app.cli import Cli, CliError
+from app.commands.base import Cli, CliError
 from app.services import audit_chain, integrity, key_setup
 from app.textfmt import plural
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from app.textfmt import plural
-from app.cli import Cli, CliError, parse_date
+from app.commands.base import Cli, CliError, group_of, parse_date
 from app.models.engine import normalise_url
 from app.runtime import RuntimeConfig, default_db_url, open_database
 from app.services import archive, auth, backup, migration, restore, setup, site_db
@@ -16,8 +16,7 @@ from app.services.keys import KeyStore
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    dbp = sub.choices["db"]
-    db_group = next(a for a in dbp._actions if isinstance(a, argparse._SubParsersAction))
+    db_group = group_of(sub, "db")  # created by the administration commands
     p = db_group.add_parser("init", help="set up a PostgreSQL site database (owner role + application role)")
     p.add_argument("url", help="PostgreSQL URL of a role allowed to create roles (e.g. postgres)")
     p.add_argument("--owner-role", default="formtrail_owner")

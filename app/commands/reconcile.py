@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from app.textfmt import plural
-from app.cli import Cli, parse_date
+from app.commands.base import Cli, add_group, parse_date
 from app.services import reconciliation, reports
 from app.services.timefmt import local_text
 
@@ -38,8 +38,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--deviation", required=True)
     p.set_defaults(handler=cmd_missing)
 
-    report = sub.add_parser("report", help="printed reports").add_subparsers(dest="report_command", metavar="KIND",
-                                                                               required=True)
+    report = add_group(sub.add_parser("report", help="printed reports"), dest="report_command", metavar="KIND",
+                       required=True)
     p = report.add_parser("reconciliation", help="the reconciliation report of one issuance (PDF)")
     p.add_argument("issuance", type=int)
     p.add_argument("--out", type=Path, required=True)

@@ -6,7 +6,7 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
-from app.cli import Cli, CliError, parse_date
+from app.commands.base import Cli, CliError, group_of, parse_date
 from app.models.enums import SignatureMeaning
 from app.services import integrity_report, record_export, records
 from app.services.timefmt import local_text
@@ -58,7 +58,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_list)
 
-    report = _report_group(sub)
+    report = group_of(sub, "report")  # created by the reconciliation commands
     p = report.add_parser("record", help="the complete record as PDF")
     p.add_argument("serial")
     p.add_argument("--out", type=Path, required=True)
@@ -68,12 +68,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--to", dest="until", required=True)
     p.add_argument("--out", type=Path, required=True)
     p.set_defaults(handler=cmd_report_integrity)
-
-
-def _report_group(sub: argparse._SubParsersAction) -> argparse._SubParsersAction:
-    """The `report` group is shared with the reconciliation commands."""
-    parser = sub.choices["report"]
-    return next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
 
 
 def _moment(text: str | None) -> dt.datetime | None:

@@ -9,7 +9,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from app.cli import Cli, CliError
+from app.commands.base import Cli, CliError
 from app.services import printing
 from app.textfmt import plural
 

@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 
 from app.textfmt import plural
-from app.cli import Cli
+from app.commands.base import Cli
 from app.commands.integrity import add_verify_options, cmd_verify
 from app.models.enums import Disposition
 from app.services import hot_folder, intake, scans, true_copy

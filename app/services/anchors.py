@@ -112,7 +112,7 @@ def maybe_write(db, *, force: bool = False) -> None:  # noqa: ANN001 - Database 
 
 
 def _site_anchor_file(db) -> Path | None:  # noqa: ANN001
-    from app.services import settings
+    from app.services import setting_specs as settings  # not settings: it imports the database layer
     with db.read() as session:
         value = settings.get(session, "integrity.anchor_file")
     return Path(value) if value else None

@@ -9,27 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import enum
 from collections.abc import Callable
-from pathlib import Path
 
-from typing import TYPE_CHECKING
+from app.services import doctor_checks
+from app.services.doctor_base import CheckStatus, Context, Workstation, workstation_of
 
-from sqlalchemy.engine import Engine
-
-from app.models.engine import build_engine
-
-if TYPE_CHECKING:
-    from app.services.db import Database
+__all__ = ["Check", "CheckStatus", "DoctorReport", "Workstation", "run", "workstation_of"]
 
 UTC = dt.timezone.utc
-
-
-class CheckStatus(enum.Enum):
-    OK = "ok"
-    WARN = "warn"  # works today, but someone should act (no backup for a week, say)
-    FAIL = "fail"  # this workstation is not set up correctly: work would fail or be unsafe
-    SKIPPED = "skipped"  # cannot be checked because an earlier check failed
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,36 +47,6 @@ class DoctorReport:
         return {"ok": self.ok, "checks": [c.as_dict() for c in self.checks]}
 
 
-@dataclasses.dataclass(frozen=True)
-class Workstation:
-    """What the checks need to know of this workstation's set-up (from app.runtime, which reads the
-    environment)."""
-
-    db_url: str
-    display_url: str
-    files_root: Path
-    key_folder: Path
-    name: str
-
-
-def workstation_of(db: "Database") -> Workstation:
-    """The set-up of the workstation running ``db`` (the desktop app checks the database it has open)."""
-    assert db.keys is not None
-    return Workstation(db_url=db.engine.url.render_as_string(hide_password=False), display_url=db.display_url,
-                       files_root=db.files.root, key_folder=db.keys.folder, name=db.workstation)
-
-
-@dataclasses.dataclass
-class Context:
-    """Shared by the checks of one run: the engine once reachable, the site once known."""
-
-    workstation: Workstation
-    local_now: Callable[[], dt.datetime]
-    engine: Engine | None = None
-    schema_current: bool = False
-    site_code: str | None = None
-
-
 TITLES = {
     "database": "Database reachable", "tls": "Encrypted connection", "schema": "Database schema",
     "site": "Site set up", "privileges": "Database privileges", "clock": "Clock", "file-store": "File store",
@@ -103,8 +60,6 @@ NEEDS_SCHEMA = ("site", "file-store", "keys", "backup", "verify")
 def run(workstation: Workstation, *, local_now: Callable[[], dt.datetime] = lambda: dt.datetime.now(UTC),
         progress: Callable[[int, int], None] | None = None) -> DoctorReport:
     """Run every check; never raises for a broken set-up (that is what it reports)."""
-    from app.services import doctor_checks
-
     ctx = Context(workstation=workstation, local_now=local_now)
     results: list[Check] = []
     order = list(TITLES)
@@ -132,11 +87,3 @@ def _blocked_by(code: str, ctx: Context) -> str:
     if code in ("file-store", "keys", "backup", "verify") and ctx.site_code is None:
         return "the database has no site yet"
     return ""
-
-
-def connect(ctx: Context) -> Engine:
-    """An engine that gives up after a few seconds: a doctor that hangs on an unreachable server is no help."""
-    url = ctx.workstation.db_url
-    if url.startswith("postgresql"):
-        return build_engine(url, connect_args={"connect_timeout": 5})
-    return build_engine(url)

@@ -19,7 +19,7 @@ from app.models.migrate import needs_upgrade
 from app.models import server_trail
 from app.services import anchors
 from app.services.ledger import LEDGER_DIR
-from app.services.doctor import CheckStatus, Context, connect
+from app.services.doctor_base import CheckStatus, Context, connect
 from app.services.errors import FormtrailError
 from app.services.keys import KeyStore
 

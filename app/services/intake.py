@@ -44,7 +44,7 @@ from app.services.intake_report import (
 )
 from app.services.intake_sources import SUFFIXES, Entry, NotRegular, expand, open_entry
 from app.services.permissions import Permission, require
-from app.services.scans import PDFIUM_LOCK
+from app.forms.pdfium_lock import PDFIUM_LOCK
 
 __all__ = ["SUFFIXES", "FileResult", "FileState", "ImportReport", "PageOutcome", "decoder_pool", "import_files",
            "site_limits"]

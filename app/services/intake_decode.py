@@ -17,10 +17,10 @@ import dataclasses
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from app.forms.pdfium_lock import PDFIUM_LOCK
 from app.forms.scan_decode import PageDecode
 from app.forms.scan_worker import FileDecode, FileFailure, FileTask, decode_files, failed_page
 from app.services.intake_pool import TaskResult, WorkerPool
-from app.services.scans import PDFIUM_LOCK
 
 CHUNK = 8  # pages per worker task
 LINK_PAGES = 64  # at most this many decoded pages are linked in one transaction ...

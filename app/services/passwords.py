@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import PasswordHistory, User
-from app.services import settings
+from app.services import setting_specs as settings
 from app.services.errors import ValidationError
 
 

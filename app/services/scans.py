@@ -5,12 +5,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import io
-import threading
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from app.forms.scan_decode import decode_pages
+from app.forms.pdfium_lock import PDFIUM_LOCK
 from app.forms.scan_pages import iter_pages
 from app.models import FormState, IssuedForm, LinkMethod, ScanOutcome, ScanPage, ScanSource
 from app.services import audit
@@ -21,10 +21,9 @@ from app.services.issuance import form_by_serial, site_of
 from app.services.permissions import Permission, require
 
 O = ScanOutcome
-# PDFium (behind pypdfium2) is not thread-safe: every in-process use (the viewer, retries, small imports)
-# holds this one lock; big imports decode in worker processes instead.
-PDFIUM_LOCK = threading.Lock()
 OPEN_EXCEPTIONS = tuple(o for o in ScanOutcome if o not in (O.LINKED, O.NOT_CONTROLLED))
+# Outcomes a harder second decode can change; for the others the code was read and its verdict stands.
+RETRYABLE = frozenset({O.NO_CODE, O.UNREADABLE_PAGE, O.BLANK, O.FOREIGN_CODE})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,6 +53,11 @@ class ScanPageInfo:
     @property
     def is_exception(self) -> bool:
         return self.outcome in OPEN_EXCEPTIONS
+
+    @property
+    def retryable(self) -> bool:
+        """Whether reading its code again could change the outcome (what retry_decoding accepts)."""
+        return self.outcome in RETRYABLE
 
     @property
     def location(self) -> str:
@@ -185,7 +189,7 @@ def retry_decoding(db: Database, actor: Actor, *, scan_page_id: int) -> ScanPage
     require(db, actor, Permission.IMPORT_SCANS)
     with db.read() as session:
         row = _page(session, scan_page_id)
-        if row.outcome not in (O.NO_CODE, O.UNREADABLE_PAGE, O.BLANK, O.FOREIGN_CODE):
+        if row.outcome not in RETRYABLE:
             raise DomainError(f"scan page {row.id} is '{row.outcome.title}'; decoding it again would not change that")
         sha, name, index = row.source.sha256, row.source.original_name, row.page_index
     path = db.files.verified_path(sha)
