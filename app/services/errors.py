@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from app.services.error_codes import ErrorCode
+
 
 class FormtrailError(Exception):
     """Base class: ``str(error)`` says what is wrong and, where possible, what to do; ``code`` is a stable
     machine name for it (code and tests branch on the code, never on the wording)."""
 
-    default_code = "error"
+    default_code: str = ErrorCode.ERROR
 
     def __init__(self, *args: object, code: str | None = None) -> None:
         super().__init__(*args)
@@ -15,30 +17,32 @@ class FormtrailError(Exception):
 
 
 class NotFound(FormtrailError):
-    default_code = "not-found"
+    default_code = ErrorCode.NOT_FOUND
 
 
 class ValidationError(FormtrailError):
     """Input that cannot be accepted as given (missing reason, weak password, bad value)."""
 
-    default_code = "invalid-input"
+    default_code = ErrorCode.INVALID_INPUT
 
 
 class DomainError(FormtrailError):
     """An action the current state does not allow (an invalid lifecycle transition, for example)."""
 
-    default_code = "not-allowed-now"
+    default_code = ErrorCode.NOT_ALLOWED_NOW
 
 
 class RuleViolation(DomainError):
     """A GMP rule refused the action (self-approval, same person signing two roles). Logged to the audit trail."""
 
+    default_code = ErrorCode.RULE_REFUSED
     audit_action = "RULE_REFUSED"
 
 
 class PermissionDenied(FormtrailError, PermissionError):
     """The acting user's roles do not allow this. Logged to the audit trail."""
 
+    default_code = ErrorCode.ACCESS_DENIED
     audit_action = "ACCESS_DENIED"
 
 
@@ -66,7 +70,7 @@ class DamagedData(FormtrailError):
     """The database holds a value Formtrail never writes (a state no enum has): it was changed outside
     Formtrail. The text names table, column and value and says what to do; ``formtrail verify`` lists all."""
 
-    default_code = "unknown-stored-value"
+    default_code = ErrorCode.UNKNOWN_STORED_VALUE
 
     def __init__(self, message: str, *, table: str, column: str, value: object) -> None:
         super().__init__(message)

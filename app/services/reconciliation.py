@@ -17,10 +17,10 @@ from app.textfmt import of_total
 from app.models import (
     FormState, Issuance, IssuanceState, IssuedForm, ScanPage, SignatureMeaning, Template, TemplateVersion,
 )
-from app.services import audit, signatures
+from app.services import audit, replacement, signatures
 from app.services.db import Actor, Database
-from app.services.errors import DomainError, NotFound, ValidationError
-from app.services.permissions import Permission, require
+from app.services.errors import DomainError, FormtrailError, NotFound, ValidationError
+from app.services.permissions import Permission, allowed, require
 from app.services.register import today
 from app.services.issuance import form_by_serial
 
@@ -53,6 +53,10 @@ class ReconFormRow:
     replaced_by: str | None
     accounted: bool
     note: str | None  # what is still expected of this sheet, in words
+    # What the actor the view was read for may do with this sheet (the rules the acts themselves check).
+    may_void: bool = False
+    may_declare_missing: bool = False
+    may_replace: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,6 +76,8 @@ class ReconciliationView:
     overdue: bool
     forms: tuple[ReconFormRow, ...]
     signatures: tuple[signatures.SignatureInfo, ...]
+    may_close: bool = False  # for the actor the view was read for
+    why_not_close: str | None = None  # the refusal closing would meet now, in words
 
     @property
     def total(self) -> int:
@@ -102,7 +108,7 @@ def _account(form: IssuedForm, pages_back: int) -> tuple[bool, str | None]:
     return True, None
 
 
-def _rows(session: Session, issuance: Issuance) -> tuple[ReconFormRow, ...]:
+def _rows(session: Session, issuance: Issuance, actor: Actor | None = None) -> tuple[ReconFormRow, ...]:
     forms = issuance.forms
     ids = [f.id for f in forms]
     scans = session.scalars(select(ScanPage).where(ScanPage.issued_form_id.in_(ids))
@@ -124,6 +130,11 @@ def _rows(session: Session, issuance: Issuance) -> tuple[ReconFormRow, ...]:
             reason=form.state_reason, deviation_ref=form.deviation_ref, changed_by=form.state_changed_by,
             changed_at=form.state_changed_at, replaces=serial_of.get(form.replaces_id),
             replaced_by=replaced_by.get(form.id), accounted=accounted, note=note,
+            may_void=actor is not None and allowed(actor, Permission.RECONCILE) and void_refusal(form) is None,
+            may_declare_missing=actor is not None and allowed(actor, Permission.RECONCILE)
+            and missing_refusal(form) is None,
+            may_replace=actor is not None and allowed(actor, Permission.REPLACE_FORMS)
+            and replacement.replace_refusal(form) is None,
         ))
     return tuple(rows)
 
@@ -136,10 +147,10 @@ def _issuance(session: Session, issuance_id: int) -> Issuance:
     return issuance
 
 
-def _view(db: Database, session: Session, issuance: Issuance) -> ReconciliationView:
+def _view(db: Database, session: Session, issuance: Issuance, actor: Actor | None = None) -> ReconciliationView:
     version = issuance.template_version
-    rows = _rows(session, issuance)
-    return ReconciliationView(
+    rows = _rows(session, issuance, actor)
+    view = ReconciliationView(
         issuance_id=issuance.id, template=version.template.code, version=version.version, title=version.title,
         purpose=issuance.purpose, reference=issuance.reference, issued_to=issuance.issued_to,
         issued_by=issuance.issued_by, issued_by_name=issuance.issued_by_name, issued_at=issuance.issued_at,
@@ -148,12 +159,17 @@ def _view(db: Database, session: Session, issuance: Issuance) -> ReconciliationV
         and any(not r.accounted for r in rows),
         forms=rows, signatures=tuple(signatures.signatures_of(session, "issuance", str(issuance.id))),
     )
+    if actor is None:
+        return view
+    refusal = close_refusal(session, actor, view, issuance)
+    return dataclasses.replace(view, may_close=allowed(actor, Permission.CLOSE_RECONCILIATION) and refusal is None,
+                               why_not_close=str(refusal) if refusal is not None else None)
 
 
 def reconciliation(db: Database, actor: Actor, issuance_id: int) -> ReconciliationView:
     require(db, actor, Permission.VIEW_DATA)
     with db.read() as session:
-        return _view(db, session, _issuance(session, issuance_id))
+        return _view(db, session, _issuance(session, issuance_id), actor)
 
 
 def _reason(text: str | None, what: str) -> str:
@@ -162,9 +178,23 @@ def _reason(text: str | None, what: str) -> str:
     return text.strip()
 
 
-def _open(form: IssuedForm) -> None:
+def void_refusal(form: IssuedForm) -> DomainError | None:
+    """Why ``form`` cannot be voided now (None: it can)."""
     if form.issuance.state is not IssuanceState.OPEN:
-        raise DomainError(f"the issuance of {form.serial} is reconciled and read-only")
+        return DomainError(f"the issuance of {form.serial} is reconciled and read-only")
+    if form.state is not F.ISSUED:
+        return DomainError(f"{form.serial} is {form.state.value}; only a sheet still out can be voided")
+    return None
+
+
+def missing_refusal(form: IssuedForm) -> DomainError | None:
+    """Why ``form`` cannot be declared missing now (None: it can)."""
+    if form.issuance.state is not IssuanceState.OPEN:
+        return DomainError(f"the issuance of {form.serial} is reconciled and read-only")
+    if form.state not in (F.ISSUED, F.REPLACED):
+        return DomainError(f"{form.serial} is {form.state.value}; only a sheet still out, or the paper of a "
+                           "replaced one, can be declared missing")
+    return None
 
 
 def void_form(db: Database, actor: Actor, *, serial: str, reason: str) -> ReconFormRow:
@@ -173,12 +203,11 @@ def void_form(db: Database, actor: Actor, *, serial: str, reason: str) -> ReconF
     reason = _reason(reason, "voiding a form")
     with db.write(actor, reason=f"voided: {reason}") as session:
         form = form_by_serial(session, serial)
-        _open(form)
-        if form.state is not F.ISSUED:
-            raise DomainError(f"{form.serial} is {form.state.value}; only a sheet still out can be voided")
+        if (refusal := void_refusal(form)) is not None:
+            raise refusal
         form.state, form.state_reason = F.VOIDED, reason
         form.state_changed_at, form.state_changed_by = db.clock.now(), actor.username
-        return next(r for r in _rows(session, form.issuance) if r.serial == form.serial)
+        return next(r for r in _rows(session, form.issuance, actor) if r.serial == form.serial)
 
 
 def declare_missing(db: Database, actor: Actor, *, serial: str, reason: str, deviation: str) -> ReconFormRow:
@@ -189,15 +218,13 @@ def declare_missing(db: Database, actor: Actor, *, serial: str, reason: str, dev
         raise ValidationError("a missing form needs the reference of the deviation raised for it")
     with db.write(actor, reason=f"missing: {reason} (deviation {deviation.strip()})") as session:
         form = form_by_serial(session, serial)
-        _open(form)
-        if form.state not in (F.ISSUED, F.REPLACED):
-            raise DomainError(f"{form.serial} is {form.state.value}; only a sheet still out, or the paper of a "
-                              "replaced one, can be declared missing")
+        if (refusal := missing_refusal(form)) is not None:
+            raise refusal
         if form.state is F.REPLACED:
             reason = f"replaced sheet not returned: {reason}"
         form.state, form.state_reason, form.deviation_ref = F.MISSING, reason, deviation.strip()
         form.state_changed_at, form.state_changed_by = db.clock.now(), actor.username
-        return next(r for r in _rows(session, form.issuance) if r.serial == form.serial)
+        return next(r for r in _rows(session, form.issuance, actor) if r.serial == form.serial)
 
 
 def close_content(view: ReconciliationView) -> dict[str, object]:
@@ -210,30 +237,50 @@ def close_content(view: ReconciliationView) -> dict[str, object]:
 def close(db: Database, actor: Actor, issuance_id: int, *, username: str, password: str) -> ReconciliationView:
     """QA closes a fully accounted issuance with a "reconciled" e-signature; afterwards it is read-only."""
     require(db, actor, Permission.CLOSE_RECONCILIATION)
-    view = reconciliation(db, actor, issuance_id)
-    _check_closable(view)
+    # Checked before the password is asked for, in a session that writes a refusal to the audit trail.
+    with db.read(actor) as session:
+        issuance = _issuance(session, issuance_id)
+        _check_closable(session, actor, _view(db, session, issuance), issuance)
     signatures.reauthenticate(db, actor, username=username, password=password)
     with db.write(actor, reason="reconciled by QA e-signature") as session:
         issuance = _issuance(session, issuance_id)
         view = _view(db, session, issuance)
-        _check_closable(view)
+        _check_closable(session, actor, view, issuance)
         signatures.add_signature(
             db, session, actor, meaning=SignatureMeaning.RECONCILED, entity="issuance", entity_id=str(issuance.id),
-            content=close_content(view), activity=f"reconciliation:{issuance.id}",
-            other_roles={issuance.issued_by_id: "issuer"},
+            content=close_content(view), activity=_activity(issuance),
+            other_roles=_other_roles(issuance),
         )
         issuance.state = IssuanceState.RECONCILED
         session.flush()
-        return _view(db, session, issuance)
+        return _view(db, session, issuance, actor)
 
 
-def _check_closable(view: ReconciliationView) -> None:
+def _activity(issuance: Issuance) -> str:
+    return f"reconciliation:{issuance.id}"
+
+
+def _other_roles(issuance: Issuance) -> dict[int, str]:
+    return {issuance.issued_by_id: "issuer"}
+
+
+def close_refusal(session: Session, actor: Actor, view: ReconciliationView,
+                  issuance: Issuance) -> FormtrailError | None:
+    """Why ``actor`` may not close the issuance now (None: they may): the view offers Close from this."""
     if view.closed:
-        raise DomainError(f"issuance {view.issuance_id} is already reconciled")
+        return DomainError(f"issuance {view.issuance_id} is already reconciled")
     if view.outstanding:
         listed = "; ".join(f"{f.serial} ({f.note})" for f in view.outstanding)
-        raise DomainError(f"issuance {view.issuance_id} cannot be closed: {len(view.outstanding)} of {view.total} "
-                          f"forms are not accounted for: {listed}")
+        return DomainError(f"issuance {view.issuance_id} cannot be closed: {len(view.outstanding)} of {view.total} "
+                           f"forms are not accounted for: {listed}")
+    return signatures.signer_refusal(session, actor, activity=_activity(issuance), meaning=SignatureMeaning.RECONCILED,
+                                     other_roles=_other_roles(issuance))
+
+
+def _check_closable(session: Session, actor: Actor, view: ReconciliationView, issuance: Issuance) -> None:
+    refusal = close_refusal(session, actor, view, issuance)
+    if refusal is not None:
+        raise refusal
 
 
 @dataclasses.dataclass(frozen=True)

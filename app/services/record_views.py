@@ -60,6 +60,8 @@ class FieldView:
     decimals: int | None
     current: EntryInfo | None
     history: tuple[EntryInfo, ...]  # oldest first; all but the current one are superseded
+    may_verify: bool = False  # for the actor the view was read for (app.services.records decides)
+    verify_refused: str | None = None  # the ErrorCode a verification by that actor would meet, if any
 
     @property
     def needs_verification(self) -> bool:
@@ -103,6 +105,11 @@ class RecordView:
     signatures: tuple[SignatureView, ...]
     scans: tuple[ScanRef, ...]
     content_sha256: str
+    # What the actor the view was read for may do now (app.services.records decides; the acts check).
+    may_enter: bool = False  # enter and correct values
+    why_not_enter: str | None = None  # when the form's state closes the record, in words
+    may_review: bool = False
+    may_approve: bool = False
 
     def field(self, name: str) -> FieldView:
         return next(f for f in self.fields if f.name == name)

@@ -8,6 +8,7 @@ signature immediately shows that signature as broken and sends the record back f
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 from sqlalchemy import func, select
@@ -19,9 +20,10 @@ from app.models import (
 )
 from app.services import limits, settings, signatures, templates
 from app.services.db import Actor, Database
-from app.services.errors import DomainError, NotFound, RuleViolation, ValidationError
+from app.services.error_codes import ErrorCode
+from app.services.errors import DomainError, FormtrailError, NotFound, RuleViolation, ValidationError
 from app.services.intake_link import current_page_scan
-from app.services.permissions import Permission, require
+from app.services.permissions import Permission, allowed, require
 from app.services.record_values import check
 from app.services.record_views import RecordView, build_view, current_entries, record_content
 from app.services.issuance import form_by_serial
@@ -86,10 +88,20 @@ def refresh_state(session: Session, record: Record, layout: TemplateLayout) -> R
     return state
 
 
-def _check_editable(record: Record) -> None:
-    form = Session.object_session(record).get(IssuedForm, record.issued_form_id)
+def edit_refusal(form: IssuedForm) -> DomainError | None:
+    """Why the record of ``form`` can no longer be changed (None: it can)."""
     if form.state not in ENTERABLE:
-        raise DomainError(f"{record.serial} is {form.state.value}; its record can no longer be changed")
+        return DomainError(f"{form.serial} is {form.state.value}; its record can no longer be changed")
+    return None
+
+
+def _check_editable(record: Record) -> None:
+    _raise(edit_refusal(Session.object_session(record).get(IssuedForm, record.issued_form_id)))
+
+
+def _raise(refusal: FormtrailError | None) -> None:
+    if refusal is not None:
+        raise refusal
 
 
 def _source(session: Session, record: Record, source_page: int | None) -> tuple[str, int | None]:
@@ -116,7 +128,8 @@ def _lateness(session: Session, activity_at: dt.datetime | None, now: dt.datetim
         return False, None
     if not late_reason or not late_reason.strip():
         raise ValidationError(f"this entry is made {describe_delay(delay)} after the activity (more than "
-                              f"{threshold.total_seconds() / 3600:g} h): give the reason for the late entry")
+                              f"{threshold.total_seconds() / 3600:g} h): give the reason for the late entry",
+                              code=ErrorCode.LATE_REASON_REQUIRED)
     return True, late_reason.strip()
 
 
@@ -139,14 +152,15 @@ def _new_entry(
         limits.checked(name, text)
     if na_reason is not None:
         if not na_reason.strip():
-            raise ValidationError(f"{field.label}: marking the field NA needs a reason")
+            raise ValidationError(f"{field.label}: marking the field NA needs a reason",
+                                  code=ErrorCode.NA_REASON_REQUIRED)
         stored, is_na = "NA", True
     else:
         checked = check(field, value or "")
         stored, is_na, out_of_limits = checked.value, False, checked.out_of_limits
         if out_of_limits and not (justification or "").strip():
             raise ValidationError(f"{field.label}: {stored} is outside the limits {checked.limits}; "
-                                  "give a justification (it stays highlighted)")
+                                  "give a justification (it stays highlighted)", code=ErrorCode.JUSTIFICATION_REQUIRED)
     if inherit_lateness is not None:
         # A correction is always made after the activity; whether the value was late is the original's story.
         late, late_why = inherit_lateness.late, inherit_lateness.late_reason
@@ -185,7 +199,7 @@ def enter_value(
                    kind=EntryKind.ORIGINAL, reason=None, source_page=source_page, activity_at=activity_at,
                    justification=justification, late_reason=late_reason)
         refresh_state(session, record, layout)
-        return build_view(session, record, layout)
+        return _view(session, actor, record, layout)
 
 
 def correct_value(
@@ -196,7 +210,7 @@ def correct_value(
     """Replace a saved value by a new entry with a reason; the original stays, struck through, in the history."""
     require(db, actor, Permission.ENTER_DATA)
     if not reason or not reason.strip():
-        raise ValidationError("a correction needs a reason (pick one and explain)")
+        raise ValidationError("a correction needs a reason (pick one and explain)", code=ErrorCode.REASON_REQUIRED)
     with db.write(actor, reason=f"correction: {reason.strip()}") as session:
         record = _record(session, serial)
         _check_editable(record)
@@ -213,7 +227,7 @@ def correct_value(
         previous.superseded_by_id = entry.id
         session.flush()
         refresh_state(session, record, layout)
-        return build_view(session, record, layout)
+        return _view(session, actor, record, layout)
 
 
 def verify_field(db: Database, actor: Actor, *, serial: str, field: str) -> RecordView:
@@ -223,20 +237,27 @@ def verify_field(db: Database, actor: Actor, *, serial: str, field: str) -> Reco
         record = _record(session, serial)
         layout = _layout(record)
         definition = _field(layout, field)
-        if not definition.critical:
-            raise DomainError(f"{definition.label} is not a critical field; it needs no second-person verification")
         entry = current_entries(record).get(definition.name)
-        if entry is None:
-            raise DomainError(f"{definition.label} has no value to verify yet")
-        if entry.verified_at is not None:
-            raise DomainError(f"{definition.label} was already verified by {entry.verified_by}")
-        if entry.entered_by_id == actor.user_id:
-            raise RuleViolation(f"{actor.full_name} entered {definition.label} on {record.serial} and may not "
-                                "verify it: self-verification refused; another person must verify")
+        _raise(verify_refusal(actor, record.serial, definition, entry))
+        assert entry is not None
         entry.verified_at, entry.verified_by, entry.verified_by_id = db.clock.now(), actor.username, actor.user_id
         session.flush()
         refresh_state(session, record, layout)
-        return build_view(session, record, layout)
+        return _view(session, actor, record, layout)
+
+
+def verify_refusal(actor: Actor, serial: str, definition: FieldDef, entry: Entry | None) -> FormtrailError | None:
+    """Why ``actor`` may not verify the current ``entry`` of a field (None: they may): never their own."""
+    if not definition.critical:
+        return DomainError(f"{definition.label} is not a critical field; it needs no second-person verification")
+    if entry is None:
+        return DomainError(f"{definition.label} has no value to verify yet")
+    if entry.verified_at is not None:
+        return DomainError(f"{definition.label} was already verified by {entry.verified_by}")
+    if entry.entered_by_id == actor.user_id:
+        return RuleViolation(f"{actor.full_name} entered {definition.label} on {serial} and may not verify it: "
+                             "self-verification refused; another person must verify", code=ErrorCode.SELF_VERIFICATION)
+    return None
 
 
 def sign_record(
@@ -257,38 +278,74 @@ def sign_record(
         record = _record(session, serial)
         layout = _layout(record)
         _check_signable(db, actor, record, meaning)
-        participants: dict[int, str] = {}
-        for entry in record.entries:
-            participants.setdefault(entry.entered_by_id, "enterer of a value")
-            if entry.verified_by_id is not None:
-                participants.setdefault(entry.verified_by_id, "verifier of a value")
         default = "record, its scans and its audit trail reviewed" if meaning is SignatureMeaning.REVIEWED else None
         signatures.add_signature(
             db, session, actor, meaning=meaning, entity="record", entity_id=record.serial,
-            content=record_content(record, layout), activity=f"record:{record.serial}", other_roles=participants,
+            content=record_content(record, layout), activity=f"record:{record.serial}",
+            other_roles=_participants(record),
             comment=comment or default,
         )
         refresh_state(session, record, layout)
-        return build_view(session, record, layout)
+        return _view(session, actor, record, layout)
+
+
+def _participants(record: Record) -> dict[int, str]:
+    """Who took part in the record before its signatures (by user id): they never sign it."""
+    participants: dict[int, str] = {}
+    for entry in record.entries:
+        participants.setdefault(entry.entered_by_id, "enterer of a value")
+        if entry.verified_by_id is not None:
+            participants.setdefault(entry.verified_by_id, "verifier of a value")
+    return participants
+
+
+def sign_refusal(session: Session, actor: Actor, record: Record, state: RecordState,
+                 meaning: SignatureMeaning) -> FormtrailError | None:
+    """Why ``actor`` may not sign the record (in ``state``) with ``meaning`` now (None: they may)."""
+    if meaning is SignatureMeaning.REVIEWED:
+        if state in (RecordState.OPEN, RecordState.TRANSCRIBED):
+            missing = "required fields are empty" if state is RecordState.OPEN else "critical fields are unverified"
+            return RuleViolation(f"{record.serial} cannot be reviewed yet: {missing}", code=ErrorCode.RECORD_NOT_READY)
+        if state in (RecordState.REVIEWED, RecordState.APPROVED):
+            return DomainError(f"{record.serial} is already {state.value}")
+    else:
+        if state is not RecordState.REVIEWED:
+            return RuleViolation(f"{record.serial} is {state.value}: it must be reviewed (with a valid signature) "
+                                 "before it is approved", code=ErrorCode.RECORD_NOT_READY)
+        form = session.get(IssuedForm, record.issued_form_id)
+        if form.issuance.state is not IssuanceState.RECONCILED:
+            return RuleViolation(f"the issuance of {record.serial} is not reconciled yet; approve the record after "
+                                 "QA has reconciled every sheet of it", code=ErrorCode.ISSUANCE_NOT_RECONCILED)
+    return signatures.signer_refusal(session, actor, activity=f"record:{record.serial}", meaning=meaning,
+                                     other_roles=_participants(record))
 
 
 def _check_signable(db: Database, actor: Actor, record: Record, meaning: SignatureMeaning) -> None:
     session = Session.object_session(record)
-    state = refresh_state(session, record, _layout(record))
-    if meaning is SignatureMeaning.REVIEWED:
-        if state in (RecordState.OPEN, RecordState.TRANSCRIBED):
-            missing = "required fields are empty" if state is RecordState.OPEN else "critical fields are unverified"
-            raise RuleViolation(f"{record.serial} cannot be reviewed yet: {missing}")
-        if state in (RecordState.REVIEWED, RecordState.APPROVED):
-            raise DomainError(f"{record.serial} is already {state.value}")
-        return
-    if state is not RecordState.REVIEWED:
-        raise RuleViolation(f"{record.serial} is {state.value}: it must be reviewed (with a valid signature) "
-                            "before it is approved")
-    form = session.get(IssuedForm, record.issued_form_id)
-    if form.issuance.state is not IssuanceState.RECONCILED:
-        raise RuleViolation(f"the issuance of {record.serial} is not reconciled yet; approve the record after "
-                            "QA has reconciled every sheet of it")
+    _raise(sign_refusal(session, actor, record, refresh_state(session, record, _layout(record)), meaning))
+
+
+def _view(session: Session, actor: Actor, record: Record, layout: TemplateLayout,
+          form: IssuedForm | None = None) -> RecordView:
+    """The record as ``actor`` sees it: with what they may do now, asked of the rules the acts check."""
+    view = build_view(session, record, layout, form=form)
+    form = form or session.get(IssuedForm, record.issued_form_id)
+    current = current_entries(record)
+    fields = []
+    for field_view, definition in zip(view.fields, layout.fields, strict=True):
+        refusal = verify_refusal(actor, record.serial, definition, current.get(definition.name)) \
+            if field_view.needs_verification else DomainError("nothing to verify")
+        fields.append(dataclasses.replace(
+            field_view, may_verify=allowed(actor, Permission.VERIFY_DATA) and refusal is None,
+            verify_refused=refusal.code if refusal is not None and field_view.needs_verification else None))
+    signable = {meaning: sign_refusal(session, actor, record, record.state, meaning) is None
+                for meaning in (SignatureMeaning.REVIEWED, SignatureMeaning.APPROVED)}
+    closed = edit_refusal(form)
+    return dataclasses.replace(
+        view, fields=tuple(fields), may_enter=allowed(actor, Permission.ENTER_DATA) and closed is None,
+        why_not_enter=str(closed) if closed is not None else None,
+        may_review=allowed(actor, Permission.REVIEW_RECORDS) and signable[SignatureMeaning.REVIEWED],
+        may_approve=allowed(actor, Permission.APPROVE_RECORDS) and signable[SignatureMeaning.APPROVED])
 
 
 def record_view(db: Database, actor: Actor, serial: str) -> RecordView:
@@ -301,8 +358,8 @@ def record_view(db: Database, actor: Actor, serial: str) -> RecordView:
                             template_version_id=form.issuance.template_version_id, state=RecordState.OPEN,
                             created_at=db.clock.now(), created_by="")
             layout = templates.layout_of(form.issuance.template_version)
-            return build_view(session, record, layout, form=form)
-        return build_view(session, record, _layout(record))
+            return _view(session, actor, record, layout, form)
+        return _view(session, actor, record, _layout(record))
 
 
 def pending_counts(db: Database, actor: Actor) -> tuple[int, int]:

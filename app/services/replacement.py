@@ -28,12 +28,19 @@ class ReplacementResult:
     pages: int
 
 
+def replace_refusal(form: IssuedForm) -> DomainError | None:
+    """Why ``form`` cannot be replaced now (None: it can); the reconcile view offers Replace from this."""
+    if form.issuance.state is not IssuanceState.OPEN:
+        return DomainError(f"the issuance of {form.serial} is reconciled and read-only")
+    if form.state is not FormState.ISSUED:
+        return DomainError(f"{form.serial} is {form.state.value}; only a copy still out (issued) can be replaced")
+    return None
+
 
 def _check_replaceable(form: IssuedForm) -> None:
-    if form.issuance.state is not IssuanceState.OPEN:
-        raise DomainError(f"the issuance of {form.serial} is reconciled and read-only")
-    if form.state is not FormState.ISSUED:
-        raise DomainError(f"{form.serial} is {form.state.value}; only a copy still out (issued) can be replaced")
+    refusal = replace_refusal(form)
+    if refusal is not None:
+        raise refusal
 
 
 def replace_form(

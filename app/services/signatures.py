@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from app.models import AuditEvent, Signature, SignatureMeaning
 from app.services import audit, auth, keys
 from app.services.db import Actor, Database
+from app.services.error_codes import ErrorCode
 from app.services.errors import AuthenticationError, RuleViolation
 from app.services.permissions import Permission, require
 from app.services.timefmt import local_text
@@ -99,24 +100,36 @@ def reauthenticate(db: Database, actor: Actor, *, username: str, password: str) 
     auth.authenticate(db, username=username, password=password, purpose=auth.Purpose.SIGN)
 
 
-def ensure_distinct_signer(
-    db: Database, session: Session, actor: Actor, *, activity: str, meaning: SignatureMeaning,
+def signer_refusal(
+    session: Session, actor: Actor, *, activity: str, meaning: SignatureMeaning,
     other_roles: Mapping[int, str] | None = None,
-) -> None:
-    """The same person never signs two roles for one activity. ``other_roles`` names people who already
-    took part in another role (author, enterer) by user id."""
+) -> RuleViolation | None:
+    """Why ``actor`` may not sign ``activity`` with ``meaning`` (None: they may). The same person never signs
+    two roles for one activity; ``other_roles`` names people who already took part in another role (author,
+    enterer) by user id. Views ask this to offer a signature; ``ensure_distinct_signer`` raises it."""
     role = (other_roles or {}).get(actor.user_id)  # type: ignore[arg-type]
     if role is not None:
-        raise RuleViolation(f"{actor.full_name} is the {role} of {activity} and may not also sign it as "
-                            f"{meaning.title.lower()}; another person must sign")
+        return RuleViolation(f"{actor.full_name} is the {role} of {activity} and may not also sign it as "
+                             f"{meaning.title.lower()}; another person must sign", code=ErrorCode.SEPARATION_OF_DUTIES)
     earlier = session.scalars(
         select(Signature).where(
             Signature.activity == activity, Signature.signer_id == actor.user_id, Signature.meaning != meaning
         )
     ).first()
     if earlier is not None:
-        raise RuleViolation(f"{actor.full_name} already signed {activity} as {earlier.meaning.title.lower()} and "
-                            f"may not also sign it as {meaning.title.lower()}; another person must sign")
+        return RuleViolation(f"{actor.full_name} already signed {activity} as {earlier.meaning.title.lower()} and "
+                             f"may not also sign it as {meaning.title.lower()}; another person must sign",
+                             code=ErrorCode.SEPARATION_OF_DUTIES)
+    return None
+
+
+def ensure_distinct_signer(
+    db: Database, session: Session, actor: Actor, *, activity: str, meaning: SignatureMeaning,
+    other_roles: Mapping[int, str] | None = None,
+) -> None:
+    refusal = signer_refusal(session, actor, activity=activity, meaning=meaning, other_roles=other_roles)
+    if refusal is not None:
+        raise refusal
 
 
 def add_signature(

@@ -19,8 +19,9 @@ from app.forms.layout import LayoutError, TemplateLayout, canonical_json, dump_l
 from app.forms.render import check_fits
 from app.models import SignatureMeaning, Template, TemplateStatus, TemplateVersion
 from app.services import audit, signatures
+from app.services import template_rules as rules
 from app.services.db import Actor, Database
-from app.services.errors import DomainError, NotFound, PermissionDenied, ValidationError
+from app.services.errors import DomainError, NotFound, ValidationError
 from app.services.permissions import Permission, require
 
 S = TemplateStatus
@@ -53,6 +54,13 @@ class TemplateVersionInfo:
     effective_date: dt.date | None
     approved_by: str | None
     signatures: tuple[signatures.SignatureInfo, ...]
+    # What the actor the version was read for may do with it now (template_rules decides, the acts check).
+    may_edit: bool = False
+    may_submit: bool = False
+    may_new_version: bool = False
+    may_approve: bool = False
+    may_return: bool = False
+    may_retire: bool = False
 
     @property
     def label(self) -> str:
@@ -69,8 +77,8 @@ def layout_of(version: TemplateVersion) -> TemplateLayout:
     return layout_from_dict(json.loads(version.layout_json))
 
 
-def _info(session: Session, version: TemplateVersion) -> TemplateVersionInfo:
-    return TemplateVersionInfo(
+def _info(session: Session, version: TemplateVersion, actor: Actor | None = None) -> TemplateVersionInfo:
+    info = TemplateVersionInfo(
         code=version.template.code, version=version.version, status=version.status, title=version.title,
         department=version.template.department, layout=layout_of(version), layout_sha256=version.layout_sha256,
         change_reason=version.change_reason, author_username=version.author_username,
@@ -78,6 +86,7 @@ def _info(session: Session, version: TemplateVersion) -> TemplateVersionInfo:
         approved_by=version.approved_by,
         signatures=tuple(signatures.signatures_of(session, "template_version", version.label)),
     )
+    return info if actor is None else dataclasses.replace(info, **rules.allowed_acts(session, actor, version))
 
 
 def _store_layout(version: TemplateVersion, layout: TemplateLayout) -> None:
@@ -142,17 +151,14 @@ def import_layout(db: Database, actor: Actor, layout: TemplateLayout, *, change_
             template = Template(code=layout.code, title=layout.title, department=layout.department,
                                 created_at=now, created_by=actor.username)
             session.add(template)
-        open_draft = next((v for v in template.versions if v.status in (S.DRAFT, S.IN_REVIEW)), None)
-        if open_draft is not None:
-            raise DomainError(f"{template.code}@{open_draft.version} is still {open_draft.status.value}; finish or "
-                              "edit that version instead of starting another")
+        rules.check(rules.new_version_refusal(template))
         number = max((v.version for v in template.versions), default=0) + 1
         version = TemplateVersion(template=template, version=number, status=S.DRAFT, change_reason=reason,
                                   author_id=actor.user_id, author_username=actor.username, created_at=now)
         _store_layout(version, layout)
         session.add(version)
         session.flush()
-        return _info(session, version)
+        return _info(session, version, actor)
 
 
 def import_file(db: Database, actor: Actor, path: Path, *, change_reason: str | None = None) -> TemplateVersionInfo:
@@ -176,55 +182,47 @@ def save_draft(db: Database, actor: Actor, code: str, version: int, layout: Temp
     require(db, actor, Permission.EDIT_TEMPLATES)
     with db.write(actor, reason="draft edited") as session:
         row = _version(session, code, version)
-        if row.status is not S.DRAFT:
-            raise DomainError(f"{row.label} is {row.status.value}; only drafts can be edited")
-        if row.author_id != actor.user_id:
-            raise PermissionDenied(f"{row.label} is authored by {row.author_username}; only the author edits a draft")
+        rules.check(rules.edit_refusal(actor, row))
         if layout.code != row.template.code:
             raise ValidationError(f"the layout's code {layout.code} does not match the template {row.template.code}")
         _store_layout(row, layout)
         session.flush()
-        return _info(session, row)
+        return _info(session, row, actor)
 
 
 def submit(db: Database, actor: Actor, code: str) -> TemplateVersionInfo:
     require(db, actor, Permission.EDIT_TEMPLATES)
     with db.write(actor, reason="submitted for review") as session:
         row = _version(session, code, None)
-        if row.status is not S.DRAFT:
-            raise DomainError(f"{row.label} is {row.status.value}; only a draft can be submitted for review")
+        rules.check(rules.submit_refusal(row))
         row.status, row.submitted_at = S.IN_REVIEW, db.clock.now()
         session.flush()
-        return _info(session, row)
+        return _info(session, row, actor)
 
 
 def return_to_draft(db: Database, actor: Actor, code: str, version: int, *, reason: str) -> TemplateVersionInfo:
     require(db, actor, Permission.APPROVE_TEMPLATES)
     with db.write(actor, reason=_reason(reason, "returning a version to draft")) as session:
         row = _version(session, code, version)
-        if row.status is not S.IN_REVIEW:
-            raise DomainError(f"{row.label} is {row.status.value}; only a version in review can be sent back")
+        rules.check(rules.return_refusal(row))
         row.status, row.submitted_at = S.DRAFT, None
         session.flush()
-        return _info(session, row)
+        return _info(session, row, actor)
 
 
 def approve(db: Database, actor: Actor, code: str, version: int, *, username: str, password: str) -> TemplateVersionInfo:
     """QA approval by e-signature: the version becomes effective and supersedes the previous effective one."""
     require(db, actor, Permission.APPROVE_TEMPLATES)
-    with db.read() as session:
-        row = _version(session, code, version)
-        if row.status is not S.IN_REVIEW:
-            raise DomainError(f"{row.label} is {row.status.value}; only a version in review can be approved")
+    # Checked before the password is asked for, in a session that writes a refusal to the audit trail.
+    with db.read(actor) as session:
+        rules.check(rules.approve_refusal(session, actor, _version(session, code, version)))
     signatures.reauthenticate(db, actor, username=username, password=password)
     with db.write(actor, reason="approved by QA e-signature") as session:
         row = _version(session, code, version)
-        if row.status is not S.IN_REVIEW:
-            raise DomainError(f"{row.label} is {row.status.value}; only a version in review can be approved")
+        rules.check(rules.approve_refusal(session, actor, row))
         signatures.add_signature(
             db, session, actor, meaning=SignatureMeaning.APPROVED, entity="template_version", entity_id=row.label,
-            content=approval_content(row), activity=f"template:{row.label}",
-            other_roles={row.author_id: "author"},
+            content=approval_content(row), activity=rules.approval_activity(row), other_roles=rules.author_role(row),
         )
         now = db.clock.now()
         for other in row.template.versions:
@@ -239,18 +237,17 @@ def approve(db: Database, actor: Actor, code: str, version: int, *, username: st
         if row.template.department != layout.department:  # the list shows what the effective version says
             row.template.department = layout.department
         session.flush()
-        return _info(session, row)
+        return _info(session, row, actor)
 
 
 def retire(db: Database, actor: Actor, code: str, version: int, *, reason: str) -> TemplateVersionInfo:
     require(db, actor, Permission.APPROVE_TEMPLATES)
     with db.write(actor, reason=_reason(reason, "retiring a template")) as session:
         row = _version(session, code, version)
-        if row.status is not S.EFFECTIVE:
-            raise DomainError(f"{row.label} is {row.status.value}; only the effective version can be retired")
+        rules.check(rules.retire_refusal(row))
         row.status, row.ended_at = S.RETIRED, db.clock.now()
         session.flush()
-        return _info(session, row)
+        return _info(session, row, actor)
 
 
 def list_templates(db: Database, actor: Actor) -> list[TemplateSummary]:
@@ -274,7 +271,7 @@ def list_templates(db: Database, actor: Actor) -> list[TemplateSummary]:
 def get_version(db: Database, actor: Actor, code: str, version: int | None = None) -> TemplateVersionInfo:
     require(db, actor, Permission.VIEW_DATA)
     with db.read() as session:
-        return _info(session, _version(session, code, version))
+        return _info(session, _version(session, code, version), actor)
 
 
 def version_count(db: Database) -> int:

@@ -7,13 +7,14 @@ import dataclasses
 import datetime as dt
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app.textfmt import of_total
-from app.models import Disposition, FormState, ScanOutcome, ScanPage, SignatureMeaning
+from app.models import Disposition, FormState, IssuedForm, ScanOutcome, ScanPage, SignatureMeaning
 from app.services import signatures
 from app.services.db import Actor, Database
-from app.services.errors import DomainError, ValidationError
-from app.services.permissions import Permission, require
+from app.services.errors import DomainError, FormtrailError, ValidationError
+from app.services.permissions import Permission, allowed, require
 from app.services.issuance import form_by_serial
 
 
@@ -24,9 +25,13 @@ class TrueCopyStatus:
     verified_at: dt.datetime | None
     disposition: str | None
     location: str | None
+    # What the actor the status was read for may do now (the rules the acts check), and why not.
+    may_verify: bool = False
+    why_not_verify: str | None = None
+    may_record_disposition: bool = False
 
 
-def _current_pages(session, form) -> list[ScanPage]:  # noqa: ANN001
+def _current_pages(session: Session, form: IssuedForm) -> list[ScanPage]:
     return list(session.scalars(select(ScanPage).where(
         ScanPage.issued_form_id == form.id, ScanPage.outcome == ScanOutcome.LINKED,
         ScanPage.superseded_by_id.is_(None)).order_by(ScanPage.page_no)))
@@ -38,25 +43,49 @@ def true_copy_content(session, form) -> dict[str, object]:  # noqa: ANN001
         {"page": p.page_no, "sha256": p.source.sha256, "index": p.page_index} for p in _current_pages(session, form)]}
 
 
+def _importers(session: Session, form: IssuedForm) -> dict[int, str]:
+    return {p.source.imported_by_id: "importer of these scans" for p in _current_pages(session, form)
+            if p.source.imported_by_id is not None}
+
+
+def verify_refusal(session: Session, actor: Actor, form: IssuedForm) -> FormtrailError | None:
+    """Why ``actor`` may not sign the true copy of ``form`` now (None: they may). A second person verifies:
+    never one who imported its scans."""
+    pages = _current_pages(session, form)
+    if {p.page_no for p in pages} != set(range(1, form.pages + 1)):
+        return DomainError(f"{form.serial} has {of_total(len(pages), form.pages, 'page')} scanned; every page must be "
+                           "linked before the copy can be verified")
+    if form.true_copy_verified_at is not None:
+        return DomainError(f"the scans of {form.serial} were already verified by {form.true_copy_verified_by}")
+    return signatures.signer_refusal(session, actor, activity=f"true-copy:{form.serial}",
+                                     meaning=SignatureMeaning.TRUE_COPY_VERIFIED, other_roles=_importers(session, form))
+
+
+def disposition_refusal(form: IssuedForm) -> DomainError | None:
+    """Why the paper original's disposition cannot be recorded now (None: it can)."""
+    if form.true_copy_verified_at is None:
+        return DomainError(f"the scans of {form.serial} are not verified as true copies yet; the paper original "
+                           "must be kept until they are")
+    if form.paper_disposition == Disposition.DESTROYED.value:
+        return DomainError(f"the paper original of {form.serial} was destroyed; nothing more can be recorded")
+    return None
+
+
 def verify_true_copy(db: Database, actor: Actor, *, serial: str, username: str, password: str) -> TrueCopyStatus:
     require(db, actor, Permission.VERIFY_TRUE_COPY)
-    with db.read() as session:
-        form = form_by_serial(session, serial)
-        pages = _current_pages(session, form)
-        if {p.page_no for p in pages} != set(range(1, form.pages + 1)):
-            raise DomainError(f"{form.serial} has {of_total(len(pages), form.pages, 'page')} scanned; every page must be "
-                              "linked before the copy can be verified")
-        if form.true_copy_verified_at is not None:
-            raise DomainError(f"the scans of {form.serial} were already verified by {form.true_copy_verified_by}")
+    # Checked before the password is asked for, in a session that writes a refusal to the audit trail.
+    with db.read(actor) as session:
+        if (refusal := verify_refusal(session, actor, form_by_serial(session, serial))) is not None:
+            raise refusal
     signatures.reauthenticate(db, actor, username=username, password=password)
     with db.write(actor, reason="verified true copy") as session:
         form = form_by_serial(session, serial)
-        importers = {p.source.imported_by_id: "importer of these scans" for p in _current_pages(session, form)
-                     if p.source.imported_by_id is not None}
+        if (refusal := verify_refusal(session, actor, form)) is not None:  # another verifier may have been quicker
+            raise refusal
         signatures.add_signature(
             db, session, actor, meaning=SignatureMeaning.TRUE_COPY_VERIFIED, entity="issued_form",
             entity_id=form.serial, content=true_copy_content(session, form), activity=f"true-copy:{form.serial}",
-            other_roles=importers,
+            other_roles=_importers(session, form),
         )
         form.true_copy_verified_at, form.true_copy_verified_by = db.clock.now(), actor.username
         return _status(form)
@@ -73,12 +102,8 @@ def record_disposition(
     if disposition is Disposition.ARCHIVED and not (location or "").strip():
         raise ValidationError("say where the paper original is archived (room, cabinet, box)")
     with db.read() as session:
-        form = form_by_serial(session, serial)
-        if form.true_copy_verified_at is None:
-            raise DomainError(f"the scans of {form.serial} are not verified as true copies yet; the paper original "
-                              "must be kept until they are")
-        if form.paper_disposition == Disposition.DESTROYED.value:
-            raise DomainError(f"the paper original of {form.serial} was destroyed; nothing more can be recorded")
+        if (refusal := disposition_refusal(form_by_serial(session, serial))) is not None:
+            raise refusal
     if disposition is Disposition.DESTROYED:
         require(db, actor, Permission.APPROVE_DESTRUCTION)
         signatures.reauthenticate(db, actor, username=username or "", password=password or "")
@@ -96,18 +121,21 @@ def record_disposition(
 
 
 def status(db: Database, actor: Actor, serial: str) -> TrueCopyStatus:
+    """The true-copy status of a form, with what ``actor`` may do about it now."""
     require(db, actor, Permission.VIEW_DATA)
     with db.read() as session:
-        return _status(form_by_serial(session, serial))
+        form = form_by_serial(session, serial)
+        refusal = verify_refusal(session, actor, form)
+        return dataclasses.replace(
+            _status(form), may_verify=allowed(actor, Permission.VERIFY_TRUE_COPY) and refusal is None,
+            why_not_verify=str(refusal) if refusal is not None and form.true_copy_verified_at is None else None,
+            may_record_disposition=allowed(actor, Permission.RECORD_DISPOSITION) and disposition_refusal(form) is None)
 
 
-def _status(form) -> TrueCopyStatus:  # noqa: ANN001
+def _status(form: IssuedForm) -> TrueCopyStatus:
     return TrueCopyStatus(serial=form.serial, verified_by=form.true_copy_verified_by,
                           verified_at=form.true_copy_verified_at, disposition=form.paper_disposition,
                           location=form.paper_location)
-
-
-
 
 
 @dataclasses.dataclass(frozen=True)
@@ -122,7 +150,7 @@ class PendingCopy:
 def pending(db: Database, actor: Actor, *, limit: int = 1000) -> list[PendingCopy]:
     """Returned forms whose scans still wait for true-copy verification, most recently scanned first."""
     from sqlalchemy import func
-    from app.models import IssuedForm, ScanSource
+    from app.models import ScanSource
     require(db, actor, Permission.VIEW_DATA)
     with db.read() as session:
         rows = session.execute(

@@ -77,13 +77,12 @@ def test_qa_reconciles_an_issuance_without_a_manual(qtbot, seed, ctx_for, tmp_pa
     assert page.progress.text() == "3 of 5 accounted for" and page.progress.value() == 3
     assert s[3] in page.outstanding_label.text() and s[4] in page.outstanding_label.text()
 
-    # Close while two are still out: refused, with the list of what is outstanding; nothing to sign.
-    assert page.close_button.isVisible() and page.close_button.isEnabled()
+    # While two are still out, Close is not offered; the service's reason is its tooltip. Nothing to sign.
+    assert page.close_button.isVisible() and not page.close_button.isEnabled()
+    assert "2 of 5 forms are not accounted for" in page.close_button.toolTip()
+    assert f"{s[3]} (still out: 0 of 1 page back)" in page.close_button.toolTip()
     page.close_reconciliation()
-    assert QApplication.activeModalWidget() is None
-    refusal = boxes.errors[-1]
-    assert "cannot be closed yet: 2 of 5 forms are not accounted for" in refusal
-    assert f"• {s[3]} (copy 4) — still out: 0 of 1 page back" in refusal and s[4] in refusal
+    assert QApplication.activeModalWidget() is None and not page.read_only
 
     # The scans of a returned form open in the viewer.
     assert page.select_form(s[0]) and page.scans_button.isEnabled()
@@ -172,7 +171,7 @@ def test_close_is_not_offered_to_other_roles(qtbot, seed, ctx_for) -> None:  # n
     assert [spec.key for spec in pages_for(seed.viewer) if spec.key == "reconcile"] == []
 
 
-def test_close_by_the_issuer_is_refused(qtbot, seed, boxes, site) -> None:  # noqa: ANN001
+def test_close_by_the_issuer_is_refused(qtbot, seed, boxes, site, trail) -> None:  # noqa: ANN001
     users.set_roles(seed.db, seed.admin, username="dc", roles=[Role.DOCUMENT_CONTROL, Role.QA], reason="CC-9")
     both = auth.authenticate(seed.db, username="dc", password=PASSWORD).actor
     from tests.helpers.forms import effective_template
@@ -182,14 +181,15 @@ def test_close_by_the_issuer_is_refused(qtbot, seed, boxes, site) -> None:  # no
                                   reference=None, issued_to="Line 3", due=dt.date(2099, 1, 1))
     reconciliation.void_form(seed.db, both, serial=result.serials[0], reason="batch cancelled")
     page = _page(qtbot, PageContext(db=seed.db, actor=both, site=site))
-    assert page.close_button.isEnabled()
-    page.close_reconciliation()
-    assert QApplication.activeModalWidget() is None
-    assert boxes.errors[-1].startswith("You issued these forms.")
-    # The service refuses too, should the screen be bypassed.
+    assert page.close_button.isVisible() and not page.close_button.isEnabled()  # the service says: not you
+    assert "issuer" in page.close_button.toolTip()
+    # The service refuses, and writes the refusal, should the screen be bypassed (before any password).
+    from app.services.error_codes import ErrorCode
     from app.services.errors import RuleViolation
-    with pytest.raises(RuleViolation, match="issuer"):
-        reconciliation.close(seed.db, both, result.issuance_id, username="dc", password=PASSWORD)
+    with pytest.raises(RuleViolation) as refused:
+        reconciliation.close(seed.db, both, result.issuance_id, username="dc", password="not even checked")
+    assert refused.value.code == ErrorCode.SEPARATION_OF_DUTIES
+    assert [e.action for e in trail(action="RULE_REFUSED")] == ["RULE_REFUSED"]
     assert not page.read_only
 
 

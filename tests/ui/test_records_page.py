@@ -157,10 +157,10 @@ def test_rc03_self_verification_is_refused_and_a_second_person_verifies(qtbot, s
     fill(seed, returned)
     own = open_page(qtbot, ctx_for("op"), returned)
     weight = row(own, "sample_weight_1")
-    assert weight.verify_button.isVisible() and "not you" in weight.flags_label.text()
-    weight.verify_button.click()
-    assert "self-verification refused" in weight.error.text()
-    assert _saved(seed, returned)["sample_weight_1"].verified_at is None
+    # Verify is not offered for one's own entry; the service refuses (and logs) should the screen be bypassed.
+    assert not weight.verify_button.isVisible() and "not you" in weight.flags_label.text()
+    weight.verify()  # as a stale screen would: the service refuses, says why, and writes the refusal
+    assert weight.error.text() and _saved(seed, returned)["sample_weight_1"].verified_at is None
     assert [e.action for e in trail(action="RULE_REFUSED")] == ["RULE_REFUSED"]
 
     other = open_page(qtbot, ctx_for("op2"), returned)

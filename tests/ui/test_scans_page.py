@@ -9,10 +9,13 @@ import pytest
 from PIL import Image, ImageDraw
 from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication
 
 from app.models.enums import FormState, ScanOutcome
 from app.services import audit_log, intake, register, scans, true_copy
 from app.services.audit_log import AuditFilter
+from app.services.error_codes import ErrorCode
+from app.services.errors import RuleViolation
 from app.services.intake import ImportReport, PageOutcome
 from app.ui import workers
 from app.ui.image_viewer import ImageViewer, ViewerPage
@@ -195,7 +198,7 @@ def test_set_aside_and_read_again(qtbot, seed, ctx_for, tmp_path, boxes) -> None
     assert scans.get_page(seed.db, seed.dc, report.outcomes[0].scan_page_id).outcome is ScanOutcome.NOT_CONTROLLED
 
 
-def test_true_copy_by_a_second_person_then_paper_archived(qtbot, seed, ctx_for, tmp_path, boxes) -> None:  # noqa: ANN001
+def test_true_copy_by_a_second_person_then_paper_archived(qtbot, seed, ctx_for, tmp_path, boxes, trail) -> None:  # noqa: ANN001
     issued = five_issued(seed, copies=2)
     returned = scanned_back(seed, tmp_path / "in", issued)
     import_as(seed, "op", returned.files[:2])
@@ -205,10 +208,14 @@ def test_true_copy_by_a_second_person_then_paper_archived(qtbot, seed, ctx_for, 
     importer.show_filter("true-copy")
     qtbot.waitUntil(lambda: importer.true_copies.model.rowCount() == 2, timeout=10_000)
     assert importer.true_copies.select(serial)
-    assert "another person must verify" in importer.true_copies.next_step.text()
-    assert not importer.true_copies.verify_button.isEnabled()
+    assert "another person must sign" in importer.true_copies.next_step.text()
+    assert not importer.true_copies.verify_button.isEnabled()  # the service says: not the importer
     importer.true_copies.verify()
-    assert "You imported the scans of" in boxes.errors[-1]
+    assert QApplication.activeModalWidget() is None  # nothing to sign
+    with pytest.raises(RuleViolation) as refused:  # and refuses, logged, should the screen be bypassed
+        true_copy.verify_true_copy(seed.db, seed.op, serial=serial, username="op", password="not asked")
+    assert refused.value.code == ErrorCode.SEPARATION_OF_DUTIES
+    assert [e.username for e in trail(action="RULE_REFUSED")] == ["op"]
 
     page = _page(qtbot, ctx_for, "op2")
     page.show_filter("true-copy")

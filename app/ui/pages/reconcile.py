@@ -17,8 +17,8 @@ from PySide6.QtWidgets import (
 )
 from shiboken6 import isValid
 
-from app.textfmt import noun, plural
-from app.models.enums import FormState, IssuanceState, SignatureMeaning
+from app.textfmt import plural
+from app.models.enums import SignatureMeaning
 from app.services import printing, reconciliation, register, replacement, reports
 from app.services.errors import FormtrailError
 from app.services.permissions import Permission
@@ -38,7 +38,7 @@ from app.ui.widgets import hint, setup_table
 from app.ui.workers import Task
 
 P = Permission
-F = FormState
+_CLOSE_TIP = "QA: sign the reconciliation (meaning 'reconciled'); the issuance becomes read-only"
 
 
 class ReconcilePage(QWidget):
@@ -138,8 +138,7 @@ class ReconcilePage(QWidget):
         self.report_button.setToolTip("Save the reconciliation report of this issuance as PDF (recorded in the "
                                       "audit trail)")
         self.close_button = QPushButton("Close reconciliation…")
-        self.close_button.setToolTip("QA: sign the reconciliation (meaning 'reconciled'); the issuance becomes "
-                                     "read-only")
+        self.close_button.setToolTip(_CLOSE_TIP)
         for button, slot in ((self.void_button, self.void), (self.missing_button, self.declare_missing),
                              (self.replace_button, self.replace), (self.scans_button, self.open_scans),
                              (self.report_button, self.reconciliation_report),
@@ -289,18 +288,20 @@ class ReconcilePage(QWidget):
         return row is not None
 
     def _update_actions(self) -> None:
+        """Enable what the service says the actor may do with the selected sheet and issuance."""
         view, form = self.view, self.selected_form()
-        editable = view is not None and not view.closed and self.task is None
-        state = form.state if form is not None else None
-        self.void_button.setEnabled(editable and state is F.ISSUED)
-        self.missing_button.setEnabled(editable and state in (F.ISSUED, F.REPLACED))
-        self.replace_button.setEnabled(editable and state is F.ISSUED)
-        self.close_button.setEnabled(editable)
+        idle = self.task is None
+        self.void_button.setEnabled(idle and form is not None and form.may_void)
+        self.missing_button.setEnabled(idle and form is not None and form.may_declare_missing)
+        self.replace_button.setEnabled(idle and form is not None and form.may_replace)
+        self.close_button.setEnabled(idle and view is not None and view.may_close)
+        self.close_button.setToolTip(_CLOSE_TIP + (f"\n\nNot now: {view.why_not_close}"
+                                                   if view is not None and view.why_not_close else ""))
         self.scans_button.setEnabled(form is not None and bool(form.scans))
-        self.report_button.setEnabled(view is not None and self.task is None)
-        self.accountability_button.setEnabled(self.task is None)
+        self.report_button.setEnabled(view is not None and idle)
+        self.accountability_button.setEnabled(idle)
         if view is not None and view.closed:
-            for button in (self.void_button, self.missing_button, self.replace_button, self.close_button):
+            for button in (self.void_button, self.missing_button, self.replace_button):
                 button.setToolTip("This issuance is reconciled and read-only.")
 
     @property
@@ -322,7 +323,7 @@ class ReconcilePage(QWidget):
 
     def void(self) -> None:
         form = self.selected_form()
-        if form is None or form.state is not F.ISSUED or self.read_only:
+        if form is None or not form.may_void:
             return
         ctx = self._ctx
         self._open(ReasonDialog(
@@ -336,13 +337,13 @@ class ReconcilePage(QWidget):
 
     def declare_missing(self) -> None:
         form = self.selected_form()
-        if form is None or form.state not in (F.ISSUED, F.REPLACED) or self.read_only:
+        if form is None or not form.may_declare_missing:
             return
         self._open(MissingDialog(self._ctx, form, self), form.serial)
 
     def replace(self) -> None:
         form = self.selected_form()
-        if form is None or form.state is not F.ISSUED or self.read_only:
+        if form is None or not form.may_replace:
             return
         self._open(ReasonDialog(
             self, heading=f"Replace {form.serial}", action_text="Continue to signature…",
@@ -398,28 +399,21 @@ class ReconcilePage(QWidget):
         dialog.show()
 
     def close_reconciliation(self) -> None:
+        """Sign the reconciliation, when the service's view says this actor may close it now."""
         summary = self.selected_issuance()
         ctx = self._ctx
-        if summary is None or not ctx.allowed(P.CLOSE_RECONCILIATION):
+        if summary is None:
             return
         try:
             view = reconciliation.reconciliation(ctx.db, ctx.actor, summary.issuance_id)
         except FormtrailError as exc:
             ctx.show_error(self, exc)
             return
-        if view.state is IssuanceState.RECONCILED:
-            return
-        if view.outstanding:
-            lines = "\n".join(f"  • {f.serial} (copy {f.copy_no}) — {f.note}" for f in view.outstanding)
-            messages.error(self, f"Issuance {view.issuance_id} cannot be closed yet: {len(view.outstanding)} of "
-                                 f"{plural(view.total, 'form')} {noun(len(view.outstanding), 'is', 'are')} not accounted for:\n\n{lines}\n\nWait for their scans, or "
-                                 "void them or declare them missing (with a reason).",
-                           title="Close reconciliation — refused")
+        if not view.may_close:
+            if view.why_not_close:  # it changed since the page was drawn: say why, and show it as it is now
+                messages.error(self, f"{view.why_not_close[0].upper()}{view.why_not_close[1:]}.",
+                               title="Close reconciliation — not possible now")
             self._show_issuance()
-            return
-        if view.issued_by == ctx.actor.username:
-            messages.error(self, f"You issued these forms. The reconciliation of issuance {view.issuance_id} is signed "
-                                 "by another QA person.", title="Close reconciliation — refused")
             return
         counts = Counter(f.state.value for f in view.forms)
         summary_text = (

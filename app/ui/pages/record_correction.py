@@ -11,9 +11,9 @@ from PySide6.QtWidgets import (
 )
 
 from app.services import records, settings
+from app.services.error_codes import ErrorCode
 from app.services.errors import FormtrailError
 from app.services.record_views import FieldView, RecordView
-from app.ui.pages.record_field import asks_for
 from app.ui.pages.record_history import value_text
 from app.ui.pages.registry import PageContext
 from app.ui.style import set_role
@@ -164,7 +164,7 @@ class CorrectionDialog(QDialog):
             )
         except FormtrailError as exc:
             self.error.show_text(str(exc))
-            if asks_for(str(exc)) == "justification":
+            if exc.code == ErrorCode.JUSTIFICATION_REQUIRED:
                 self.justification_edit.show()
                 self.justification_label.show()
                 self.justification_edit.setFocus()

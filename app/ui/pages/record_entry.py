@@ -120,8 +120,7 @@ class EntryForm(QWidget):
     # -- the record ----------------------------------------------------------------------------------
     @property
     def editable(self) -> bool:
-        return self.view is not None and self._ctx.allowed(Permission.ENTER_DATA) \
-            and self.view.form_state in ("issued", "returned")
+        return self.view is not None and self.view.may_enter
 
     def set_view(self, view: RecordView) -> None:
         """Show ``view``; rows are rebuilt only for another serial, so typed, unsaved text is kept."""
@@ -137,9 +136,8 @@ class EntryForm(QWidget):
                 "Optional; applies to each value saved while it is ticked. A value entered more than "
                 f"{hours} h after the activity asks for the reason of the late entry and is flagged for review.")
         pages = {s.scan_page_id: s.page_no for s in view.scans}
-        can_verify = self._ctx.allowed(Permission.VERIFY_DATA)
         for field in view.fields:
-            self.rows[field.name].set_field(field, editable=self.editable, can_verify=can_verify, pages=pages)
+            self.rows[field.name].set_field(field, editable=self.editable, pages=pages)
         for widget in (self.activity_check, self.activity_edit):
             widget.setVisible(self.editable)
         self.activity_hint.setVisible(self.editable)
@@ -182,10 +180,9 @@ class EntryForm(QWidget):
         """The scan page shown beside the form: values saved now are recorded as read from it."""
         self._source_page = page_no or None
         if not self.editable:
-            self.source_label.setText("Read-only: " + (
-                "you may view this record but not enter data." if self.view and self.view.form_state
-                in ("issued", "returned") else f"the form is {self.view.form_state if self.view else ''}; "
-                                               "its record can no longer be changed."))
+            why = self.view.why_not_enter if self.view else None
+            self.source_label.setText("Read-only: " + (f"{why}." if why else
+                                                       "you may view this record but not enter data."))
         elif self._source_page:
             self.source_label.setText(f"Transcribing from scan page {self._source_page} (shown on the left): "
                                       "each value is saved with that page as its source.")
@@ -260,7 +257,7 @@ class EntryForm(QWidget):
         """Verify every shown value awaiting verification (after one confirmation), reporting refusals."""
         if self.view is None:
             return
-        names = [n for n, r in self.rows.items() if not r.isHidden() and r.field.needs_verification]
+        names = [n for n, r in self.rows.items() if not r.isHidden() and r.field.may_verify]
         if not names:
             return
         labels = "\n".join(f"• {self.rows[n].field.label}: {self.rows[n].input.text()}" for n in names)

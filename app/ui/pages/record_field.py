@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from app.forms.layout import FieldType
 from app.models.enums import EntryKind
 from app.services import records
+from app.services.error_codes import ErrorCode
 from app.services.errors import FormtrailError
 from app.services.record_views import EntryInfo, FieldView
 from app.ui.pages.record_history import source_text
@@ -43,17 +44,6 @@ _LOOK = {
 }
 _AMBER = "color: #8a5a00; font-weight: 600;"
 _RED = "color: #b00020; font-weight: 600;"
-
-
-def asks_for(message: str) -> str | None:
-    """What a service ValidationError asks the user to add: "justification", "late" or "na"."""
-    if "justification" in message:
-        return "justification"
-    if "late entry" in message:
-        return "late"
-    if "NA needs a reason" in message:
-        return "na"
-    return None
 
 
 class _Extra(QWidget):
@@ -161,7 +151,7 @@ class FieldRow(QFrame):
         layout.addWidget(self.flags_label)
         self.error = ErrorLine()
         layout.addWidget(self.error)
-        self.set_field(field, editable=False, can_verify=False, pages={})
+        self.set_field(field, editable=False, pages={})
 
     def _button(self, text: str, tip: str, slot: Callable[[], None]) -> QPushButton:
         button = QPushButton(text)
@@ -187,7 +177,7 @@ class FieldRow(QFrame):
         return " · ".join(parts)
 
     # -- showing the field -------------------------------------------------------------------------
-    def set_field(self, field: FieldView, *, editable: bool, can_verify: bool, pages: Mapping[int, int]) -> None:
+    def set_field(self, field: FieldView, *, editable: bool, pages: Mapping[int, int]) -> None:
         """Show the field as the service now sees it. Text typed into an unsaved field is kept."""
         self.field, self._pages = field, pages
         current = field.current
@@ -203,7 +193,7 @@ class FieldRow(QFrame):
         self.correct_button.setVisible(editable and has_value)
         self.history_button.setVisible(bool(field.history))
         self.history_button.setText(f"History ({len(field.history)})" if len(field.history) > 1 else "History")
-        self.verify_button.setVisible(can_verify and field.needs_verification)
+        self.verify_button.setVisible(field.may_verify)
         self.info_label.setText(self._info(current) if current else "")
         self.info_label.setVisible(has_value)
         self._show_flags(field)
@@ -232,9 +222,9 @@ class FieldRow(QFrame):
             lines.append(f"LATE ENTRY – {e.late_reason}")
             style = _RED
         if field.needs_verification:
-            mine = e is not None and e.entered_by == self._ctx.actor.username
             lines.append("◆ Awaits verification by a second person"
-                         + (" (not you: you entered it)" if mine else ""))
+                         + (" (not you: you entered it)" if field.verify_refused == ErrorCode.SELF_VERIFICATION
+                            else ""))
         elif e is not None and e.verified_at is not None:
             lines.append(f"✔ Verified by {e.verified_by}, {self._ctx.when(e.verified_at)}")
         self.flags_label.setText("\n".join(lines))
@@ -279,9 +269,10 @@ class FieldRow(QFrame):
             )
         except FormtrailError as exc:
             self.error.show_text(str(exc))
-            wanted = asks_for(str(exc))
-            extra = {"justification": self.justification_extra, "late": self.late_extra,
-                     "na": self.na_extra}.get(wanted or "")
+            # What the service asks for in addition, by its code (never by the wording of the message).
+            extra = {ErrorCode.JUSTIFICATION_REQUIRED: self.justification_extra,
+                     ErrorCode.LATE_REASON_REQUIRED: self.late_extra,
+                     ErrorCode.NA_REASON_REQUIRED: self.na_extra}.get(exc.code)
             if extra is self.late_extra and not extra.edit.text() and self._memory.get("late_reason"):
                 extra.edit.setText(self._memory["late_reason"])  # the sheet's reason, to confirm with Enter
                 extra.edit.selectAll()

@@ -152,10 +152,8 @@ class ReviewPanel(QWidget):
             f"{view.changed_after_entry} · content SHA-256 {view.content_sha256[:16]}…")
         self.next_label.setText(next_step(view) + self._broken_note(view))
         self._show_signatures(view)
-        can_review = view.state is RecordState.VERIFIED
-        can_approve = view.state is RecordState.REVIEWED and view.issuance_reconciled
-        self.review_button.setEnabled(can_review)
-        self.approve_button.setEnabled(can_approve)
+        self.review_button.setEnabled(view.may_review)  # the service asks the rules sign_record checks
+        self.approve_button.setEnabled(view.may_approve)
         self.data_model.set_rows(field_rows(view.fields), pages={s.scan_page_id: s.page_no for s in view.scans})
         self._trail_dirty = True
         if self.isVisible():
@@ -209,7 +207,8 @@ class ReviewPanel(QWidget):
     # -- signing -------------------------------------------------------------------------------------
     def sign(self, meaning: SignatureMeaning) -> None:
         view = self.view
-        if view is None:
+        if view is None or not {SignatureMeaning.REVIEWED: view.may_review,
+                                SignatureMeaning.APPROVED: view.may_approve}.get(meaning, False):
             return
         ctx = self._ctx
         self.error.clear_text()

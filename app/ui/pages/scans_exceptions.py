@@ -27,7 +27,6 @@ from app.ui.widgets import hint, setup_table
 from app.ui.workers import Task
 
 O = ScanOutcome
-RETRYABLE = frozenset({O.NO_CODE, O.UNREADABLE_PAGE, O.BLANK, O.FOREIGN_CODE})
 _THUMBS_AT_ONCE = 200
 
 
@@ -221,8 +220,8 @@ class ExceptionsPanel(QWidget):
         idle = self.task is None
         self.link_button.setEnabled(info is not None and idle)
         self.not_controlled_button.setEnabled(info is not None and idle)
-        self.retry_button.setEnabled(info is not None and idle and info.outcome in RETRYABLE)
-        if info is not None and info.outcome not in RETRYABLE:
+        self.retry_button.setEnabled(info is not None and idle and info.retryable)
+        if info is not None and not info.retryable:
             self.retry_button.setToolTip("Reading the code again would not change this outcome.")
         else:
             self.retry_button.setToolTip("Decode the page again, trying harder (every region, filters, rotations)")

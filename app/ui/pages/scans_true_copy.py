@@ -19,7 +19,6 @@ from app.services.permissions import Permission
 from app.services.scans import ScanPageInfo
 from app.ui.flow_layout import FlowLayout, keep_together
 from app.ui.dialogs import accepted, open_dialog
-from app.ui import messages
 from app.ui.image_viewer import ImageViewer, ViewerPage, scan_page_loader
 from app.ui.pages.registry import PageContext
 from app.ui.pages.scans_dialogs import DispositionDialog
@@ -30,6 +29,7 @@ from app.ui.workers import Task
 SHOW = {"to-verify": "Waiting for true-copy verification", "to-file": "Waiting for the paper original's disposition",
         "all": "All returned forms"}
 _LIMIT = 500
+_VERIFY_TIP = "Sign that every scanned page is a complete and accurate copy of the paper"
 
 
 def returned_forms(db: Database, actor: Actor, *, limit: int = _LIMIT) -> list[ReturnedForm]:
@@ -66,6 +66,7 @@ class TrueCopyPanel(QWidget):
         self.task: Task | None = None
         self._all: list[ReturnedForm] = []
         self._pages: list[ScanPageInfo] = []
+        self.status: true_copy.TrueCopyStatus | None = None  # of the selected form, for this actor
         self._want: str | None = None
         layout = QVBoxLayout(self)
         layout.addWidget(hint(
@@ -112,7 +113,7 @@ class TrueCopyPanel(QWidget):
             self.fields[key] = label
         buttons = QHBoxLayout()
         self.verify_button = QPushButton("Verify true copy…")
-        self.verify_button.setToolTip("Sign that every scanned page is a complete and accurate copy of the paper")
+        self.verify_button.setToolTip(_VERIFY_TIP)
         self.verify_button.clicked.connect(self.verify)
         self.verify_button.setVisible(ctx.allowed(Permission.VERIFY_TRUE_COPY))
         self.disposition_button = QPushButton("Record paper original…")
@@ -209,6 +210,7 @@ class TrueCopyPanel(QWidget):
                 label.setText("—")
             self._pages = []
             self.viewer.set_pages([])
+            self.status = None
             self.verify_button.setEnabled(False)
             self.disposition_button.setEnabled(False)
             self.next_step.setText("Select a returned form.")
@@ -240,13 +242,18 @@ class TrueCopyPanel(QWidget):
             label.setText(values[key])
         self.viewer.set_pages([ViewerPage(p.id, f"{form.serial} page {p.page_no} — {p.location}")
                                for p in self._pages])
-        mine = self._ctx.actor.username in importers
-        self.verify_button.setEnabled(form.verified_by is None and not mine)
-        self.verify_button.setToolTip("You imported these scans: a second person verifies them." if mine else
-                                      "Sign that every scanned page is a complete and accurate copy of the paper")
-        self.disposition_button.setEnabled(form.verified_by is not None and form.disposition != "destroyed")
+        try:
+            self.status = true_copy.status(self._ctx.db, self._ctx.actor, form.serial)
+        except FormtrailError as exc:
+            self._ctx.show_error(self, exc)
+            self.status = None
+        status = self.status
+        self.verify_button.setEnabled(status is not None and status.may_verify)
+        self.verify_button.setToolTip(_VERIFY_TIP + (f"\n\nNot now: {status.why_not_verify}"
+                                                     if status is not None and status.why_not_verify else ""))
+        self.disposition_button.setEnabled(status is not None and status.may_record_disposition)
         if form.verified_by is None:
-            step = ("You imported these scans: another person must verify them." if mine else
+            step = (f"Not by you: {status.why_not_verify}." if status is not None and status.why_not_verify else
                     "Compare each page in the viewer with the paper sheet, then sign.")
         elif form.disposition is None:
             step = "Record where the paper original is kept (or its destruction, with QA approval)."
@@ -257,13 +264,9 @@ class TrueCopyPanel(QWidget):
     # -- actions -----------------------------------------------------------------------------------------
     def verify(self) -> None:
         form = self.selected()
-        if form is None or form.verified_by is not None:
+        if form is None or self.status is None or not self.status.may_verify:
             return
         ctx = self._ctx
-        if ctx.actor.username in {p.imported_by for p in self._pages}:
-            messages.error(self, f"You imported the scans of {form.serial}. A true copy is verified by a second "
-                                 "person: ask a colleague.", title="Verify true copy")
-            return
         pages = "\n".join(f"  page {p.page_no}: {p.location}, SHA-256 {p.source_sha256[:16]}…" for p in self._pages)
         summary = (f"Form {form.serial} ({form.template}, {form.purpose}): I compared the {plural(len(self._pages), 'scanned page')} "
                    f"with the paper original; they are complete and accurate copies.\n{pages}")
@@ -278,7 +281,7 @@ class TrueCopyPanel(QWidget):
 
     def record_disposition(self) -> None:
         form = self.selected()
-        if form is None or form.verified_by is None:
+        if form is None or self.status is None or not self.status.may_record_disposition:
             return
         dialog = DispositionDialog(self._ctx, form.serial, self)
         self.dialog = dialog

@@ -32,10 +32,10 @@ S = TemplateStatus
 _TEMPLATE_FILES = "Template files (*.yaml *.yml *.json)"
 
 
-def _next_step(info: TemplateVersionInfo, me: str) -> str:
-    """What happens next to this version, in a clerk's words."""
+def _next_step(info: TemplateVersionInfo) -> str:
+    """What happens next to this version, in a clerk's words (who may act is the service's ``may_*``)."""
     if info.status is S.DRAFT:
-        if info.author_username == me:
+        if info.may_edit:
             return ("Your draft. Change it with Edit draft…, check the preview, then submit it for review. It "
                     "cannot be issued yet.")
         return (f"Draft by {info.author_username}: only they can edit and submit it. It cannot be issued yet.")
@@ -236,25 +236,23 @@ class TemplatesPage(QWidget):
                 f"{lay.pages} page{'s' if lay.pages != 1 else ''}, {lay.paper.value} paper")
             self.fields["sha"].setText(info.layout_sha256[:16] + "…")
             self.fields["sha"].setToolTip(info.layout_sha256)
-            self.next_step.setText(_next_step(info, self._ctx.actor.username))
+            self.next_step.setText(_next_step(info))
         self._update_buttons()
 
     def _update_buttons(self) -> None:
-        info, summary, me = self.info, self.selected(), self._ctx.actor.username
-        status = info.status if info else None
-        newest = info is not None and summary is not None and info.version == summary.version
+        """Enable what the service says the actor may do with the shown version; the texts only explain."""
+        info, summary = self.info, self.selected()
         state = {
             "preview": (info is not None, "Select a template version."),
-            "edit": (status is S.DRAFT and info.author_username == me,
-                     "Only drafts can be edited, and only by their author"
+            "edit": (info is not None and info.may_edit, "Only drafts can be edited, and only by their author"
                      + (f" ({info.author_username})." if info else ".")),
-            "submit": (status is S.DRAFT and newest, "Only a draft can be submitted for review."),
-            "new": (summary is not None and summary.status not in (S.DRAFT, S.IN_REVIEW),
+            "submit": (info is not None and info.may_submit, "Only the newest draft can be submitted for review."),
+            "new": (info is not None and info.may_new_version,
                     "This template already has a draft or a version in review: finish that one first."),
-            "approve": (status is S.IN_REVIEW and info.author_username != me,
+            "approve": (info is not None and info.may_approve,
                         "Only a version in review can be approved, and never by its author."),
-            "return": (status is S.IN_REVIEW, "Only a version in review can be returned to draft."),
-            "retire": (status is S.EFFECTIVE, "Only the effective version can be retired."),
+            "return": (info is not None and info.may_return, "Only a version in review can be returned to draft."),
+            "retire": (info is not None and info.may_retire, "Only the effective version can be retired."),
             "export": (info is not None, "Select a template version."),
             "reference": (summary is not None and summary.effective_version is not None,
                           "Reference prints are made of the effective version; this template has none."),
@@ -315,7 +313,7 @@ class TemplatesPage(QWidget):
 
     def new_version(self) -> None:
         summary = self.selected()
-        if summary is None:
+        if summary is None or self.info is None or not self.info.may_new_version:
             return
         ctx = self._ctx
         self._open(ReasonDialog(
@@ -331,8 +329,7 @@ class TemplatesPage(QWidget):
         if info is None:
             return
         if read_only is None:
-            read_only = not (info.status is S.DRAFT and info.author_username == self._ctx.actor.username
-                             and self._ctx.allowed(Permission.EDIT_TEMPLATES))
+            read_only = not info.may_edit
         editor = TemplateEditor(self._ctx, info, read_only=read_only, parent=self)
         self._open(editor, lambda _: self._done(f"{info.code} version {info.version} submitted for review.",
                                                info.code))
@@ -342,7 +339,7 @@ class TemplatesPage(QWidget):
 
     def submit(self) -> None:
         info = self.info
-        if info is None or not messages.confirm(
+        if info is None or not info.may_submit or not messages.confirm(
                 self, f"Submit {info.code} version {info.version} ({info.title}) for review?\n\nQA then approves it "
                       "or returns it to you. While it is in review nobody can change it.",
                 title="Submit for review", ok_text="Submit for review"):
@@ -356,7 +353,7 @@ class TemplatesPage(QWidget):
 
     def return_to_draft(self) -> None:
         info, ctx = self.info, self._ctx
-        if info is None:
+        if info is None or not info.may_return:
             return
         self._open(ReasonDialog(
             self, heading=f"Return {info.code} version {info.version} to draft", action_text="Return to draft",
@@ -368,7 +365,7 @@ class TemplatesPage(QWidget):
 
     def approve(self) -> None:
         info, ctx = self.info, self._ctx
-        if info is None:
+        if info is None or not info.may_approve:
             return
         summary = (f"Template {info.code} version {info.version}: {info.title}\n"
                    f"Change: {info.change_reason}\nAuthor: {info.author_username}\n"
@@ -382,7 +379,7 @@ class TemplatesPage(QWidget):
 
     def retire(self) -> None:
         info, ctx = self.info, self._ctx
-        if info is None:
+        if info is None or not info.may_retire:
             return
         self._open(ReasonDialog(
             self, heading=f"Retire {info.code} version {info.version}", action_text="Retire",

@@ -9,6 +9,7 @@ import pytest
 
 from app.models import FormState, IssuanceState
 from app.services import audit_chain, audit_log, dashboard, intake, reconciliation, replacement, reports, scans
+from app.services.error_codes import ErrorCode
 from app.services.errors import DomainError, PermissionDenied, RuleViolation, ValidationError
 from tests.helpers import scanlike as sl
 from tests.helpers.forms import effective_template, issue
@@ -100,8 +101,9 @@ def test_close_by_the_issuer_is_refused(seed):
     result = issuance.issue_forms(seed.db, dc, code="QC-WS-014", copies=1, purpose="x", reference=None,
                                   issued_to="y", due=dt.date(2099, 1, 1))
     reconciliation.void_form(seed.db, dc, serial=result.serials[0], reason="test")
-    with pytest.raises(RuleViolation, match="issuer"):
+    with pytest.raises(RuleViolation) as refused:
         reconciliation.close(seed.db, dc, result.issuance_id, username="dc", password=PASSWORD)
+    assert refused.value.code == ErrorCode.SEPARATION_OF_DUTIES
 
 
 def test_replaced_sheet_needs_its_paper_or_a_missing_declaration(seed, five, tmp_path):

@@ -15,6 +15,7 @@ import pytest
 
 from app.models import RecordState, SignatureMeaning as M
 from app.services import audit_log, record_export, reconciliation, records
+from app.services.error_codes import ErrorCode
 from app.services.errors import DomainError, RuleViolation, ValidationError
 from tests.helpers import scanlike as sl
 from tests.helpers.forms import effective_template, issue
@@ -54,8 +55,9 @@ def test_rc01_correction_keeps_the_original_and_needs_a_reason(seed, form):
     fill(seed, serial)
     with pytest.raises(DomainError, match="correction"):
         records.enter_value(seed.db, seed.op, serial=serial, field="sample_weight_1", value="0.1003")
-    with pytest.raises(ValidationError, match="reason"):
+    with pytest.raises(ValidationError) as refused:
         records.correct_value(seed.db, seed.op, serial=serial, field="sample_weight_1", value="0.1003", reason=" ")
+    assert refused.value.code == ErrorCode.REASON_REQUIRED
     view = records.correct_value(seed.db, seed.op, serial=serial, field="sample_weight_1", value="0.1003",
                                  reason="Transcription error: 2 misread for 3")
     history = view.field("sample_weight_1").history
@@ -76,15 +78,17 @@ def test_rc04_checks_type_limits_required_and_na(seed, form):
         enter("sample_weight_1", "0,1002")
     with pytest.raises(ValidationError, match="YYYY-MM-DD"):
         enter("calibration_valid_until", "31.01.2027")
-    with pytest.raises(ValidationError, match="outside the limits 0.0950 – 0.1050 g"):
+    with pytest.raises(ValidationError) as refused:
         enter("sample_weight_1", "0.1100")
+    assert refused.value.code == ErrorCode.JUSTIFICATION_REQUIRED
     view = enter("sample_weight_1", "0.1100 g", justification="re-weighed per SOP, see deviation DEV-7")
     current = view.field("sample_weight_1").current
     assert current.out_of_limits and current.value == "0.1100"
     with pytest.raises(ValidationError, match="NA with a reason"):
         enter("weighing_time", "")
-    with pytest.raises(ValidationError, match="reason"):
+    with pytest.raises(ValidationError) as refused:
         records.enter_value(seed.db, seed.op, serial=serial, field="weighing_time", na_reason=" ")
+    assert refused.value.code == ErrorCode.NA_REASON_REQUIRED
     view = records.enter_value(seed.db, seed.op, serial=serial, field="weighing_time",
                                na_reason="balance printout has no time")
     assert view.field("weighing_time").current.is_na
@@ -93,9 +97,10 @@ def test_rc04_checks_type_limits_required_and_na(seed, form):
 def test_tm02_late_entry_needs_a_reason_and_is_flagged(seed, form, clock):
     serial = form.serials[0]
     activity = clock.moment - dt.timedelta(days=3, hours=2)
-    with pytest.raises(ValidationError, match="3d 2h after the activity"):
+    with pytest.raises(ValidationError) as refused:
         records.enter_value(seed.db, seed.op, serial=serial, field="balance_id", value="BAL-QC-03",
                             activity_at=activity)
+    assert refused.value.code == ErrorCode.LATE_REASON_REQUIRED
     view = records.enter_value(seed.db, seed.op, serial=serial, field="balance_id", value="BAL-QC-03",
                                activity_at=activity, late_reason="worksheet returned after the weekend")
     entry = view.field("balance_id").current
@@ -105,8 +110,9 @@ def test_tm02_late_entry_needs_a_reason_and_is_flagged(seed, form, clock):
 def test_rc03_self_verification_refused_and_logged(seed, form):
     serial = form.serials[0]
     fill(seed, serial)
-    with pytest.raises(RuleViolation, match="self-verification"):
+    with pytest.raises(RuleViolation) as refused:
         records.verify_field(seed.db, seed.op, serial=serial, field="sample_weight_1")
+    assert refused.value.code == ErrorCode.SELF_VERIFICATION
     assert audit_log.count_events(seed.db, seed.admin, audit_log.AuditFilter(action="RULE_REFUSED")) == 1
     view = records.verify_field(seed.db, seed.op2, serial=serial, field="sample_weight_1")
     assert view.field("sample_weight_1").current.verified_by == "op2"
@@ -116,25 +122,30 @@ def test_rc03_self_verification_refused_and_logged(seed, form):
 def test_review_and_approval_rules_and_change_after_signing(seed, form):
     serial = form.serials[0]
     fill(seed, serial)
-    with pytest.raises(RuleViolation, match="unverified"):
+    with pytest.raises(RuleViolation) as refused:
         records.sign_record(seed.db, seed.qa, serial=serial, meaning=M.REVIEWED, username="qa", password=PASSWORD)
+    assert refused.value.code == ErrorCode.RECORD_NOT_READY
     verify_critical(seed, serial, who="qa2")
-    with pytest.raises(RuleViolation, match="verifier"):
+    with pytest.raises(RuleViolation) as refused:
         records.sign_record(seed.db, seed.qa2, serial=serial, meaning=M.REVIEWED, username="qa2", password=PASSWORD)
-    with pytest.raises(RuleViolation, match="must be reviewed"):
+    assert refused.value.code == ErrorCode.SEPARATION_OF_DUTIES
+    with pytest.raises(RuleViolation) as refused:
         records.sign_record(seed.db, seed.qa, serial=serial, meaning=M.APPROVED, username="qa", password=PASSWORD)
+    assert refused.value.code == ErrorCode.RECORD_NOT_READY
     view = records.sign_record(seed.db, seed.qa, serial=serial, meaning=M.REVIEWED, username="qa", password=PASSWORD)
     assert view.state is RecordState.REVIEWED
     assert "audit trail" in view.signatures[0].info.comment
 
     # RC-06: approval waits for the reconciliation of the issuance.
-    with pytest.raises(RuleViolation, match="not reconciled"):
+    with pytest.raises(RuleViolation) as refused:
         records.sign_record(seed.db, seed.qa2, serial=serial, meaning=M.APPROVED, username="qa2", password=PASSWORD)
+    assert refused.value.code == ErrorCode.ISSUANCE_NOT_RECONCILED
     reconciliation.void_form(seed.db, seed.dc, serial=form.serials[1], reason="not needed")
     _return_sheet(seed, form, serial)
     reconciliation.close(seed.db, seed.qa2, form.issuance_id, username="qa2", password=PASSWORD)
-    with pytest.raises(RuleViolation, match="already signed"):
+    with pytest.raises(RuleViolation) as refused:
         records.sign_record(seed.db, seed.qa, serial=serial, meaning=M.APPROVED, username="qa", password=PASSWORD)
+    assert refused.value.code == ErrorCode.SEPARATION_OF_DUTIES
 
 
 def _return_sheet(seed, form, serial):

@@ -7,6 +7,7 @@ import pytest
 
 from app.models import Disposition, FormState, ScanOutcome
 from app.services import audit_log, integrity, intake, register, replacement, scans, true_copy
+from app.services.error_codes import ErrorCode
 from app.services.errors import DomainError, PermissionDenied, RuleViolation, ValidationError
 from app.services.filestore import FileStatus
 from app.services.hot_folder import HotFolder
@@ -106,8 +107,9 @@ def test_sc02_true_copy_by_a_second_person_then_disposition(seed, issued, tmp_pa
     with pytest.raises(DomainError, match="not verified"):
         true_copy.record_disposition(seed.db, seed.dc, serial=serial, disposition=Disposition.ARCHIVED,
                                      location="Archive room B, box 12", reason="filed")
-    with pytest.raises(RuleViolation, match="importer"):
+    with pytest.raises(RuleViolation) as refused:
         true_copy.verify_true_copy(seed.db, seed.op, serial=serial, username="op", password=PASSWORD)
+    assert refused.value.code == ErrorCode.SEPARATION_OF_DUTIES
     with pytest.raises(DomainError, match="0 of 1"):
         true_copy.verify_true_copy(seed.db, seed.dc, serial=result.serials[1], username="dc", password=PASSWORD)
     [waiting] = true_copy.pending(seed.db, seed.viewer)

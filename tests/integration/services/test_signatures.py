@@ -10,6 +10,7 @@ from sqlalchemy import select, text
 
 from app.models import Signature, SignatureMeaning
 from app.services import audit_log, signatures
+from app.services.error_codes import ErrorCode
 from app.services.errors import AccountLocked, AuthenticationError, PermissionDenied, RuleViolation
 from tests.helpers.seed import PASSWORD
 
@@ -99,15 +100,17 @@ def test_es04_a_signature_moved_with_its_content_hash_recomputed_is_not_genuine(
 
 def test_es06_same_person_cannot_sign_two_roles(seed):
     sign(seed, "qa", SignatureMeaning.REVIEWED)
-    with pytest.raises(RuleViolation, match="already signed record:R-1 as reviewed"):
+    with pytest.raises(RuleViolation) as refused:
         sign(seed, "qa", SignatureMeaning.APPROVED)
+    assert refused.value.code == ErrorCode.SEPARATION_OF_DUTIES
     assert audit_log.count_events(seed.db, seed.admin, audit_log.AuditFilter(action="RULE_REFUSED")) == 1
     sign(seed, "qa2", SignatureMeaning.APPROVED)
 
 
 def test_es06_other_roles_are_excluded_too(seed):
-    with pytest.raises(RuleViolation, match="is the author"):
+    with pytest.raises(RuleViolation) as refused:
         sign(seed, "qa", SignatureMeaning.APPROVED, other_roles={seed.qa.user_id: "author"})
+    assert refused.value.code == ErrorCode.SEPARATION_OF_DUTIES
 
 
 def test_ac02_administrator_cannot_sign(seed):

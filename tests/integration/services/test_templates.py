@@ -8,6 +8,7 @@ import pytest
 
 from app.models import TemplateStatus
 from app.services import audit_log, signatures, templates
+from app.services.error_codes import ErrorCode
 from app.services.errors import AuthenticationError, DomainError, PermissionDenied, RuleViolation, ValidationError
 from tests.helpers.forms import effective_template, sample_layout, sample_path
 from tests.helpers.seed import PASSWORD
@@ -35,8 +36,9 @@ def test_new_version_needs_a_reason(seed):
 def test_author_cannot_approve_and_refusal_is_logged(seed):
     info = templates.import_layout(seed.db, seed.qa, sample_layout(), change_reason="CC-1")
     templates.submit(seed.db, seed.qa, info.code)
-    with pytest.raises(RuleViolation, match="author"):
+    with pytest.raises(RuleViolation) as refused:
         templates.approve(seed.db, seed.qa, info.code, 1, username="qa", password=PASSWORD)
+    assert refused.value.code == ErrorCode.SEPARATION_OF_DUTIES
     assert audit_log.count_events(seed.db, seed.admin, audit_log.AuditFilter(action="RULE_REFUSED")) == 1
     templates.approve(seed.db, seed.qa2, info.code, 1, username="qa2", password=PASSWORD)
 
