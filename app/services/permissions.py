@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from app.models import Role, RoleGrant, User, UserStatus
 from app.services import stored
+from app.services.error_codes import ErrorCode
 from app.services.errors import PermissionDenied
 
 
@@ -60,6 +61,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 }
 
 
+# Acts kept apart from the work they check (separation of duties): a role without them lacks them on purpose,
+# so a refusal names who does them instead of suggesting to ask an administrator for the role.
+SEPARATED = frozenset({P.APPROVE_TEMPLATES, P.REPLACE_FORMS, P.APPROVE_DESTRUCTION, P.CLOSE_RECONCILIATION,
+                       P.REVIEW_RECORDS, P.APPROVE_RECORDS})
+
+
 def permissions_of(roles: frozenset[Role]) -> frozenset[Permission]:
     return frozenset().union(*(ROLE_PERMISSIONS[r] for r in roles)) if roles else frozenset()
 
@@ -90,11 +97,19 @@ def require(db: Any, actor: Any, permission: Permission) -> None:
             text = (f"{actor.username} no longer holds the role to {permission.value}: it changed since the log-in "
                     "(or the account was locked); log in again")
         else:
-            roles = ", ".join(sorted(r.title for r in actor.roles)) or "no role"
-            text = f"{actor.username} ({roles}) may not {permission.value}; ask an administrator for the right role"
-        refusal = PermissionDenied(text)
+            text = _refusal_text(actor, permission)
+        refusal = PermissionDenied(text, code=ErrorCode.SEPARATION_OF_DUTIES if permission in SEPARATED else None)
         db.record_refusal(actor, refusal)
         raise refusal
+
+
+def _refusal_text(actor: Any, permission: Permission) -> str:
+    roles = ", ".join(sorted(r.title for r in actor.roles)) or "no role"
+    if permission in SEPARATED:
+        holders = " or ".join(sorted(r.title for r in Role if permission in ROLE_PERMISSIONS[r]))
+        return (f"{actor.username} ({roles}) may not {permission.value}: {holders} does this, separately from the "
+                "work it checks (separation of duties); ask a colleague who holds that role")
+    return f"{actor.username} ({roles}) may not {permission.value}; ask an administrator for the right role"
 
 
 def require_any(db: Any, actor: Any, *permissions: Permission) -> None:
