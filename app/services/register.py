@@ -21,7 +21,8 @@ from app.models import FormState, Issuance, IssuanceState, IssuedForm, Template,
 from app.services import audit
 from app.services.db import Actor, Database
 from app.services.errors import ValidationError
-from app.services.permissions import Permission, require
+from app.services.permissions import Permission, allowed, require
+from app.services.replacement import replace_refusal_of
 from app.services.setup import require_site
 from app.services.timefmt import local_text
 
@@ -53,6 +54,9 @@ class RegisterRow:
     issuance_id: int
     overdue: bool
     replaces: str | None
+    # Whether the acting user may replace this copy now, and why not (from replacement.replace_refusal_of).
+    may_replace: bool = False
+    why_not_replace: str | None = None
 
     @property
     def template_label(self) -> str:
@@ -130,14 +134,17 @@ def fetch_forms(db: Database, actor: Actor, flt: RegisterFilter, *, sort: str = 
         replaced_ids = {r[14] for r in rows if r[14] is not None}
         serial_of = dict(session.execute(select(IssuedForm.id, IssuedForm.serial)
                                          .where(IssuedForm.id.in_(replaced_ids))).all()) if replaced_ids else {}
-    return [
-        RegisterRow(serial=r[0], template=r[1], version=r[2], copy_no=r[3], copies=r[4], purpose=r[5],
-                    reference=r[6], issued_to=r[7], issued_by=r[8], issued_at=r[9], due_date=r[10], state=r[11],
-                    issuance_id=r[12], overdue=(r[11] is FormState.ISSUED and r[10] < on
-                                                and r[13] is IssuanceState.OPEN),
-                    replaces=serial_of.get(r[14]))
-        for r in rows
-    ]
+    may_replace_any = allowed(actor, Permission.REPLACE_FORMS)
+    result = []
+    for r in rows:
+        refusal = replace_refusal_of(serial=r[0], state=r[11], issuance_state=r[13])
+        why_not = str(refusal) if refusal else (None if may_replace_any else "your role does not replace forms")
+        result.append(RegisterRow(
+            serial=r[0], template=r[1], version=r[2], copy_no=r[3], copies=r[4], purpose=r[5], reference=r[6],
+            issued_to=r[7], issued_by=r[8], issued_at=r[9], due_date=r[10], state=r[11], issuance_id=r[12],
+            overdue=r[11] is FormState.ISSUED and r[10] < on and r[13] is IssuanceState.OPEN,
+            replaces=serial_of.get(r[14]), may_replace=why_not is None, why_not_replace=why_not))
+    return result
 
 
 def template_codes(db: Database, actor: Actor) -> list[str]:

@@ -30,10 +30,15 @@ class ReplacementResult:
 
 def replace_refusal(form: IssuedForm) -> DomainError | None:
     """Why ``form`` cannot be replaced now (None: it can); the reconcile view offers Replace from this."""
-    if form.issuance.state is not IssuanceState.OPEN:
-        return DomainError(f"the issuance of {form.serial} is reconciled and read-only")
-    if form.state is not FormState.ISSUED:
-        return DomainError(f"{form.serial} is {form.state.value}; only a copy still out (issued) can be replaced")
+    return replace_refusal_of(serial=form.serial, state=form.state, issuance_state=form.issuance.state)
+
+
+def replace_refusal_of(*, serial: str, state: FormState, issuance_state: IssuanceState) -> DomainError | None:
+    """The same, from the columns a list already read (the register's rows)."""
+    if issuance_state is not IssuanceState.OPEN:
+        return DomainError(f"the issuance of {serial} is reconciled and read-only")
+    if state is not FormState.ISSUED:
+        return DomainError(f"{serial} is {state.value}; only a copy still out (issued) can be replaced")
     return None
 
 

@@ -14,7 +14,7 @@ from app.models import Role, RoleGrant, User, UserStatus
 from app.services import audit, limits, passwords
 from app.services.db import Actor, Database
 from app.services.errors import DomainError, NotFound, ValidationError
-from app.services.permissions import Permission, require
+from app.services.permissions import Permission, allowed, require
 
 USERNAME_RE = re.compile(r"^[a-z][a-z0-9._-]{1,63}$")
 # The administrator keeps the system running; holding a GMP role as well would let one account both
@@ -35,6 +35,10 @@ class UserInfo:
     last_login_at: dt.datetime | None
     deactivation_reason: str | None
     deactivated_at: dt.datetime | None
+    # What the acting user may do to this account (the acts below refuse the same; the users page asks these).
+    may_manage: bool = False  # change roles, reset the password
+    may_deactivate: bool = False
+    may_unlock: bool = False
 
     @property
     def role_titles(self) -> str:
@@ -48,13 +52,17 @@ class AuthorizedUser:
     roles: tuple[Role, ...]
 
 
-def _info(user: User) -> UserInfo:
+def _info(user: User, actor: Actor | None = None) -> UserInfo:
+    manage = (actor is not None and allowed(actor, Permission.MANAGE_USERS)
+              and user.status is not UserStatus.DEACTIVATED)
     return UserInfo(
         id=user.id, username=user.username, full_name=user.full_name,
         roles=tuple(sorted(user.current_roles(), key=lambda r: list(Role).index(r))),
         status=user.status, must_change_password=user.must_change_password,
         failed_logins=user.failed_logins, created_at=user.created_at, last_login_at=user.last_login_at,
         deactivation_reason=user.deactivation_reason, deactivated_at=user.deactivated_at,
+        may_manage=manage, may_deactivate=manage and actor is not None and user.id != actor.user_id,
+        may_unlock=manage and user.status is UserStatus.LOCKED,
     )
 
 
@@ -124,14 +132,14 @@ def create_user(
             password=temporary_password, temporary=True, granted_by=actor.username, now=db.clock.now(),
         )
         session.flush()
-        return _info(user)
+        return _info(user, actor)
 
 
 def list_users(db: Database, actor: Actor) -> list[UserInfo]:
     require(db, actor, Permission.VIEW_AUDIT)
     with db.read() as session:
         users = session.scalars(select(User).options(selectinload(User.grants)).order_by(User.username))
-        return [_info(u) for u in users]
+        return [_info(u, actor) for u in users]
 
 
 def set_roles(db: Database, actor: Actor, *, username: str, roles: Iterable[Role], reason: str) -> UserInfo:
@@ -150,7 +158,7 @@ def set_roles(db: Database, actor: Actor, *, username: str, roles: Iterable[Role
         for role in sorted(wanted - user.current_roles(), key=lambda r: r.value):
             user.grants.append(RoleGrant(role=role, granted_at=now, granted_by=actor.username))
         session.flush()
-        return _info(user)
+        return _info(user, actor)
 
 
 def deactivate(db: Database, actor: Actor, *, username: str, reason: str) -> UserInfo:
@@ -165,7 +173,7 @@ def deactivate(db: Database, actor: Actor, *, username: str, reason: str) -> Use
         user.deactivation_reason = reason
         user.deactivated_at = db.clock.now()
         session.flush()
-        return _info(user)
+        return _info(user, actor)
 
 
 def unlock(db: Database, actor: Actor, *, username: str, reason: str) -> UserInfo:
@@ -178,7 +186,7 @@ def unlock(db: Database, actor: Actor, *, username: str, reason: str) -> UserInf
         user.status = UserStatus.ACTIVE
         user.failed_logins = 0
         audit.record_event(session, "UNLOCK", entity="user", entity_id=user.username)
-        return _info(user)
+        return _info(user, actor)
 
 
 def reset_password(db: Database, actor: Actor, *, username: str, temporary_password: str, reason: str) -> UserInfo:
@@ -194,7 +202,7 @@ def reset_password(db: Database, actor: Actor, *, username: str, temporary_passw
             session, db.hasher, user=user, password=temporary_password, temporary=True, now=db.clock.now()
         )
         session.flush()
-        return _info(user)
+        return _info(user, actor)
 
 
 def authorized_users(db: Database, actor: Actor, *, as_of: dt.datetime) -> list[AuthorizedUser]:

@@ -16,6 +16,8 @@ FORBIDDEN = {
     "a user-name comparison": re.compile(r"\.username\s*[!=]=|[!=]=\s*[\w.()]*\.username\b|\.username\s+(not\s+)?in\b"),
     "an author comparison": re.compile(r"author\w*\s*[!=]=|[!=]=\s*[\w.()]*author\w*\b"),
     "a user-id comparison": re.compile(r"user_id\s*[!=]=|[!=]=\s*[\w.()]*user_id\b"),
+    "a button enabled from a state": re.compile(
+        r"set(Enabled|Visible)\([^)]*\.(state|status|outcome)\s+(is|==|!=|in)\b"),
     "a state-set constant copied from a service": re.compile(
         r"^\s*(RETRYABLE|ENTERABLE|RETURNABLE|OPEN_EXCEPTIONS)\s*[:=]", re.MULTILINE),
     "a set of states spelled out": re.compile(
@@ -29,9 +31,6 @@ ALLOWED = {
     "app/ui/pages/records_list.py: a set of states spelled out": "the colour of the state column",
     "app/ui/pages/register_model.py: a set of states spelled out": "faded text for replaced and voided rows",
     "app/ui/pages/scans_models.py: a set of states spelled out": "the colour of the outcome column",
-    # Not a GMP rule (user administration); app/services/users.py refuses it too. Left for the users page's
-    # own view (issue 13).
-    "app/ui/pages/users.py: a user-id comparison": "Deactivate is not offered for one's own account",
 }
 
 
@@ -60,6 +59,8 @@ def test_the_grep_finds_what_it_looks_for() -> None:
         "an author comparison": 'status is S.IN_REVIEW and info.author_username != me',
         "a state-set constant copied from a service": "RETRYABLE = frozenset({O.NO_CODE, O.BLANK})",
         "a set of states spelled out": "enabled = state in (F.ISSUED, F.REPLACED)",
+        "a button enabled from a state": "self.replace_button.setEnabled(row is not None and row.state is F.ISSUED)",
+        "a user-id comparison": "self.deactivate_button.setEnabled(usable and user.id != self._ctx.actor.user_id)",
     }
     for what, sample in samples.items():
         assert FORBIDDEN[what].search(sample), what

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (
     QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget,
 )
 
-from app.models.enums import FormState, SignatureMeaning
+from app.models.enums import SignatureMeaning
 from app.services import issuance, register, replacement, templates
 from app.services.errors import FormtrailError
 from app.services.permissions import Permission
@@ -96,8 +96,8 @@ class ReplaceDialog(QDialog):
         elif self.row is None:
             self.found.setText("No issued form has this serial.")
             set_role(self.found, "error")
-        elif self.row.state is not FormState.ISSUED:
-            self.found.setText(f"{form_text(self.row)}. Only a copy still out (issued) can be replaced.")
+        elif not self.row.may_replace:
+            self.found.setText(f"{form_text(self.row)}. Not replaceable: {self.row.why_not_replace}.")
             set_role(self.found, "error")
         else:
             self.found.setText(form_text(self.row))
@@ -105,7 +105,7 @@ class ReplaceDialog(QDialog):
         self._update()
 
     def _update(self) -> None:
-        ready = (self.result_value is None and self.row is not None and self.row.state is FormState.ISSUED
+        ready = (self.result_value is None and self.row is not None and self.row.may_replace
                  and bool(self.reason.toPlainText().strip()))
         self.replace_button.setEnabled(ready)
 

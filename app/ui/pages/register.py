@@ -273,7 +273,7 @@ class RegisterPage(QWidget):
     def _show_selected(self) -> None:
         row = self.selected()
         self.issuance_button.setEnabled(row is not None and self.issuance_id is None)
-        self.replace_button.setEnabled(row is not None and row.state is FormState.ISSUED)
+        self.replace_button.setEnabled(row is not None and row.may_replace)
         if row is None:
             self.detail.setText("Select a row to see the copy, its issuance and its PDFs.")
             self.pdf_label.clear()

@@ -128,11 +128,10 @@ class UsersPage(QWidget):
 
     def _update_buttons(self) -> None:
         user = self.selected()
-        usable = user is not None and user.status is not UserStatus.DEACTIVATED
-        self.roles_button.setEnabled(usable)
-        self.reset_button.setEnabled(usable)
-        self.deactivate_button.setEnabled(usable and user.id != self._ctx.actor.user_id)
-        self.unlock_button.setEnabled(user is not None and user.status is UserStatus.LOCKED)
+        self.roles_button.setEnabled(user is not None and user.may_manage)
+        self.reset_button.setEnabled(user is not None and user.may_manage)
+        self.deactivate_button.setEnabled(user is not None and user.may_deactivate)
+        self.unlock_button.setEnabled(user is not None and user.may_unlock)
 
     def _open(self, dialog: QDialog, select: str | None = None) -> None:
         self.dialog = dialog
