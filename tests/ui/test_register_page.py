@@ -175,3 +175,25 @@ def test_named_views_for_other_pages(qtbot, seed, ctx_for) -> None:  # noqa: ANN
     assert page.overdue_check.isChecked() and _serials(page) == ["000003", "000002"]
     page.show_filter("all")
     assert page.model.total == 3 and not page.overdue_check.isChecked()
+
+
+def test_replace_is_offered_exactly_where_the_service_accepts_it(qtbot, seed, ctx_for) -> None:  # noqa: ANN001
+    """QA replaces copies still out; the register asks the service's rule (may_replace), never the state."""
+    import pytest
+
+    from app.services import reconciliation
+    from app.services.errors import DomainError
+    effective_template(seed, "QC-WS-014")
+    issue(seed, "QC-WS-014", 2)
+    reconciliation.void_form(seed.db, seed.dc, serial="000001", reason="spoiled while filling")
+    page = _page(qtbot, ctx_for, "qa")
+    assert page.replace_button.isVisible()
+    page.select("000002")
+    assert page.replace_button.isEnabled()
+    page.select("000001")
+    assert not page.replace_button.isEnabled()
+    with pytest.raises(DomainError):  # what the button withholds, the service refuses
+        replacement.replace_form(seed.db, seed.qa, serial="000001", reason="torn", username="qa", password=PASSWORD)
+    rows = {r.serial: r for r in register.fetch_forms(seed.db, seed.dc, RegisterFilter())}
+    assert not rows["000002"].may_replace and "role" in (rows["000002"].why_not_replace or "")
+    assert "voided" in (rows["000001"].why_not_replace or "")
