@@ -28,6 +28,7 @@ OK, WARN, FAIL = CheckStatus.OK, CheckStatus.WARN, CheckStatus.FAIL
 BACKUP_WARN_AFTER = dt.timedelta(days=7)
 VERIFY_WARN_AFTER = dt.timedelta(days=31)
 RECENT_FILES = 20
+ANCHORS_CHECKED = 500  # the newest anchors looked up (a year of activity writes tens of thousands)
 
 
 def _pg(ctx: Context) -> bool:
@@ -198,27 +199,29 @@ def file_store(ctx: Context) -> Result:
 
 
 def _anchor_mismatch(conn: Connection, ledger: Path) -> str:
-    """The store's anchor file doubles as its marker: its newest line names an audit event of this database.
-    A folder without it (a local folder where the share should be) or with another database's anchors is
-    not the store the other workstations use."""
+    """The store's anchor file doubles as its marker: its anchors name audit events of this database. A folder
+    without it (a local folder where the share should be), or whose anchors name none of this database's
+    events (another site's store), is not the store the other workstations use. Any matching anchor will
+    do: after an older backup is restored, the newest anchors belong to the history the restore gave up."""
     events = conn.scalar(select(func.count()).select_from(AuditEvent))
-    last = None
+    anchored: dict[int, str] = {}
     try:
         with ledger.open(encoding="utf-8") as fh:
             for line in fh:
                 try:
                     data = json.loads(line)
-                    last = (int(data["seq"]), str(data["hash"]))
+                    anchored[int(data["seq"])] = str(data["hash"])
                 except (ValueError, KeyError, TypeError):
                     continue
     except FileNotFoundError:
         return f"it has no anchor file of site {ledger.stem.removeprefix('anchors-')} ({ledger.name})" if events \
             else ""
-    if last is None:
+    if not anchored:
         return f"its anchor file {ledger.name} holds no readable anchor"
-    held = conn.scalar(select(AuditEvent.hash).where(AuditEvent.seq == last[0]))
-    if held != last[1]:
-        return f"its newest anchor (event {last[0]}) does not match this database's audit trail"
+    newest = sorted(anchored)[-ANCHORS_CHECKED:]
+    held = dict(conn.execute(select(AuditEvent.seq, AuditEvent.hash).where(AuditEvent.seq.in_(newest))).all())
+    if not any(held.get(seq) == anchored[seq] for seq in newest):
+        return f"none of its {len(newest)} newest anchors names an event of this database's audit trail"
     return ""
 
 

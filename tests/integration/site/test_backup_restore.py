@@ -259,3 +259,27 @@ def test_inv10_an_interrupted_backup_is_named_and_simply_taken_again(seed, tmp_p
     with pytest.raises(ValidationError) as refused:
         backup.backup(seed.db, seed.admin, other)
     assert refused.value.code == "folder-not-empty" and (other / "notes.txt").exists()
+
+
+def test_after_restoring_an_older_backup_the_doctor_still_knows_the_store(seed, tmp_path, backend):
+    """The store's anchor file holds anchors of the history given up by the restore; its older anchors still
+    name this database, so `doctor` must not call the site's own store a stranger's."""
+    if backend != "sqlite":
+        pytest.skip("in-place restore replaces the embedded SQLite database")
+    from app.services import doctor
+    effective_template(seed)
+    backup.backup(seed.db, seed.admin, tmp_path / "bk1")
+    issue(seed, copies=2)
+    backup.backup(seed.db, seed.admin, tmp_path / "bk2")  # anchors the later history in the store
+    db_file = Path(seed.db.engine.url.database)
+    url, files = f"sqlite:///{db_file}", seed.db.files.root
+    restore.restore(tmp_path / "bk1", seed.admin, reason="going back before a bad import", target_url=url,
+                    target_files=files, current=seed.db, in_place=True, workstation="W",
+                    make_database=_make(tmp_path))
+    restored = _make(tmp_path)(url, files)
+    try:
+        report = doctor.run(doctor.workstation_of(restored))
+    finally:
+        restored.engine.dispose()
+    store = report.check("file-store")
+    assert store.status is doctor.CheckStatus.OK, store.detail

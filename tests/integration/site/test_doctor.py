@@ -81,7 +81,7 @@ def test_a_copied_store_of_another_database_is_not_taken_for_this_one(site_confi
     ledger.write_text("\n".join(line.replace('"hash": "', '"hash": "f') for line in lines) + "\n")
     report = run(dataclasses.replace(site_config, files_dir=other))
     assert report.check("file-store").status is CheckStatus.FAIL
-    assert "does not match" in report.check("file-store").detail
+    assert "names an event of this database" in report.check("file-store").detail
 
 
 def test_connecting_as_the_owner_or_a_superuser_is_named(site_server, site_config):
