@@ -95,7 +95,7 @@ def init_site_database(admin_url: str, *, owner_role: str = "formtrail_owner", a
             _exec(conn, f'ALTER ROLE "{app_name}" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT')
             if action is AppPassword.CREATED:
                 assert password is not None
-                _exec(conn, f"ALTER ROLE \"{app_name}\" PASSWORD '{_quote(password)}'")
+                conn.exec_driver_sql(_set_password(conn, app_name, password))  # its ':' are no parameters
             _exec(conn, f'GRANT "{owner}" TO CURRENT_USER')
             _exec(conn, f'GRANT CREATE, USAGE ON SCHEMA public TO "{owner}"')
             # Nobody but the owner creates objects (PostgreSQL 15 already does this for PUBLIC).
@@ -181,12 +181,11 @@ def rotate_app_password(db: Database | None, actor: Actor | None, *, admin_url: 
     password = new_password or new_app_password()
     if len(password) < 12:
         raise ValidationError("the application role's password must have at least 12 characters")
-    statement = f"ALTER ROLE \"{name}\" PASSWORD '{_quote(password)}'"
     if db is None or db.site_code() is None:
         admin = build_engine(admin_url, isolation_level="AUTOCOMMIT")
         try:
             with admin.connect() as conn:
-                _exec(conn, statement)
+                conn.exec_driver_sql(_set_password(conn, name, password))
         finally:
             admin.dispose()
         return password
@@ -195,7 +194,8 @@ def rotate_app_password(db: Database | None, actor: Actor | None, *, admin_url: 
                               "(--user) and a reason (--reason)", code="reason-required")
     require(db, actor, Permission.MANAGE_SETTINGS)
     with db.write(actor, reason=reason) as session:
-        session.execute(text(statement))
+        connection = session.connection()
+        connection.exec_driver_sql(_set_password(connection, name, password))
         audit.record_event(session, "APP_PASSWORD_ROTATED", entity="database", entity_id=name,
                            new={"role": name, "database": db.display_url})
     return password
@@ -215,6 +215,15 @@ def _run_migrations_as(engine: Engine, owner: str) -> None:
         upgrade(engine)
     finally:
         engine.dispose()
+
+
+def _set_password(conn, role: str, password: str) -> str:  # noqa: ANN001 - a SQLAlchemy Connection
+    """ALTER ROLE with the password's SCRAM verifier computed here (libpq's PQencryptPasswordConn), so the
+    password itself never reaches the server: not its statement log (log_statement = ddl is common on GMP
+    servers), not pg_stat_activity."""
+    pgconn = conn.connection.driver_connection.pgconn
+    verifier = pgconn.encrypt_password(password.encode(), role.encode(), b"scram-sha-256").decode()
+    return f"ALTER ROLE \"{role}\" PASSWORD '{_quote(verifier)}'"
 
 
 def _quote(value: str) -> str:

@@ -187,6 +187,11 @@ def test_rotating_the_app_password_is_audited_and_locks_out_the_old_one(tls_serv
     site = Site(tls_server, tmp_path)
     admin = site.machine("admin")
     assert site.run(admin, "createdb rotation").returncode == 0
+    # As many GMP servers do: every statement in the server log. No password may appear there.
+    logged = site.run(admin, "psql -d rotation -c \"ALTER DATABASE rotation SET log_statement = 'all'\" "
+                             "-At -c 'SHOW data_directory'", PGPASSWORD=PG_PASSWORD)
+    assert logged.returncode == 0, logged.stderr
+    server_log = Path(logged.stdout.strip().splitlines()[-1]).parent / "log"
     url = f"postgresql://postgres@{site.address}/rotation?sslmode=require"
     roles = "--owner-role rot_owner --app-role rot_app"
     created = site.run(admin, f"formtrail db init '{url}' {roles}", PGPASSWORD=PG_PASSWORD)
@@ -228,6 +233,10 @@ def test_rotating_the_app_password_is_audited_and_locks_out_the_old_one(tls_serv
         assert audit_chain.verify_chain(db).ok
     finally:
         db.engine.dispose()
+    log = server_log.read_text(errors="replace")
+    assert "ALTER ROLE" in log and "SCRAM-SHA-256$" in log  # the statements were logged, with verifiers only
+    for url in (old_url, new_url):
+        assert url.split(":")[2].split("@")[0] not in log
 
 
 def test_readme_moving_a_workstations_data_to_the_new_server(tls_server, tmp_path):
