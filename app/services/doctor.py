@@ -71,7 +71,11 @@ def run(workstation: Workstation, *, local_now: Callable[[], dt.datetime] = lamb
             if blocked:
                 results.append(Check(code, TITLES[code], CheckStatus.SKIPPED, f"not checked: {blocked}"))
                 continue
-            status, detail, fix = doctor_checks.CHECKS[code](ctx)
+            try:
+                status, detail, fix = doctor_checks.CHECKS[code](ctx)
+            except Exception as exc:  # noqa: BLE001 - a check that breaks is a finding, never a traceback
+                status, detail, fix = (CheckStatus.FAIL, f"the check could not run: {type(exc).__name__}: {exc}",
+                                       "run `formtrail doctor` again; if it persists, give this line to support")
             results.append(Check(code, TITLES[code], status, detail, fix))
     finally:
         if ctx.engine is not None:

@@ -74,7 +74,14 @@ def tls(ctx: Context) -> Result:
                       "in clear text",
                 "enable TLS on the server (ssl = on and a certificate in postgresql.conf) and add ?sslmode=require "
                 "(or verify-full) to FORMTRAIL_DB")
-    return OK, f"{row.version} ({row.cipher})", ""
+    mode = make_url(ctx.workstation.db_url).query.get("sslmode")
+    if mode not in ("require", "verify-ca", "verify-full"):
+        return (WARN, f"encrypted now ({row.version}), but FORMTRAIL_DB does not require it (sslmode="
+                      f"{mode or 'prefer, the default'}): a server or network that refuses TLS gets a clear-text "
+                      "connection without a word",
+                "add ?sslmode=require (or verify-full, which also checks the server's certificate) to FORMTRAIL_DB")
+    checked = " and the server's certificate checked" if mode in ("verify-ca", "verify-full") else ""
+    return OK, f"{row.version} ({row.cipher}), required by sslmode={mode}{checked}", ""
 
 
 def schema(ctx: Context) -> Result:
@@ -151,7 +158,7 @@ def clock(ctx: Context) -> Result:
         return OK, "embedded database: this workstation's clock is the time source", ""
     with _conn(ctx) as conn:
         server_now = conn.scalar(text("SELECT now()"))
-        tolerance = _setting(conn, "clock.tolerance_seconds", 60.0)
+        tolerance = _setting(conn, "clock.tolerance_seconds", 60.0) if ctx.schema_current else 60.0
     local = ctx.local_now()
     skew = (local - server_now).total_seconds()
     if abs(skew) > tolerance:

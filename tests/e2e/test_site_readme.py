@@ -262,3 +262,19 @@ def test_readme_moving_a_workstations_data_to_the_new_server(tls_server, tmp_pat
     after = site.run(ws1, site.text(blocks["workstation"]))
     assert after.returncode == 0, after.stdout + after.stderr
     assert "BSL-01 (Basel QC)" in after.stdout and "holds the site's anchor file" in after.stdout
+
+
+def test_doctor_warns_when_tls_is_used_but_not_required(tls_server, tmp_path):
+    from app.services import doctor
+    from app.services.doctor_base import Workstation
+
+    url = make_url(tls_server).set(password=PG_PASSWORD)
+    for mode, status in ((None, doctor.CheckStatus.WARN), ("prefer", doctor.CheckStatus.WARN),
+                         ("require", doctor.CheckStatus.OK)):
+        target = url.update_query_dict({"sslmode": mode}) if mode else url
+        raw = target.render_as_string(hide_password=False)
+        report = doctor.run(Workstation(db_url=raw, display_url=raw, files_root=tmp_path, key_folder=tmp_path,
+                                        name="WS"))
+        tls = report.check("tls")
+        assert tls.status is status, (mode, tls.detail)
+        assert ("sslmode=require" in tls.fix) == (status is doctor.CheckStatus.WARN)

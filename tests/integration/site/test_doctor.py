@@ -114,3 +114,15 @@ def test_store_path_check_needs_no_stored_file_yet(site_server, tmp_path):
         db.engine.dispose()
     assert run(config).check("file-store").status is CheckStatus.OK
     assert Path(tmp_path / "files" / "ledger").is_dir()
+
+
+def test_a_check_that_breaks_is_a_finding_not_a_traceback(site_config, monkeypatch):
+    from app.services import doctor_checks
+
+    def broken(ctx):  # noqa: ANN001, ANN202
+        raise RuntimeError("catalog unreadable")
+    monkeypatch.setitem(doctor_checks.CHECKS, "privileges", broken)
+    report = run(site_config)
+    privileges = report.check("privileges")
+    assert privileges.status is CheckStatus.FAIL and "catalog unreadable" in privileges.detail
+    assert report.check("clock").status is CheckStatus.OK  # the others still ran
