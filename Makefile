@@ -7,7 +7,7 @@ STAMP_RUN := $(VENV)/.stamp-run
 STAMP_TEST := $(VENV)/.stamp-test
 STAMP_DIST := $(VENV)/.stamp-dist
 
-.PHONY: run test bench dist clean screenshots
+.PHONY: run test lint bench dist clean screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ run: $(STAMP_RUN)
 # Qt runs offscreen; the PostgreSQL tests start their own throwaway server and must not be skipped here.
 test: $(STAMP_TEST)
 	QT_QPA_PLATFORM=offscreen FORMTRAIL_REQUIRE_POSTGRES=1 $(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+# ruff's rule set is in pyproject.toml (naming, annotations, complexity at most 20, bugbear, imports).
+lint: $(STAMP_TEST)
+	$(BIN)/ruff check app
 
 bench: $(STAMP_TEST)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m bench

@@ -24,13 +24,14 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"formtrail {app.__version__}")
     parser.add_argument("--home", help="data directory (default: the user data directory; env FORMTRAIL_HOME)")
-    parser.add_argument("--db", help="SQLAlchemy database URL (default: SQLite in the data directory; env FORMTRAIL_DB)")
+    parser.add_argument("--db", help="SQLAlchemy database URL (default: SQLite in the data directory; "
+                                     "env FORMTRAIL_DB)")
     parser.add_argument("--user", help="acting user (env FORMTRAIL_USER); the password comes from FORMTRAIL_PASSWORD "
                                        "or a prompt")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     if command not in commands.NEEDS:
-        # `formtrail --help` or `--version`, no command (the desktop app) or an unknown one: the names and one-line help are
-        # enough, and loading every command module (and with it SQLAlchemy) would take a second.
+        # `formtrail --help` or `--version`, no command (the desktop app) or an unknown one: the names and
+        # one-line help are enough, and loading every command module (and with it SQLAlchemy) would take a second.
         for name, text in commands.SUMMARY.items():
             sub.add_parser(name, help=text, add_help=False)
         return parser

@@ -52,7 +52,8 @@ SUMMARY: dict[str, str] = {
     'restore': 'restore a backup (administrator, reason required)',
     'archive': 'archives readable without Formtrail',
     'keys': "the site's key file (outside the data): list, rotate, export, import",
-    'doctor': "check this workstation's set-up (database, TLS, schema, privileges, clock, file store, keys, last backup and verify); exit 1 if a check fails",
+    'doctor': ("check this workstation's set-up (database, TLS, schema, privileges, clock, file store, keys, last "
+               "backup and verify); exit 1 if a check fails"),
 }
 
 

@@ -9,8 +9,8 @@ from sqlalchemy import text
 
 from app.commands.base import Cli, CliError, add_group
 from app.models import Role
-from app.models.migrate import needs_upgrade, upgrade
 from app.models.engine import build_engine
+from app.models.migrate import needs_upgrade, upgrade
 from app.runtime import open_database
 from app.services import audit, auth, settings, setup, users
 from app.services.passwords import PasswordHasher

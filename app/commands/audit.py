@@ -6,10 +6,10 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
-from app.textfmt import plural
 from app.commands.base import Cli, CliError, parse_date
 from app.services import audit_chain, audit_log
 from app.services.permissions import Permission, require
+from app.textfmt import plural
 
 
 def register(sub: argparse._SubParsersAction) -> None:

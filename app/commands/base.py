@@ -129,10 +129,10 @@ class Cli:
     def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         cells = [[("" if c is None else str(c)) for c in row] for row in rows]
         widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
-        print("  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip())
+        print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
         print("  ".join("-" * w for w in widths))
         for row in cells:
-            print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+            print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)).rstrip())
 
 
 Handler = Callable[[Cli], int | None]

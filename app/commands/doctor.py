@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 
 from app.commands.base import Cli
-from app.textfmt import plural
 from app.runtime import doctor_workstation
 from app.services import doctor
+from app.textfmt import plural
 
 MARKS = {doctor.CheckStatus.OK: "ok", doctor.CheckStatus.WARN: "WARN", doctor.CheckStatus.FAIL: "FAIL",
          doctor.CheckStatus.SKIPPED: "-"}
@@ -35,5 +35,6 @@ def cmd_doctor(cli: Cli) -> int:
     if failed:
         cli.out(f"\n{len(failed)} of {len(report.checks)} checks failed: {', '.join(failed)}.")
     else:
-        cli.out("\nThis workstation is set up correctly" + (f" ({plural(warned, 'warning')} above)." if warned else "."))
+        above = f" ({plural(warned, 'warning')} above)." if warned else "."
+        cli.out("\nThis workstation is set up correctly" + above)
     return 0 if report.ok else 1

@@ -6,14 +6,14 @@ import argparse
 import os
 from pathlib import Path
 
-from app.textfmt import plural
-from app.commands.base import Cli, CliError, parse_date
 from app.commands import release
+from app.commands.base import Cli, CliError, parse_date
 from app.models.enums import FormState
 from app.services import issuance, printing, replacement, templates
 from app.services import register as form_register
 from app.services.errors import FormtrailError
 from app.services.timefmt import local_text
+from app.textfmt import plural
 
 
 def register(sub: argparse._SubParsersAction) -> None:

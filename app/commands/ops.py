@@ -7,12 +7,12 @@ import os
 import sys
 from pathlib import Path
 
-from app.textfmt import plural
 from app.commands.base import Cli, CliError, group_of, parse_date
 from app.models.engine import normalise_url
 from app.runtime import RuntimeConfig, default_db_url, open_database
 from app.services import archive, auth, backup, migration, restore, setup, site_db
 from app.services.keys import KeyStore
+from app.textfmt import plural
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -172,9 +172,11 @@ def cmd_restore(cli: Cli) -> int:
                              current=current, in_place=a.in_place, workstation=cli.config.workstation,
                              make_database=make_database)
     cli._actor = None  # the session belonged to the replaced database
-    cli.out(f"Restored into {result.db_url}: chain head {result.chain_head_after}; {plural(result.files_copied, 'file')}.")
+    cli.out(f"Restored into {result.db_url}: chain head {result.chain_head_after}; "
+            f"{plural(result.files_copied, 'file')}.")
     if result.chain_head_before:
-        cli.out(f"The replaced database ended at {result.chain_head_before}; {plural(result.events_lost, 'event')} recorded "
+        cli.out(f"The replaced database ended at {result.chain_head_before}; "
+                f"{plural(result.events_lost, 'event')} recorded "
                 "after the backup point are not in the restored data (see the RESTORE event).")
     if result.serials_after_backup:
         first, last = result.serials_after_backup

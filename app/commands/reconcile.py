@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from app.textfmt import plural
 from app.commands.base import Cli, add_group, parse_date
 from app.services import reconciliation, reports
 from app.services.timefmt import local_text
+from app.textfmt import plural
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -136,7 +136,8 @@ def cmd_report_reconciliation(cli: Cli) -> int:
 
 
 def cmd_report_accountability(cli: Cli) -> int:
-    out = reports.accountability_report(cli.db, cli.actor(), since=parse_date(cli.args.since), until=parse_date(cli.args.until),
+    out = reports.accountability_report(cli.db, cli.actor(), since=parse_date(cli.args.since),
+                                        until=parse_date(cli.args.until),
                                         out=cli.args.out)
     cli.out(f"Accountability report written to {out}")
     return 0

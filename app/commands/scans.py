@@ -8,12 +8,12 @@ import sys
 import threading
 from pathlib import Path
 
-from app.textfmt import plural
 from app.commands.base import Cli
 from app.commands.integrity import add_verify_options, cmd_verify
 from app.models.enums import Disposition
 from app.services import hot_folder, intake, scans, true_copy
 from app.services.timefmt import local_text
+from app.textfmt import plural
 
 
 def register(sub: argparse._SubParsersAction) -> None:

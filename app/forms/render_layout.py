@@ -17,11 +17,33 @@ from reportlab.pdfgen.canvas import Canvas
 from app.forms.fonts import CONDENSED_BOLD, MONO, SANS, SANS_BOLD, register_fonts
 from app.forms.layout import LayoutError, TemplateLayout
 from app.forms.render_base import (
-    CRITICAL, GDP_LINES, GREY_TEXT, INK, LIGHT_FILL, NA_FILL, QR_EDGE, QR_SLOT, REQUIRED, RULE, Geometry,
-    GridCell, PageHead, fit, geometry, slots, text_block, wrap,
+    CRITICAL,
+    GDP_LINES,
+    GREY_TEXT,
+    INK,
+    LIGHT_FILL,
+    NA_FILL,
+    QR_EDGE,
+    QR_SLOT,
+    REQUIRED,
+    RULE,
+    Geometry,
+    GridCell,
+    PageHead,
+    fit,
+    geometry,
+    slots,
+    text_block,
+    wrap,
 )
 from app.forms.render_table import (
-    columns, draw_row, draw_signatures, draw_table_header, header_height, row_height, signature_height,
+    columns,
+    draw_row,
+    draw_signatures,
+    draw_table_header,
+    header_height,
+    row_height,
+    signature_height,
 )
 
 # --- page parts -----

@@ -12,9 +12,23 @@ from reportlab.pdfgen.canvas import Canvas
 from app.forms.fonts import CONDENSED, CONDENSED_BOLD, SANS, SANS_BOLD
 from app.forms.layout import FieldDef, FieldType, SignatureRole, TemplateLayout
 from app.forms.render_base import (
-    BOX, CRITICAL, GREY_TEXT, HEAD_FILL, INK, NA_FILL, PAD, REQUIRED, ROW_MIN, RULE, Geometry, fit,
-    string_width, text_block, wrap,
+    BOX,
+    CRITICAL,
+    GREY_TEXT,
+    HEAD_FILL,
+    INK,
+    NA_FILL,
+    PAD,
+    REQUIRED,
+    ROW_MIN,
+    RULE,
+    Geometry,
+    fit,
+    string_width,
+    text_block,
+    wrap,
 )
+
 
 def limits_text(field: FieldDef) -> str:
     """"99.90 – 100.10", "≥ 10", "≤ 5.0" (with the field's decimals when it has them)."""

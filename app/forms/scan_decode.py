@@ -27,7 +27,6 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable, Iterable
-from typing import Union
 
 import numpy as np
 import zxingcpp
@@ -49,7 +48,7 @@ BLANK_ATTACHED_MM = 8.0
 BLANK_MIN_MARK_MM = 1.2  # a blot smaller than this across is dust, not a mark
 BLANK_WORK_DPI = 100.0
 
-ImageLike = Union[PageImage, Image.Image, np.ndarray]
+ImageLike = PageImage | Image.Image | np.ndarray
 
 
 @dataclasses.dataclass(frozen=True)
@@ -402,7 +401,7 @@ def _without_specks(ink: np.ndarray, *, window: int, min_count: int) -> np.ndarr
 def _components(mask: np.ndarray) -> list[tuple[int, float]]:
     """(pixel count, largest bounding-box side) of each 8-connected component (for sparse masks)."""
     ys, xs = np.nonzero(mask)
-    todo = set(zip(ys.tolist(), xs.tolist()))
+    todo = set(zip(ys.tolist(), xs.tolist(), strict=True))
     out = []
     while todo:
         stack = [todo.pop()]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import struct
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from PIL import Image
 
@@ -86,13 +86,14 @@ def _tiff_walk(fh: io.BufferedIOBase | io.BytesIO, size: int) -> bool:
                 lengths = _tiff_values(read, endian, *entries[counts_tag])
                 if starts is None or lengths is None:
                     return True
-                if any(a + b > size for a, b in zip(starts, lengths)):
+                if any(a + b > size for a, b in zip(starts, lengths, strict=False)):  # a hostile file may differ
                     return True
         (offset,) = struct.unpack(endian + "I", body[-4:])
     return False
 
 
-def _tiff_values(read, endian: str, typ: int, n: int, value: int) -> list[int] | None:
+def _tiff_values(read: Callable[[int, int], bytes | None], endian: str, typ: int, n: int,
+                 value: int) -> list[int] | None:
     width = {3: 2, 4: 4}.get(typ)
     if width is None or n > 1_000_000:
         return []

@@ -1,16 +1,27 @@
 """SQLAlchemy 2 typed ORM entities; importing this package registers every table on ``Base.metadata``."""
 
-from app.models.audit import AuditEvent
 from app.models import checks
+from app.models.audit import AuditEvent
 from app.models.base import Base, Controlled, UTCDateTime
 from app.models.enums import (
-    Disposition, EntryKind, FileKind, FormState, IssuanceState, LinkMethod, RecordState, Role, ScanOutcome,
-    SignatureMeaning, SourceStatus, TemplateStatus, UserStatus,
+    Disposition,
+    EntryKind,
+    FileKind,
+    FormState,
+    IssuanceState,
+    LinkMethod,
+    RecordState,
+    Role,
+    ScanOutcome,
+    SignatureMeaning,
+    SourceStatus,
+    TemplateStatus,
+    UserStatus,
 )
-from app.models.records import Entry, Record
 from app.models.issuance import ControlledPdf, Issuance, IssuedForm, SerialCounter, StoredFile
-from app.models.signatures import Signature
+from app.models.records import Entry, Record
 from app.models.scans import ScanPage, ScanSource
+from app.models.signatures import Signature
 from app.models.site import Setting, Site
 from app.models.templates import Template, TemplateVersion
 from app.models.users import PasswordHistory, RoleGrant, User
@@ -21,7 +32,8 @@ checks.install(Base.metadata)
 __all__ = [
     "AuditEvent", "Base", "Controlled", "UTCDateTime", "Role", "SignatureMeaning", "UserStatus",
     "Signature", "Setting", "Site", "PasswordHistory", "RoleGrant", "User", "FileKind", "FormState",
-    "IssuanceState", "TemplateStatus", "ControlledPdf", "Issuance", "IssuedForm", "SerialCounter", "StoredFile", "Template",
-    "TemplateVersion", "Disposition", "ScanOutcome", "LinkMethod", "SourceStatus", "ScanPage", "ScanSource", "EntryKind",
+    "IssuanceState", "TemplateStatus", "ControlledPdf", "Issuance", "IssuedForm", "SerialCounter", "StoredFile",
+    "Template", "TemplateVersion", "Disposition", "ScanOutcome", "LinkMethod", "SourceStatus", "ScanPage", "ScanSource",
+    "EntryKind",
     "RecordState", "Entry", "Record",
 ]

@@ -12,7 +12,6 @@ from app.models.checks import at_most, one_of
 from app.models.enums import EntryKind, RecordState
 
 
-
 class Record(Controlled, Base):
     __tablename__ = "record"
     __audit_entity__ = "record"

@@ -13,7 +13,6 @@ from app.models.checks import at_most, one_of
 from app.models.enums import LinkMethod, ScanOutcome, SourceStatus
 
 
-
 class ScanSource(Controlled, Base):
     __tablename__ = "scan_source"
     __audit_entity__ = "scan_source"

@@ -13,7 +13,6 @@ Used from migrations (the trigger set is part of the schema).
 
 from __future__ import annotations
 
-
 TABLE = "server_change"
 
 # Controlled tables and the column that names a row. The serial counter is left out on purpose: restore moves

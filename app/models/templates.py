@@ -24,7 +24,8 @@ class Template(Controlled, Base):
     created_at: Mapped[dt.datetime]
     created_by: Mapped[str] = mapped_column(String(64))
 
-    versions: Mapped[list[TemplateVersion]] = relationship(back_populates="template", order_by="TemplateVersion.version")
+    versions: Mapped[list[TemplateVersion]] = relationship(back_populates="template",
+                                                           order_by="TemplateVersion.version")
 
 
 class TemplateVersion(Controlled, Base):

@@ -58,7 +58,7 @@ def write(ring: KeyRing, files_root: Path, *, seq: int, digest: str, workstation
     """Append an anchor of the chain head ``seq:digest`` to the file store (and to ``extra``)."""
     if seq == 0:
         return
-    at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     line = _line(ring, seq, digest, at, workstation) + "\n"
     for path in (anchor_file(files_root, ring.site), *([extra] if extra else [])):
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -73,7 +73,7 @@ def write(ring: KeyRing, files_root: Path, *, seq: int, digest: str, workstation
 def last_written(files_root: Path, site: str) -> dt.datetime | None:
     """When the store's anchor file was last appended to (its modification time)."""
     try:
-        return dt.datetime.fromtimestamp(anchor_file(files_root, site).stat().st_mtime, dt.timezone.utc)
+        return dt.datetime.fromtimestamp(anchor_file(files_root, site).stat().st_mtime, dt.UTC)
     except FileNotFoundError:
         return None
 
@@ -84,7 +84,8 @@ def read(ring: KeyRing, path: Path) -> Iterator[Anchor]:
         for line in fh:
             try:
                 data = json.loads(line)
-                seq, digest, at, station = int(data["seq"]), str(data["hash"]), str(data["at"]), str(data["workstation"])
+                seq, digest = int(data["seq"]), str(data["hash"])
+                at, station = str(data["at"]), str(data["workstation"])
                 genuine = ring.check("anchor", f"{seq}:{digest}:{at}:{station}".encode(), str(data["mac"]),
                                      int(data["key_version"]))
             except (ValueError, KeyError, TypeError):
@@ -101,7 +102,7 @@ def maybe_write(db, *, force: bool = False) -> None:  # noqa: ANN001 - Database 
         ring = db.keyring()
         root = db.files.root
         last = last_written(root, ring.site)
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         if not force and last is not None and now - last < ANCHOR_EVERY:
             return
         with db.engine.connect() as conn:

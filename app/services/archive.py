@@ -22,8 +22,8 @@ import app
 from app.models import AuditEvent, ControlledPdf, Issuance, Record, ScanPage, ScanSource
 from app.services import audit, audit_chain, record_export, reports, transfer
 from app.services.db import Actor, Database
-from app.services.keys import KeyRing, KeyStore
 from app.services.errors import ValidationError
+from app.services.keys import KeyRing, KeyStore
 from app.services.permissions import Permission, require
 from app.services.setup import require_site
 
@@ -89,7 +89,8 @@ def export_archive(db: Database, actor: Actor, *, out: Path, issuance_id: int | 
         pdfs = session.scalars(select(ControlledPdf).where(ControlledPdf.issuance_id.in_(ids))).all()
         pages = session.execute(select(ScanPage, ScanSource).join(ScanSource, ScanPage.source_id == ScanSource.id)
                                 .where(ScanPage.issued_form_id.in_(list(form_ids)))).all()
-        serials_with_record = set(session.scalars(select(Record.serial).where(Record.issued_form_id.in_(list(form_ids)))))
+        serials_with_record = set(session.scalars(
+            select(Record.serial).where(Record.issued_form_id.in_(list(form_ids)))))
         issuance_rows = [[i.id, i.template_version.label, i.purpose, i.reference or "", i.issued_to, i.issued_by,
                           i.issued_at.isoformat(), i.due_date.isoformat(), i.state.value, len(i.forms)]
                          for i in issuances]

@@ -102,7 +102,8 @@ def count_events(db: Database, actor: Actor, flt: AuditFilter) -> int:
         return session.scalar(_where(select(func.count()).select_from(AuditEvent), flt)) or 0
 
 
-def fetch_events(db: Database, actor: Actor, flt: AuditFilter, *, offset: int = 0, limit: int = 500) -> list[AuditEventView]:
+def fetch_events(db: Database, actor: Actor, flt: AuditFilter, *, offset: int = 0,
+                 limit: int = 500) -> list[AuditEventView]:
     """One page of events in chain order (the viewer loads pages as the user scrolls)."""
     require(db, actor, Permission.VIEW_AUDIT)
     with db.read() as session:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 class Clock(Protocol):
@@ -91,7 +91,7 @@ class ServerClock:
             return skew
 
 
-def database_clock(engine: "Engine", tolerance_s: float = 60.0) -> Clock:
+def database_clock(engine: Engine, tolerance_s: float = 60.0) -> Clock:
     """The official time source for a database: the server's clock on PostgreSQL, this computer's on SQLite."""
     if engine.dialect.name != "postgresql":
         return SystemClock()

@@ -16,7 +16,7 @@ from app.services.doctor_base import CheckStatus, Context, Workstation, workstat
 
 __all__ = ["Check", "CheckStatus", "DoctorReport", "Workstation", "run", "workstation_of"]
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 @dataclasses.dataclass(frozen=True)

@@ -36,7 +36,7 @@ class Workstation:
     name: str
 
 
-def workstation_of(db: "Database") -> Workstation:
+def workstation_of(db: Database) -> Workstation:
     """The set-up of the workstation running ``db`` (the desktop app checks the database it has open)."""
     assert db.keys is not None
     return Workstation(db_url=db.engine.url.render_as_string(hide_password=False), display_url=db.display_url,

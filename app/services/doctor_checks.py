@@ -14,14 +14,13 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.models import AuditEvent, Setting, Site, StoredFile
+from app.models import AuditEvent, Setting, Site, StoredFile, server_trail
 from app.models.migrate import needs_upgrade
-from app.models import server_trail
 from app.services import anchors
-from app.services.ledger import LEDGER_DIR
 from app.services.doctor_base import CheckStatus, Context, connect
 from app.services.errors import FormtrailError
 from app.services.keys import KeyStore
+from app.services.ledger import LEDGER_DIR
 
 Result = tuple[CheckStatus, str, str]
 OK, WARN, FAIL = CheckStatus.OK, CheckStatus.WARN, CheckStatus.FAIL

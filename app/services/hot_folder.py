@@ -22,10 +22,10 @@ import weakref
 from collections.abc import Callable
 from pathlib import Path
 
+from app.forms.scan_worker import decode_files
 from app.services.db import Actor, Database
 from app.services.errors import FormtrailError
 from app.services.intake import SUFFIXES, WORKER_MODULES, FileState, ImportReport, import_files
-from app.forms.scan_worker import decode_files
 from app.services.intake_decode import DecodeFn
 from app.services.intake_pool import WorkerPool
 
@@ -140,7 +140,7 @@ class HotFolder:
     def _move(self, path: Path, where: str) -> Path:
         target = self.folder / where / path.name
         if target.exists() or target.is_symlink():  # never overwrite an earlier file of the same name
-            stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+            stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
             target = target.with_name(f"{target.stem}.{stamp}{target.suffix}")
         path.replace(target)
         return target

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from app.forms.pdfium_lock import PDFIUM_LOCK
 from app.forms.scan_pages import MAX_PIXELS, SourceError
 from app.forms.scan_probe import MAX_PAGES, Limits, probe
 from app.forms.scan_worker import decode_files
@@ -31,20 +32,36 @@ from app.services.db import Actor, Database
 from app.services.errors import ValidationError
 from app.services.filestore import StorageError
 from app.services.intake_decode import (
-    CHUNK, Chunk, DecodeFn, Item, PoolDecoder, chunks, decode_inline,
+    CHUNK,
+    Chunk,
+    DecodeFn,
+    Item,
+    PoolDecoder,
+    chunks,
+    decode_inline,
 )
 from app.services.intake_lease import Leases
 from app.services.intake_link import record_pages
 from app.services.intake_pool import WorkerPool
 from app.services.intake_record import (
-    Recorded, Stored, finished_sources, mark_read, mark_unreadable, record_sources,
+    Recorded,
+    Stored,
+    finished_sources,
+    mark_read,
+    mark_unreadable,
+    record_sources,
 )
 from app.services.intake_report import (
-    DUPLICATE, NOT_STORED, FileResult, FileState, ImportReport, PageOutcome, file_outcome,
+    DUPLICATE,
+    NOT_STORED,
+    FileResult,
+    FileState,
+    ImportReport,
+    PageOutcome,
+    file_outcome,
 )
 from app.services.intake_sources import SUFFIXES, Entry, NotRegular, expand, open_entry
 from app.services.permissions import Permission, require
-from app.forms.pdfium_lock import PDFIUM_LOCK
 
 __all__ = ["SUFFIXES", "FileResult", "FileState", "ImportReport", "PageOutcome", "decoder_pool", "import_files",
            "site_limits"]

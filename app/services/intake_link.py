@@ -8,29 +8,36 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from app.textfmt import plural
 from app.forms import payload as qr_payload
 from app.forms.scan_decode import PageDecode
 from app.forms.scan_pages import PAGE_REASONS
 from app.models import (
-    FormState, Issuance, IssuanceState, IssuedForm, LinkMethod, ScanOutcome, ScanPage, Site, TemplateVersion,
+    FormState,
+    Issuance,
+    IssuanceState,
+    IssuedForm,
+    LinkMethod,
+    ScanOutcome,
+    ScanPage,
+    Site,
+    TemplateVersion,
 )
 from app.services import audit, keys, qr_tags
 from app.services.db import Actor, Database
 from app.services.intake_report import PageOutcome
 from app.services.issuance import site_of
+from app.textfmt import plural
 
 if TYPE_CHECKING:
     from app.services.intake_decode import Item
 
-O = ScanOutcome
+O = ScanOutcome  # noqa: E741 - the outcomes read as O.LINKED, O.BLANK
 RETURNABLE = (FormState.ISSUED, FormState.RETURNED)
 
 

@@ -30,8 +30,18 @@ from sqlalchemy import func, select
 
 from app.models import AuditEvent, IssuedForm, SerialCounter, Signature, Site, StoredFile
 from app.models.checks import shown
-from app.services import (anchors, audit, audit_chain, backup, consistency, integrity_tags, integrity_values,
-                          serial_guard, server_audit, settings)
+from app.services import (
+    anchors,
+    audit,
+    audit_chain,
+    backup,
+    consistency,
+    integrity_tags,
+    integrity_values,
+    serial_guard,
+    server_audit,
+    settings,
+)
 from app.services.db import Actor, Database
 from app.services.errors import DamagedData
 from app.services.filestore import FileStatus
@@ -232,7 +242,7 @@ def _server_trail(db: Database, findings: list[Finding]) -> None:
     for change in changes:
         claimed = f", claiming to act for {change.actor!r}," if change.actor else ""
         findings.append(Finding("server", f"{change.table} {change.row_id}", (
-            f"{change.operation} at {change.changed_at.astimezone(dt.timezone.utc):%Y-%m-%d %H:%M:%S} UTC by database "
+            f"{change.operation} at {change.changed_at.astimezone(dt.UTC):%Y-%m-%d %H:%M:%S} UTC by database "
             f"role {change.db_role!r}{claimed} in transaction {change.transaction}, which wrote no audit event: a "
             "change made outside Formtrail")))
     if total > len(changes):
@@ -265,8 +275,9 @@ def _serials(db: Database, findings: list[Finding]) -> None:
                                                             f"{format_serial(highest)} was issued: a serial would "
                                                             "be issued twice"))
     elif counter > max(highest, mark) + 1:  # a restore moves it to the mark + 1, never beyond
+        highest_ever = format_serial(max(highest, mark))
         findings.append(Finding("serials", "serial counter", f"the next serial is {format_serial(counter)} but the "
-                                                            f"highest ever issued is {format_serial(max(highest, mark))}"
+                                                            f"highest ever issued is {highest_ever}"
                                                             ": the counter was moved forward behind the trail"))
     if mark < highest:
         findings.append(Finding("serials", "high-water mark", f"the file store's mark says {format_serial(mark)} "

@@ -14,7 +14,17 @@ from sqlalchemy import select
 import app
 from app.forms.report import ReportMeta, Table, Text, render_report
 from app.models import (
-    AuditEvent, Entry, EntryKind, Issuance, LinkMethod, Record, ScanOutcome, ScanPage, ScanSource, Signature, TemplateVersion,
+    AuditEvent,
+    Entry,
+    EntryKind,
+    Issuance,
+    LinkMethod,
+    Record,
+    ScanOutcome,
+    ScanPage,
+    ScanSource,
+    Signature,
+    TemplateVersion,
 )
 from app.services import audit, signatures, templates
 from app.services.db import Actor, Database
@@ -111,7 +121,8 @@ def _broken_signatures(db: Database, actor: Actor, session, start: dt.datetime, 
             continue
         info = next(s for s in signatures.signatures_of(session, sig.entity, sig.entity_id) if s.id == sig.id)
         if signatures.status(info, content) is signatures.SignatureStatus.CHANGED:
-            found.append(Finding("broken-signature", sig.signed_at, sig.signer_username, f"{sig.entity} {sig.entity_id}",
+            found.append(Finding("broken-signature", sig.signed_at, sig.signer_username,
+                                 f"{sig.entity} {sig.entity_id}",
                                  f"{info.manifestation()}: content changed after signing"))
     return found
 
@@ -138,7 +149,8 @@ def write_report(db: Database, actor: Actor, *, since: dt.date, until: dt.date, 
                           heading="Summary")]
         per_user = Counter(f.who for f in items if f.category == "correction")
         if per_user:
-            sections.append(Table(columns=["User", "Corrections"], rows=[[u, str(n)] for u, n in per_user.most_common()],
+            sections.append(Table(columns=["User", "Corrections"],
+                                  rows=[[u, str(n)] for u, n in per_user.most_common()],
                                   widths=[3, 1], heading="Corrections per user"))
         for key, title in CATEGORIES.items():
             rows = [[local_text(f.when), f.who, f.subject, f.detail] for f in items if f.category == key]

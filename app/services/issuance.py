@@ -19,7 +19,15 @@ from sqlalchemy.orm import Session
 
 from app.forms import render
 from app.models import (
-    ControlledPdf, FileKind, FormState, Issuance, IssuanceState, IssuedForm, SerialCounter, Site, StoredFile,
+    ControlledPdf,
+    FileKind,
+    FormState,
+    Issuance,
+    IssuanceState,
+    IssuedForm,
+    SerialCounter,
+    Site,
+    StoredFile,
     TemplateVersion,
 )
 from app.services import limits, qr_tags, serial_guard, templates
@@ -127,8 +135,9 @@ def render_to_store(
     with db.files.staging(".pdf") as staged:
         try:
             pages = render.render_issued(
-                staged, layout, issue_info(site, version, issuance), copies, key=qr_tags.key_for(db.keyring(), issuance),
-                progress=progress, cancelled=cancelled, total_copies=len(copies),
+                staged, layout, issue_info(site, version, issuance), copies,
+                key=qr_tags.key_for(db.keyring(), issuance), progress=progress, cancelled=cancelled,
+                total_copies=len(copies),
             )
         except render.RenderCancelled:
             raise IssueCancelled("issuing was cancelled; nothing was issued and no serial was used") from None
@@ -208,7 +217,7 @@ def _plan(db: Database, actor: Actor, *, code: str, copies: int, purpose: str, r
             state=IssuanceState.OPEN, key_version=db.keyring().current,
         )
         pages_per_form = templates.layout_of(version).pages
-        version.template  # loaded now: the plan outlives the session
+        _ = version.template  # loaded now: the plan outlives the session
     serials = tuple(format_serial(first + i) for i in range(copies))
     return _Plan(site=site, version=version, issuance=issuance, first=first, serials=serials,
                  pages_per_form=pages_per_form)

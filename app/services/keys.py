@@ -171,7 +171,7 @@ class KeyStore:
 
 def _new_version(number: int, *, explicit: dict[str, bytes] | None = None) -> KeyVersion:
     return KeyVersion(number=number, secret=secrets.token_bytes(32),
-                      created_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                      created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                       explicit=explicit or {})
 
 

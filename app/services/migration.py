@@ -10,7 +10,6 @@ import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
-from app.textfmt import noun, plural
 from app.models.engine import build_engine
 from app.models.migrate import upgrade
 from app.services import audit, audit_chain, consistency, transfer
@@ -21,6 +20,7 @@ from app.services.filestore import FileStatus, FileStore
 from app.services.keys import KeyStore
 from app.services.passwords import PasswordHasher
 from app.services.permissions import Permission, require
+from app.textfmt import noun, plural
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,7 +58,9 @@ def migrate(
     mismatches = consistency.check_data(source)
     if mismatches:
         listed = "; ".join(str(m) for m in mismatches[:5])
-        raise DomainError(f"{plural(len(mismatches), 'row')} of the source {noun(len(mismatches), 'does', 'do')} not match {noun(len(mismatches), 'its', 'their')} audit trail ({listed}); "
+        n = len(mismatches)
+        raise DomainError(f"{plural(n, 'row')} of the source {noun(n, 'does', 'do')} not match "
+                          f"{noun(n, 'its', 'their')} audit trail ({listed}); "
                           "nothing was migrated. Investigate before moving this database.")
     target = _database(target_url, target_files or source.files.root, workstation=source.workstation,
                        keys=source.keys)

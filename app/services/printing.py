@@ -60,8 +60,8 @@ def _release(db: Database, actor: Actor, pdf_id: int, *, target: str, details: d
         _refuse_second_release(pdf)
         pdf.released_at, pdf.released_by, pdf.released_to = db.clock.now(), actor.username, target
         audit.record_event(session, "PRINT", entity="controlled_pdf", entity_id=str(pdf.id),
-                           new={"target": target, "pages": pdf.pages, "serials": f"{pdf.first_serial}-{pdf.last_serial}",
-                                "sha256": pdf.sha256, **details})
+                           new={"target": target, "pages": pdf.pages,
+                                "serials": f"{pdf.first_serial}-{pdf.last_serial}", "sha256": pdf.sha256, **details})
         return ReleasedPdf(pdf_id=pdf.id, path=verified, pages=pdf.pages,
                            serials=f"{pdf.first_serial}–{pdf.last_serial}")
 

@@ -13,16 +13,23 @@ import datetime as dt
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from app.textfmt import of_total
 from app.models import (
-    FormState, Issuance, IssuanceState, IssuedForm, ScanPage, SignatureMeaning, Template, TemplateVersion,
+    FormState,
+    Issuance,
+    IssuanceState,
+    IssuedForm,
+    ScanPage,
+    SignatureMeaning,
+    Template,
+    TemplateVersion,
 )
 from app.services import audit, replacement, signatures
 from app.services.db import Actor, Database
 from app.services.errors import DomainError, FormtrailError, NotFound, ValidationError
+from app.services.issuance import form_by_serial
 from app.services.permissions import Permission, allowed, require
 from app.services.register import today
-from app.services.issuance import form_by_serial
+from app.textfmt import of_total
 
 F = FormState
 

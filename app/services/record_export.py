@@ -11,7 +11,6 @@ from pathlib import Path
 from sqlalchemy import and_, or_, select
 
 import app
-from app.textfmt import plural
 from app.forms.report import KeyValues, Picture, ReportMeta, Table, Text, render_report
 from app.models import AuditEvent, IssuedForm, ScanPage
 from app.services import audit, scans, true_copy
@@ -22,6 +21,7 @@ from app.services.record_views import EntryInfo, RecordView
 from app.services.records import record_view
 from app.services.setup import require_site
 from app.services.timefmt import local_text
+from app.textfmt import plural
 
 
 def record_trail(db: Database, serial: str) -> list[AuditEventView]:

@@ -141,7 +141,8 @@ def _entry(e: Entry) -> EntryInfo:
     )
 
 
-def build_view(session: Session, record: Record, layout: TemplateLayout, *, form: IssuedForm | None = None) -> RecordView:
+def build_view(session: Session, record: Record, layout: TemplateLayout, *,
+               form: IssuedForm | None = None) -> RecordView:
     form = form or session.get(IssuedForm, record.issued_form_id)
     version = session.get(TemplateVersion, record.template_version_id)
     history: dict[str, list[EntryInfo]] = {}

@@ -16,17 +16,24 @@ from sqlalchemy.orm import Session
 
 from app.forms.layout import FieldDef, TemplateLayout
 from app.models import (
-    Entry, EntryKind, FormState, IssuanceState, IssuedForm, Record, RecordState, SignatureMeaning,
+    Entry,
+    EntryKind,
+    FormState,
+    IssuanceState,
+    IssuedForm,
+    Record,
+    RecordState,
+    SignatureMeaning,
 )
 from app.services import limits, settings, signatures, templates
 from app.services.db import Actor, Database
 from app.services.error_codes import ErrorCode
 from app.services.errors import DomainError, FormtrailError, NotFound, RuleViolation, ValidationError
 from app.services.intake_link import current_page_scan
+from app.services.issuance import form_by_serial
 from app.services.permissions import Permission, allowed, require
 from app.services.record_values import check
 from app.services.record_views import RecordView, build_view, current_entries, record_content
-from app.services.issuance import form_by_serial
 
 ENTERABLE = (FormState.ISSUED, FormState.RETURNED)
 # Activity times this far ahead of the clock are typing mistakes, not clock skew.
@@ -370,7 +377,8 @@ def pending_counts(db: Database, actor: Actor) -> tuple[int, int]:
     return counts.get(RecordState.TRANSCRIBED, 0), counts.get(RecordState.VERIFIED, 0)
 
 
-def list_records(db: Database, actor: Actor, *, state: RecordState | None = None, limit: int = 2000) -> list[tuple[str, RecordState, dt.datetime, str]]:
+def list_records(db: Database, actor: Actor, *, state: RecordState | None = None,
+                 limit: int = 2000) -> list[tuple[str, RecordState, dt.datetime, str]]:
     """(serial, state, created at, created by), newest first."""
     require(db, actor, Permission.VIEW_DATA)
     with db.read() as session:

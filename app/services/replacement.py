@@ -12,8 +12,16 @@ from app.services.db import Actor, Database
 from app.services.errors import DomainError
 from app.services.filestore import PutResult
 from app.services.issuance import (
-    Cancelled, Progress, SerialsMoved, form_by_serial, format_serial, lock_counter, next_serial, record_pdf,
-    render_to_store, site_of,
+    Cancelled,
+    Progress,
+    SerialsMoved,
+    form_by_serial,
+    format_serial,
+    lock_counter,
+    next_serial,
+    record_pdf,
+    render_to_store,
+    site_of,
 )
 from app.services.permissions import Permission, require
 
@@ -65,7 +73,7 @@ def replace_form(
                 _check_replaceable(old)
                 issuance, version, site = old.issuance, old.issuance.template_version, site_of(session)
                 number, copy_no, copy_count = next_serial(session, site), old.copy_no, issuance.copies
-                version.template  # loaded for rendering after the session
+                _ = version.template  # loaded for rendering after the session
             new_serial = format_serial(number)
             # Rendered under the issuing lock but outside any write transaction (see app/services/serial_guard).
             put, pages = render_to_store(

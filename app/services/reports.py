@@ -12,7 +12,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 import app
-from app.textfmt import of_total, plural
 from app.forms.report import KeyValues, ReportMeta, Table, Text, render_report
 from app.models import FormState, Issuance
 from app.services import audit, signatures
@@ -22,6 +21,7 @@ from app.services.permissions import Permission, require
 from app.services.reconciliation import close_content, reconciliation, record_report_event
 from app.services.setup import require_site
 from app.services.timefmt import local_text
+from app.textfmt import of_total, plural
 
 
 def _meta(db: Database, actor: Actor, title: str) -> ReportMeta:
@@ -35,7 +35,8 @@ def reconciliation_report(db: Database, actor: Actor, issuance_id: int, *, out: 
     view = reconciliation(db, actor, issuance_id)
     meta = _meta(db, actor, f"Reconciliation report – issuance {view.issuance_id}")
     counts = Counter(f.state.value for f in view.forms)
-    status = "RECONCILED (closed)" if view.closed else f"OPEN – {plural(len(view.outstanding), 'form')} not accounted for"
+    outstanding = plural(len(view.outstanding), "form")
+    status = "RECONCILED (closed)" if view.closed else f"OPEN – {outstanding} not accounted for"
     rows, highlight = [], set()
     for index, f in enumerate(view.forms):
         scans = "\n".join(f"p.{s.page_no or '?'} {s.outcome}{' (superseded)' if s.superseded else ''} "
@@ -87,7 +88,8 @@ class AccountabilityRow:
     outstanding: int
 
 
-def accountability(db: Database, actor: Actor, *, since: dt.date, until: dt.date) -> tuple[list[AccountabilityRow], list[AccountabilityRow]]:
+def accountability(db: Database, actor: Actor, *, since: dt.date,
+                   until: dt.date) -> tuple[list[AccountabilityRow], list[AccountabilityRow]]:
     """Per template and per person issued to, for issuances made from ``since`` to ``until`` (inclusive)."""
     require(db, actor, Permission.VIEW_DATA)
     if until < since:

@@ -24,14 +24,22 @@ from app.models.engine import build_engine
 from app.models.migrate import upgrade
 from app.services import audit, audit_chain, serial_guard, server_audit, transfer
 from app.services.backup import (
-    FILES_DIR, FORMAT, INCOMPLETE, MANIFEST, SQLITE_SNAPSHOT, TABLES_DIR, is_scratch, manifest_signed, read_jsonl,
+    FILES_DIR,
+    FORMAT,
+    INCOMPLETE,
+    MANIFEST,
+    SQLITE_SNAPSHOT,
+    TABLES_DIR,
+    is_scratch,
+    manifest_signed,
+    read_jsonl,
     snapshot_engine,
 )
 from app.services.db import Actor, Database
 from app.services.errors import DomainError, ValidationError
 from app.services.filestore import FileStore, sha256_file
-from app.services.keys import KeyRing, KeyStore
 from app.services.issuance import format_serial
+from app.services.keys import KeyRing, KeyStore
 from app.services.permissions import Permission, require
 
 
@@ -280,7 +288,7 @@ def _move_aside(current: Database) -> Path:
     """Keep the replaced database file (and its WAL) next to it; a restore never deletes data."""
     db_path = Path(make_url(current.engine.url).database)
     current.engine.dispose()
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     aside = db_path.with_name(f"{db_path.name}.replaced-{stamp}")
     shutil.move(str(db_path), aside)
     for suffix in ("-wal", "-shm"):

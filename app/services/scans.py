@@ -9,8 +9,8 @@ import io
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from app.forms.scan_decode import decode_pages
 from app.forms.pdfium_lock import PDFIUM_LOCK
+from app.forms.scan_decode import decode_pages
 from app.forms.scan_pages import iter_pages
 from app.models import FormState, IssuedForm, LinkMethod, ScanOutcome, ScanPage, ScanSource
 from app.services import audit
@@ -20,7 +20,7 @@ from app.services.intake_link import RETURNABLE, classify, complete_if_returned,
 from app.services.issuance import form_by_serial, site_of
 from app.services.permissions import Permission, require
 
-O = ScanOutcome
+O = ScanOutcome  # noqa: E741 - the outcomes read as O.LINKED, O.BLANK
 OPEN_EXCEPTIONS = tuple(o for o in ScanOutcome if o not in (O.LINKED, O.NOT_CONTROLLED))
 # Outcomes a harder second decode can change; for the others the code was read and its verdict stands.
 RETRYABLE = frozenset({O.NO_CODE, O.UNREADABLE_PAGE, O.BLANK, O.FOREIGN_CODE})
@@ -78,7 +78,8 @@ def _info(row: ScanPage, form: IssuedForm | None) -> ScanPageInfo:
 def _rows(session: Session, query) -> list[ScanPageInfo]:  # noqa: ANN001 - a Select over ScanPage
     rows = session.scalars(query.options(joinedload(ScanPage.source))).all()
     form_ids = {r.issued_form_id for r in rows if r.issued_form_id}
-    forms = {f.id: f for f in session.scalars(select(IssuedForm).where(IssuedForm.id.in_(form_ids)))} if form_ids else {}
+    forms = ({f.id: f for f in session.scalars(select(IssuedForm).where(IssuedForm.id.in_(form_ids)))}
+             if form_ids else {})
     return [_info(r, forms.get(r.issued_form_id)) for r in rows]
 
 
@@ -143,7 +144,8 @@ def _reason(reason: str | None, what: str) -> str:
     return reason.strip()
 
 
-def link_manually(db: Database, actor: Actor, *, scan_page_id: int, serial: str, page_no: int, reason: str) -> ScanPageInfo:
+def link_manually(db: Database, actor: Actor, *, scan_page_id: int, serial: str, page_no: int,
+                  reason: str) -> ScanPageInfo:
     """Link an exception page by hand (QA or Document Control, reason required). Linking a page that was
     already returned accepts this image as a new version (a rescan); the earlier one stays available."""
     require(db, actor, Permission.LINK_SCANS)

@@ -163,7 +163,7 @@ def raise_high_water(files_root: Path, site_code: str, last_serial: int, *, work
     path = mark_path(files_root, site_code)
     path.parent.mkdir(parents=True, exist_ok=True)
     body = json.dumps({"site": site_code, "last_serial": last_serial, "workstation": workstation,
-                       "updated_at": dt.datetime.now(dt.timezone.utc).isoformat()}, sort_keys=True)
+                       "updated_at": dt.datetime.now(dt.UTC).isoformat()}, sort_keys=True)
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:

@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from app.models import Role, SerialCounter, Site
 from app.services import audit, key_setup
-from app.services.keys import KEYRING_KEY
 from app.services.db import Actor, Database
 from app.services.errors import DomainError, NotInitialised, ValidationError
+from app.services.keys import KEYRING_KEY
 from app.services.users import new_user
 
 SITE_CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,15}$")

@@ -139,7 +139,8 @@ def effective_version(session: Session, code: str) -> TemplateVersion:
                       "versions can be issued")
 
 
-def import_layout(db: Database, actor: Actor, layout: TemplateLayout, *, change_reason: str | None = None) -> TemplateVersionInfo:
+def import_layout(db: Database, actor: Actor, layout: TemplateLayout, *,
+                  change_reason: str | None = None) -> TemplateVersionInfo:
     """Create the template if new and a new draft version holding ``layout``."""
     require(db, actor, Permission.EDIT_TEMPLATES)
     reason = _reason(change_reason or layout.change_reason, "a new template version")
@@ -210,7 +211,8 @@ def return_to_draft(db: Database, actor: Actor, code: str, version: int, *, reas
         return _info(session, row, actor)
 
 
-def approve(db: Database, actor: Actor, code: str, version: int, *, username: str, password: str) -> TemplateVersionInfo:
+def approve(db: Database, actor: Actor, code: str, version: int, *, username: str,
+            password: str) -> TemplateVersionInfo:
     """QA approval by e-signature: the version becomes effective and supersedes the previous effective one."""
     require(db, actor, Permission.APPROVE_TEMPLATES)
     # Checked before the password is asked for, in a session that writes a refusal to the audit trail.

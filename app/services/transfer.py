@@ -35,7 +35,7 @@ def plain(value: Any) -> Any:
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, dt.datetime):
-        return value.astimezone(dt.timezone.utc).isoformat(timespec="microseconds")
+        return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
     if isinstance(value, (dt.date, dt.time)):
         return value.isoformat()
     if isinstance(value, decimal.Decimal):
@@ -90,7 +90,7 @@ def compare(source: Engine, target: Engine) -> list[TableCheck]:
             n_src, rows_src = digest_table(src, table)
             n_dst, rows_dst = digest_table(dst, table)
             difference = None
-            for (key_a, hash_a), (key_b, hash_b) in zip(rows_src, rows_dst):
+            for (key_a, hash_a), (key_b, hash_b) in zip(rows_src, rows_dst, strict=False):  # counts differ: see n_*
                 if key_a != key_b or hash_a != hash_b:
                     difference = key_a
                     break

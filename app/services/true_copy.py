@@ -9,13 +9,13 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.textfmt import of_total
 from app.models import Disposition, FormState, IssuedForm, ScanOutcome, ScanPage, SignatureMeaning
 from app.services import signatures
 from app.services.db import Actor, Database
 from app.services.errors import DomainError, FormtrailError, ValidationError
-from app.services.permissions import Permission, allowed, require
 from app.services.issuance import form_by_serial
+from app.services.permissions import Permission, allowed, require
+from app.textfmt import of_total
 
 
 @dataclasses.dataclass(frozen=True)
@@ -150,6 +150,7 @@ class PendingCopy:
 def pending(db: Database, actor: Actor, *, limit: int = 1000) -> list[PendingCopy]:
     """Returned forms whose scans still wait for true-copy verification, most recently scanned first."""
     from sqlalchemy import func
+
     from app.models import ScanSource
     require(db, actor, Permission.VIEW_DATA)
     with db.read() as session:

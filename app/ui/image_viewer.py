@@ -17,10 +17,16 @@ from collections.abc import Callable, Sequence
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QKeySequence, QPainter, QPixmap, QShortcut, QTransform, QWheelEvent
 from PySide6.QtWidgets import (
-    QComboBox, QDialog, QGraphicsPixmapItem, QGraphicsScene, QGraphicsView, QLabel, QToolButton,
-    QVBoxLayout, QWidget,
+    QComboBox,
+    QDialog,
+    QGraphicsPixmapItem,
+    QGraphicsScene,
+    QGraphicsView,
+    QLabel,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
 )
-
 from shiboken6 import isValid
 
 from app.services import scans

@@ -6,8 +6,20 @@ from __future__ import annotations
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QApplication, QDialog, QFrame, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow, QPushButton,
-    QScrollArea, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget,
+    QApplication,
+    QDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
 )
 
 import app
@@ -18,8 +30,8 @@ from app.services.errors import FormtrailError
 from app.services.permissions import Permission, allowed
 from app.services.setup import SiteInfo
 from app.services.users import UserInfo
-from app.ui.dialogs import accepted, open_dialog
 from app.ui import messages, pages, ui_state, workers
+from app.ui.dialogs import accepted, open_dialog
 from app.ui.idle import IdleWatcher, LockDialog
 from app.ui.notice_bar import NoticeLabel
 from app.ui.operations import Notice, notify

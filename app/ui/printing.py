@@ -34,11 +34,11 @@ from PySide6.QtPdf import QPdfDocument
 from PySide6.QtPrintSupport import QAbstractPrintDialog, QPrintDialog, QPrinter
 from PySide6.QtWidgets import QDialog, QWidget
 
-from app.textfmt import of_total
 from app.services import printing
 from app.services.db import Actor, Database
 from app.services.errors import FormtrailError
 from app.services.printing import ReleasedPdf
+from app.textfmt import of_total
 
 MAX_DPI = 600  # a 1200-dpi printer gets 600-dpi pages scaled 2×: crisp QR modules, a bounded memory use
 LP_TIMEOUT_S = 120

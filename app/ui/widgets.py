@@ -9,8 +9,18 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractButton, QAbstractItemView, QApplication, QBoxLayout, QDialog, QFileDialog, QLabel, QLayout, QLineEdit, QPlainTextEdit,
-    QTableView, QWidget,
+    QAbstractButton,
+    QAbstractItemView,
+    QApplication,
+    QBoxLayout,
+    QDialog,
+    QFileDialog,
+    QLabel,
+    QLayout,
+    QLineEdit,
+    QPlainTextEdit,
+    QTableView,
+    QWidget,
 )
 
 from app.services import settings

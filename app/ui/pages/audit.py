@@ -7,8 +7,18 @@ from pathlib import Path
 
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QDateEdit, QGroupBox, QLabel,
-    QLineEdit, QPlainTextEdit, QPushButton, QSplitter, QTableView, QVBoxLayout, QWidget,
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QGroupBox,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
 )
 
 from app.services import audit_log, integrity
@@ -64,7 +74,8 @@ class AuditPage(QWidget):
         bar = FlowLayout()
         self.count_label = QLabel()
         self.export_button = QPushButton("Export…")
-        self.export_button.setToolTip("Save the events matching the filter as CSV, JSON or PDF (recorded in the trail).")
+        self.export_button.setToolTip("Save the events matching the filter as CSV, JSON or PDF "
+                                      "(recorded in the trail).")
         self.export_button.clicked.connect(self.export)
         self.export_button.setVisible(ctx.allowed(Permission.EXPORT_AUDIT))
         self.verify_button = QPushButton("Verify everything")

@@ -11,7 +11,15 @@ import datetime as dt
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QToolButton, QVBoxLayout, QWidget,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
 )
 from shiboken6 import isValid
 
@@ -225,7 +233,7 @@ class HomePage(QWidget):
         if counts is not None:
             for field, tile in self.tiles.items():
                 tile.set_count(getattr(counts, field))
-        self.updated_label.setText(f"Updated {dt.datetime.now(dt.timezone.utc).astimezone():%H:%M:%S}")
+        self.updated_label.setText(f"Updated {dt.datetime.now(dt.UTC).astimezone():%H:%M:%S}")
         self._show_backup(last_backup)
         self._show_check(checked)
 

@@ -7,8 +7,18 @@ import datetime as dt
 
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import (
-    QComboBox, QDateEdit, QDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox,
-    QVBoxLayout, QWidget,
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
 )
 
 from app.services import issuance, register, templates
@@ -17,8 +27,8 @@ from app.services.issuance import IssuanceResult
 from app.services.permissions import Permission
 from app.services.templates import TemplateSummary, TemplateVersionInfo
 from app.textfmt import noun, plural
-from app.ui.dialogs import open_dialog
 from app.ui import messages, workers
+from app.ui.dialogs import open_dialog
 from app.ui.operations import run_op
 from app.ui.pages.issue_release import PdfToRelease, ReleasePanel
 from app.ui.pages.issue_replace import ReplaceDialog
@@ -44,9 +54,10 @@ class IssuePage(QWidget):
         self.dialog: QDialog | None = None
         self._summaries: dict[str, TemplateSummary] = {}
         layout = QVBoxLayout(self)
-        layout.addWidget(hint("One issuance is a set of copies of one approved form, for one purpose (a batch, a study, "
-                              "a piece of equipment), given to one person or area, to be returned by a date. Every "
-                              "copy gets its own serial number and QR code and must come back or be accounted for."))
+        layout.addWidget(hint("One issuance is a set of copies of one approved form, for one purpose (a batch, a "
+                              "study, a piece of equipment), given to one person or area, to be returned by a date. "
+                              "Every copy gets its own serial number and QR code and must come back or be accounted "
+                              "for."))
         row = QHBoxLayout()
         row.addWidget(self._form(), 1)
         row.addWidget(self._result_box(), 1)

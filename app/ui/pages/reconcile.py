@@ -12,20 +12,30 @@ from collections import Counter
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QComboBox, QDialog, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QProgressBar, QPushButton, QSplitter,
-    QTableView, QVBoxLayout, QWidget,
+    QComboBox,
+    QDialog,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
 )
 from shiboken6 import isValid
 
-from app.textfmt import plural
 from app.models.enums import SignatureMeaning
 from app.services import printing, reconciliation, register, replacement, reports
 from app.services.errors import FormtrailError
 from app.services.permissions import Permission
 from app.services.reconciliation import IssuanceSummary, ReconciliationView, ReconFormRow
-from app.ui.flow_layout import FlowLayout, keep_together
-from app.ui.dialogs import accepted, open_dialog
+from app.textfmt import plural
 from app.ui import messages
+from app.ui.dialogs import accepted, open_dialog
+from app.ui.flow_layout import FlowLayout, keep_together
 from app.ui.image_viewer import ImageViewerDialog, ViewerPage, scan_page_loader
 from app.ui.operations import notify, run_op
 from app.ui.pages import reconcile_dialogs

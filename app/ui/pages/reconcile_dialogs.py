@@ -8,13 +8,21 @@ from pathlib import Path
 
 from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
-    QDateEdit, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget,
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
 )
 
-from app.textfmt import of_total
 from app.services import reconciliation
 from app.services.errors import FormtrailError
 from app.services.reconciliation import ReconFormRow
+from app.textfmt import of_total
 from app.ui import messages
 from app.ui.pages.registry import PageContext
 from app.ui.widgets import ErrorLine, fit_to_contents, hint, reason_field, title

@@ -7,18 +7,26 @@ import datetime as dt
 
 from PySide6.QtCore import QDateTime, Qt, Signal
 from PySide6.QtWidgets import (
-    QApplication, QCheckBox, QComboBox, QDateTimeEdit, QGroupBox, QLabel, QPushButton, QScrollArea, QVBoxLayout,
+    QApplication,
+    QCheckBox,
+    QComboBox,
+    QDateTimeEdit,
+    QGroupBox,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
     QWidget,
 )
 from shiboken6 import isValid
 
-from app.textfmt import noun, of_total, plural
 from app.services import records, settings
 from app.services.errors import FormtrailError
 from app.services.permissions import Permission
 from app.services.record_views import FieldView, RecordView
-from app.ui.flow_layout import FlowLayout, keep_together
+from app.textfmt import noun, of_total, plural
 from app.ui import messages
+from app.ui.flow_layout import FlowLayout, keep_together
 from app.ui.pages.record_field import FieldRow
 from app.ui.pages.registry import PageContext
 from app.ui.style import set_role
@@ -247,7 +255,7 @@ class EntryForm(QWidget):
 
     def _filter(self) -> None:
         choice = self.show_combo.currentIndex()
-        for name, row in self.rows.items():
+        for row in self.rows.values():
             row.setHidden(not shown_by(choice, row.field))
         for group in self._groups.values():
             rows = group.findChildren(FieldRow)
@@ -261,8 +269,9 @@ class EntryForm(QWidget):
         if not names:
             return
         labels = "\n".join(f"• {self.rows[n].field.label}: {self.rows[n].input.text()}" for n in names)
-        if not messages.confirm(self, f"Verify {noun(len(names), 'this', 'these')} {plural(len(names), 'value')} as checked by you against the sheet?\n\n"
-                                      f"{labels}", title="Second-person verification", ok_text="Verify"):
+        these = f"{noun(len(names), 'this', 'these')} {plural(len(names), 'value')}"
+        if not messages.confirm(self, f"Verify {these} as checked by you against the sheet?\n\n{labels}",
+                                title="Second-person verification", ok_text="Verify"):
             return
         refused, view = [], None
         for name in names:

@@ -7,18 +7,27 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QFileDialog, QFrame, QGroupBox, QLabel, QPlainTextEdit, QPushButton, QSplitter,
-    QTableView, QTabWidget, QVBoxLayout, QWidget,
+    QFileDialog,
+    QFrame,
+    QGroupBox,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
 )
 
-from app.textfmt import noun, plural
 from app.models.enums import RecordState, SignatureMeaning
 from app.services import record_export, records
 from app.services.audit_log import AuditEventView
 from app.services.permissions import Permission
 from app.services.record_views import RecordView, SignatureView
-from app.ui.flow_layout import FlowLayout
+from app.textfmt import noun, plural
 from app.ui import messages
+from app.ui.flow_layout import FlowLayout
 from app.ui.operations import notify, run_op
 from app.ui.pages.audit_model import AuditTableModel, event_cells
 from app.ui.pages.record_history import HistoryModel, field_rows, history_table
@@ -39,7 +48,8 @@ def next_step(view: RecordView) -> str:
     if state is RecordState.OPEN:
         return f"Transcription is not complete: {plural(empty, 'required value')} still empty."
     if state is RecordState.TRANSCRIBED:
-        return f"{plural(waiting, 'critical value')} {noun(waiting, 'awaits', 'await')} verification by a second person; review follows."
+        return (f"{plural(waiting, 'critical value')} {noun(waiting, 'awaits', 'await')} verification by a second "
+                "person; review follows.")
     if state is RecordState.VERIFIED:
         return ("Ready for review: compare the values with the scans on the left, read the audit trail, then sign "
                 "as reviewed.")
@@ -162,7 +172,10 @@ class ReviewPanel(QWidget):
     @staticmethod
     def _broken_note(view: RecordView) -> str:
         broken = sum(1 for s in view.signatures if not s.valid)
-        return f"\n⚠ {plural(broken, 'signature')} no longer {noun(broken, 'matches', 'match')} the record (changed after signing)." if broken else ""
+        if not broken:
+            return ""
+        return (f"\n⚠ {plural(broken, 'signature')} no longer {noun(broken, 'matches', 'match')} the record "
+                "(changed after signing).")
 
     def _show_signatures(self, view: RecordView) -> None:
         for label in self.signature_labels:
@@ -213,7 +226,8 @@ class ReviewPanel(QWidget):
         ctx = self._ctx
         self.error.clear_text()
         summary = (f"Record of form {view.serial} – {view.template} v{view.version} \"{view.title}\"\n"
-                   f"{plural(len(view.fields), 'field')}, {plural(view.changed_after_entry, 'value')} changed after entry, "
+                   f"{plural(len(view.fields), 'field')}, "
+                   f"{plural(view.changed_after_entry, 'value')} changed after entry, "
                    f"{plural(len(view.scans), 'scan page')}; content SHA-256 {view.content_sha256}\n"
                    + ("Reviewed with its scans and its audit trail." if meaning is SignatureMeaning.REVIEWED
                       else "Approved after review and reconciliation."))

@@ -10,15 +10,21 @@ from collections.abc import Sequence
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QImage, QPainter, QPixmap, QWheelEvent
 from PySide6.QtWidgets import (
-    QComboBox, QGraphicsPixmapItem, QGraphicsScene, QGraphicsView, QLabel, QToolButton, QVBoxLayout,
+    QComboBox,
+    QGraphicsPixmapItem,
+    QGraphicsScene,
+    QGraphicsView,
+    QLabel,
+    QToolButton,
+    QVBoxLayout,
     QWidget,
 )
 
 from app.services import scans
 from app.services.record_views import ScanRef
 from app.ui.flow_layout import FlowLayout, keep_together
-from app.ui.pages.registry import PageContext
 from app.ui.messages import describe
+from app.ui.pages.registry import PageContext
 from app.ui.style import set_role
 from app.ui.workers import Task
 

@@ -9,15 +9,22 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
-    QComboBox, QHeaderView, QLabel, QLineEdit, QPushButton, QTableView, QVBoxLayout, QWidget,
+    QComboBox,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
 )
 
-from app.textfmt import noun, plural
 from app.models.enums import FormState, RecordState, ScanOutcome
 from app.services import records, scans
 from app.services.db import Actor, Database
 from app.services.register import RegisterFilter, fetch_forms
 from app.services.timefmt import local_text
+from app.textfmt import noun, plural
 from app.ui.flow_layout import FlowLayout, keep_together
 from app.ui.list_model import ListTableModel
 from app.ui.widgets import ErrorLine, hint, setup_table
@@ -146,7 +153,8 @@ class RecordsList(QWidget):
             self.error.show_text(describe(exc))
             return
         self.error.clear_text()
-        self.counts_label.setText(f"{plural(verify, 'record')} {noun(verify, 'awaits', 'await')} second-person verification · {review} {noun(review, 'awaits', 'await')} review")
+        self.counts_label.setText(f"{plural(verify, 'record')} {noun(verify, 'awaits', 'await')} second-person "
+                                  f"verification · {review} {noun(review, 'awaits', 'await')} review")
         self._apply()
 
     def _apply(self) -> None:

@@ -12,8 +12,8 @@ registering a factory under the same key::
     def templates_page(ctx: PageContext) -> QWidget:
         return TemplatesPage(ctx)
 
-(every module of the package is imported, so a new page module needs no other change). ``register_page`` takes the same keyword
-arguments as ``page`` (title=, icon=, permissions=, description=, order=) to change the declaration.
+(every module of the package is imported, so a new page module needs no other change). ``register_page`` takes
+the same keyword arguments as ``page`` (title=, icon=, permissions=, description=, order=) to change the declaration.
 
 The widget is built the first time the user opens the page. If it has a ``page_shown()`` method, the main
 window calls it every time the page is brought to the front (refresh lists there).

@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtWidgets import (
-    QButtonGroup, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QRadioButton, QSpinBox, QVBoxLayout,
+    QButtonGroup,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QRadioButton,
+    QSpinBox,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -18,7 +26,7 @@ from app.ui import messages
 from app.ui.pages.registry import PageContext
 from app.ui.widgets import fit_to_contents, hint, reason_field, title
 
-O = ScanOutcome
+O = ScanOutcome  # noqa: E741 - the outcomes read as O.LINKED, O.BLANK
 
 # What the person working the queue should do about each kind of exception, in one or two sentences.
 ADVICE = {

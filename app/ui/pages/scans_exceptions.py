@@ -6,7 +6,14 @@ from __future__ import annotations
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
-    QDialog, QHeaderView, QLabel, QPushButton, QSplitter, QTableView, QVBoxLayout, QWidget,
+    QDialog,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
 )
 from shiboken6 import isValid
 
@@ -15,8 +22,8 @@ from app.services import scans
 from app.services.errors import FormtrailError
 from app.services.permissions import Permission
 from app.services.scans import ScanPageInfo
-from app.ui.flow_layout import FlowLayout
 from app.ui.dialogs import accepted, open_dialog
+from app.ui.flow_layout import FlowLayout
 from app.ui.image_viewer import ImageViewer, ViewerPage, scan_page_loader
 from app.ui.operations import notify, run_op
 from app.ui.pages.registry import PageContext
@@ -26,7 +33,7 @@ from app.ui.reason import ReasonDialog
 from app.ui.widgets import hint, setup_table
 from app.ui.workers import Task
 
-O = ScanOutcome
+O = ScanOutcome  # noqa: E741 - the outcomes read as O.LINKED, O.BLANK
 _THUMBS_AT_ONCE = 200
 
 

@@ -13,14 +13,22 @@ from typing import Any
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import (
-    QFileDialog, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton, QTableView, QVBoxLayout,
+    QFileDialog,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
     QWidget,
 )
 from shiboken6 import isValid
 
 from app.services.hot_folder import HotFolder, HotFolderResult
-from app.ui.pages.registry import PageContext
 from app.ui.list_model import ListTableModel
+from app.ui.pages.registry import PageContext
 from app.ui.pages.scans_models import FAILED_COLOUR, OK_COLOUR, PROBLEM_COLOUR
 from app.ui.style import set_role
 from app.ui.widgets import hint, setup_table
@@ -227,7 +235,7 @@ class HotFolderPanel(QGroupBox):
         self.task = None
         while self._retired:
             self._retired.pop().close()
-        now = dt.datetime.now(dt.timezone.utc).astimezone()  # when this workstation saw it (display only)
+        now = dt.datetime.now(dt.UTC).astimezone()  # when this workstation saw it (display only)
         self.model.add([HotFolderEntry.of(r, now) for r in results])
         self.table.setVisible(self.model.rowCount() > 0)
         if self.watching:

@@ -7,11 +7,20 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QFileDialog, QHBoxLayout, QHeaderView, QLabel, QPushButton, QSplitter, QTableView, QVBoxLayout, QWidget,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
 )
 
 from app.services import intake
 from app.services.intake import ImportReport
+from app.textfmt import noun, plural
 from app.ui.image_viewer import ImageViewer, ViewerPage, scan_page_loader
 from app.ui.operations import run_op
 from app.ui.pages.registry import PageContext
@@ -28,11 +37,12 @@ def summary_text(report: ImportReport) -> str:
     """One paragraph saying what an import did, in words."""
     pages = [o for o in report.outcomes if o.page is not None]
     files = {o.source for o in report.outcomes if o.outcome not in ("skipped", "followed-symlink")}
-    parts = [f"{len(pages)} page{'s' if len(pages) != 1 else ''} from {len(files)} file{'s' if len(files) != 1 else ''}: "
+    parts = [f"{plural(len(pages), 'page')} from {plural(len(files), 'file')}: "
              f"{report.linked} linked, {report.exceptions} in the exceptions queue"]
     duplicates = sum(1 for o in report.outcomes if o.outcome == "duplicate-source")
     if duplicates:
-        parts.append(f"{duplicates} file{'s were' if duplicates != 1 else ' was'} already imported and not stored again")
+        parts.append(f"{plural(duplicates, 'file')} {noun(duplicates, 'was', 'were')} already imported and not "
+                     "stored again")
     if report.failed_files:
         parts.append(f"{report.failed_files} file{'s' if report.failed_files != 1 else ''} could not be read "
                      "(kept as received)")

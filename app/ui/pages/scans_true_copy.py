@@ -5,20 +5,31 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QComboBox, QDialog, QFormLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton, QSplitter,
-    QTableView, QVBoxLayout, QWidget,
+    QComboBox,
+    QDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
 )
 from shiboken6 import isValid
 
-from app.textfmt import plural
 from app.models.enums import FormState, ScanOutcome, SignatureMeaning
 from app.services import register, scans, true_copy
 from app.services.db import Actor, Database
 from app.services.errors import FormtrailError
 from app.services.permissions import Permission
 from app.services.scans import ScanPageInfo
-from app.ui.flow_layout import FlowLayout, keep_together
+from app.textfmt import plural
 from app.ui.dialogs import accepted, open_dialog
+from app.ui.flow_layout import FlowLayout, keep_together
 from app.ui.image_viewer import ImageViewer, ViewerPage, scan_page_loader
 from app.ui.pages.registry import PageContext
 from app.ui.pages.scans_dialogs import DispositionDialog
@@ -268,8 +279,9 @@ class TrueCopyPanel(QWidget):
             return
         ctx = self._ctx
         pages = "\n".join(f"  page {p.page_no}: {p.location}, SHA-256 {p.source_sha256[:16]}…" for p in self._pages)
-        summary = (f"Form {form.serial} ({form.template}, {form.purpose}): I compared the {plural(len(self._pages), 'scanned page')} "
-                   f"with the paper original; they are complete and accurate copies.\n{pages}")
+        summary = (f"Form {form.serial} ({form.template}, {form.purpose}): I compared the "
+                   f"{plural(len(self._pages), 'scanned page')} with the paper original; they are complete and "
+                   f"accurate copies.\n{pages}")
         done = ctx.sign(self, summary=summary, meaning=SignatureMeaning.TRUE_COPY_VERIFIED,
                         perform=lambda username, password: true_copy.verify_true_copy(
                             ctx.db, ctx.actor, serial=form.serial, username=username, password=password))

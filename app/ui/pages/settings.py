@@ -7,16 +7,27 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton,
-    QSpinBox, QTableView, QTabWidget, QVBoxLayout, QWidget,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
 )
 
 from app.services import doctor, settings
 from app.services.errors import FormtrailError
 from app.services.settings import SettingValue
+from app.ui import messages
 from app.ui.dialogs import accepted, open_dialog
 from app.ui.doctor_panel import ChecksPanel
-from app.ui import messages
 from app.ui.list_model import USER_ROLE, ListTableModel
 from app.ui.pages.registry import PageContext, page
 from app.ui.widgets import fit_to_contents, hint, reason_field, setup_table, title

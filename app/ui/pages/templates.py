@@ -8,8 +8,20 @@ from typing import Any
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt
 from PySide6.QtWidgets import (
-    QComboBox, QDialog, QFileDialog, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
-    QPushButton, QSplitter, QTableView, QVBoxLayout, QWidget,
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
 )
 
 from app.forms.layout import LayoutError, load_layout
@@ -18,11 +30,11 @@ from app.services import printing, templates
 from app.services.errors import FormtrailError
 from app.services.permissions import Permission
 from app.services.templates import TemplateSummary, TemplateVersionInfo
-from app.ui.dialogs import accepted, open_dialog
 from app.ui import messages
+from app.ui.dialogs import accepted, open_dialog
+from app.ui.list_model import USER_ROLE
 from app.ui.pages.registry import PageContext, page
 from app.ui.pages.template_editor import TemplateEditor
-from app.ui.list_model import USER_ROLE
 from app.ui.pages.template_model import TemplateTableModel, status_text
 from app.ui.reason import ReasonDialog
 from app.ui.style import set_role
