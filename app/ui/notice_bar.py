@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QLabel, QWidget
 
+from app.services.clock import Clock
 from app.ui.operations import Notice
 
 
 class NoticeLabel(QLabel):
     """Shows the latest :class:`Notice` until the next one ("✔ 14:07 Saved … — Open · Show in folder")."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, clock: Clock, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._clock = clock  # the site's time (the server's on a site server), shown in local time
         self.setObjectName("notice")
         self.setTextFormat(Qt.TextFormat.RichText)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse
@@ -27,7 +28,7 @@ class NoticeLabel(QLabel):
 
     def show_notice(self, notice: Notice) -> None:
         self.notice = notice
-        when = dt.datetime.now().astimezone().strftime("%H:%M")
+        when = self._clock.now().astimezone().strftime("%H:%M")
         parts = [f"✔ {when} {html.escape(notice.text)}"]
         if notice.path is not None:
             file_url = QUrl.fromLocalFile(str(notice.path)).toString()

@@ -174,7 +174,7 @@ def test_wrong_current_passwords_lock_the_account_and_end_the_session(qtbot, ope
     assert dialog.locked_out
 
 
-def test_a_notice_shows_in_the_status_bar_with_links_to_the_file_and_its_folder(open_window, tmp_path,
+def test_a_notice_shows_in_the_status_bar_with_links_to_the_file_and_its_folder(open_window, tmp_path, clock,
                                                                                  monkeypatch) -> None:  # noqa: ANN001
     from PySide6.QtGui import QDesktopServices
 
@@ -188,6 +188,8 @@ def test_a_notice_shows_in_the_status_bar_with_links_to_the_file_and_its_folder(
     notify(page, "Report saved to report.pdf", path=out)  # from deep inside a page: found via its window
     label = window.status_notice
     assert label.isVisible() and "Report saved to report.pdf" in label.text()
+    # The time is the site's clock (the server's on a site server), shown in local time.
+    assert f"✔ {clock.moment.astimezone().strftime('%H:%M')} Report saved" in label.text()
     assert "Open" in label.text() and "Show in folder" in label.text()
     for href in [part.split('"')[1] for part in label.text().split("href=")[1:]]:
         label.linkActivated.emit(href)

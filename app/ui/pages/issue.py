@@ -3,8 +3,6 @@ printed or saved exactly once."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import (
     QComboBox,
@@ -150,7 +148,7 @@ class IssuePage(QWidget):
             today = register.today(self._ctx.db)
         except FormtrailError as exc:
             self._ctx.show_error(self, exc)
-            rows, today = [], dt.date.today()
+            rows, today = [], self._ctx.db.clock.now().astimezone().date()
         self.template_combo.blockSignals(True)
         self.template_combo.clear()
         for summary in rows:

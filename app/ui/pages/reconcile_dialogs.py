@@ -96,10 +96,9 @@ class MissingDialog(QDialog):
 class PeriodDialog(QDialog):
     """The date range of the accountability report (local dates, both included)."""
 
-    def __init__(self, parent: QWidget | None = None, *, today: dt.date | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, today: dt.date) -> None:
         super().__init__(parent)
         self.setWindowTitle("Accountability report")
-        today = today or dt.date.today()
         layout = QVBoxLayout(self)
         layout.addWidget(title("Accountability report"))
         layout.addWidget(hint("Forms issued in the period, per template and per person or area issued to: how many "
