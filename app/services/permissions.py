@@ -114,7 +114,8 @@ def _refusal_text(actor: Any, permission: Permission) -> str:
 
 def require_any(db: Any, actor: Any, *permissions: Permission) -> None:
     """Allowed if any one of ``permissions`` is held; otherwise refused (and logged) naming the first."""
-    if not any(allowed(actor, p) for p in permissions):
+    held = permissions_of(current_roles(db, actor))  # as held now, like require
+    if not any(p in held for p in permissions):
         require(db, actor, permissions[0])
 
 

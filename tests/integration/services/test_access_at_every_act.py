@@ -109,3 +109,17 @@ def test_the_cheap_test_hashes_are_not_honoured_outside_the_test_suite(monkeypat
 def test_settings_still_need_an_administrator(seed):
     with pytest.raises(PermissionDenied):
         settings.change(seed.db, seed.qa, key="password.history", value=3, reason="x")
+
+
+def test_ac_releasing_controlled_copies_checks_the_roles_held_now(seed, tmp_path):
+    """Release accepts either of two permissions; it too reads the roles held at the act, not at log-in."""
+    from app.services import printing
+    dc = auth.authenticate(seed.db, username="dc", password=PASSWORD).actor  # the open session
+    effective_template(seed)
+    result = issue(seed, copies=1)
+    users.set_roles(seed.db, seed.admin, username="dc", roles=[Role.VIEWER], reason="moved to the warehouse")
+    before = len(_events(seed, "ACCESS_DENIED"))
+    with pytest.raises(PermissionDenied, match="no longer holds the role"):
+        printing.save_to_file(seed.db, dc, result.pdf_id, out=tmp_path / "copy.pdf")
+    assert not (tmp_path / "copy.pdf").exists()
+    assert len(_events(seed, "ACCESS_DENIED")) == before + 1
