@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from pathlib import Path
@@ -84,17 +85,14 @@ def cmd_db_init(cli: Cli) -> int:
 
 def _site_database(cli: Cli, admin_url: str):  # noqa: ANN202 - Database
     """The site database opened with the administrator's URL (to log the acting administrator in and audit)."""
-    config = cli.config
-    cli._db = open_database(RuntimeConfig(home=config.home, db_url=normalise_url(admin_url),
-                                          workstation=config.workstation, hasher_profile=config.hasher_profile,
-                                          files_dir=config.files_dir, keys_dir=config.keys_dir), migrate=False)
+    cli._db = open_database(dataclasses.replace(cli.config, db_url=normalise_url(admin_url)), migrate=False)
     return cli._db
 
 
 def cmd_db_migrate(cli: Cli) -> int:
+    # dataclasses.replace: the other database is opened with this workstation's set-up (key folder included)
     source = cli.db if not cli.args.source else open_database(
-        RuntimeConfig(home=cli.config.home, db_url=normalise_url(cli.args.source), workstation=cli.config.workstation,
-                      hasher_profile=cli.config.hasher_profile, files_dir=cli.config.files_dir))
+        dataclasses.replace(cli.config, db_url=normalise_url(cli.args.source)))
     cli._db = source
     report = migration.migrate(source, cli.actor(), target_url=cli.args.target, target_files=cli.args.files_to,
                                progress=lambda table, done, total: None)
@@ -161,9 +159,11 @@ def cmd_restore(cli: Cli) -> int:
         actor = cli.actor() if current is not None else None
 
     def make_database(url: str, files_root: Path):  # noqa: ANN202
-        return open_database(RuntimeConfig(home=a.into or cli.config.home, db_url=url,
-                                           workstation=cli.config.workstation,
-                                           hasher_profile=cli.config.hasher_profile, files_dir=files_root))
+        # Into a new data directory the key file travels with the data (its keys/); in place it stays where
+        # this workstation keeps it (FORMTRAIL_KEYS).
+        return open_database(dataclasses.replace(cli.config, home=a.into or cli.config.home, db_url=url,
+                                                 files_dir=files_root,
+                                                 keys_dir=None if a.into else cli.config.keys_dir))
 
     if actor is None:  # no database here to log in to (a disaster): the administrator logs in to the restored one
         actor = _restored_admin(cli, a.path)

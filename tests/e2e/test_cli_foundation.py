@@ -110,3 +110,20 @@ def test_cli_db_upgrade_is_an_administrators_act(cli, tmp_path):
     [(who, old, new)] = db.execute("SELECT username, old_value, new_value FROM audit_event "
                                    "WHERE action = 'DB_UPGRADE'").fetchall()
     assert (who, old, new) == ("admin", "0004", head_revision())
+
+
+def test_migrate_from_another_database_uses_this_workstations_key_folder(tmp_path):
+    """`db migrate --from URL` opens the source with this workstation's set-up: FORMTRAIL_KEYS included."""
+    keys = tmp_path / "key-share"
+    first = CliRunner(tmp_path / "first")
+    first.env["FORMTRAIL_KEYS"] = str(keys)
+    first.run("init", "--site", "BSL-01", "--admin", "admin", new_password=ADMIN_PW)
+    other = CliRunner(tmp_path / "other")  # another data directory, the same key share
+    other.env["FORMTRAIL_KEYS"] = str(keys)
+    target = tmp_path / "moved.db"
+    done = other.run("--user", "admin", "db", "migrate", "--from", f"sqlite:///{tmp_path / 'first' / 'formtrail.db'}",
+                     "--to", f"sqlite:///{target}", "--files-to", str(tmp_path / "moved-files"), password=ADMIN_PW,
+                     check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Migration verified." in done.stdout
+    assert not (tmp_path / "other" / "keys").exists()  # no second key file made beside the data
