@@ -51,7 +51,7 @@ SUMMARY: dict[str, str] = {
     'backup': 'take a backup (`backup DEST`) or check one (`backup verify DEST`)',
     'restore': 'restore a backup (administrator, reason required)',
     'archive': 'archives readable without Formtrail',
-    'keys': "the site's key file (outside the data): list, rotate, export, import",
+    'keys': "the site's key file (outside the data): list, rotate, export",
     'doctor': ("check this workstation's set-up (database, TLS, schema, privileges, clock, file store, keys, last "
                "backup and verify); exit 1 if a check fails"),
 }

@@ -11,7 +11,7 @@ from app.textfmt import plural
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("keys", help="the site's key file (outside the data): list, rotate, export, import")
+    p = sub.add_parser("keys", help="the site's key file (outside the data): list, rotate, export")
     group = p.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
     k = group.add_parser("list", help="key versions and the current one's fingerprint")
     k.set_defaults(handler=cmd_keys_list)

@@ -243,7 +243,8 @@ def keys(ctx: Context) -> Result:
         ring = store.ring(code)
     except FormtrailError as exc:
         return FAIL, str(exc), ("on a site server every workstation sets FORMTRAIL_KEYS to the site's protected key "
-                                "share; otherwise restore the key file with `formtrail keys import FILE`")
+                                "share; otherwise copy the key file back from its backup (a `formtrail keys "
+                                "export` copy)")
     with _conn(ctx) as conn:
         used = conn.scalar(select(func.max(AuditEvent.key_version)))
     if used is not None and used not in ring.versions:

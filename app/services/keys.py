@@ -65,8 +65,8 @@ class KeyRing:
         try:
             return self.versions[number].key(purpose)
         except KeyError:
-            raise KeysMissing(f"key version {number} of site {self.site} is not in the key file; restore the key "
-                              "file that holds it (`formtrail keys import`)") from None
+            raise KeysMissing(f"key version {number} of site {self.site} is not in the key file; copy the key file "
+                              "that holds it (a `formtrail keys export` copy) back into the key folder") from None
 
     def mac(self, purpose: str, data: bytes, version: int | None = None) -> str:
         """Hex HMAC-SHA256 of ``data`` under the purpose's key (the current version unless given)."""
@@ -108,19 +108,14 @@ class KeyStore:
         except FileNotFoundError:
             raise KeysMissing(
                 f"the key file of site {site} is missing ({path}). Without it no form can be issued or "
-                "verified and the audit trail cannot be checked. Restore it from its own backup with "
-                "`formtrail keys import FILE`, or point FORMTRAIL_KEYS at the folder that holds it.") from None
+                "verified and the audit trail cannot be checked. Copy it back from its own backup (the file "
+                f"`formtrail keys export` wrote) to {path}, or point FORMTRAIL_KEYS at the folder that holds "
+                "it.") from None
         except (OSError, ValueError) as exc:
             raise KeysMissing(f"the key file {path} cannot be read ({exc}); restore it from its backup") from exc
         if data.get("site") != site:
             raise KeysMissing(f"{path} holds the keys of site {data.get('site')!r}, not {site!r}")
-        versions = {
-            int(number): KeyVersion(number=int(number), secret=bytes.fromhex(entry["secret"]),
-                                    created_at=entry.get("created_at", ""),
-                                    explicit={k: bytes.fromhex(v) for k, v in entry.get("explicit", {}).items()})
-            for number, entry in data["versions"].items()
-        }
-        return KeyRing(site=site, current=int(data["current"]), versions=versions)
+        return _ring_from(site, data)
 
     def create(self, site: str, *, qr_key: bytes | None = None) -> KeyRing:
         """The first key version of a new site (``qr_key``: the QR key a site already prints with)."""
@@ -150,15 +145,20 @@ class KeyStore:
         data = json.loads(source.read_text(encoding="utf-8"))
         if data.get("site") != site:
             raise DomainError(f"{source} holds the keys of site {data.get('site')!r}, not {site!r}")
-        if self.exists(site):
-            current = self.ring(site)
-            for number, entry in data["versions"].items():
-                known = current.versions.get(int(number))
-                if known is not None and known.secret.hex() != entry["secret"]:
-                    raise DomainError(f"{source} has a different key version {number} than this site: refused")
-        write_private(self.path(site), source.read_bytes(), folder_mode=0o700)
-        self._cache.pop(site, None)
-        return self.ring(site)
+        incoming = _ring_from(site, data)
+        if not self.exists(site):
+            self._write(incoming)
+            return incoming
+        current = self.ring(site)
+        for number, version in incoming.versions.items():
+            known = current.versions.get(number)
+            if known is not None and known.secret != version.secret:
+                raise DomainError(f"{source} has a different key version {number} than this site: refused")
+        # Extended: versions made since the export (a rotation) stay, and so does the newer current one.
+        merged = KeyRing(site=site, current=max(current.current, incoming.current),
+                         versions={**incoming.versions, **current.versions})
+        self._write(merged)
+        return merged
 
     def _write(self, ring: KeyRing) -> None:
         body = {"site": ring.site, "current": ring.current, "versions": {
@@ -167,6 +167,16 @@ class KeyStore:
             for n, v in sorted(ring.versions.items())}}
         write_private(self.path(ring.site), json.dumps(body, indent=1).encode(), folder_mode=0o700)
         self._cache[ring.site] = ring
+
+
+def _ring_from(site: str, data: dict[str, Any]) -> KeyRing:
+    versions = {
+        int(number): KeyVersion(number=int(number), secret=bytes.fromhex(entry["secret"]),
+                                created_at=entry.get("created_at", ""),
+                                explicit={k: bytes.fromhex(v) for k, v in entry.get("explicit", {}).items()})
+        for number, entry in data["versions"].items()
+    }
+    return KeyRing(site=site, current=int(data["current"]), versions=versions)
 
 
 def _new_version(number: int, *, explicit: dict[str, bytes] | None = None) -> KeyVersion:

@@ -135,3 +135,22 @@ def test_export_is_private_and_recorded(seed, tmp_path):
         event = session.scalar(select(AuditEvent).where(AuditEvent.action == "KEYS_EXPORTED"))
     assert event is not None and secrets.compare_digest(event.username, "admin")
     assert "secret" not in (event.new_value or "")
+
+
+def test_installing_an_older_export_extends_the_key_file_and_loses_no_version(seed, tmp_path):
+    """An export taken before a rotation, installed again, must not drop the newer version (everything signed,
+    chained or tagged with it would no longer verify)."""
+    from app.services.errors import DomainError
+    from app.services.keys import KeyStore
+    key_setup.export(seed.db, seed.admin, tmp_path / "old.keys.json", reason="key backup")
+    key_setup.rotate(seed.db, seed.admin, reason="yearly rotation")
+    store = KeyStore(seed.db.keys.folder)
+    ring = store.import_file("BSL-01", tmp_path / "old.keys.json")
+    assert sorted(ring.versions) == [1, 2] and ring.current == 2
+    assert sorted(KeyStore(seed.db.keys.folder).ring("BSL-01").versions) == [1, 2]  # as written to disk
+    assert audit_chain.verify_chain(seed.db).ok
+    forged = json.loads((tmp_path / "old.keys.json").read_text())
+    forged["versions"]["1"]["secret"] = secrets.token_bytes(32).hex()
+    (tmp_path / "forged.keys.json").write_text(json.dumps(forged))
+    with pytest.raises(DomainError):
+        store.import_file("BSL-01", tmp_path / "forged.keys.json")
