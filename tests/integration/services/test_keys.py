@@ -120,8 +120,10 @@ def test_a_lost_key_file_is_reported_not_recreated(seed, runtime_config):
     reopened = open_database(runtime_config)
     try:
         assert not path.exists()  # keyed rows exist: a new key would hide the loss
-        with pytest.raises(KeysMissing, match="keys import"):
+        with pytest.raises(KeysMissing) as missing:
             issue(type(seed)(db=reopened, actors=seed.actors), copies=1)
+        assert missing.value.code == "keys-missing"
+        assert str(path) in str(missing.value)  # says where the file belongs, so it can be copied back
     finally:
         reopened.engine.dispose()
     path.write_bytes(saved)
