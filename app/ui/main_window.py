@@ -211,7 +211,7 @@ class MainWindow(QMainWindow):
         self.status_db.setToolTip(f"Workstation: {self.db.workstation}")
         self.status_alert = set_role(QLabel(), "error")
         self.status_alert.hide()
-        self.status_notice = NoticeLabel(self.db.clock)
+        self.status_notice = NoticeLabel()
         for widget in (self.status_user, self.status_site, self.status_db):
             bar.addWidget(widget)
         bar.addPermanentWidget(self.status_notice)

@@ -8,16 +8,18 @@ from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QLabel, QWidget
 
-from app.services.clock import Clock
+from app.services.clock import Clock, SystemClock
 from app.ui.operations import Notice
 
 
 class NoticeLabel(QLabel):
     """Shows the latest :class:`Notice` until the next one ("✔ 14:07 Saved … — Open · Show in folder")."""
 
-    def __init__(self, clock: Clock, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, clock: Clock | None = None) -> None:
         super().__init__(parent)
-        self._clock = clock  # the site's time (the server's on a site server), shown in local time
+        # The workstation's clock service: a status line's "when" must not wait for (or fail with) the server
+        # clock's resync, which the database clock of a site server may do on the GUI thread.
+        self._clock = clock or SystemClock()
         self.setObjectName("notice")
         self.setTextFormat(Qt.TextFormat.RichText)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse

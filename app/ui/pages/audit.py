@@ -229,7 +229,8 @@ class AuditPage(QWidget):
         self.task = run_op(self, lambda progress, cancelled: integrity.verify_everything(
             db, actor, progress=lambda _step, done, total: progress(done, total)),
             title="Checking integrity", label="Checking the audit trail, the data, signatures and files…",
-            on_done=self._verified, on_failed=self._task_failed)
+            on_done=self._verified, on_failed=self._task_failed,
+            serial=False)  # a long read: it must not hold up the write queue (imports, backups) meanwhile
         self.verify_button.setEnabled(False)
         self.chain_label.setText("Checking…")
         set_role(self.chain_label, "hint")

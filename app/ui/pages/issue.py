@@ -142,13 +142,13 @@ class IssuePage(QWidget):
     def reload(self) -> None:
         """The templates that can be issued (an effective version) and the default due date."""
         chosen = self.template_combo.currentData()
+        today = register.today(self._ctx.db)
         try:
             rows = [t for t in templates.list_templates(self._ctx.db, self._ctx.actor)
                     if t.effective_version is not None]
-            today = register.today(self._ctx.db)
         except FormtrailError as exc:
             self._ctx.show_error(self, exc)
-            rows, today = [], self._ctx.db.clock.now().astimezone().date()
+            rows = []
         self.template_combo.blockSignals(True)
         self.template_combo.clear()
         for summary in rows:
