@@ -11,7 +11,6 @@ from app.commands.base import Cli, CliError, add_group
 from app.models import Role
 from app.models.engine import build_engine
 from app.models.migrate import needs_upgrade, upgrade
-from app.runtime import open_database
 from app.services import audit, auth, settings, setup, users
 from app.services.passwords import PasswordHasher
 from app.services.permissions import role_matrix
@@ -236,13 +235,9 @@ def cmd_db_upgrade(cli: Cli) -> int:
         return 0
     cli.out(f"Schema upgraded from {before or 'empty'} to {newest}.")
     if before is not None:  # record who upgraded, now that the application can write to it
-        db = open_database(cli.config)
-        try:
-            actor = auth.authenticate(db, username=cli.username(), password=cli.password()).actor
-            with db.write(actor, reason="schema upgrade") as session:
-                audit.record_event(session, "DB_UPGRADE", entity="schema", old=before, new=newest)
-        finally:
-            db.engine.dispose()
+        # The same credentials, not asked again; the command's own log-in, logged out when it ends.
+        with cli.db.write(cli.actor(allow_password_change=True), reason="schema upgrade") as session:
+            audit.record_event(session, "DB_UPGRADE", entity="schema", old=before, new=newest)
     return 0
 
 

@@ -43,6 +43,7 @@ class Cli:
         self.config: RuntimeConfig = resolve_config(home=args.home, db=args.db)
         self._db: Database | None = None
         self._actor: Actor | None = None
+        self._typed: dict[str, str] = {}  # a password typed at the prompt, asked once per command
 
     @property
     def db(self) -> Database:
@@ -56,9 +57,11 @@ class Cli:
         value = os.environ.get(env)
         if value is not None:
             return value
-        if not sys.stdin.isatty():
-            raise CliError(f"no password: set {env} or run the command in a terminal to be asked")
-        return getpass.getpass(prompt)
+        if env not in self._typed:
+            if not sys.stdin.isatty():
+                raise CliError(f"no password: set {env} or run the command in a terminal to be asked")
+            self._typed[env] = getpass.getpass(prompt)
+        return self._typed[env]
 
     def new_password(self, prompt: str = "New password") -> str:
         value = os.environ.get("FORMTRAIL_NEW_PASSWORD")

@@ -79,3 +79,17 @@ def test_help_and_unknown_commands_do_not_load_sqlalchemy() -> None:
              "             and m != 'app.commands.base'))")
     out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_a_typed_password_is_asked_once_per_command(monkeypatch) -> None:
+    """`db upgrade` checks the administrator before and records the act after the upgrade: one prompt."""
+    import getpass as gp
+
+    from app.commands.base import Cli
+    asked: list[str] = []
+    monkeypatch.delenv("FORMTRAIL_PASSWORD", raising=False)
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
+    monkeypatch.setattr(gp, "getpass", lambda prompt="": asked.append(prompt) or "typed-secret")
+    cli = Cli(build_parser("roles").parse_args(["roles"]))
+    assert cli.password() == cli.password() == "typed-secret"
+    assert len(asked) == 1
