@@ -17,6 +17,7 @@ from app.services.intake import PageOutcome
 from app.services.intake_report import FAILED_OUTCOMES
 from app.services.scans import ScanPageInfo
 from app.services.timefmt import local_text
+from app.services.true_copy import TrueCopyStatus
 from app.ui.list_model import ListTableModel
 
 OK_COLOUR = QColor("#1b6e2d")
@@ -135,6 +136,8 @@ class ReturnedForm:
     verified_at: dt.datetime | None
     disposition: str | None
     location: str | None
+    # The form's true-copy status for the acting user (what may be done to it, and why not), read with the list.
+    status: TrueCopyStatus | None = None
 
     @property
     def step(self) -> str:

@@ -56,7 +56,7 @@ def returned_forms(db: Database, actor: Actor, *, limit: int = _LIMIT) -> list[R
             serial=row.serial, template=row.template_label, purpose=row.purpose, reference=row.reference,
             copy=f"{row.copy_no} of {row.copies}", issued_to=row.issued_to, issued_at=row.issued_at,
             verified_by=status.verified_by, verified_at=status.verified_at, disposition=status.disposition,
-            location=status.location))
+            location=status.location, status=status))
     return out
 
 
@@ -253,12 +253,7 @@ class TrueCopyPanel(QWidget):
             label.setText(values[key])
         self.viewer.set_pages([ViewerPage(p.id, f"{form.serial} page {p.page_no} — {p.location}")
                                for p in self._pages])
-        try:
-            self.status = true_copy.status(self._ctx.db, self._ctx.actor, form.serial)
-        except FormtrailError as exc:
-            self._ctx.show_error(self, exc)
-            self.status = None
-        status = self.status
+        status = self.status = form.status  # read with the list, in the background
         self.verify_button.setEnabled(status is not None and status.may_verify)
         self.verify_button.setToolTip(_VERIFY_TIP + (f"\n\nNot now: {status.why_not_verify}"
                                                      if status is not None and status.why_not_verify else ""))
@@ -286,6 +281,7 @@ class TrueCopyPanel(QWidget):
                         perform=lambda username, password: true_copy.verify_true_copy(
                             ctx.db, ctx.actor, serial=form.serial, username=username, password=password))
         if done is not None:
+            self.verify_button.setEnabled(False)  # until the list is read again with the new status
             if self.show_combo.currentData() == "to-verify":
                 self.show_only("to-file")  # keep the form in view: its next step is the paper's disposition
             self.reload(select=form.serial)
@@ -301,6 +297,7 @@ class TrueCopyPanel(QWidget):
         def done(_dialog: QDialog, result: int) -> None:
             self.dialog = None
             if accepted(result):
+                self.disposition_button.setEnabled(False)
                 self.reload(select=form.serial)
                 self.changed.emit()
         open_dialog(dialog, done)
