@@ -44,13 +44,12 @@ def summary_text(report: ImportReport) -> str:
         parts.append(f"{plural(duplicates, 'file')} {noun(duplicates, 'was', 'were')} already imported and not "
                      "stored again")
     if report.failed_files:
-        parts.append(f"{report.failed_files} file{'s' if report.failed_files != 1 else ''} could not be read "
-                     "(kept as received)")
+        parts.append(f"{plural(report.failed_files, 'file')} could not be read (kept as received)")
     if report.skipped:
-        parts.append(f"{report.skipped} entr{'ies were' if report.skipped != 1 else 'y was'} skipped (folders, "
+        parts.append(f"{plural(report.skipped, 'entry')} {noun(report.skipped, 'was', 'were')} skipped (folders, "
                      "links and files that are not scans; see each line)")
     if report.unfinished:
-        parts.append(f"{report.unfinished} file{'s are' if report.unfinished != 1 else ' is'} not finished "
+        parts.append(f"{plural(report.unfinished, 'file')} {noun(report.unfinished, 'is', 'are')} not finished "
                      "(being imported elsewhere right now, or not stored); import again to finish")
     counts: dict[str, int] = {}
     for line in pages:
