@@ -192,7 +192,7 @@ def link_page(row: ScanPage, form: IssuedForm, page_no: int, *, method: LinkMeth
 
 def complete_returned(session: Session, forms: Iterable[IssuedForm], *, now: dt.datetime, by: str) -> list[IssuedForm]:
     """Every form of ``forms`` whose every page is now linked becomes `returned`: one query and one audited
-    change for the whole batch (see :func:`complete_if_returned`)."""
+    change for the whole batch."""
     candidates = {f.id: f for f in forms if f.state is FormState.ISSUED}
     if not candidates:
         return []
@@ -212,16 +212,7 @@ def complete_returned(session: Session, forms: Iterable[IssuedForm], *, now: dt.
 
 def complete_if_returned(session: Session, form: IssuedForm, *, now: dt.datetime, by: str) -> bool:
     """An issued form whose every page is linked becomes `returned` (audited like any state change)."""
-    if form.state is not FormState.ISSUED:
-        return False
-    session.flush()
-    linked = set(session.scalars(select(ScanPage.page_no).where(
-        ScanPage.issued_form_id == form.id, ScanPage.outcome == O.LINKED, ScanPage.superseded_by_id.is_(None))))
-    if linked >= set(range(1, form.pages + 1)):
-        with audit.reason(session, "all pages scanned and linked"):
-            form.state, form.state_changed_at, form.state_changed_by = FormState.RETURNED, now, by
-        return True
-    return False
+    return bool(complete_returned(session, [form], now=now, by=by))
 
 
 def record_pages(db: Database, actor: Actor, pages: list[tuple[Item, PageDecode]]) -> list[PageOutcome]:
