@@ -13,12 +13,14 @@ from pathlib import Path
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
-from app.models import AuditEvent, Setting, Site, StoredFile, server_trail
+from app.models import AuditEvent, Site, StoredFile, server_trail
 from app.models.migrate import needs_upgrade
-from app.services import anchors
+from app.services import anchors, setting_specs
 from app.services.doctor_base import CheckStatus, Context, connect
 from app.services.errors import FormtrailError
+from app.services.filestore import FileStore
 from app.services.keys import KeyStore
 from app.services.ledger import LEDGER_DIR
 
@@ -157,7 +159,9 @@ def clock(ctx: Context) -> Result:
         return OK, "embedded database: this workstation's clock is the time source", ""
     with _conn(ctx) as conn:
         server_now = conn.scalar(text("SELECT now()"))
-        tolerance = _setting(conn, "clock.tolerance_seconds", 60.0) if ctx.schema_current else 60.0
+        key = "clock.tolerance_seconds"  # an empty database has no settings table yet: the default then
+        tolerance = float(setting_specs.get(Session(bind=conn), key) if ctx.schema_current
+                          else setting_specs.SPECS[key].default)
     local = ctx.local_now()
     skew = (local - server_now).total_seconds()
     if abs(skew) > tolerance:
@@ -166,14 +170,6 @@ def clock(ctx: Context) -> Result:
                       f"{tolerance:.0f} s); events take the server's time, but the skew is recorded as CLOCK_SKEW",
                 "set this workstation to synchronise its clock with the site's time server (NTP)")
     return OK, f"within {abs(skew):.1f} s of the server (tolerance {tolerance:.0f} s)", ""
-
-
-def _setting(conn: Connection, key: str, default: float) -> float:
-    raw = conn.scalar(select(Setting.value).where(Setting.key == key))
-    try:
-        return float(json.loads(raw)) if raw is not None else default
-    except (TypeError, ValueError):
-        return default
 
 
 def file_store(ctx: Context) -> Result:
@@ -197,7 +193,8 @@ def file_store(ctx: Context) -> Result:
                                   .limit(RECENT_FILES)))
     if mismatch:
         return FAIL, f"{root} is not this database's file store: {mismatch}", fix_path
-    missing = [sha for sha in recent if not _stored(root, sha)]
+    store = FileStore(root)
+    missing = [sha for sha in recent if not store.path_for(sha).is_file()]
     if missing:
         return (FAIL, f"{len(missing)} of the {len(recent)} newest files the database holds are not in {root}",
                 fix_path + "; if this is the right folder, run `formtrail verify` and restore the files from a backup")
@@ -229,10 +226,6 @@ def _anchor_mismatch(conn: Connection, ledger: Path) -> str:
     if not any(held.get(seq) == anchored[seq] for seq in newest):
         return f"none of its {len(newest)} newest anchors names an event of this database's audit trail"
     return ""
-
-
-def _stored(root: Path, sha: str) -> bool:
-    return (root / sha[:2] / sha[2:4] / sha).is_file()
 
 
 def keys(ctx: Context) -> Result:
