@@ -54,11 +54,10 @@ def cmd_release(cli: Cli) -> int:
     if check.returncode != 0:  # before the one release is used up
         raise CliError(f"the printer {a.printer!r} is not available: {(check.stderr or check.stdout).strip()}")
     released = printing.release_to_printer(cli.db, cli.actor(), pdf_id, printer=a.printer)
-    sent = subprocess.run(["lp", "-d", a.printer, "-n", "1", "-o", "print-scaling=none", str(released.path)],
-                          capture_output=True, text=True, check=False)
-    if sent.returncode != 0:
-        raise CliError(f"the release of {released.serials} was recorded, but the printer refused the job: "
-                       f"{(sent.stderr or sent.stdout).strip()}. These copies cannot be printed again: void the "
-                       "copies that did not come out and ask QA to replace them.")
+    try:
+        printing.send_to_cups(released.path, printer_name=a.printer, title=released.serials)
+    except printing.PrintFailed as exc:
+        raise CliError(f"the release of {released.serials} was recorded, but {exc}. These copies cannot be "
+                       "printed again: void the copies that did not come out and ask QA to replace them.") from exc
     cli.out(f"Released serials {released.serials} ({plural(released.pages, 'page')}) to printer {a.printer}.")
     return 0

@@ -11,6 +11,7 @@ import dataclasses
 import errno
 import os
 import shutil
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -18,10 +19,16 @@ from app.forms import render
 from app.models import ControlledPdf, Issuance
 from app.services import audit, templates
 from app.services.db import Actor, Database
-from app.services.errors import DomainError, NotFound, ValidationError
+from app.services.errors import DomainError, FormtrailError, NotFound, ValidationError
 from app.services.issuance import site_of
 from app.services.permissions import Permission, require, require_any
 from app.services.timefmt import local_text
+
+LP_TIMEOUT_S = 120  # a print system that does not take a job in two minutes is reported, not waited for
+
+
+class PrintFailed(FormtrailError):
+    """The printer refused the job or the PDF could not be read (the message says which)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -164,3 +171,16 @@ def print_reference(db: Database, actor: Actor, code: str, *, out: Path) -> Path
         audit.record_event(session, "PRINT", entity="template_version", entity_id=label,
                            new={"kind": "reference (uncontrolled)", "file": out.name})
     return out
+
+
+def send_to_cups(path: Path, *, printer_name: str, title: str, paper: str | None = None) -> None:
+    """Hand the PDF itself to CUPS (``lp``): one copy, true size, on ``paper`` ("A4", "Letter"; None: the
+    printer's default). Used by the desktop app and the CLI alike."""
+    media = ["-o", f"media={paper}"] if paper else []
+    command = ["lp", "-d", printer_name, "-n", "1", "-o", "print-scaling=none", *media, "-t", title, str(path)]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=LP_TIMEOUT_S, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise PrintFailed(f"the print system did not take the job for {printer_name}: {exc}") from exc
+    if done.returncode != 0:
+        raise PrintFailed(f"the printer {printer_name} refused the job: {(done.stderr or done.stdout).strip()}")

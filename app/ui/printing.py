@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
@@ -36,19 +35,13 @@ from PySide6.QtWidgets import QDialog, QWidget
 
 from app.services import printing
 from app.services.db import Actor, Database
-from app.services.errors import FormtrailError
-from app.services.printing import ReleasedPdf
+from app.services.printing import PrintFailed, ReleasedPdf, send_to_cups
 from app.textfmt import of_total
 
 MAX_DPI = 600  # a 1200-dpi printer gets 600-dpi pages scaled 2×: crisp QR modules, a bounded memory use
-LP_TIMEOUT_S = 120
 
 Progress = Callable[[int, int], None]
 _PAPER = {"A4": QPageSize.PageSizeId.A4, "Letter": QPageSize.PageSizeId.Letter}
-
-
-class PrintFailed(FormtrailError):
-    """The printer refused the job or the PDF could not be read (the message says which)."""
 
 
 def printer_name(printer: QPrinter) -> str:
@@ -120,18 +113,6 @@ def _to_file(path: Path, printer: QPrinter) -> None:
             with contextlib.suppress(OSError):
                 temporary.unlink()
         raise PrintFailed(f"cannot write the PDF file {target}: {exc.strerror or exc}") from exc
-
-
-def send_to_cups(path: Path, *, printer_name: str, paper: str, title: str) -> None:
-    """Hand the PDF itself to CUPS (``lp``): one copy, true size, on ``paper`` ("A4", "Letter")."""
-    command = ["lp", "-d", printer_name, "-n", "1", "-o", "print-scaling=none", "-o", f"media={paper}",
-               "-t", title, str(path)]
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=LP_TIMEOUT_S, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise PrintFailed(f"the print system did not take the job for {printer_name}: {exc}") from exc
-    if done.returncode != 0:
-        raise PrintFailed(f"the printer {printer_name} refused the job: {(done.stderr or done.stdout).strip()}")
 
 
 def _target(printer: QPrinter, page_points: QSizeF) -> QRectF:

@@ -11,9 +11,9 @@ from tests.helpers.cli import CliRunner
 ADMIN_PW, PW, TEMP = "Adm1n-Secret!", "Us3r-Passw0rd!", "Temp0rary-Pw!"
 
 
-@pytest.fixture
-def cli(tmp_path):  # noqa: ANN001, ANN201
-    runner = CliRunner(tmp_path / "home")
+def _site_in_review(home) -> CliRunner:  # noqa: ANN001
+    """A site with Document Control and QA, and the sample template submitted for approval."""
+    runner = CliRunner(home)
     runner.run("init", "--site", "BSL-01", "--admin", "admin", new_password=ADMIN_PW)
     for name, role in (("dc", "document_control"), ("qa", "qa")):
         runner.run("user", "add", name, "--full-name", name.upper(), "--role", role, new_password=TEMP,
@@ -21,6 +21,12 @@ def cli(tmp_path):  # noqa: ANN001, ANN201
         runner.run("user", "passwd", user=name, password=TEMP, new_password=PW)
     runner.run("template", "import", str(resource("templates", "QC-WS-014.yaml")), user="dc", password=PW)
     runner.run("template", "submit", "QC-WS-014", user="dc", password=PW)
+    return runner
+
+
+@pytest.fixture
+def cli(tmp_path):  # noqa: ANN001, ANN201
+    runner = _site_in_review(tmp_path / "home")
     runner.run("template", "approve", "QC-WS-014", "--version", "1", user="qa", password=PW, sign=PW)
     return runner
 
@@ -46,9 +52,8 @@ def test_an_issuance_is_released_once(cli, tmp_path):
     assert again.returncode == 1 and "already released" in again.stderr and not (tmp_path / "again.pdf").exists()
 
 
-def test_copies_whose_save_failed_are_released_later_once(cli, tmp_path):
-    """Issued, but the PDF could not be written (the service refuses with a code and keeps the release):
-    `formtrail release` gives the copies their one release, and only one."""
+def _unreleased_issuance(tmp_path) -> int:  # noqa: ANN001
+    """Issued, but the PDF could not be written (the service refuses with a code and keeps the release)."""
     import datetime as dt
 
     from app.runtime import RuntimeConfig, open_database
@@ -66,12 +71,44 @@ def test_copies_whose_save_failed_are_released_later_once(cli, tmp_path):
         assert failed.value.code == "cannot-write-file"
     finally:
         db.engine.dispose()
+    return result.issuance_id
+
+
+def test_copies_whose_save_failed_are_released_later_once(cli, tmp_path):
+    """`formtrail release` gives the copies their one release, and only one."""
+    issuance_id = _unreleased_issuance(tmp_path)
     out = tmp_path / "released.pdf"
-    released = cli.run("release", str(result.issuance_id), "--out", str(out), user="dc", password=PW)
+    released = cli.run("release", str(issuance_id), "--out", str(out), user="dc", password=PW)
     assert "Released serials 000001–000003" in released.stdout and out.read_bytes().startswith(b"%PDF")
-    second = cli.run("release", str(result.issuance_id), "--out", str(tmp_path / "x.pdf"), check=False,
+    second = cli.run("release", str(issuance_id), "--out", str(tmp_path / "x.pdf"), check=False,
                      user="dc", password=PW)
     assert second.returncode == 1 and "already released" in second.stderr
+
+
+def test_release_to_a_cups_printer_hands_the_pdf_to_lp_once(cli, tmp_path):
+    """The CLI prints through the same CUPS route as the desktop app: one copy, true size, the PDF itself."""
+    issuance_id = _unreleased_issuance(tmp_path)
+    spool, bin_dir = tmp_path / "spool", tmp_path / "bin"
+    spool.mkdir()
+    bin_dir.mkdir()
+    (bin_dir / "lpstat").write_text("#!/bin/sh\necho \"printer $2 is idle\"\n")
+    (bin_dir / "lp").write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > {spool}/args\nfor last; do :; done\n'
+                                f'cp "$last" {spool}/job.pdf\n')
+    for tool in ("lp", "lpstat"):
+        (bin_dir / tool).chmod(0o755)
+    cli.env["PATH"] = f"{bin_dir}:{cli.env['PATH']}"
+    done = cli.run("release", str(issuance_id), "--printer", "Office", user="dc", password=PW)
+    assert "to printer Office" in done.stdout
+    args = (spool / "args").read_text().split("\n")
+    assert args[:4] == ["-d", "Office", "-n", "1"] and "print-scaling=none" in args
+    assert (spool / "job.pdf").read_bytes().startswith(b"%PDF")
+    (bin_dir / "lp").write_text("#!/bin/sh\necho 'lp: The printer or class does not exist.' >&2\nexit 1\n")
+    again = cli.run("release", str(issuance_id), "--printer", "Office", check=False, user="dc", password=PW)
+    assert again.returncode == 1 and "already released" in again.stderr  # one release, whatever happens
+    refused_id = _unreleased_issuance(tmp_path)
+    refused = cli.run("release", str(refused_id), "--printer", "Office", check=False, user="dc", password=PW)
+    assert refused.returncode == 1 and "was recorded, but the printer Office refused the job" in refused.stderr
+    assert "does not exist" in refused.stderr and "ask QA to replace them" in refused.stderr
 
 
 def test_es02_a_signature_is_never_taken_from_the_environment_or_a_pipe(tmp_path):
@@ -79,14 +116,7 @@ def test_es02_a_signature_is_never_taken_from_the_environment_or_a_pipe(tmp_path
     terminal the signer types it and the signature is made."""
     import subprocess
     import sys
-    runner = CliRunner(tmp_path / "home")
-    runner.run("init", "--site", "BSL-01", "--admin", "admin", new_password=ADMIN_PW)
-    for name, role in (("dc", "document_control"), ("qa", "qa")):
-        runner.run("user", "add", name, "--full-name", name.upper(), "--role", role, new_password=TEMP,
-                   user="admin", password=ADMIN_PW)
-        runner.run("user", "passwd", user=name, password=TEMP, new_password=PW)
-    runner.run("template", "import", str(resource("templates", "QC-WS-014.yaml")), user="dc", password=PW)
-    runner.run("template", "submit", "QC-WS-014", user="dc", password=PW)
+    runner = _site_in_review(tmp_path / "home")
     scripted = runner.run("template", "approve", "QC-WS-014", "--version", "1", user="qa", password=PW, check=False)
     assert scripted.returncode == 1 and "never taken from FORMTRAIL_PASSWORD" in scripted.stderr
     env = dict(runner.env, FORMTRAIL_USER="qa", FORMTRAIL_PASSWORD=PW)
