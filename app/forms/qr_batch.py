@@ -34,9 +34,7 @@ def encoded(texts: Sequence[str], *, helper: bool | None = None) -> Iterator[tup
     None decides by the number of codes."""
     use_helper = len(texts) >= IN_PROCESS_BELOW if helper is None else helper
     if not use_helper:
-        for text in texts:
-            matrix = qr_matrix(text)
-            yield matrix.size, matrix.path_code()
+        yield from encode_chunk(texts)
         return
     chunks = [texts[i:i + CHUNK] for i in range(0, len(texts), CHUNK)]
     # spawn: the desktop process has threads, and a forked child of a threaded process can deadlock.

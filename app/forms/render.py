@@ -12,7 +12,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import os
-from collections.abc import Callable, Iterable, Iterator, Sized
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -176,20 +176,15 @@ def render_issued(
     key: bytes,
     progress: Progress | None = None,
     cancelled: Callable[[], bool] | None = None,
-    total_copies: int | None = None,
     helper: bool | None = None,
 ) -> int:
     """Render the controlled copies of one issuance; returns the number of pages written.
 
-    ``copies`` may be any iterable (a generator is fine: copies are rendered as they come).
-    ``progress(done, total)`` is called after each page, with total = pages × (``total_copies``, else
-    len(copies) if it has one; without either, total is the pages done so far). ``cancelled()`` is checked
+    ``copies`` may be any iterable; it is read whole first, because every QR code is encoded ahead.
+    ``progress(done, total)`` is called after each page, with total = pages × copies. ``cancelled()`` is checked
     before each copy; when it returns true, RenderCancelled is raised. ``helper`` forces (True) or forbids
     (False) encoding the QR codes in a helper process (see ``qr_batch``); None decides by the page count.
     """
-    if total_copies is None and isinstance(copies, Sized):
-        total_copies = len(copies)
-    total = (total_copies or 0) * layout.pages
     head = _issue_head(layout, issue)
     geom = geometry(layout.paper)
     where = slots(geom)
@@ -206,6 +201,7 @@ def render_issued(
             canvas.endForm()
             forms.append(name)
         copies = list(copies)
+        total = len(copies) * layout.pages
         texts = [Payload(site=issue.site_code, serial=copy.serial, page=page, pages=layout.pages,
                          template=layout.code, version=issue.version).encode(key)
                  for copy in copies for page in range(1, layout.pages + 1)]

@@ -137,7 +137,6 @@ def render_to_store(
             pages = render.render_issued(
                 staged, layout, issue_info(site, version, issuance), copies,
                 key=qr_tags.key_for(db.keyring(), issuance), progress=progress, cancelled=cancelled,
-                total_copies=len(copies),
             )
         except render.RenderCancelled:
             raise IssueCancelled("issuing was cancelled; nothing was issued and no serial was used") from None
