@@ -25,7 +25,7 @@ from sqlalchemy.engine import Engine, make_url
 import app
 from app.models import StoredFile
 from app.models.migrate import current_revision
-from app.services import anchors, audit, transfer
+from app.services import audit, transfer
 from app.services.audit_chain import verify_rows
 from app.services.db import Actor, Database
 from app.services.errors import FormtrailError, ValidationError
@@ -77,11 +77,11 @@ def backup(db: Database, actor: Actor, dest: Path, *, progress: Progress | None 
             audit.record_event(session, "BACKUP_FAILED", entity="backup", entity_id=str(dest),
                                new={"error": str(exc) or type(exc).__name__, "scheduled": scheduled})
         raise
-    with db.write(actor, reason="scheduled backup" if scheduled else "backup") as session:
+    # anchor: every backup also anchors the chain head (the BACKUP event's) in the file store
+    with db.write(actor, reason="scheduled backup" if scheduled else "backup", anchor=True) as session:
         audit.record_event(session, "BACKUP", entity="backup", entity_id=str(dest), new={
             "manifest_sha256": result.manifest_sha256, "files": result.files, "bytes": result.bytes,
             "chain_head": result.chain_head, "problems": list(result.problems), "scheduled": scheduled})
-    anchors.maybe_write(db, force=True)  # every backup also anchors the chain head in the file store
     return result
 
 

@@ -108,8 +108,10 @@ class Database:
             session.close()
 
     @contextlib.contextmanager
-    def write(self, actor: Actor, *, reason: str | None = None, check_actor: bool = True) -> Iterator[Session]:
-        """One audited transaction on behalf of ``actor``; commits when the block ends without error."""
+    def write(self, actor: Actor, *, reason: str | None = None, check_actor: bool = True,
+              anchor: bool = False) -> Iterator[Session]:
+        """One audited transaction on behalf of ``actor``; commits when the block ends without error. The
+        chain head is then anchored in the file store if the last anchor is old, or always with ``anchor``."""
         limits.checked("reason", reason)  # every reason written to the trail, whichever service gave it
         session = self._write()
         session.info[KEYRING_KEY] = self.keyring
@@ -123,7 +125,7 @@ class Database:
                     _ensure_actor_can_act(session, actor)
                 yield session
                 session.commit()
-            anchors.maybe_write(self)
+            anchors.maybe_write(self, force=anchor)
         except (PermissionDenied, RuleViolation) as refusal:
             session.rollback()
             session.close()

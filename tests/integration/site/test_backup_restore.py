@@ -283,3 +283,19 @@ def test_after_restoring_an_older_backup_the_doctor_still_knows_the_store(seed, 
         restored.engine.dispose()
     store = report.check("file-store")
     assert store.status is doctor.CheckStatus.OK, store.detail
+
+
+def test_a_backup_anchors_its_chain_head_once(seed, tmp_path):
+    """The BACKUP event's transaction anchors the head; the anchor is not written a second time right after."""
+    import os
+    import time
+
+    from app.services import anchors
+    anchor_file = anchors.anchor_file(seed.db.files.root, "BSL-01")
+    stale = time.time() - 3600  # the last anchor is old: the write itself would anchor anyway
+    os.utime(anchor_file, (stale, stale))
+    before = anchor_file.read_text().splitlines()
+    backup.backup(seed.db, seed.admin, tmp_path / "bk")
+    added = anchor_file.read_text().splitlines()[len(before):]
+    [event] = audit_log.fetch_events(seed.db, seed.admin, audit_log.AuditFilter(action="BACKUP"))
+    assert [json.loads(line)["seq"] for line in added] == [event.seq]
