@@ -30,7 +30,7 @@ import numpy as np
 from PIL import Image
 
 from app.forms.scan_decode import PageDecode, decode_pages
-from app.forms.scan_pages import count_pages
+from app.forms.scan_probe import probe
 
 
 def peak_rss_mb() -> float:
@@ -128,7 +128,7 @@ def run_single(paths: list[str]) -> dict:
 
 
 def run_pool_pdf(path: str, workers: int, chunk: int) -> dict:
-    count = count_pages(path)
+    count = probe(path).pages
     chunks = [list(range(i, min(count, i + chunk))) for i in range(0, count, chunk)]
     t_start = time.perf_counter()
     with _spawn_pool(workers) as pool:

@@ -151,22 +151,6 @@ def iter_pages(data: Source, *, filename: str | None = None, pages: Iterable[int
     return _single_image_pages(src, wanted, min_dpi, max_pixels, lazy)
 
 
-def count_pages(data: Source, *, filename: str | None = None) -> int:
-    """Number of pages in a scanned file (raises :class:`SourceError` like :func:`iter_pages`)."""
-    src = open_input(data, filename)
-    if src.kind == "pdf":
-        doc = open_pdf(src)
-        try:
-            return len(doc)
-        finally:
-            doc.close()
-    if src.kind == "tiff":
-        image, count = open_tiff(src)
-        image.close()
-        return count
-    return 1
-
-
 def _single_image_pages(src: SourceInput, wanted: list[int] | None, min_dpi: float, max_pixels: int,
                         lazy: bool = False) -> Iterator[PageImage]:
     """A PNG or JPEG file: decoded eagerly, so that a broken file raises SourceError at the call (lazily only

@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 
 from app.forms.scan_decode import decode_page, decode_pages
+from app.forms.scan_probe import probe
 from app.forms.scan_pages import (
     EMBEDDED_IMAGE,
     EMBEDDED_JPEG,
@@ -20,7 +21,6 @@ from app.forms.scan_pages import (
     SOURCE_REASONS,
     PageImage,
     SourceError,
-    count_pages,
     iter_pages,
     sniff,
 )
@@ -210,14 +210,14 @@ def test_the_format_is_recognised_by_content_not_by_name(forms, scans):
 def test_paths_work_like_bytes_and_pages_can_be_selected(tmp_path, forms, scans):
     path = tmp_path / "scan.pdf"
     path.write_bytes(sl.scanner_pdf_bytes(scans, dpi=DPI))
-    assert count_pages(path) == 3 and count_pages(path.read_bytes(), filename="scan.pdf") == 3
+    assert probe(path).pages == 3 and probe(path.read_bytes(), filename="scan.pdf").pages == 3
     assert texts(iter_pages(path)) == texts(iter_pages(path.read_bytes(), filename="scan.pdf"))
     selected = list(iter_pages(str(path), pages=[2, 0, 7]))
     assert [p.index for p in selected] == [0, 2]
     tif = tmp_path / "scan.tif"
     tif.write_bytes(sl.tiff_bytes(scans, dpi=DPI))
     assert [p.index for p in iter_pages(tif, pages=range(1, 3))] == [1, 2]
-    assert count_pages(tif) == 3
+    assert probe(tif).pages == 3
 
 
 def test_pages_and_results_pickle_for_process_pools(tmp_path, forms, scans):
@@ -265,7 +265,7 @@ def test_unreadable_files_raise_at_the_call_with_a_reason(scans, forms):
         assert reason in SOURCE_REASONS
         assert name in caught.value.message
         with pytest.raises(SourceError):
-            count_pages(data, filename=name)
+            probe(data, filename=name)
 
 
 def test_zero_byte_png_and_other_broken_raster_files(scans):
