@@ -16,7 +16,6 @@ Nothing is written to the database, so taking and dropping leases costs no audit
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import sys
 import tempfile
@@ -26,6 +25,8 @@ from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
+
+from app.services.ondisk import advisory_key, try_lock, unlock
 
 LOCK_DIR = "intake-locks"
 _PG_NAMESPACE = b"formtrail-intake:"
@@ -135,8 +136,7 @@ def _lock_dir(engine: Engine) -> Path:
 
 
 def _pg_key(sha256: str) -> int:
-    digest = hashlib.sha256(_PG_NAMESPACE + sha256.encode("ascii")).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
+    return advisory_key(_PG_NAMESPACE + sha256.encode("ascii"))
 
 
 def _lock_file(path: Path) -> Any | None:
@@ -144,7 +144,7 @@ def _lock_file(path: Path) -> Any | None:
     for _attempt in range(20):
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            if not _try_lock(fd):
+            if not try_lock(fd):
                 os.close(fd)
                 return None
             if sys.platform == "win32":
@@ -163,30 +163,8 @@ def _lock_file(path: Path) -> Any | None:
     return None
 
 
-def _try_lock(fd: int) -> bool:
-    if sys.platform == "win32":
-        import msvcrt
-
-        try:
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        except OSError:
-            return False
-        return True
-    import fcntl
-
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return False
-    return True
-
-
 def _unlock(fd: int) -> None:
-    if sys.platform == "win32":
-        import msvcrt
-
-        with contextlib.suppress(OSError):
-            os.lseek(fd, 0, os.SEEK_SET)
-            msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+    with contextlib.suppress(OSError):
+        unlock(fd)
     with contextlib.suppress(OSError):
         os.close(fd)

@@ -14,20 +14,17 @@ with theirs. Version 1 of a site created before keys left the database keeps tha
 from __future__ import annotations
 
 import base64
-import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
 import hmac
 import json
-import os
 import secrets
-import stat
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from app.services.errors import DomainError
+from app.services.ondisk import write_private
 
 PURPOSES = ("qr", "chain", "signature", "anchor", "backup")
 KEYRING_KEY = "formtrail.keyring"  # session.info: a callable giving the site's KeyRing
@@ -183,25 +180,6 @@ def _new_version(number: int, *, explicit: dict[str, bytes] | None = None) -> Ke
     return KeyVersion(number=number, secret=secrets.token_bytes(32),
                       created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                       explicit=explicit or {})
-
-
-def write_private(path: Path, data: bytes, *, folder_mode: int | None = None) -> None:
-    """Write ``data`` to ``path`` readable by its owner only, atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if folder_mode is not None:
-        with contextlib.suppress(OSError):  # not ours to change on a share, say
-            path.parent.chmod(folder_mode)
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(name, stat.S_IRUSR | stat.S_IWUSR)
-        os.replace(name, path)
-    except BaseException:
-        Path(name).unlink(missing_ok=True)
-        raise
 
 
 def fingerprint(ring: KeyRing) -> str:

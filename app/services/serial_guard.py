@@ -16,11 +16,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
 import json
 import os
-import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -32,6 +29,7 @@ from sqlalchemy.engine import make_url
 from app.services.db import Database
 from app.services.errors import DomainError
 from app.services.ledger import ledger_folder
+from app.services.ondisk import advisory_key, try_lock, unlock, write_private
 
 LOCK_WAIT_S = 600.0
 _POLL_S = 0.05
@@ -42,10 +40,6 @@ class IssuerBusy(DomainError):
     """Another issuer held the serial lock for longer than we could wait."""
 
     default_code = "issuer-busy"
-
-
-def _advisory_key(name: str) -> int:
-    return int.from_bytes(hashlib.sha256(f"formtrail:{name}".encode()).digest()[:8], "big", signed=True)
 
 
 @contextlib.contextmanager
@@ -67,7 +61,7 @@ def issuing(db: Database, *, wait_s: float = LOCK_WAIT_S,
 
 @contextlib.contextmanager
 def _advisory(db: Database, name: str, *, wait_s: float, waiting: Callable[[], None] | None) -> Iterator[None]:
-    key = _advisory_key(name)
+    key = advisory_key(f"formtrail:{name}".encode())
     with db.engine.connect() as conn:  # a session of its own: the lock lives as long as this connection
         deadline = time.monotonic() + wait_s
         told = False
@@ -93,7 +87,7 @@ def _file_lock(path: Path, *, wait_s: float, waiting: Callable[[], None] | None)
     try:
         deadline = time.monotonic() + wait_s
         told = False
-        while not _try_lock(fd):
+        while not try_lock(fd):
             if not told and waiting is not None:
                 waiting()
                 told = True
@@ -103,37 +97,9 @@ def _file_lock(path: Path, *, wait_s: float, waiting: Callable[[], None] | None)
         try:
             yield
         finally:
-            _unlock(fd)
+            unlock(fd)
     finally:
         os.close(fd)
-
-
-if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
-    import msvcrt
-
-    def _try_lock(fd: int) -> bool:
-        try:
-            os.lseek(fd, 0, os.SEEK_SET)
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        except OSError:
-            return False
-        return True
-
-    def _unlock(fd: int) -> None:
-        os.lseek(fd, 0, os.SEEK_SET)
-        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
-else:
-    import fcntl
-
-    def _try_lock(fd: int) -> bool:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        return True
-
-    def _unlock(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 # -- the high-water mark ---------------------------------------------------------------------------------------
@@ -160,23 +126,6 @@ def raise_high_water(files_root: Path, site_code: str, last_serial: int, *, work
     after a restore (and the restore report names them); one that lagged behind would let a serial repeat."""
     if last_serial <= high_water(files_root, site_code):
         return
-    path = mark_path(files_root, site_code)
-    path.parent.mkdir(parents=True, exist_ok=True)
     body = json.dumps({"site": site_code, "last_serial": last_serial, "workstation": workstation,
                        "updated_at": dt.datetime.now(dt.UTC).isoformat()}, sort_keys=True)
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(body)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(name, path)
-    except BaseException:
-        Path(name).unlink(missing_ok=True)
-        raise
-    with contextlib.suppress(OSError):  # make the rename itself durable where the platform allows it
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+    write_private(mark_path(files_root, site_code), body.encode("utf-8"))

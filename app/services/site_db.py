@@ -20,7 +20,7 @@ from app.models.migrate import upgrade
 from app.services import audit
 from app.services.db import Actor, Database
 from app.services.errors import DomainError, ValidationError
-from app.services.keys import write_private
+from app.services.ondisk import write_private
 from app.services.permissions import Permission, require
 
 ROLE_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
