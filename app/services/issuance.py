@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Callable
+from typing import TypeVar
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
@@ -91,6 +92,8 @@ def lock_counter(session: Session, site: Site, count: int, *, expected: int | No
     counter.next_serial = first + count
     return first
 
+
+T = TypeVar("T")
 
 class SerialsMoved(DomainError):
     """Another program issued without the issuing lock (an older version during an upgrade): render again."""
@@ -182,22 +185,29 @@ def issue_forms(
     issued_to = limits.checked("issued_to", issued_to, required="say to whom (a person or an area) the forms are "
                                                                 "issued")
     reference = limits.checked("reference", reference) or None
+
+    def attempt() -> IssuanceResult:
+        plan = _plan(db, actor, code=code, copies=copies, purpose=purpose, reference=reference,
+                     issued_to=issued_to, due=due)
+        put, pages = render_to_store(
+            db, site=plan.site, version=plan.version, issuance=plan.issuance,
+            copies=[render.CopyInfo(serial=s, copy_no=i + 1, copy_count=copies) for i, s in enumerate(plan.serials)],
+            progress=progress, cancelled=cancelled,
+        )
+        return _record(db, actor, plan, put=put, pages=pages)
+    return under_issuing_lock(db, attempt)
+
+
+def under_issuing_lock(db: Database, attempt: Callable[[], T], *, tries: int = 3) -> T:
+    """Run ``attempt`` (plan the serials, render outside any write transaction, record) under the issuing
+    lock; when the serials moved between planning and recording (SerialsMoved), plan again."""
     with serial_guard.issuing(db):
-        for attempt in range(3):
-            plan = _plan(db, actor, code=code, copies=copies, purpose=purpose, reference=reference,
-                         issued_to=issued_to, due=due)
-            put, pages = render_to_store(
-                db, site=plan.site, version=plan.version, issuance=plan.issuance,
-                copies=[render.CopyInfo(serial=s, copy_no=i + 1, copy_count=copies)
-                        for i, s in enumerate(plan.serials)],
-                progress=progress, cancelled=cancelled,
-            )
+        for _ in range(tries - 1):
             try:
-                return _record(db, actor, plan, put=put, pages=pages)
+                return attempt()
             except SerialsMoved:
-                if attempt == 2:
-                    raise
-    raise AssertionError("unreachable")
+                continue
+        return attempt()
 
 
 def _plan(db: Database, actor: Actor, *, code: str, copies: int, purpose: str, reference: str | None,

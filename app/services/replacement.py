@@ -14,7 +14,6 @@ from app.services.filestore import PutResult
 from app.services.issuance import (
     Cancelled,
     Progress,
-    SerialsMoved,
     form_by_serial,
     format_serial,
     lock_counter,
@@ -22,6 +21,7 @@ from app.services.issuance import (
     record_pdf,
     render_to_store,
     site_of,
+    under_issuing_lock,
 )
 from app.services.permissions import Permission, require
 
@@ -66,28 +66,23 @@ def replace_form(
     with db.read() as session:
         _check_replaceable(form_by_serial(session, serial))
     signatures.reauthenticate(db, actor, username=username, password=password)
-    with serial_guard.issuing(db):
-        for attempt in range(3):
-            with db.read() as session:
-                old = form_by_serial(session, serial)
-                _check_replaceable(old)
-                issuance, version, site = old.issuance, old.issuance.template_version, site_of(session)
-                number, copy_no, copy_count = next_serial(session, site), old.copy_no, issuance.copies
-                _ = version.template  # loaded for rendering after the session
-            new_serial = format_serial(number)
-            # Rendered under the issuing lock but outside any write transaction (see app/services/serial_guard).
-            put, pages = render_to_store(
-                db, site=site, version=version, issuance=issuance,
-                copies=[render.CopyInfo(serial=new_serial, copy_no=copy_no, copy_count=copy_count,
-                                        replaces=old.serial)],
-                progress=progress, cancelled=cancelled,
-            )
-            try:
-                return _record(db, actor, serial=serial, reason=reason, expected=number, put=put, pages=pages)
-            except SerialsMoved:
-                if attempt == 2:
-                    raise
-    raise AssertionError("unreachable")
+
+    def attempt() -> ReplacementResult:
+        with db.read() as session:
+            old = form_by_serial(session, serial)
+            _check_replaceable(old)
+            issuance, version, site = old.issuance, old.issuance.template_version, site_of(session)
+            number, copy_no, copy_count = next_serial(session, site), old.copy_no, issuance.copies
+            _ = version.template  # loaded for rendering after the session
+        # Rendered under the issuing lock but outside any write transaction (see app/services/serial_guard).
+        put, pages = render_to_store(
+            db, site=site, version=version, issuance=issuance,
+            copies=[render.CopyInfo(serial=format_serial(number), copy_no=copy_no, copy_count=copy_count,
+                                    replaces=old.serial)],
+            progress=progress, cancelled=cancelled,
+        )
+        return _record(db, actor, serial=serial, reason=reason, expected=number, put=put, pages=pages)
+    return under_issuing_lock(db, attempt)
 
 
 def _record(db: Database, actor: Actor, *, serial: str, reason: str, expected: int, put: PutResult,
