@@ -114,3 +114,32 @@ def test_every_reason_and_value_has_a_length_limit(seed):
     with pytest.raises(ValidationError) as refused:
         records.enter_value(seed.db, seed.op, serial=result.serials[0], field="balance_id", value="B" * 5000)
     assert refused.value.code == "text-too-long"
+
+
+@pytest.mark.direct_sql
+def test_serials_taken_behind_the_lock_are_planned_again_and_never_repeat(seed, monkeypatch):
+    """A program issuing without the issuing lock (an older version during an upgrade) moves the counter
+    while the PDF is rendered: the copies are planned and rendered again with the next free serials; if it
+    keeps happening, issuing stops with code serials-moved and nothing is issued."""
+    from sqlalchemy import text
+
+    from app.services import issuance
+    effective_template(seed)
+    real = issuance.render_to_store
+    moves = {"left": 1}
+
+    def render_while_someone_issues(db, **kwargs):  # noqa: ANN001, ANN003, ANN202
+        if moves["left"]:
+            moves["left"] -= 1
+            with db.engine.begin() as conn:
+                conn.execute(text("UPDATE serial_counter SET next_serial = next_serial + 5"))
+        return real(db, **kwargs)
+    monkeypatch.setattr(issuance, "render_to_store", render_while_someone_issues)
+    result = issue(seed, copies=2)
+    assert list(result.serials) == ["000006", "000007"]  # planned again past the five taken meanwhile
+    moves["left"] = 99
+    with pytest.raises(DomainError) as moved:
+        issue(seed, copies=1)
+    assert moved.value.code == "serials-moved"
+    from app.services import register
+    assert register.count_forms(seed.db, seed.viewer, register.RegisterFilter()) == 2  # nothing issued
