@@ -125,7 +125,8 @@ _declare("audit", "Audit trail", "audit", (P.VIEW_AUDIT,), 70,
 _declare("users", "Users", "users", (P.MANAGE_USERS,), 80,
          "User accounts and roles: add, change roles, unlock, reset passwords, deactivate.")
 _declare("settings", "Settings", "settings", (P.MANAGE_SETTINGS,), 90,
-         "Password rules, lockout, idle lock and clock tolerance. Every change needs a reason.")
+         "Site rules (passwords, lockout, idle lock, clock tolerance; every change needs a reason) and this "
+         "workstation's set-up checks.")
 
 
 def register_page(key: str, factory: PageFactory, **changes: Any) -> PageSpec:
