@@ -45,7 +45,7 @@ def _errors_to_stderr() -> Iterator[list[int]]:
     from sqlalchemy.exc import OperationalError
 
     from app.models.checks import BadStoredValue
-    from app.services.errors import FormtrailError
+    from app.services.core.errors import FormtrailError
 
     code = [0]
     try:
@@ -94,7 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser(_command_word(argv))
     args = parser.parse_args(argv)
     if args.command is None:
-        from app.ui.launch import main as gui_main
+        from app.ui.shell.launch import main as gui_main
 
         return gui_main(home=args.home, db=args.db)
     cli = Cli(args)

@@ -16,13 +16,14 @@ from sqlalchemy.engine import Engine, make_url
 
 from app.models.engine import build_engine, normalise_url
 from app.models.migrate import needs_upgrade, upgrade
-from app.services import doctor, key_setup
-from app.services.clock import Clock, database_clock
-from app.services.db import Database
-from app.services.errors import FormtrailError
-from app.services.filestore import FileStore
-from app.services.keys import KeyStore
-from app.services.passwords import PasswordHasher
+from app.services.admin import doctor
+from app.services.core.clock import Clock, database_clock
+from app.services.core.db import Database
+from app.services.core.errors import FormtrailError
+from app.services.core.filestore import FileStore
+from app.services.core.keys import KeyStore
+from app.services.identity.passwords import PasswordHasher
+from app.services.site import key_setup
 
 
 @dataclasses.dataclass(frozen=True)

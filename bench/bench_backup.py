@@ -10,9 +10,9 @@ from pathlib import Path
 
 from sqlalchemy import insert
 
-from bench.common import Row, site
 from app.models import ScanSource, SourceStatus, StoredFile
-from app.services import backup
+from app.services.admin import backup
+from bench.common import Row, site
 
 
 def fill(db, count: int, size: int) -> int:  # noqa: ANN001

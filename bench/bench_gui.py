@@ -19,9 +19,16 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 def _many_forms(db, seed, total: int) -> None:  # noqa: ANN001
     """``total`` issued forms in issuances of 1,000, inserted directly (their PDFs do not matter here)."""
     from app.models import (
-        ControlledPdf, FormState, Issuance, IssuanceState, IssuedForm, SerialCounter, Site, TemplateVersion,
+        ControlledPdf,
+        FormState,
+        Issuance,
+        IssuanceState,
+        IssuedForm,
+        SerialCounter,
+        Site,
+        TemplateVersion,
     )
-    from app.services import issuance
+    from app.services.issuance import issuance
     real = issuance.issue_forms(db, seed.dc, code="QC-WS-014", copies=1, purpose="seed", reference=None,
                                 issued_to="Line 1", due=dt.date(2099, 1, 1))
     with db.read() as s:
@@ -75,11 +82,13 @@ def _first_paint(app, widget, viewport, ready=lambda: True) -> float:  # noqa: A
 def run(forms: int = 100_000) -> list[Row]:
     from PySide6.QtWidgets import QApplication
 
-    from app.services import issuance, setup
-    from app.ui import gui_gc, style
-    from app.ui.pages.reconcile import ReconcilePage
-    from app.ui.pages.register import RegisterPage
+    from app.services.issuance import issuance
+    from app.services.site import setup
+    from app.ui.kit import style
+    from app.ui.pages.issuance.register import RegisterPage
+    from app.ui.pages.reconciliation.reconcile import ReconcilePage
     from app.ui.pages.registry import PageContext
+    from app.ui.shell import gui_gc
 
     app = QApplication.instance() or QApplication([])
     style.apply(app)

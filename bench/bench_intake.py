@@ -21,7 +21,7 @@ from bench.common import Row, site
 def _make_inputs(db, seed, folder: Path, pages: int) -> tuple[Path, Path]:  # noqa: ANN001
     import pypdfium2
 
-    from app.services import issuance
+    from app.services.issuance import issuance
     from tests.helpers import scanlike as sl
     result = issuance.issue_forms(db, seed.dc, code="QC-WS-014", copies=pages * 2, purpose="bench", reference=None,
                                   issued_to="Line 1", due=dt.date(2099, 1, 1))
@@ -49,7 +49,8 @@ def _hwm_mb() -> float:
 def _child(home: str, path: str) -> None:
     """Runs in a fresh process so its peak memory is the import's own."""
     from app.runtime import RuntimeConfig, open_database
-    from app.services import auth, intake
+    from app.services.identity import auth
+    from app.services.scans import intake
     from tests.helpers.seed import PASSWORD
     db = open_database(RuntimeConfig(home=Path(home), db_url=f"sqlite:///{Path(home) / 'formtrail.db'}",
                                      workstation="BENCH", hasher_profile="fast"), migrate=False)

@@ -9,9 +9,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from app.services.issuance import issuance
 from bench.bench_render import _issue, naive
 from bench.common import Row, site
-from app.services import issuance
 from tests.helpers.forms import sample_layout
 
 

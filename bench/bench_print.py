@@ -18,7 +18,7 @@ from tests.helpers.forms import issue
 
 
 def _printer(path: Path, dpi: int) -> QPrinter:
-    from app.ui import printing
+    from app.ui.kit import printing
     printer = QPrinter(QPrinter.PrinterMode.HighResolution)
     printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
     printer.setOutputFileName(str(path))
@@ -28,7 +28,7 @@ def _printer(path: Path, dpi: int) -> QPrinter:
 
 
 def run(copies: int = 10) -> list[Row]:
-    from app.ui import printing
+    from app.ui.kit import printing
     QApplication.instance() or QApplication([])
     rows: list[Row] = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -40,8 +40,8 @@ from collections import Counter, defaultdict
 import numpy as np
 from PIL import Image
 
-from app.forms.scan_decode import decode_page
-from app.forms.scan_pages import iter_pages
+from app.forms.scan.scan_decode import decode_page
+from app.forms.scan.scan_pages import iter_pages
 from tests.helpers import scanlike as sl
 
 DPI = 300

@@ -25,13 +25,13 @@ from reportlab.graphics.shapes import Drawing
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
-from app.forms.fonts import MONO, SANS_BOLD, register_fonts
-from app.forms.layout import TemplateLayout, load_layout
-from app.forms.payload import Payload
-from app.forms.qr import qr_matrix
-from app.forms.render import CopyInfo, IssueInfo, _issue_head, render_issued
-from app.forms.render_base import INK, QR_SLOT, geometry, slots
-from app.forms.render_layout import draw_foot_serial, draw_static_page
+from app.forms.layout.layout import TemplateLayout, load_layout
+from app.forms.layout.payload import Payload
+from app.forms.render.fonts import MONO, SANS_BOLD, register_fonts
+from app.forms.render.qr import qr_matrix
+from app.forms.render.render import CopyInfo, IssueInfo, _issue_head, render_issued
+from app.forms.render.render_base import INK, QR_SLOT, geometry, slots
+from app.forms.render.render_layout import draw_foot_serial, draw_static_page
 from app.forms.resources import resource
 
 KEY = bytes(range(32))

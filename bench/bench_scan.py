@@ -29,8 +29,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from app.forms.scan_decode import PageDecode, decode_pages
-from app.forms.scan_probe import probe
+from app.forms.scan.scan_decode import PageDecode, decode_pages
+from app.forms.scan.scan_probe import probe
 
 
 def peak_rss_mb() -> float:

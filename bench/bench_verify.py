@@ -9,10 +9,10 @@ from pathlib import Path
 
 from sqlalchemy import insert
 
-from bench.common import Row, site
 from app.models import AuditEvent
-from app.services import audit_chain
-from app.services.audit import compute_hash
+from app.services.core import audit_chain
+from app.services.core.audit import compute_hash
+from bench.common import Row, site
 
 
 def fill(db, total: int) -> None:  # noqa: ANN001

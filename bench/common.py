@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 
 from app.runtime import RuntimeConfig, open_database
-from app.services.db import Database
+from app.services.core.db import Database
 
 
 @dataclasses.dataclass(frozen=True)

@@ -7,6 +7,6 @@ if __name__ == "__main__":
     # A frozen program's helper processes (scan decoding, QR encoding) start this same executable: let them
     # run their task instead of a second desktop app.
     multiprocessing.freeze_support()
-    from app.ui.launch import main
+    from app.ui.shell.launch import main
 
     sys.exit(main())

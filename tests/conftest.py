@@ -18,8 +18,8 @@ from sqlalchemy import create_engine, text
 from app.models.engine import build_engine
 from app.models.migrate import upgrade
 from app.runtime import RuntimeConfig, open_database
-from app.services import server_audit
-from app.services.db import Database
+from app.services.core import server_audit
+from app.services.core.db import Database
 from tests.helpers.clock import FakeClock
 from tests.helpers.postgres import PostgresUnavailable, throwaway_server
 from tests.helpers.seed import Seed, seed_site

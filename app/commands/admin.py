@@ -11,10 +11,12 @@ from app.commands.base import Cli, CliError, add_group
 from app.models import Role
 from app.models.engine import build_engine
 from app.models.migrate import needs_upgrade, upgrade
-from app.services import audit, auth, settings, setup, users
-from app.services.passwords import PasswordHasher
-from app.services.permissions import role_matrix
-from app.services.timefmt import local_text
+from app.services.core import audit
+from app.services.core.timefmt import local_text
+from app.services.identity import auth, users
+from app.services.identity.passwords import PasswordHasher
+from app.services.identity.permissions import role_matrix
+from app.services.site import settings, setup
 
 ROLE_CHOICES = [r.value for r in Role]
 
@@ -97,7 +99,7 @@ def cmd_init(cli: Cli) -> int:
 
 
 def cmd_gui(cli: Cli) -> int:
-    from app.ui.launch import main as gui_main
+    from app.ui.shell.launch import main as gui_main
 
     return gui_main(home=cli.args.home, db=cli.args.db, smoke_test=cli.args.smoke_test)
 

@@ -7,8 +7,9 @@ import datetime as dt
 from pathlib import Path
 
 from app.commands.base import Cli, CliError, parse_date
-from app.services import audit_chain, audit_log
-from app.services.permissions import Permission, require
+from app.services.core import audit_chain
+from app.services.identity.permissions import Permission, require
+from app.services.reports import audit_log
 from app.textfmt import plural
 
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # imported where used: `formtrail --version` and `--help` must not load SQLAlchemy
     from app.runtime import RuntimeConfig
-    from app.services.db import Actor, Database
+    from app.services.core.db import Actor, Database
 
 
 def _has_terminal() -> bool:
@@ -83,8 +83,9 @@ class Cli:
     def actor(self, *, allow_password_change: bool = False) -> Actor:
         """Log the acting user in (once per command); a wrong password counts toward the lockout."""
         if self._actor is None:
-            from app.services import auth, setup
-            from app.services.errors import PasswordChangeRequired
+            from app.services.core.errors import PasswordChangeRequired
+            from app.services.identity import auth
+            from app.services.site import setup
 
             setup.require_site(self.db)
             outcome = auth.authenticate(self.db, username=self.username(), password=self.password())
@@ -112,8 +113,8 @@ class Cli:
 
     def close(self) -> None:
         if self._actor is not None and self._db is not None:
-            from app.services import auth
-            from app.services.errors import FormtrailError
+            from app.services.core.errors import FormtrailError
+            from app.services.identity import auth
 
             with contextlib.suppress(FormtrailError):
                 auth.logout(self._db, self._actor)

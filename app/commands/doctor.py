@@ -6,7 +6,7 @@ import argparse
 
 from app.commands.base import Cli
 from app.runtime import doctor_workstation
-from app.services import doctor
+from app.services.admin import doctor
 from app.textfmt import plural
 
 MARKS = {doctor.CheckStatus.OK: "ok", doctor.CheckStatus.WARN: "WARN", doctor.CheckStatus.FAIL: "FAIL",

@@ -8,11 +8,12 @@ from pathlib import Path
 
 from app.commands import release
 from app.commands.base import Cli, CliError, parse_date
-from app.models.enums import FormState
-from app.services import issuance, printing, replacement, templates
-from app.services import register as form_register
-from app.services.errors import FormtrailError
-from app.services.timefmt import local_text
+from app.enums import FormState
+from app.services.core.errors import FormtrailError
+from app.services.core.timefmt import local_text
+from app.services.issuance import issuance, printing, replacement
+from app.services.issuance import register as form_register
+from app.services.templates import templates
 from app.textfmt import plural
 
 

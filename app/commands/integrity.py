@@ -6,7 +6,9 @@ import argparse
 from pathlib import Path
 
 from app.commands.base import Cli, CliError
-from app.services import audit_chain, integrity, key_setup
+from app.services.core import audit_chain
+from app.services.integrity import integrity
+from app.services.site import key_setup
 from app.textfmt import plural
 
 

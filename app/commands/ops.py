@@ -11,8 +11,11 @@ from pathlib import Path
 from app.commands.base import Cli, CliError, group_of, parse_date
 from app.models.engine import normalise_url
 from app.runtime import RuntimeConfig, default_db_url, open_database
-from app.services import archive, auth, backup, migration, restore, setup, site_db
-from app.services.keys import KeyStore
+from app.services.admin import backup, migration, restore
+from app.services.core.keys import KeyStore
+from app.services.identity import auth
+from app.services.reports import archive
+from app.services.site import setup, site_db
 from app.textfmt import plural
 
 
@@ -202,7 +205,7 @@ def _restored_admin(cli: Cli, path: Path):  # noqa: ANN202
         try:
             restore.load_snapshot(path, check.manifest, probe.engine)
             outcome = auth.authenticate(probe, username=cli.username(), password=cli.password())
-            from app.services.permissions import Permission, allowed
+            from app.services.identity.permissions import Permission, allowed
             if not allowed(outcome.actor, Permission.RESTORE):
                 raise CliError(f"{outcome.actor.username} is not an administrator in this backup")
             return outcome.actor

@@ -6,8 +6,9 @@ import argparse
 from pathlib import Path
 
 from app.commands.base import Cli, add_group, parse_date
-from app.services import reconciliation, reports
-from app.services.timefmt import local_text
+from app.services.core.timefmt import local_text
+from app.services.reconciliation import reconciliation
+from app.services.reports import reports
 from app.textfmt import plural
 
 

@@ -7,9 +7,11 @@ import datetime as dt
 from pathlib import Path
 
 from app.commands.base import Cli, CliError, group_of, parse_date
-from app.models.enums import SignatureMeaning
-from app.services import integrity_report, record_export, records
-from app.services.timefmt import local_text
+from app.enums import SignatureMeaning
+from app.services.core.timefmt import local_text
+from app.services.integrity import integrity_report
+from app.services.records import records
+from app.services.reports import record_export
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -170,7 +172,7 @@ def cmd_export(cli: Cli) -> int:
 
 
 def cmd_list(cli: Cli) -> int:
-    from app.models.enums import RecordState
+    from app.enums import RecordState
     state = RecordState(cli.args.state) if cli.args.state else None
     rows = records.list_records(cli.db, cli.actor(), state=state)
     if cli.args.json:

@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 
 from app.commands.base import Cli, CliError
-from app.services import printing
+from app.services.issuance import printing
 from app.textfmt import plural
 
 

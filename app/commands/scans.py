@@ -10,9 +10,9 @@ from pathlib import Path
 
 from app.commands.base import Cli
 from app.commands.integrity import add_verify_options, cmd_verify
-from app.models.enums import Disposition
-from app.services import hot_folder, intake, scans, true_copy
-from app.services.timefmt import local_text
+from app.enums import Disposition
+from app.services.core.timefmt import local_text
+from app.services.scans import hot_folder, intake, scans, true_copy
 from app.textfmt import plural
 
 

@@ -1,9 +1,6 @@
 """SQLAlchemy 2 typed ORM entities; importing this package registers every table on ``Base.metadata``."""
 
-from app.models import checks
-from app.models.audit import AuditEvent
-from app.models.base import Base, Controlled, UTCDateTime
-from app.models.enums import (
+from app.enums import (
     Disposition,
     EntryKind,
     FileKind,
@@ -18,6 +15,9 @@ from app.models.enums import (
     TemplateStatus,
     UserStatus,
 )
+from app.models import checks
+from app.models.audit import AuditEvent
+from app.models.base import Base, Controlled, UTCDateTime
 from app.models.issuance import ControlledPdf, Issuance, IssuedForm, SerialCounter, StoredFile
 from app.models.records import Entry, Record
 from app.models.scans import ScanPage, ScanSource

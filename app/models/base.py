@@ -61,7 +61,7 @@ class Base(DeclarativeBase):
 
 class Controlled:
     """Mixin for controlled data: every insert and update is written to the audit trail by
-    ``app.services.audit`` in the same transaction, and the database refuses DELETE on the table.
+    ``app.services.core.audit`` in the same transaction, and the database refuses DELETE on the table.
 
     Class attributes tune what the audit trail says:
       __audit_entity__    name used in the trail (defaults to the table name)

@@ -28,7 +28,7 @@ def one_of(*values: str) -> dict[str, Any]:
 
 
 def at_most(length: int) -> dict[str, Any]:
-    """``info`` of a Text column whose length the services limit (app.services.limits): the database refuses
+    """``info`` of a Text column whose length the services limit (app.services.core.limits): the database refuses
     longer text too."""
     return {MAX_LENGTH_KEY: length}
 

@@ -7,9 +7,9 @@ import datetime as dt
 from sqlalchemy import BigInteger, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.enums import Disposition, FileKind, FormState, IssuanceState
 from app.models.base import Base, Controlled, value_enum
 from app.models.checks import at_most, one_of
-from app.models.enums import Disposition, FileKind, FormState, IssuanceState
 from app.models.templates import TemplateVersion
 
 

@@ -7,9 +7,9 @@ import datetime as dt
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.enums import EntryKind, RecordState
 from app.models.base import Base, Controlled, value_enum
 from app.models.checks import at_most, one_of
-from app.models.enums import EntryKind, RecordState
 
 
 class Record(Controlled, Base):

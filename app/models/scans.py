@@ -8,9 +8,9 @@ import datetime as dt
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.enums import LinkMethod, ScanOutcome, SourceStatus
 from app.models.base import Base, Controlled, value_enum
 from app.models.checks import at_most, one_of
-from app.models.enums import LinkMethod, ScanOutcome, SourceStatus
 
 
 class ScanSource(Controlled, Base):

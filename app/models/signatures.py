@@ -7,8 +7,8 @@ import datetime as dt
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.enums import SignatureMeaning
 from app.models.base import Base, Controlled, value_enum
-from app.models.enums import SignatureMeaning
 
 
 class Signature(Controlled, Base):
@@ -30,7 +30,7 @@ class Signature(Controlled, Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     comment: Mapped[str | None] = mapped_column(Text)
     # HMAC under the site's signature key over who signed what, with which meaning, when (see
-    # app.services.signatures.binding): a row copied or inserted without the key does not verify.
+    # app.services.identity.signatures.binding): a row copied or inserted without the key does not verify.
     binding: Mapped[str | None] = mapped_column(String(64))
     key_version: Mapped[int | None]
 

@@ -25,7 +25,7 @@ class Site(Controlled, Base):
 
 
 class Setting(Controlled, Base):
-    """One configuration value, stored as JSON text; defaults live in ``app.services.settings``."""
+    """One configuration value, stored as JSON text; defaults live in ``app.services.site.settings``."""
 
     __tablename__ = "setting"
     __audit_entity__ = "setting"

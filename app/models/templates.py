@@ -7,9 +7,9 @@ import datetime as dt
 from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.enums import TemplateStatus
 from app.models.base import Base, Controlled, value_enum
 from app.models.checks import at_most
-from app.models.enums import TemplateStatus
 
 
 class Template(Controlled, Base):
@@ -30,7 +30,7 @@ class Template(Controlled, Base):
 
 class TemplateVersion(Controlled, Base):
     """One layout of a template. Only an effective version can be issued; the layout is the canonical JSON
-    of ``app.forms.layout`` and its hash is what the approval signature binds to."""
+    of ``app.forms.layout.layout`` and its hash is what the approval signature binds to."""
 
     __tablename__ = "template_version"
     __audit_entity__ = "template_version"

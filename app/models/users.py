@@ -7,9 +7,9 @@ import datetime as dt
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.enums import Role, UserStatus
 from app.models.base import Base, Controlled, value_enum
 from app.models.checks import at_most
-from app.models.enums import Role, UserStatus
 
 
 class User(Controlled, Base):

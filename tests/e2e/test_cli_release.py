@@ -57,8 +57,9 @@ def _unreleased_issuance(tmp_path) -> int:  # noqa: ANN001
     import datetime as dt
 
     from app.runtime import RuntimeConfig, open_database
-    from app.services import auth, issuance, printing
-    from app.services.errors import ValidationError
+    from app.services.core.errors import ValidationError
+    from app.services.identity import auth
+    from app.services.issuance import issuance, printing
     home = tmp_path / "home"
     db = open_database(RuntimeConfig(home=home, db_url=f"sqlite:///{home / 'formtrail.db'}", workstation="T",
                                      hasher_profile="fast"))

@@ -137,4 +137,4 @@ def test_a_missing_runtime_dependency_is_caught(tmp_path: Path) -> None:
     result = subprocess.run([str(python), "-m", "app.importcheck"], capture_output=True, text=True,
                             env=_clean_env(tmp_path), cwd=tmp_path, timeout=300)
     assert result.returncode == 1
-    assert "app.forms.scan_decode" in result.stderr and "numpy" in result.stderr
+    assert "app.forms.scan.scan_decode" in result.stderr and "numpy" in result.stderr

@@ -23,7 +23,7 @@ from sqlalchemy.engine import make_url
 
 from app.models import AuditEvent
 from app.runtime import RuntimeConfig, open_database
-from app.services import auth
+from app.services.identity import auth
 from tests.helpers import scanlike as sl
 from tests.helpers.forms import effective_template
 from tests.helpers.postgres import PostgresUnavailable, _bindir, throwaway_server
@@ -181,7 +181,7 @@ def test_rotating_the_app_password_is_audited_and_locks_out_the_old_one(tls_serv
     from sqlalchemy import create_engine, text
     from sqlalchemy.exc import OperationalError
 
-    from app.services import audit_chain
+    from app.services.core import audit_chain
     from tests.helpers.seed import seed_site
 
     site = Site(tls_server, tmp_path)
@@ -265,8 +265,8 @@ def test_readme_moving_a_workstations_data_to_the_new_server(tls_server, tmp_pat
 
 
 def test_doctor_warns_when_tls_is_used_but_not_required(tls_server, tmp_path):
-    from app.services import doctor
-    from app.services.doctor_base import Workstation
+    from app.services.admin import doctor
+    from app.services.admin.doctor_base import Workstation
 
     url = make_url(tls_server).set(password=PG_PASSWORD)
     for mode, status in ((None, doctor.CheckStatus.WARN), ("prefer", doctor.CheckStatus.WARN),

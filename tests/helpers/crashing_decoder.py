@@ -12,8 +12,8 @@ import signal
 import time
 from collections.abc import Sequence
 
-from app.forms.scan_pages import MAX_PIXELS
-from app.forms.scan_worker import FileDecode, FileTask, decode_files
+from app.forms.scan.scan_pages import MAX_PIXELS
+from app.forms.scan.scan_worker import FileDecode, FileTask, decode_files
 
 CRASH_PAGE = 1  # 0-based: the second page of a "crash" file kills the worker
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from app.forms.layout import TemplateLayout, load_layout
+from app.forms.layout.layout import TemplateLayout, load_layout
 from app.forms.resources import resource
-from app.services import issuance, templates
+from app.services.issuance import issuance
+from app.services.templates import templates
 from tests.helpers.seed import PASSWORD, Seed
 
 SAMPLES = {p.stem: p for p in sorted(resource("templates").glob("*.yaml"))}

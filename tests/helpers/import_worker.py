@@ -11,7 +11,8 @@ import sys
 from pathlib import Path
 
 from app.runtime import RuntimeConfig, open_database
-from app.services import auth, intake
+from app.services.identity import auth
+from app.services.scans import intake
 from tests.helpers.seed import PASSWORD
 
 

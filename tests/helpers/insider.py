@@ -7,8 +7,8 @@ import sqlite3
 
 from sqlalchemy import text
 
-from app.services import integrity
-from app.services.issuance import IssuanceResult
+from app.services.integrity import integrity
+from app.services.issuance.issuance import IssuanceResult
 from tests.helpers.forms import effective_template, issue
 from tests.helpers.records import fill
 from tests.helpers.seed import Seed

@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 
 from app.runtime import RuntimeConfig, open_database
-from app.services import auth, issuance
+from app.services.identity import auth
+from app.services.issuance import issuance
 from tests.helpers.seed import PASSWORD
 
 

@@ -24,7 +24,12 @@ from pathlib import Path
 
 from PySide6.QtCore import QRect
 from PySide6.QtWidgets import (
-    QAbstractButton, QApplication, QLabel, QTabBar, QTabWidget, QWidget,
+    QAbstractButton,
+    QApplication,
+    QLabel,
+    QTabBar,
+    QTabWidget,
+    QWidget,
 )
 
 ROLES = ("dc", "qa", "op", "admin")
@@ -33,7 +38,7 @@ ROLES = ("dc", "qa", "op", "admin")
 def demo_site(home: Path):  # noqa: ANN201 - (Database, Seed, a serial with a record in progress)
     """A site with work on every page: issued forms, returned scans, an exception, a record in progress."""
     from app.runtime import RuntimeConfig, open_database
-    from app.services import intake
+    from app.services.scans import intake
     from tests.helpers.records import fill
     from tests.helpers.seed import seed_site
     from tests.ui.helpers_scans import five_issued, scanned_back
@@ -126,9 +131,10 @@ def main(argv: list[str]) -> int:
     out.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("FORMTRAIL_HASH_PROFILE", "fast")
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    from app.services import setup
-    from app.ui import style, ui_state, workers
-    from app.ui.main_window import MainWindow
+    from app.services.site import setup
+    from app.ui.kit import style, workers
+    from app.ui.shell import ui_state
+    from app.ui.shell.main_window import MainWindow
     style.apply(app)
     ui_state.use_folder(out)
     report: dict = {"screen": None, "pages": {}}

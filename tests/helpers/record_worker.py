@@ -12,7 +12,8 @@ import time
 from pathlib import Path
 
 from app.runtime import RuntimeConfig, open_database
-from app.services import auth, records
+from app.services.identity import auth
+from app.services.records import records
 from tests.helpers.seed import PASSWORD
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.services import records
+from app.services.records import records
 from tests.helpers.seed import Seed
 
 # Values for every field of QC-WS-014 (the balance weighing worksheet), all within limits.

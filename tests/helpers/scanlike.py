@@ -28,7 +28,7 @@ import numpy as np
 import zxingcpp
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from app.forms.payload import Payload
+from app.forms.layout.payload import Payload
 
 MM_PER_INCH = 25.4
 A4_MM = (210.0, 297.0)

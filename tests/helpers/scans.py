@@ -7,7 +7,7 @@ from pathlib import Path
 import pypdfium2
 from PIL import Image
 
-from app.services.db import Database
+from app.services.core.db import Database
 
 
 def issued_page_images(db: Database, pdf_sha256: str, *, dpi: int = 200) -> list[Image.Image]:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import dataclasses
 
 from app.models import Role
-from app.services import auth, setup, users
-from app.services.db import Actor, Database
+from app.services.core.db import Actor, Database
+from app.services.identity import auth, users
+from app.services.site import setup
 
 SITE = "BSL-01"
 PASSWORD = "Corr3ct-Horse!"  # every seeded user's permanent password

@@ -12,7 +12,9 @@ import sys
 from pathlib import Path
 
 from app.runtime import RuntimeConfig, open_database
-from app.services import auth, intake, issuance
+from app.services.identity import auth
+from app.services.issuance import issuance
+from app.services.scans import intake
 from tests.helpers.seed import PASSWORD
 
 

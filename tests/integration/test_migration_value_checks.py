@@ -18,7 +18,8 @@ from app.models.checks import ValuesRefused
 from app.models.engine import build_engine
 from app.models.migrate import current_revision, head_revision, upgrade
 from app.runtime import RuntimeConfig, open_database
-from app.services import integrity, reconciliation
+from app.services.integrity import integrity
+from app.services.reconciliation import reconciliation
 from tests.helpers.cli import CliRunner
 from tests.helpers.clock import FakeClock
 from tests.helpers.forms import effective_template, issue

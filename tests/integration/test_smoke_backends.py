@@ -1,4 +1,4 @@
-from app.services import audit_chain
+from app.services.core import audit_chain
 
 
 def test_seeded_site_has_an_intact_chain(seed, backend):

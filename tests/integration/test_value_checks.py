@@ -11,9 +11,10 @@ from sqlalchemy import inspect, text
 from sqlalchemy.exc import DBAPIError
 
 from app.models import Base
-from app.services import reconciliation, register
-from app.services.errors import DamagedData, ValidationError
-from app.services.register import RegisterFilter
+from app.services.core.errors import DamagedData, ValidationError
+from app.services.issuance import register
+from app.services.issuance.register import RegisterFilter
+from app.services.reconciliation import reconciliation
 from tests.helpers.cli import CliRunner
 from tests.helpers.clock import FakeClock
 from tests.helpers.insider import busy_site, findings, raw, without_check

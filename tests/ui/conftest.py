@@ -11,12 +11,14 @@ from PySide6.QtCore import QCoreApplication, QEvent
 from PySide6.QtWidgets import QApplication, QProgressDialog, QWidget
 from shiboken6 import isValid
 
-from app.services import audit_log, setup
-from app.services.audit_log import AuditFilter
-from app.services.setup import SiteInfo
-from app.ui import gui_gc, messages, operations, ui_state, workers
-from app.ui.main_window import MainWindow
+from app.services.reports import audit_log
+from app.services.reports.audit_log import AuditFilter
+from app.services.site import setup
+from app.services.site.setup import SiteInfo
+from app.ui.kit import messages, operations, workers
 from app.ui.pages.registry import PageContext
+from app.ui.shell import gui_gc, ui_state
+from app.ui.shell.main_window import MainWindow
 from tests.helpers.seed import Seed
 
 
@@ -32,13 +34,13 @@ class Boxes:
 
     @property
     def notices(self) -> list[operations.Notice]:
-        """What went to the status bar instead of a box (app.ui.operations.notify), oldest first."""
+        """What went to the status bar instead of a box (app.ui.kit.operations.notify), oldest first."""
         return list(operations.HISTORY)
 
 
 @pytest.fixture(scope="session", autouse=True)
 def collect_on_the_gui_thread(qapp: QApplication) -> None:
-    """As in the application (app.ui.launch): cycles are collected on the GUI thread only."""
+    """As in the application (app.ui.shell.launch): cycles are collected on the GUI thread only."""
     gui_gc.install(qapp)
 
 
@@ -79,7 +81,7 @@ def widgets_die_in_qt(request: pytest.FixtureRequest, monkeypatch: pytest.Monkey
     """pytest-qt holds the widgets of ``qtbot.addWidget`` weakly, so a page was deleted by Python the moment
     the test function returned, with Qt events still pending for its dialogs: the "shared QObject was deleted
     directly" crash of whole test workers. Here they stay referenced until pytest-qt has closed them and Qt
-    has deleted them, as in the application (app/ui/dialogs.py)."""
+    has deleted them, as in the application (app/ui/kit/dialogs.py)."""
     kept: list[QWidget] = []
     original = pytestqt.qtbot._add_widget
 

@@ -9,7 +9,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import QApplication
 
-from app.ui.signature import SignatureDialog
+from app.ui.kit.signature import SignatureDialog
 from tests.helpers.seed import PASSWORD
 
 

@@ -9,12 +9,13 @@ from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from app.services import intake, reconciliation
-from app.services.issuance import IssuanceResult
-from app.ui.pages.record_field import FieldRow
-from app.ui.pages.records import RecordsPage
+from app.services.issuance.issuance import IssuanceResult
+from app.services.reconciliation import reconciliation
+from app.services.scans import intake
+from app.ui.kit.signature import SignatureDialog
+from app.ui.pages.records.record_field import FieldRow
+from app.ui.pages.records.records import RecordsPage
 from app.ui.pages.registry import PageContext
-from app.ui.signature import SignatureDialog
 from tests.helpers import scanlike as sl
 from tests.helpers.forms import effective_template, issue
 from tests.helpers.scans import issued_page_images, write

@@ -9,9 +9,9 @@ from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from app.services import intake
-from app.services.issuance import IssuanceResult
-from app.ui.signature import SignatureDialog
+from app.services.issuance.issuance import IssuanceResult
+from app.services.scans import intake
+from app.ui.kit.signature import SignatureDialog
 from tests.helpers import scanlike as sl
 from tests.helpers.forms import effective_template, issue
 from tests.helpers.scans import issued_page_images, write

@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QDate
 
-from app.services import audit_chain, audit_log
-from app.services.audit_log import AuditFilter
-from app.ui.pages.audit import AuditPage
-from app.ui.pages.audit_model import AuditTableModel
+from app.services.core import audit_chain
+from app.services.reports import audit_log
+from app.services.reports.audit_log import AuditFilter
+from app.ui.pages.audit.audit import AuditPage
+from app.ui.pages.audit.audit_model import AuditTableModel
 from tests.ui.conftest import assert_usable
 
 # WORKAROUND: audit_log.filter_choices uses column-level distinct(), which SQLAlchemy warns about and the

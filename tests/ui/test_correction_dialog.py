@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from PySide6.QtWidgets import QDialog
 
-from app.models.enums import EntryKind, SignatureMeaning
-from app.services import records
-from app.ui.pages.record_correction import PICK, CorrectionDialog
+from app.enums import EntryKind, SignatureMeaning
+from app.services.records import records
+from app.ui.pages.records.record_correction import PICK, CorrectionDialog
 from tests.helpers.records import fill, verify_critical
 from tests.helpers.seed import PASSWORD
 from tests.ui.helpers_records import issued, open_page, return_sheet, row

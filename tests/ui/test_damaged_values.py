@@ -3,8 +3,8 @@ names it in a message, from the page itself and from a background task, and goes
 
 from __future__ import annotations
 
-from app.services.errors import DamagedData
-from app.ui.pages.register import RegisterPage
+from app.services.core.errors import DamagedData
+from app.ui.pages.issuance.register import RegisterPage
 from tests.helpers.forms import effective_template, issue
 from tests.helpers.insider import raw, without_check
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 
-from app.services.doctor import CheckStatus
-from app.ui import launch
-from app.ui.doctor_panel import ChecksDialog
-from app.ui.pages.settings import SettingsPage
+from app.services.admin.doctor import CheckStatus
+from app.ui.pages.admin.doctor_panel import ChecksDialog
+from app.ui.pages.admin.settings import SettingsPage
+from app.ui.shell import launch
 from tests.ui.conftest import assert_usable
 
 

@@ -6,7 +6,7 @@ import itertools
 
 from PySide6.QtWidgets import QPushButton, QWidget
 
-from app.ui.flow_layout import FlowLayout, keep_together
+from app.ui.kit.flow_layout import FlowLayout, keep_together
 
 
 def _panel(qtbot) -> tuple[QWidget, list[QPushButton]]:  # noqa: ANN001

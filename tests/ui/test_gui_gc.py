@@ -1,4 +1,4 @@
-"""Garbage made on a worker thread is collected on the GUI thread (app.ui.gui_gc): a QObject in a reference
+"""Garbage made on a worker thread is collected on the GUI thread (app.ui.shell.gui_gc): a QObject in a reference
 cycle must never be destroyed by a pool thread that happened to cross the collector's threshold."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import gc
 import threading
 
-from app.ui import gui_gc
+from app.ui.shell import gui_gc
 
 
 class _Cyclic:
@@ -37,7 +37,7 @@ def test_cycles_made_on_a_worker_thread_die_on_the_gui_thread(qapp):
 
 
 def test_the_application_installs_it_once(qapp):
-    from app.ui.launch import create_application
+    from app.ui.shell.launch import create_application
     app = create_application()
     assert gui_gc.install(app) is gui_gc.install(app)
     assert len(app.findChildren(gui_gc.GuiThreadCollector)) == 1

@@ -7,9 +7,10 @@ import dataclasses
 
 from PySide6.QtWidgets import QLabel
 
-from app.services import dashboard, reconciliation
-from app.services.dashboard import Dashboard
-from app.ui.pages.home import TILES, HomePage
+from app.services.reconciliation import reconciliation
+from app.services.reports import dashboard
+from app.services.reports.dashboard import Dashboard
+from app.ui.pages.home.home import TILES, HomePage
 from tests.helpers.forms import issue
 from tests.helpers.seed import PASSWORD
 from tests.ui.helpers_scans import five_issued, import_as, scanned_back
@@ -92,7 +93,7 @@ def test_administrators_see_no_gmp_counts(qtbot, seed, open_window) -> None:  # 
 
 
 def test_the_last_backup_is_shown(qtbot, seed, open_window, tmp_path) -> None:  # noqa: ANN001
-    from app.services import backup
+    from app.services.admin import backup
     backup.backup(seed.db, seed.admin, tmp_path / "backup-1")
     home = open_window("qa").current_page()
     _counted(qtbot, home)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLineEdit
 
-from app.ui.idle import IdleWatcher
+from app.ui.shell.idle import IdleWatcher
 from tests.helpers.seed import PASSWORD
 
 LEFT = Qt.MouseButton.LeftButton

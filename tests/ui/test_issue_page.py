@@ -3,26 +3,26 @@ onto a QPrinter), no reprints, and replacement by QA."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
-
 import threading
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
-from app.models.enums import FormState
-from app.services import printing, register, templates
-from app.services.errors import DomainError
-from app.services.register import RegisterFilter
-from app.ui import workers
-from app.ui.pages.issue import IssuePage
-from app.ui.pages.issue_release import PdfToRelease, ReleasePanel
-from app.ui.pages.issue_replace import ReplaceDialog
-from app.ui.pages.register import RegisterPage
+from app.enums import FormState
+from app.services.core.errors import DomainError
+from app.services.issuance import printing, register
+from app.services.issuance.register import RegisterFilter
+from app.services.templates import templates
+from app.ui.kit import workers
+from app.ui.pages.issuance.issue import IssuePage
+from app.ui.pages.issuance.issue_release import PdfToRelease, ReleasePanel
+from app.ui.pages.issuance.issue_replace import ReplaceDialog
+from app.ui.pages.issuance.register import RegisterPage
 from tests.helpers.forms import effective_template, issue
-from tests.ui.helpers_issuance import answer_signature, pdf_pages, pdf_printer, pdf_text
 from tests.ui.conftest import assert_usable
+from tests.ui.helpers_issuance import answer_signature, pdf_pages, pdf_printer, pdf_text
 
 
 def _page(qtbot, ctx_for, name: str = "dc") -> IssuePage:  # noqa: ANN001

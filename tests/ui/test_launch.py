@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QWizard
 
-from app.services import setup
-from app.ui import launch
-from app.ui.launch import Controller
+from app.services.site import setup
+from app.ui.shell import launch
+from app.ui.shell.launch import Controller
 from tests.helpers.seed import PASSWORD
 
 ADMIN_PASSWORD = "Adm1n-Passw0rd!"

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QWidget
 
-from app.ui import ui_state
-from app.ui.main_window import MainWindow
+from app.ui.shell import ui_state
+from app.ui.shell.main_window import MainWindow
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENS = {  # name: physical width, height, scaling

@@ -7,7 +7,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 
-from app.ui.list_model import ListTableModel
+from app.ui.kit.list_model import ListTableModel
 
 H = Qt.Orientation.Horizontal
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 
-from app.models.enums import Role
-from app.services import auth, users
-from app.ui.login import LoginDialog
+from app.enums import Role
+from app.services.identity import auth, users
+from app.ui.shell.login import LoginDialog
 from tests.helpers.seed import PASSWORD, TEMP_PASSWORD
 
 LEFT = Qt.MouseButton.LeftButton

@@ -5,13 +5,13 @@ from __future__ import annotations
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
-from app.models.enums import SignatureMeaning
-from app.services import auth, signatures
-from app.services.errors import AuthenticationError
+from app.enums import SignatureMeaning
+from app.services.core.errors import AuthenticationError
+from app.services.identity import auth, signatures
+from app.ui.kit.signature import SignatureDialog
 from app.ui.pages import registry
+from app.ui.pages.admin.users import UsersPage
 from app.ui.pages.placeholder import PlaceholderPage
-from app.ui.pages.users import UsersPage
-from app.ui.signature import SignatureDialog
 from tests.helpers.seed import PASSWORD
 
 GMP_PAGES = {"templates", "issue", "register", "scans", "reconcile", "records"}
@@ -178,7 +178,7 @@ def test_a_notice_shows_in_the_status_bar_with_links_to_the_file_and_its_folder(
                                                                                  monkeypatch) -> None:  # noqa: ANN001
     from PySide6.QtGui import QDesktopServices
 
-    from app.ui.operations import notify
+    from app.ui.kit.operations import notify
     opened: list[str] = []
     monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile()) or True)
     window = open_window("qa")

@@ -12,12 +12,15 @@ from collections.abc import Callable
 import pytest
 from PySide6.QtWidgets import QPushButton
 
-from app.models.enums import SignatureMeaning as M
-from app.services import records, reconciliation, replacement, templates
-from app.services.error_codes import ErrorCode
-from app.services.errors import DomainError, FormtrailError, PermissionDenied, RuleViolation
-from app.ui.pages.reconcile import ReconcilePage
-from app.ui.pages.templates import TemplatesPage
+from app.enums import SignatureMeaning as M
+from app.services.core.error_codes import ErrorCode
+from app.services.core.errors import DomainError, FormtrailError, PermissionDenied, RuleViolation
+from app.services.issuance import replacement
+from app.services.reconciliation import reconciliation
+from app.services.records import records
+from app.services.templates import templates
+from app.ui.pages.reconciliation.reconcile import ReconcilePage
+from app.ui.pages.templates.templates import TemplatesPage
 from tests.helpers.forms import sample_layout
 from tests.helpers.records import fill, verify_critical
 from tests.helpers.seed import PASSWORD, Seed

@@ -16,8 +16,8 @@ import pypdfium2 as pdfium
 import pytest
 from PySide6.QtPrintSupport import QPrinter
 
-from app.services.printing import ReleasedPdf
-from app.ui import printing
+from app.services.issuance.printing import ReleasedPdf
+from app.ui.kit import printing
 from tests.helpers.forms import effective_template, issue
 from tests.helpers.seed import Seed
 

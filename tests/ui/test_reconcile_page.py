@@ -11,18 +11,19 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from app.models.enums import FormState, IssuanceState, Role
-from app.services import auth, reconciliation, users
-from app.ui.pages import reconcile_dialogs
-from app.ui.pages.reconcile import ReconcilePage
-from app.ui.pages.reconcile_dialogs import MissingDialog, PeriodDialog
-from app.ui.pages.reconcile_models import FormRowModel, IssuanceModel
+from app.enums import FormState, IssuanceState, Role
+from app.services.identity import auth, users
+from app.services.reconciliation import reconciliation
+from app.ui.kit.reason import ReasonDialog
+from app.ui.kit.signature import SignatureDialog
+from app.ui.pages.reconciliation import reconcile_dialogs
+from app.ui.pages.reconciliation.reconcile import ReconcilePage
+from app.ui.pages.reconciliation.reconcile_dialogs import MissingDialog, PeriodDialog
+from app.ui.pages.reconciliation.reconcile_models import FormRowModel, IssuanceModel
 from app.ui.pages.registry import PageContext, pages_for
-from app.ui.reason import ReasonDialog
-from app.ui.signature import SignatureDialog
 from tests.helpers.seed import PASSWORD
-from tests.ui.helpers_scans import five_issued, import_as, scanned_back, sign_when_asked
 from tests.ui.conftest import assert_usable
+from tests.ui.helpers_scans import five_issued, import_as, scanned_back, sign_when_asked
 
 
 @pytest.fixture
@@ -176,7 +177,7 @@ def test_close_by_the_issuer_is_refused(qtbot, seed, boxes, site, trail) -> None
     both = auth.authenticate(seed.db, username="dc", password=PASSWORD).actor
     from tests.helpers.forms import effective_template
     effective_template(seed)
-    from app.services import issuance
+    from app.services.issuance import issuance
     result = issuance.issue_forms(seed.db, both, code="QC-WS-014", copies=1, purpose="Line clearance",
                                   reference=None, issued_to="Line 3", due=dt.date(2099, 1, 1))
     reconciliation.void_form(seed.db, both, serial=result.serials[0], reason="batch cancelled")
@@ -184,8 +185,8 @@ def test_close_by_the_issuer_is_refused(qtbot, seed, boxes, site, trail) -> None
     assert page.close_button.isVisible() and not page.close_button.isEnabled()  # the service says: not you
     assert "issuer" in page.close_button.toolTip()
     # The service refuses, and writes the refusal, should the screen be bypassed (before any password).
-    from app.services.error_codes import ErrorCode
-    from app.services.errors import RuleViolation
+    from app.services.core.error_codes import ErrorCode
+    from app.services.core.errors import RuleViolation
     with pytest.raises(RuleViolation) as refused:
         reconciliation.close(seed.db, both, result.issuance_id, username="dc", password="not even checked")
     assert refused.value.code == ErrorCode.SEPARATION_OF_DUTIES

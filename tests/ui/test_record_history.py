@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
-from app.services import records
-from app.ui.pages.record_history import HistoryDialog, HistoryModel, field_rows
+from app.services.records import records
+from app.ui.pages.records.record_history import HistoryDialog, HistoryModel, field_rows
 from tests.helpers.records import fill
 from tests.ui.helpers_records import issued, open_page, return_sheet, row
 

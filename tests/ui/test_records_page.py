@@ -8,14 +8,14 @@ import json
 
 import pytest
 
-from app.models.enums import RecordState, SignatureMeaning
-from app.services import records
-from app.ui.pages.records import RecordsPage
-from app.ui.pages.records_list import WorkListModel, load_work
+from app.enums import RecordState, SignatureMeaning
+from app.services.records import records
+from app.ui.pages.records.records import RecordsPage
+from app.ui.pages.records.records_list import WorkListModel, load_work
 from tests.helpers.records import fill, verify_critical
 from tests.helpers.seed import PASSWORD
-from tests.ui.helpers_records import issued, open_page, reconcile, return_sheet, row, sign_with, type_value
 from tests.ui.conftest import assert_usable
+from tests.ui.helpers_records import issued, open_page, reconcile, return_sheet, row, sign_with, type_value
 
 
 @pytest.fixture

@@ -8,11 +8,11 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 
-from app.models.enums import FormState
-from app.services import register, replacement
-from app.services.register import RegisterFilter
-from app.ui.pages.register import RegisterPage
-from app.ui.pages.register_model import OVERDUE_BACKGROUND, RegisterTableModel
+from app.enums import FormState
+from app.services.issuance import register, replacement
+from app.services.issuance.register import RegisterFilter
+from app.ui.pages.issuance.register import RegisterPage
+from app.ui.pages.issuance.register_model import OVERDUE_BACKGROUND, RegisterTableModel
 from tests.helpers.forms import effective_template, issue
 from tests.helpers.seed import PASSWORD
 from tests.ui.conftest import assert_usable
@@ -181,8 +181,8 @@ def test_replace_is_offered_exactly_where_the_service_accepts_it(qtbot, seed, ct
     """QA replaces copies still out; the register asks the service's rule (may_replace), never the state."""
     import pytest
 
-    from app.services import reconciliation
-    from app.services.errors import DomainError
+    from app.services.core.errors import DomainError
+    from app.services.reconciliation import reconciliation
     effective_template(seed, "QC-WS-014")
     issue(seed, "QC-WS-014", 2)
     reconciliation.void_form(seed.db, seed.dc, serial="000001", reason="spoiled while filling")

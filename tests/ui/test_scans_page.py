@@ -11,25 +11,27 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
-from app.models.enums import FormState, ScanOutcome
-from app.services import audit_log, intake, register, scans, true_copy
-from app.services.audit_log import AuditFilter
-from app.services.error_codes import ErrorCode
-from app.services.errors import RuleViolation
-from app.services.intake import ImportReport, PageOutcome
-from app.ui import workers
-from app.ui.image_viewer import ImageViewer, ViewerPage
-from app.ui.pages import scans_hot_folder
-from app.ui.pages.scans import ScansPage
-from app.ui.pages.scans_dialogs import DispositionDialog, LinkDialog
-from app.ui.pages.scans_hot_folder import HotFolderEntry, HotFolderModel
-from app.ui.pages.scans_models import ExceptionModel, ImportResultModel, ReturnedFormModel
-from app.ui.pages.scans_true_copy import returned_forms
-from app.ui.reason import ReasonDialog
+from app.enums import FormState, ScanOutcome
+from app.services.core.error_codes import ErrorCode
+from app.services.core.errors import RuleViolation
+from app.services.issuance import register
+from app.services.reports import audit_log
+from app.services.reports.audit_log import AuditFilter
+from app.services.scans import intake, scans, true_copy
+from app.services.scans.intake import ImportReport, PageOutcome
+from app.ui.kit import workers
+from app.ui.kit.image_viewer import ImageViewer, ViewerPage
+from app.ui.kit.reason import ReasonDialog
+from app.ui.pages.scans import scans_hot_folder
+from app.ui.pages.scans.scans import ScansPage
+from app.ui.pages.scans.scans_dialogs import DispositionDialog, LinkDialog
+from app.ui.pages.scans.scans_hot_folder import HotFolderEntry, HotFolderModel
+from app.ui.pages.scans.scans_models import ExceptionModel, ImportResultModel, ReturnedFormModel
+from app.ui.pages.scans.scans_true_copy import returned_forms
 from tests.helpers import scanlike as sl
 from tests.helpers.scans import write
-from tests.ui.helpers_scans import DPI, five_issued, import_as, scanned_back, sign_when_asked
 from tests.ui.conftest import assert_usable
+from tests.ui.helpers_scans import DPI, five_issued, import_as, scanned_back, sign_when_asked
 
 
 @pytest.fixture(autouse=True)
@@ -288,7 +290,7 @@ def test_import_runs_in_the_background_and_can_be_cancelled(qtbot, seed, ctx_for
     progressed: list[tuple[int, int]] = []
     task.progressed.connect(lambda done, total: progressed.append((done, total)))
     qtbot.waitUntil(lambda: len(progressed) > 3, timeout=10_000)  # the GUI thread keeps handling events
-    from app.ui.workers import ProgressDialog
+    from app.ui.kit.workers import ProgressDialog
     dialog = page.importer.findChild(ProgressDialog)
     assert dialog is not None
     dialog.canceled.emit()  # what its Cancel button does

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from app.services import restore, settings
+from app.services.admin import restore
+from app.services.site import settings
 
 
 def test_scheduled_backup_is_taken_from_the_open_window(qtbot, seed, open_window, tmp_path):

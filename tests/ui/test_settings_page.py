@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
-from app.services import settings
-from app.ui.pages.settings import SettingsModel, SettingsPage
+from app.services.site import settings
+from app.ui.pages.admin.settings import SettingsModel, SettingsPage
 
 
 def _row(page: SettingsPage, key: str) -> int:

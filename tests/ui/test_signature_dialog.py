@@ -5,10 +5,10 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDialog
 
-from app.models.enums import SignatureMeaning
-from app.services import signatures
-from app.services.signatures import SignatureInfo
-from app.ui.signature import SignatureDialog
+from app.enums import SignatureMeaning
+from app.services.identity import signatures
+from app.services.identity.signatures import SignatureInfo
+from app.ui.kit.signature import SignatureDialog
 from tests.helpers.seed import PASSWORD
 
 LEFT = Qt.MouseButton.LeftButton

@@ -8,13 +8,13 @@ from pathlib import Path
 
 from PySide6.QtPdf import QPdfDocument
 
-from app.forms.layout import FieldType, dump_layout, load_layout
-from app.models.enums import SignatureMeaning, TemplateStatus
-from app.services import templates
-from app.ui.pages.template_editor import TemplateEditor
-from app.ui.pages.template_model import TemplateTableModel
-from app.ui.pages.templates import TemplatesPage
-from app.ui.reason import ReasonDialog
+from app.enums import SignatureMeaning, TemplateStatus
+from app.forms.layout.layout import FieldType, dump_layout, load_layout
+from app.services.templates import templates
+from app.ui.kit.reason import ReasonDialog
+from app.ui.pages.templates.template_editor import TemplateEditor
+from app.ui.pages.templates.template_model import TemplateTableModel
+from app.ui.pages.templates.templates import TemplatesPage
 from tests.helpers.forms import effective_template, sample_layout, sample_path
 from tests.ui.helpers_issuance import answer_signature, pdf_pages, pdf_text
 

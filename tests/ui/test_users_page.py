@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
-from app.models.enums import Role, UserStatus
-from app.services import auth, users
-from app.services.errors import AuthenticationError
-from app.ui.pages.user_dialogs import AddUserDialog, ResetPasswordDialog, RolesDialog
-from app.ui.pages.users import UsersPage, UserTableModel
-from app.ui.reason import ReasonDialog
+from app.enums import Role, UserStatus
+from app.services.core.errors import AuthenticationError
+from app.services.identity import auth, users
+from app.ui.kit.reason import ReasonDialog
+from app.ui.pages.admin.user_dialogs import AddUserDialog, ResetPasswordDialog, RolesDialog
+from app.ui.pages.admin.users import UsersPage, UserTableModel
 from tests.helpers.seed import PASSWORD, TEMP_PASSWORD
 
 LEFT = Qt.MouseButton.LeftButton

@@ -5,10 +5,11 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWizard
 
-from app.models.enums import Role
-from app.services import auth, setup
-from app.services.setup import SiteInfo
-from app.ui.wizard import SetupWizard
+from app.enums import Role
+from app.services.identity import auth
+from app.services.site import setup
+from app.services.site.setup import SiteInfo
+from app.ui.shell.wizard import SetupWizard
 
 PASSWORD = "Adm1n-Passw0rd!"
 LEFT = Qt.MouseButton.LeftButton

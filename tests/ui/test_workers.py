@@ -8,8 +8,8 @@ import pytest
 from PySide6.QtCore import QThread
 from PySide6.QtWidgets import QApplication, QPushButton
 
-from app.ui import workers
-from app.ui.workers import Cancelled, ProgressDialog, run_task
+from app.ui.kit import workers
+from app.ui.kit.workers import Cancelled, ProgressDialog, run_task
 
 
 def _gui_thread() -> QThread:
@@ -107,7 +107,7 @@ def test_progress_window_closes_before_the_result_is_shown_and_never_comes_back(
     still there; QProgressDialog's own 4 s timer then showed the progress window over the box and blocked it."""
     from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
 
-    from app.ui.operations import run_op
+    from app.ui.kit.operations import run_op
     owner = QWidget()
     qtbot.addWidget(owner)
     owner.show()
@@ -135,8 +135,8 @@ def test_progress_window_closes_before_the_result_is_shown_and_never_comes_back(
 def test_errors_are_shown_after_the_progress_window_closed(qtbot, monkeypatch) -> None:  # noqa: ANN001
     from PySide6.QtWidgets import QProgressDialog, QWidget
 
-    from app.ui import messages
-    from app.ui.operations import run_op
+    from app.ui.kit import messages
+    from app.ui.kit.operations import run_op
     owner = QWidget()
     qtbot.addWidget(owner)
     shown: list[tuple[str, bool]] = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from app.services.clock import ServerClock, SystemClock
+from app.services.core.clock import ServerClock, SystemClock
 
 UTC = dt.timezone.utc
 

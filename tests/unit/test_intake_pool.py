@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from app.services.intake_pool import WorkerPool
+from app.services.scans.intake_pool import WorkerPool
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="kills a worker outright")
 

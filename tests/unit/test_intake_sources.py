@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from app.services.intake_sources import Entry, NotRegular, expand, open_entry
+from app.services.scans.intake_sources import Entry, NotRegular, expand, open_entry
 from tests.helpers import hostile
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="symbolic links and FIFOs")

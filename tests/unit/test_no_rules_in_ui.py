@@ -28,9 +28,9 @@ FORBIDDEN = {
 
 # Matches that decide no rule, each with why (a reviewer reads this list, so it stays short).
 ALLOWED = {
-    "app/ui/pages/records_list.py: a set of states spelled out": "the colour of the state column",
-    "app/ui/pages/register_model.py: a set of states spelled out": "faded text for replaced and voided rows",
-    "app/ui/pages/scans_models.py: a set of states spelled out": "the colour of the outcome column",
+    "app/ui/pages/records/records_list.py: a set of states spelled out": "the colour of the state column",
+    "app/ui/pages/issuance/register_model.py: a set of states spelled out": "faded text for replaced and voided rows",
+    "app/ui/pages/scans/scans_models.py: a set of states spelled out": "the colour of the outcome column",
 }
 
 

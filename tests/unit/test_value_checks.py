@@ -10,7 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from app.models import Base, IssuedForm
 from app.models.checks import ColumnCheck, StoredEnum, UnknownStoredValue, column_checks
 from app.models.migrate import MIGRATIONS
-from app.services.limits import LIMITS
+from app.services.core.limits import LIMITS
 
 
 def _migration_0007():  # noqa: ANN202

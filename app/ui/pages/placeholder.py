@@ -5,9 +5,9 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from app.ui.kit.style import icon, set_role
+from app.ui.kit.widgets import hint
 from app.ui.pages.registry import PageSpec
-from app.ui.style import icon, set_role
-from app.ui.widgets import hint
 
 
 class PlaceholderPage(QWidget):

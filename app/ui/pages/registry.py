@@ -5,7 +5,7 @@ that builds its widget from a :class:`PageContext`. Every page of the product is
 placeholder, so the navigation is complete from day one; a feature replaces its placeholder by
 registering a factory under the same key::
 
-    # app/ui/pages/templates.py
+    # app/ui/pages/templates/templates.py
     from app.ui.pages.registry import PageContext, page
 
     @page("templates")                      # keeps the declared title, icon, permissions and order
@@ -28,13 +28,13 @@ from typing import Any, TypeVar
 
 from PySide6.QtWidgets import QWidget
 
-from app.models.enums import SignatureMeaning
-from app.services.db import Actor, Database
-from app.services.permissions import Permission, allowed
-from app.services.setup import SiteInfo
-from app.services.timefmt import local_text
-from app.ui import messages, workers
-from app.ui.signature import SignatureDialog
+from app.enums import SignatureMeaning
+from app.services.core.db import Actor, Database
+from app.services.core.timefmt import local_text
+from app.services.identity.permissions import Permission, allowed
+from app.services.site.setup import SiteInfo
+from app.ui.kit import messages, workers
+from app.ui.kit.signature import SignatureDialog
 
 T = TypeVar("T")
 P = Permission

@@ -8,9 +8,13 @@ import stat
 
 import pytest
 
-from app.models.enums import Role, SignatureMeaning
-from app.services import audit_log, auth, backup, records, settings, users
-from app.services.errors import AccountInactive, PermissionDenied, RuleViolation
+from app.enums import Role, SignatureMeaning
+from app.services.admin import backup
+from app.services.core.errors import AccountInactive, PermissionDenied, RuleViolation
+from app.services.identity import auth, users
+from app.services.records import records
+from app.services.reports import audit_log
+from app.services.site import settings
 from tests.helpers.forms import effective_template, issue
 from tests.helpers.records import fill, verify_critical
 from tests.helpers.seed import PASSWORD, TEMP_PASSWORD
@@ -40,7 +44,7 @@ def test_ac_a_locked_account_cannot_act_from_its_open_session(seed):
 
 
 def _issue_as(seed, actor):  # noqa: ANN001, ANN202
-    from app.services import issuance
+    from app.services.issuance import issuance
     return issuance.issue_forms(seed.db, actor, code="QC-WS-014", copies=1, purpose="p", reference=None,
                                 issued_to="t", due=dt.date(2099, 1, 1))
 
@@ -113,7 +117,7 @@ def test_settings_still_need_an_administrator(seed):
 
 def test_ac_releasing_controlled_copies_checks_the_roles_held_now(seed, tmp_path):
     """Release accepts either of two permissions; it too reads the roles held at the act, not at log-in."""
-    from app.services import printing
+    from app.services.issuance import printing
     dc = auth.authenticate(seed.db, username="dc", password=PASSWORD).actor  # the open session
     effective_template(seed)
     result = issue(seed, copies=1)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from app.services import audit_chain
+from app.services.core import audit_chain
 
 
 def raw(db, *statements):
@@ -34,7 +34,7 @@ def test_at03_edited_row_is_named(seed):
 def test_at03_edited_row_with_recomputed_hash_is_named_without_the_key(seed):
     """With the source code but not the key, a recomputed hash (plain SHA-256, or an HMAC under a guessed
     key) does not match: the rewritten row itself is named."""
-    from app.services.audit import compute_hash
+    from app.services.core.audit import compute_hash
     with seed.db.read() as s:
         from app.models import AuditEvent
         row = s.get(AuditEvent, 12)
@@ -49,7 +49,7 @@ def test_at03_edited_row_with_recomputed_hash_is_named_without_the_key(seed):
 
 def test_at03_a_row_rewritten_with_the_key_breaks_the_next_link(seed):
     """Someone who had the key (an administrator's export) and rewrote one row still breaks the chain after it."""
-    from app.services.audit import compute_hash
+    from app.services.core.audit import compute_hash
     with seed.db.read() as s:
         from app.models import AuditEvent
         row = s.get(AuditEvent, 12)

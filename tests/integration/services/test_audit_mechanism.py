@@ -7,9 +7,11 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from app.models import AuditEvent, User
-from app.services import audit, settings, users
-from app.services.db import Actor
-from app.services.errors import PermissionDenied
+from app.services.core import audit
+from app.services.core.db import Actor
+from app.services.core.errors import PermissionDenied
+from app.services.identity import users
+from app.services.site import settings
 from tests.helpers.seed import TEMP_PASSWORD
 
 
@@ -121,8 +123,9 @@ def test_truncate_refused_on_postgres(seed, backend):
 
 
 def test_at05_system_events_each_logged_once(seed):
-    from app.services import audit_log, auth
-    from app.services.errors import AuthenticationError
+    from app.services.core.errors import AuthenticationError
+    from app.services.identity import auth
+    from app.services.reports import audit_log
 
     actor = auth.authenticate(seed.db, username="qa", password="Corr3ct-Horse!").actor
     with pytest.raises(AuthenticationError):

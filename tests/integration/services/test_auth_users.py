@@ -8,10 +8,17 @@ import pytest
 from sqlalchemy import select
 
 from app.models import Role, User, UserStatus
-from app.services import audit_log, auth, settings, users
-from app.services.errors import (
-    AccountInactive, AccountLocked, AuthenticationError, DomainError, PermissionDenied, ValidationError,
+from app.services.core.errors import (
+    AccountInactive,
+    AccountLocked,
+    AuthenticationError,
+    DomainError,
+    PermissionDenied,
+    ValidationError,
 )
+from app.services.identity import auth, users
+from app.services.reports import audit_log
+from app.services.site import settings
 from tests.helpers.seed import PASSWORD, TEMP_PASSWORD
 
 

@@ -7,8 +7,9 @@ import datetime as dt
 import pytest
 
 from app.runtime import open_database
-from app.services import audit_log, settings
-from app.services.clock import ServerClock
+from app.services.core.clock import ServerClock
+from app.services.reports import audit_log
+from app.services.site import settings
 
 
 def test_tm03_clock_going_back_is_flagged_and_the_change_still_saved(seed, clock):

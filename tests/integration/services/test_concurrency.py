@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from app.models import IssuedForm
-from app.services import integrity
+from app.services.integrity import integrity
 from tests.helpers import scanlike as sl
 from tests.helpers.forms import effective_template, issue
 from tests.helpers.scans import issued_page_images, write

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from app.models import ScanSource, SourceStatus
-from app.services import intake
-from app.services.hot_folder import HotFolder
-from app.services.intake_lease import Leases
+from app.services.scans import intake
+from app.services.scans.hot_folder import HotFolder
+from app.services.scans.intake_lease import Leases
 from tests.helpers import hostile
 from tests.helpers import scanlike as sl
 from tests.helpers.crashing_decoder import crashing_decode_files

@@ -11,9 +11,12 @@ import pytest
 from sqlalchemy import select, text
 
 from app.models import AuditEvent
-from app.services import anchors, audit_chain, backup, integrity, restore, signatures
-from app.services.audit import ROW_FIELDS, compute_hash
-from app.services.signatures import content_hash
+from app.services.admin import backup, restore
+from app.services.core import anchors, audit_chain
+from app.services.core.audit import ROW_FIELDS, compute_hash
+from app.services.identity import signatures
+from app.services.identity.signatures import content_hash
+from app.services.integrity import integrity
 from tests.helpers.forms import issue
 from tests.helpers.insider import busy_site, findings, raw
 
@@ -157,7 +160,7 @@ def test_the_qr_key_is_not_in_the_database(busy):
 
 
 def test_bk_a_backup_edited_with_its_manifest_recomputed_fails_verification(busy, tmp_path):
-    from app.services.filestore import sha256_file
+    from app.services.core.filestore import sha256_file
     seed, _result = busy
     backup.backup(seed.db, seed.admin, tmp_path / "bk")
     manifest_path = tmp_path / "bk" / "manifest.json"

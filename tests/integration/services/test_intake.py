@@ -10,7 +10,8 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from app.models import FormState, ScanSource, StoredFile
-from app.services import intake, register
+from app.services.issuance import register
+from app.services.scans import intake
 from tests.helpers import scanlike as sl
 from tests.helpers.forms import effective_template, issue
 from tests.helpers.scans import issued_page_images, site_key, write

@@ -15,8 +15,10 @@ import pytest
 from sqlalchemy import select
 
 from app.models import ScanPage, ScanSource, SourceStatus
-from app.services import integrity, intake, settings
-from app.services.intake_lease import Leases
+from app.services.integrity import integrity
+from app.services.scans import intake
+from app.services.scans.intake_lease import Leases
+from app.services.site import settings
 from tests.helpers import hostile
 from tests.helpers import scanlike as sl
 from tests.helpers.crashing_decoder import crashing_decode_files
@@ -129,7 +131,7 @@ def test_a_decoder_crash_in_a_worker_costs_that_page_only(seed, issued, tmp_path
 
 
 def test_a_page_that_never_finishes_is_stopped(seed, issued, tmp_path, monkeypatch):
-    from app.services import intake_decode
+    from app.services.scans import intake_decode
 
     result, images = issued
     monkeypatch.setattr(intake_decode, "TASK_BASE_S", 3.0)
@@ -155,7 +157,7 @@ def test_another_live_import_holds_a_file_and_a_dead_one_does_not(seed, issued, 
     holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
         import sys, time
         from app.models.engine import build_engine
-        from app.services.intake_lease import Leases
+        from app.services.scans.intake_lease import Leases
         leases = Leases(build_engine({db_url!r}))
         assert leases.take({sha!r})
         print("held", flush=True)
@@ -217,8 +219,8 @@ def test_workers_end_with_their_parent(tmp_path):
         pytest.skip("reads /proc")
     parent = subprocess.Popen([sys.executable, "-c", textwrap.dedent("""
         import time
-        from app.services.intake_pool import WorkerPool
-        pool = WorkerPool(2, preload=("app.forms.scan_worker",))
+        from app.services.scans.intake_pool import WorkerPool
+        pool = WorkerPool(2, preload=("app.forms.scan.scan_worker",))
         while len(pool.pids) < 2:
             time.sleep(0.05)
         print(*pool.pids, flush=True)

@@ -15,8 +15,10 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models import ControlledPdf, FormState, Issuance, IssuedForm, StoredFile
-from app.services import audit_chain, audit_log, issuance, printing, register, replacement
-from app.services.errors import DomainError, PermissionDenied, ValidationError
+from app.services.core import audit_chain
+from app.services.core.errors import DomainError, PermissionDenied, ValidationError
+from app.services.issuance import issuance, printing, register, replacement
+from app.services.reports import audit_log
 from tests.helpers.forms import effective_template, issue
 from tests.helpers.seed import PASSWORD
 
@@ -56,7 +58,7 @@ def test_pdf_is_stored_content_addressed_and_verified(seed):
 
 
 def test_bf01_only_effective_versions_issue(seed):
-    from app.services import templates
+    from app.services.templates import templates
     from tests.helpers.forms import sample_layout
     templates.import_layout(seed.db, seed.dc, sample_layout(), change_reason="CC-1")
     with pytest.raises(DomainError, match="no effective version"):

@@ -9,9 +9,10 @@ import threading
 
 import pytest
 
-from app.services import printing, serial_guard, settings
-from app.services.errors import DomainError, ValidationError
-from app.services.issuance import issue_forms
+from app.services.core.errors import DomainError, ValidationError
+from app.services.issuance import printing, serial_guard
+from app.services.issuance.issuance import issue_forms
+from app.services.site import settings
 from tests.helpers.forms import effective_template, issue
 
 
@@ -105,7 +106,8 @@ def test_release_happens_only_after_the_file_exists(seed, tmp_path):
 
 
 def test_every_reason_and_value_has_a_length_limit(seed):
-    from app.services import reconciliation, records
+    from app.services.reconciliation import reconciliation
+    from app.services.records import records
     effective_template(seed)
     result = issue(seed, copies=1)
     with pytest.raises(ValidationError) as refused:
@@ -123,7 +125,7 @@ def test_serials_taken_behind_the_lock_are_planned_again_and_never_repeat(seed, 
     keeps happening, issuing stops with code serials-moved and nothing is issued."""
     from sqlalchemy import text
 
-    from app.services import issuance
+    from app.services.issuance import issuance
     effective_template(seed)
     real = issuance.render_to_store
     moves = {"left": 1}
@@ -141,5 +143,5 @@ def test_serials_taken_behind_the_lock_are_planned_again_and_never_repeat(seed, 
     with pytest.raises(DomainError) as moved:
         issue(seed, copies=1)
     assert moved.value.code == "serials-moved"
-    from app.services import register
+    from app.services.issuance import register
     assert register.count_forms(seed.db, seed.viewer, register.RegisterFilter()) == 2  # nothing issued

@@ -12,9 +12,12 @@ from sqlalchemy import select, text
 
 from app.models import AuditEvent
 from app.runtime import open_database
-from app.services import audit_chain, integrity, intake, key_setup
-from app.services.audit import compute_hash
-from app.services.keys import KeysMissing
+from app.services.core import audit_chain
+from app.services.core.audit import compute_hash
+from app.services.core.keys import KeysMissing
+from app.services.integrity import integrity
+from app.services.scans import intake
+from app.services.site import key_setup
 from tests.helpers import scanlike as sl
 from tests.helpers.forms import effective_template, issue
 from tests.helpers.scans import issued_page_images, write
@@ -54,7 +57,7 @@ def test_rotation_tags_new_forms_with_the_new_key_and_old_forms_keep_linking(see
 def test_a_code_made_with_an_older_key_for_a_newer_form_is_refused(seed, tmp_path):
     """The key of version 1 may once have leaked (it sat in the database of older releases): it cannot make a
     valid code for a form issued under version 2."""
-    from app.forms.payload import Payload
+    from app.forms.layout.payload import Payload
     effective_template(seed)
     key_setup.rotate(seed.db, seed.admin, reason="rotation")
     after = issue(seed, copies=1)
@@ -142,8 +145,8 @@ def test_export_is_private_and_recorded(seed, tmp_path):
 def test_installing_an_older_export_extends_the_key_file_and_loses_no_version(seed, tmp_path):
     """An export taken before a rotation, installed again, must not drop the newer version (everything signed,
     chained or tagged with it would no longer verify)."""
-    from app.services.errors import DomainError
-    from app.services.keys import KeyStore
+    from app.services.core.errors import DomainError
+    from app.services.core.keys import KeyStore
     key_setup.export(seed.db, seed.admin, tmp_path / "old.keys.json", reason="key backup")
     key_setup.rotate(seed.db, seed.admin, reason="yearly rotation")
     store = KeyStore(seed.db.keys.folder)

@@ -8,9 +8,13 @@ import pypdfium2
 import pytest
 
 from app.models import FormState, IssuanceState
-from app.services import audit_chain, audit_log, dashboard, intake, reconciliation, replacement, reports, scans
-from app.services.error_codes import ErrorCode
-from app.services.errors import DomainError, PermissionDenied, RuleViolation, ValidationError
+from app.services.core import audit_chain
+from app.services.core.error_codes import ErrorCode
+from app.services.core.errors import DomainError, PermissionDenied, RuleViolation, ValidationError
+from app.services.issuance import replacement
+from app.services.reconciliation import reconciliation
+from app.services.reports import audit_log, dashboard, reports
+from app.services.scans import intake, scans
 from tests.helpers import scanlike as sl
 from tests.helpers.forms import effective_template, issue
 from tests.helpers.scans import issued_page_images, write
@@ -93,11 +97,11 @@ def test_bf05_whole_loop_issue_scan_void_missing_close_report(seed, five, tmp_pa
 
 def test_close_by_the_issuer_is_refused(seed):
     from app.models import Role
-    from app.services import auth, users
+    from app.services.identity import auth, users
     effective_template(seed)
     users.set_roles(seed.db, seed.admin, username="dc", roles=[Role.DOCUMENT_CONTROL, Role.QA], reason="CC-9")
     dc = auth.authenticate(seed.db, username="dc", password=PASSWORD).actor
-    from app.services import issuance
+    from app.services.issuance import issuance
     result = issuance.issue_forms(seed.db, dc, code="QC-WS-014", copies=1, purpose="x", reference=None,
                                   issued_to="y", due=dt.date(2099, 1, 1))
     reconciliation.void_form(seed.db, dc, serial=result.serials[0], reason="test")

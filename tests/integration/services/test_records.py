@@ -13,10 +13,13 @@ from pathlib import Path
 import pypdfium2
 import pytest
 
-from app.models import RecordState, SignatureMeaning as M
-from app.services import audit_log, record_export, reconciliation, records
-from app.services.error_codes import ErrorCode
-from app.services.errors import DomainError, RuleViolation, ValidationError
+from app.models import RecordState
+from app.models import SignatureMeaning as M
+from app.services.core.error_codes import ErrorCode
+from app.services.core.errors import DomainError, RuleViolation, ValidationError
+from app.services.reconciliation import reconciliation
+from app.services.records import records
+from app.services.reports import audit_log, record_export
 from tests.helpers import scanlike as sl
 from tests.helpers.forms import effective_template, issue
 from tests.helpers.records import QC_WS_014, fill, verify_critical
@@ -151,7 +154,8 @@ def test_review_and_approval_rules_and_change_after_signing(seed, form):
 def _return_sheet(seed, form, serial):
     """Scan the sheet back so the issuance can be reconciled."""
     import tempfile
-    from app.services import intake
+
+    from app.services.scans import intake
     images = issued_page_images(seed.db, form.pdf_sha256, dpi=150)
     folder = Path(tempfile.mkdtemp())
     path = write(folder, "back.png", sl.png_bytes(sl.scanned(images[form.serials.index(serial)]), dpi=150))

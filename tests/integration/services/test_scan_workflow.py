@@ -6,11 +6,14 @@ from __future__ import annotations
 import pytest
 
 from app.models import Disposition, FormState, ScanOutcome
-from app.services import audit_log, integrity, intake, register, replacement, scans, true_copy
-from app.services.error_codes import ErrorCode
-from app.services.errors import DomainError, PermissionDenied, RuleViolation, ValidationError
-from app.services.filestore import FileStatus
-from app.services.hot_folder import HotFolder
+from app.services.core.error_codes import ErrorCode
+from app.services.core.errors import DomainError, PermissionDenied, RuleViolation, ValidationError
+from app.services.core.filestore import FileStatus
+from app.services.integrity import integrity
+from app.services.issuance import register, replacement
+from app.services.reports import audit_log
+from app.services.scans import intake, scans, true_copy
+from app.services.scans.hot_folder import HotFolder
 from tests.helpers import scanlike as sl
 from tests.helpers.forms import effective_template, issue
 from tests.helpers.scans import issued_page_images, write

@@ -9,9 +9,10 @@ import pytest
 from sqlalchemy import select, text
 
 from app.models import Signature, SignatureMeaning
-from app.services import audit_log, signatures
-from app.services.error_codes import ErrorCode
-from app.services.errors import AccountLocked, AuthenticationError, PermissionDenied, RuleViolation
+from app.services.core.error_codes import ErrorCode
+from app.services.core.errors import AccountLocked, AuthenticationError, PermissionDenied, RuleViolation
+from app.services.identity import signatures
+from app.services.reports import audit_log
 from tests.helpers.seed import PASSWORD
 
 CONTENT = {"field": "pH", "value": "7.2"}

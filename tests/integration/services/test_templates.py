@@ -7,9 +7,11 @@ import dataclasses
 import pytest
 
 from app.models import TemplateStatus
-from app.services import audit_log, signatures, templates
-from app.services.error_codes import ErrorCode
-from app.services.errors import AuthenticationError, DomainError, PermissionDenied, RuleViolation, ValidationError
+from app.services.core.error_codes import ErrorCode
+from app.services.core.errors import AuthenticationError, DomainError, PermissionDenied, RuleViolation, ValidationError
+from app.services.identity import signatures
+from app.services.reports import audit_log
+from app.services.templates import templates
 from tests.helpers.forms import effective_template, sample_layout, sample_path
 from tests.helpers.seed import PASSWORD
 
@@ -90,7 +92,7 @@ def test_only_the_author_edits_a_draft(seed):
 def test_export_round_trips(seed, tmp_path):
     effective_template(seed)
     out = templates.export_version(seed.db, seed.dc, "QC-WS-014", 1, tmp_path / "x.yaml")
-    from app.forms.layout import load_layout
+    from app.forms.layout.layout import load_layout
     assert load_layout(out) == sample_layout()
 
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from app.forms import payload as qr_payload
+from app.forms.layout import payload as qr_payload
 from app.models import IssuedForm, ScanOutcome, ScanPage
-from app.services import integrity, intake
+from app.services.integrity import integrity
+from app.services.scans import intake
 from tests.helpers import scanlike as sl
 from tests.helpers.forms import effective_template, issue
 from tests.helpers.insider import findings, raw

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from app.services import site_db
+from app.services.site import site_db
 
 
 @pytest.fixture

@@ -9,7 +9,8 @@ import zipfile
 
 import pytest
 
-from app.services import archive, intake
+from app.services.reports import archive
+from app.services.scans import intake
 from tests.helpers import scanlike as sl
 from tests.helpers.forms import effective_template, issue
 from tests.helpers.records import fill

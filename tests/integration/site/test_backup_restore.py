@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 
 from app.runtime import RuntimeConfig, open_database
-from app.services import audit_chain, audit_log, backup, restore, transfer
-from app.services.errors import DomainError, PermissionDenied, ValidationError
+from app.services.admin import backup, restore, transfer
+from app.services.core import audit_chain
+from app.services.core.errors import DomainError, PermissionDenied, ValidationError
+from app.services.reports import audit_log
 from tests.helpers import scanlike as sl
 from tests.helpers.forms import effective_template, issue
 from tests.helpers.records import fill
@@ -19,7 +21,7 @@ from tests.helpers.scans import issued_page_images, write
 @pytest.fixture
 def busy_site(seed, tmp_path):
     """A site with templates, an issuance, a returned scan and some record data."""
-    from app.services import intake
+    from app.services.scans import intake
     effective_template(seed)
     result = issue(seed, copies=3)
     image = issued_page_images(seed.db, result.pdf_sha256, dpi=150)[0]
@@ -111,7 +113,7 @@ def test_bk03_restore_is_for_administrators_with_a_reason(busy_site, tmp_path):
 def test_backup_refuses_a_non_empty_folder(busy_site, tmp_path):
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "x").write_text("x")
-    from app.services.errors import ValidationError
+    from app.services.core.errors import ValidationError
     with pytest.raises(ValidationError, match="not empty"):
         backup.backup(busy_site.db, busy_site.admin, tmp_path / "full")
 
@@ -119,7 +121,7 @@ def test_backup_refuses_a_non_empty_folder(busy_site, tmp_path):
 def test_bk03_in_place_restore_keeps_the_replaced_file_and_reports_the_gap(seed, tmp_path, backend):
     if backend != "sqlite":
         pytest.skip("in-place restore replaces the embedded SQLite database")
-    from app.services import settings
+    from app.services.site import settings
     effective_template(seed)
     backup.backup(seed.db, seed.admin, tmp_path / "bk")
     issue(seed, copies=2)  # work done after the backup point: lost by going back
@@ -132,7 +134,7 @@ def test_bk03_in_place_restore_keeps_the_replaced_file_and_reports_the_gap(seed,
     assert done.moved_aside is not None and done.moved_aside.exists() and done.events_lost > 5
     restored = _make(tmp_path)(url, files)
     try:
-        from app.services import register
+        from app.services.issuance import register
         assert register.count_forms(restored, seed.viewer, register.RegisterFilter()) == 0
         [event] = audit_log.fetch_events(restored, seed.admin, audit_log.AuditFilter(action="RESTORE"))
         details = json.loads(event.new_value)
@@ -144,7 +146,8 @@ def test_bk03_in_place_restore_keeps_the_replaced_file_and_reports_the_gap(seed,
 
 
 def test_scheduled_backup_runs_when_due_and_shows_on_the_dashboard(seed, tmp_path, clock):
-    from app.services import dashboard, settings
+    from app.services.reports import dashboard
+    from app.services.site import settings
     assert backup.run_scheduled_backup(seed.db, seed.dc) is None  # not configured
     settings.change(seed.db, seed.admin, key="backup.folder", value=str(tmp_path / "auto"), reason="CC-11")
     settings.change(seed.db, seed.admin, key="backup.interval_hours", value=12, reason="CC-11")
@@ -162,7 +165,7 @@ def test_inv10_an_in_place_restore_never_lets_a_serial_repeat(seed, tmp_path, ba
     restore names 000004–000005, and the QR payload of the old paper can never match a new form."""
     if backend != "sqlite":
         pytest.skip("in-place restore replaces the embedded SQLite database")
-    from app.services import printing, register
+    from app.services.issuance import printing, register
     effective_template(seed)
     issue(seed, copies=3)
     backup.backup(seed.db, seed.admin, tmp_path / "bk")
@@ -227,15 +230,17 @@ def test_a_backup_opened_with_the_sqlite3_tool_still_verifies_and_restores(seed,
                            workstation="W", make_database=_make(tmp_path))
     restored = _make(tmp_path)(done.db_url, target / "files")
     try:
-        from app.services import register
+        from app.services.issuance import register
         assert register.count_forms(restored, seed.viewer, register.RegisterFilter()) == 2
     finally:
         restored.engine.dispose()
 
 
 def issue_into(db, actor, *, copies: int):  # noqa: ANN001, ANN201 - a restored database, the seeded user
-    from app.services import auth, issuance
     import datetime as dt
+
+    from app.services.identity import auth
+    from app.services.issuance import issuance
     again = auth.authenticate(db, username=actor.username, password="Corr3ct-Horse!").actor
     return issuance.issue_forms(db, again, code="QC-WS-014", copies=copies, purpose="after restore",
                                 reference=None, issued_to="Line 1", due=dt.date(2099, 1, 1))
@@ -266,7 +271,7 @@ def test_after_restoring_an_older_backup_the_doctor_still_knows_the_store(seed, 
     name this database, so `doctor` must not call the site's own store a stranger's."""
     if backend != "sqlite":
         pytest.skip("in-place restore replaces the embedded SQLite database")
-    from app.services import doctor
+    from app.services.admin import doctor
     effective_template(seed)
     backup.backup(seed.db, seed.admin, tmp_path / "bk1")
     issue(seed, copies=2)
@@ -290,7 +295,7 @@ def test_a_backup_anchors_its_chain_head_once(seed, tmp_path):
     import os
     import time
 
-    from app.services import anchors
+    from app.services.core import anchors
     anchor_file = anchors.anchor_file(seed.db.files.root, "BSL-01")
     stale = time.time() - 3600  # the last anchor is old: the write itself would anchor anyway
     os.utime(anchor_file, (stale, stale))

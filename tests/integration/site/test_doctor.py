@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from app.runtime import RuntimeConfig, doctor_workstation, open_database
-from app.services import doctor
-from app.services.doctor import CheckStatus
+from app.services.admin import doctor
+from app.services.admin.doctor import CheckStatus
 from tests.helpers.forms import effective_template, issue
 from tests.helpers.seed import seed_site
 
@@ -117,7 +117,7 @@ def test_store_path_check_needs_no_stored_file_yet(site_server, tmp_path):
 
 
 def test_a_check_that_breaks_is_a_finding_not_a_traceback(site_config, monkeypatch):
-    from app.services import doctor_checks
+    from app.services.admin import doctor_checks
 
     def broken(ctx):  # noqa: ANN001, ANN202
         raise RuntimeError("catalog unreadable")

@@ -10,8 +10,12 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from app.runtime import RuntimeConfig, open_database
-from app.services import audit_chain, audit_log, integrity, migration, register
-from app.services.errors import DomainError
+from app.services.admin import migration
+from app.services.core import audit_chain
+from app.services.core.errors import DomainError
+from app.services.integrity import integrity
+from app.services.issuance import register
+from app.services.reports import audit_log
 from tests.helpers.forms import effective_template, issue
 from tests.helpers.records import fill
 from tests.helpers.seed import seed_site

@@ -10,7 +10,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError, ProgrammingError
 
 from app.runtime import RuntimeConfig, open_database
-from app.services import integrity, server_audit
+from app.services.core import server_audit
+from app.services.integrity import integrity
 from tests.helpers.forms import effective_template, issue
 from tests.helpers.records import fill
 from tests.helpers.seed import seed_site

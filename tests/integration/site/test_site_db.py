@@ -7,7 +7,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError, ProgrammingError
 
 from app.runtime import RuntimeConfig, open_database
-from app.services import audit_chain, site_db
+from app.services.core import audit_chain
+from app.services.site import site_db
 from tests.helpers.forms import effective_template, issue
 from tests.helpers.seed import seed_site
 
@@ -38,7 +39,7 @@ def test_init_is_idempotent_and_refuses_weak_passwords(site_server):
     again = site_db.init_site_database(url, owner_role=info.owner_role, app_role=info.app_role,
                                        app_password="app-secret-123")
     assert again.revision == info.revision
-    from app.services.errors import ValidationError
+    from app.services.core.errors import ValidationError
     with pytest.raises(ValidationError):
         site_db.init_site_database(url, app_password="short")
 
@@ -47,8 +48,8 @@ def test_insider_with_the_application_roles_password_is_detected(site_server, tm
     """Threat model 1 on a PostgreSQL site: a psql session as the application role (its password sits in every
     workstation's environment) changes data, grants itself a role and appends an audit row. It cannot rewrite
     or delete the trail, the keys are not in the database to read, and `verify` names every change."""
-    from app.services import integrity
-    from app.models.enums import Role
+    from app.enums import Role
+    from app.services.integrity import integrity
     url, app_url, _info = site_server
     db = open_database(RuntimeConfig(home=tmp_path, db_url=app_url, workstation="WS-2", hasher_profile="fast"))
     try:
@@ -64,7 +65,7 @@ def test_insider_with_the_application_roles_password_is_detected(site_server, tm
             conn.execute(text("INSERT INTO role_grant (user_id, role, granted_at, granted_by) "
                               "VALUES (:u, 'qa', now(), 'admin')"), {"u": op_id})
         psql.dispose()
-        from app.services.permissions import current_roles
+        from app.services.identity.permissions import current_roles
         op = seed.op
         widened = type(op)(user_id=op.user_id, username="op", full_name=op.full_name, roles=frozenset(Role))
         assert Role.QA in current_roles(db, widened)  # the grant is real…

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models import IssuedForm, ScanPage, ScanSource
-from app.services import audit_chain, consistency
+from app.services.core import audit_chain, consistency
 from tests.helpers import scanlike as sl
 from tests.helpers.forms import effective_template, issue
 from tests.helpers.scans import issued_page_images, write

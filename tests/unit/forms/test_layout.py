@@ -5,9 +5,19 @@ import json
 import pytest
 import yaml
 
-from app.forms.layout import (
-    FieldDef, FieldType, LayoutError, Paper, SignatureBlock, SignatureRole, TemplateLayout, canonical_json,
-    dump_layout, layout_from_dict, layout_to_dict, load_layout,
+from app.forms.layout.layout import (
+    FieldDef,
+    FieldType,
+    LayoutError,
+    Paper,
+    SignatureBlock,
+    SignatureRole,
+    TemplateLayout,
+    canonical_json,
+    dump_layout,
+    layout_from_dict,
+    layout_to_dict,
+    load_layout,
 )
 from app.forms.resources import resource
 

@@ -1,9 +1,10 @@
 import string
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
-from app.forms.payload import Payload, PayloadError, looks_like_ours, parse, verify
+from app.forms.layout.payload import Payload, PayloadError, looks_like_ours, parse, verify
 
 KEY = bytes.fromhex("11" * 32)
 codes = st.text(alphabet=string.ascii_uppercase + string.digits + "-", min_size=1, max_size=12).filter(

@@ -11,8 +11,8 @@ import zxingcpp
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
-from app.forms.pdfstream import StreamingCanvas
-from app.forms.qr import QUIET_MODULES, draw_qr, qr_matrix, symbol_size
+from app.forms.render.pdfstream import StreamingCanvas
+from app.forms.render.qr import QUIET_MODULES, draw_qr, qr_matrix, symbol_size
 from tests.helpers.processes import alive, wait_gone
 
 TEXT = "FT1|BSL-01|000123|1/2|QC-WS-014@3|ABCDEFGHIJKLMNOP"
@@ -72,7 +72,7 @@ def test_drawn_code_decodes(canvas_class):
 
 
 def test_codes_encoded_in_a_helper_process_equal_those_encoded_here():
-    from app.forms.qr_batch import encoded
+    from app.forms.render.qr_batch import encoded
     texts = [f"FT1|BSL-01|{i:06d}|1/2|QC-WS-014@1|TAG{i}" for i in range(250)]
     here = list(encoded(texts, helper=False))
     there = list(encoded(texts, helper=True))
@@ -81,7 +81,7 @@ def test_codes_encoded_in_a_helper_process_equal_those_encoded_here():
 
 
 def test_a_cancelled_batch_stops_the_helper():
-    from app.forms.qr_batch import encoded
+    from app.forms.render.qr_batch import encoded
     texts = [f"FT1|BSL-01|{i:06d}|1/1|QC-WS-014@1|T" for i in range(5000)]
     codes = encoded(texts, helper=True)
     first = next(codes)
@@ -96,7 +96,7 @@ def test_the_helper_ends_when_the_issuing_process_is_killed():
         pytest.skip("reads /proc")
     issuing = subprocess.Popen([sys.executable, "-c", textwrap.dedent("""
         import multiprocessing, time
-        from app.forms.qr_batch import encoded
+        from app.forms.render.qr_batch import encoded
         codes = encoded([f"FT1|BSL-01|{i:06d}|1/1|QC-WS-014@1|T" for i in range(5000)], helper=True)
         next(codes)
         print(*[p.pid for p in multiprocessing.active_children()], flush=True)

@@ -9,13 +9,18 @@ import pypdfium2 as pdfium
 import pytest
 import zxingcpp
 
-from app.forms.layout import FieldDef, LayoutError, Paper, TemplateLayout, load_layout
-from app.forms.payload import Payload, looks_like_ours, verify
-from app.forms.qr import qr_matrix
-from app.forms.render import (
-    CopyInfo, IssueInfo, RenderCancelled, render_issued, render_preview, render_reference,
+from app.forms.layout.layout import FieldDef, LayoutError, Paper, TemplateLayout, load_layout
+from app.forms.layout.payload import Payload, looks_like_ours, verify
+from app.forms.render.qr import qr_matrix
+from app.forms.render.render import (
+    CopyInfo,
+    IssueInfo,
+    RenderCancelled,
+    render_issued,
+    render_preview,
+    render_reference,
 )
-from app.forms.render_layout import check_fits, measure_pages
+from app.forms.render.render_layout import check_fits, measure_pages
 from app.forms.resources import resource
 
 KEY = bytes.fromhex("a5" * 32)
@@ -262,8 +267,8 @@ def test_bad_inputs_are_refused():
 def test_fit_keeps_the_longest_prefix_that_fits_even_for_very_long_text():
     from reportlab.pdfgen.canvas import Canvas
 
-    from app.forms.fonts import SANS, register_fonts
-    from app.forms.render_base import fit
+    from app.forms.render.fonts import SANS, register_fonts
+    from app.forms.render.render_base import fit
     register_fonts()
     canvas = Canvas(io.BytesIO())
     text = "Batch 24-0117 dispensing, " * 5000  # 130,000 characters: bisected, never trimmed one by one

@@ -8,8 +8,8 @@ import pytest
 import zxingcpp
 from PIL import Image, ImageDraw
 
-from app.forms.scan_decode import CORNERS, DecodeResult, corner_boxes, decode_page, decode_pages, is_blank
-from app.forms.scan_pages import PageError, PageImage, Reload, iter_pages
+from app.forms.scan.scan_decode import CORNERS, DecodeResult, corner_boxes, decode_page, decode_pages, is_blank
+from app.forms.scan.scan_pages import PageError, PageImage, Reload, iter_pages
 from tests.helpers import scanlike as sl
 
 OTHER_KEY = bytes.fromhex("77" * 32)
@@ -380,13 +380,13 @@ def test_is_blank_on_plain_images_assumes_a4():
 
 @pytest.fixture(scope="module")
 def rendered_form():
-    """Two pages of an issued copy, drawn by app.forms.render (vector PDF), and their expected payloads."""
+    """Two pages of an issued copy, drawn by app.forms.render.render (vector PDF), and their expected payloads."""
     import datetime as dt
     import io
 
-    from app.forms.layout import load_layout
-    from app.forms.payload import verify
-    from app.forms.render import CopyInfo, IssueInfo, render_issued
+    from app.forms.layout.layout import load_layout
+    from app.forms.layout.payload import verify
+    from app.forms.render.render import CopyInfo, IssueInfo, render_issued
     from app.forms.resources import resource
 
     layout = load_layout(resource("templates", "PRD-BR-102.yaml"))

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from app.forms.scan_decode import decode_pages, decode_top_right
-from app.forms.scan_jpeg import open_draft, top_rows
-from app.forms.scan_pages import RASTERISED, SourceError, iter_pages
-from app.forms.scan_probe import Limits, probe
-from app.forms.scan_worker import FileTask, decode_files
+from app.forms.scan.scan_decode import decode_pages, decode_top_right
+from app.forms.scan.scan_jpeg import open_draft, top_rows
+from app.forms.scan.scan_pages import RASTERISED, SourceError, iter_pages
+from app.forms.scan.scan_probe import Limits, probe
+from app.forms.scan.scan_worker import FileTask, decode_files
 from tests.helpers import hostile
 from tests.helpers import scanlike as sl
 

@@ -10,9 +10,8 @@ import pypdfium2 as pdfium
 import pytest
 from PIL import Image
 
-from app.forms.scan_decode import decode_page, decode_pages
-from app.forms.scan_probe import probe
-from app.forms.scan_pages import (
+from app.forms.scan.scan_decode import decode_page, decode_pages
+from app.forms.scan.scan_pages import (
     EMBEDDED_IMAGE,
     EMBEDDED_JPEG,
     PAGE_REASONS,
@@ -24,6 +23,7 @@ from app.forms.scan_pages import (
     iter_pages,
     sniff,
 )
+from app.forms.scan.scan_probe import probe
 from tests.helpers import scanlike as sl
 
 DPI = 150  # multi-page tests: big enough to be realistic, small enough to be quick

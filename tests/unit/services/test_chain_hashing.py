@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.services.audit import canonical_json
-from app.services.audit_chain import _fast_json, _hmac_hex
+from app.services.core.audit import canonical_json
+from app.services.core.audit_chain import _fast_json, _hmac_hex
 
 values = st.one_of(st.none(), st.integers(min_value=-(2**53), max_value=2**53), st.text(), st.booleans())
 

@@ -15,7 +15,7 @@ depends_on = None
 
 # The models as they were at this revision (a migration never follows later model changes): per table, each
 # checked column with its closed set of values, or its maximum length in characters. Text limits are the
-# services' (app.services.limits); String(n) lengths are the columns' own, which PostgreSQL enforced already.
+# services' (app.services.core.limits); String(n) lengths are the columns' own, which PostgreSQL enforced already.
 CHECKS: dict[str, dict[str, tuple[str, ...] | int]] = {
     "app_user": {"username": 64, "full_name": 200, "status": ("active", "locked", "deactivated"),
                  "deactivation_reason": 2000},

@@ -1,0 +1,1 @@
+"""Drawing PDFs: issued forms, previews, reports, and their QR codes."""

@@ -1,0 +1,1 @@
+"""The administrator's tools: backup and restore, moving to the site server, the workstation doctor."""

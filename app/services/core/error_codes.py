@@ -1,0 +1,44 @@
+"""Stable machine names of errors, beside their human text (``FormtrailError.code``).
+
+Both the services and the UI import this module, so it imports nothing of SQLAlchemy or Qt. The values are
+strings (a StrEnum) because they are also written to files and compared by older code and scripts: an
+existing value never changes; a new case of an error gets a new member."""
+
+from __future__ import annotations
+
+import enum
+
+
+class ErrorCode(enum.StrEnum):
+    # The general kinds (the defaults of the classes in app/services/core/errors.py).
+    ERROR = "error"
+    NOT_FOUND = "not-found"
+    INVALID_INPUT = "invalid-input"
+    NOT_ALLOWED_NOW = "not-allowed-now"
+    RULE_REFUSED = "rule-refused"
+    ACCESS_DENIED = "access-denied"
+    UNKNOWN_STORED_VALUE = "unknown-stored-value"
+    # Input a record entry or correction needs in addition: the UI opens a line for it.
+    JUSTIFICATION_REQUIRED = "justification-required"
+    LATE_REASON_REQUIRED = "late-reason-required"
+    NA_REASON_REQUIRED = "na-reason-required"
+    # GMP refusals: the same person never takes two roles in one activity.
+    SEPARATION_OF_DUTIES = "separation-of-duties"
+    SELF_VERIFICATION = "self-verification"
+    # A record signed before its time: not complete, verified, reviewed, or its issuance not reconciled.
+    RECORD_NOT_READY = "record-not-ready"
+    ISSUANCE_NOT_RECONCILED = "issuance-not-reconciled"
+    # Codes in use before this enum existed (keep their values).
+    TEXT_TOO_LONG = "text-too-long"
+    ALREADY_RELEASED = "already-released"
+    FILE_EXISTS = "file-exists"
+    CANNOT_WRITE_FILE = "cannot-write-file"
+    NOTHING_TO_IMPORT = "nothing-to-import"
+    REASON_REQUIRED = "reason-required"
+    FOLDER_NOT_EMPTY = "folder-not-empty"
+    STORAGE_FAILED = "storage-failed"
+    STORED_FILE_CORRUPT = "stored-file-corrupt"
+    ISSUER_BUSY = "issuer-busy"
+    ISSUE_CANCELLED = "issue-cancelled"
+    SERIALS_MOVED = "serials-moved"
+    KEYS_MISSING = "keys-missing"

@@ -1,0 +1,66 @@
+"""The configuration values' declarations and how a session reads one. Kept apart from ``settings`` (which
+lists and changes them through the Database), so low-level services such as password policy read settings
+without importing the database layer that imports them."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.models import Setting
+from app.services.core.errors import NotFound
+
+
+@dataclasses.dataclass(frozen=True)
+class SettingSpec:
+    key: str
+    default: int | str | float | list[str]
+    title: str
+    minimum: float | None = None
+    maximum: float | None = None
+
+
+SPECS: dict[str, SettingSpec] = {
+    spec.key: spec
+    for spec in (
+        SettingSpec("password.min_length", 10, "Minimum password length", 8, 128),
+        SettingSpec("password.history", 5, "Passwords remembered (cannot be reused)", 0, 24),
+        SettingSpec("password.expiry_days", 90, "Password expiry (days, 0 = never)", 0, 3650),
+        SettingSpec("password.temporary_hours", 72, "A temporary password must be replaced within (hours, "
+                                                    "0 = no limit)", 0, 24 * 90),
+        SettingSpec("login.max_failures", 5, "Consecutive failures that lock the account", 1, 20),
+        SettingSpec("session.idle_lock_minutes", 15, "Idle minutes before the session locks", 1, 240),
+        SettingSpec("clock.tolerance_seconds", 60, "Workstation clock tolerance (seconds)", 1, 3600),
+        SettingSpec("records.late_entry_hours", 24, "Entry later than this after the activity needs a reason "
+                                                    "(hours)", 0, 24 * 365),
+        SettingSpec("records.correction_reasons", ["Transcription error", "Calculation error",
+                                                   "Entry in the wrong field", "Illegible entry clarified",
+                                                   "Value confirmed with the performer", "Other"],
+                    "Reasons offered for a correction (comma separated)"),
+        SettingSpec("backup.folder", "", "Folder for scheduled backups (empty = no scheduled backups)"),
+        SettingSpec("backup.interval_hours", 24, "Hours between scheduled backups", 1, 24 * 30),
+        SettingSpec("integrity.anchor_file", "", "Extra append-only file for audit-chain anchors, e.g. on another "
+                                                  "server (empty = the file store only)"),
+        # Checked before a page is decoded; Pillow refuses images beyond ~179 megapixels whatever is set here.
+        SettingSpec("intake.max_megapixels", 100, "Largest scanned page read (megapixels; larger pages are "
+                                                  "refused before decoding)", 1, 170),
+        SettingSpec("intake.max_pages_per_file", 1000, "Most pages read from one scanned file (a longer file is "
+                                                       "refused as a whole)", 1, 100_000),
+    )
+}
+
+
+def get(session: Session, key: str) -> Any:
+    spec = spec_of(key)
+    stored = session.get(Setting, key)
+    return json.loads(stored.value) if stored is not None else spec.default
+
+
+def spec_of(key: str) -> SettingSpec:
+    try:
+        return SPECS[key]
+    except KeyError:
+        raise NotFound(f"no setting named {key!r}; known settings: {', '.join(SPECS)}") from None

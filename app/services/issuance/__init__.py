@@ -1,0 +1,1 @@
+"""Controlled issuance: numbered copies and their QR tags, serial guards, the register, replacement, printing."""

@@ -1,0 +1,187 @@
+"""Getting controlled PDFs onto paper exactly once, and uncontrolled reference prints.
+
+A controlled PDF is released once, to a printer or to a file; the release is audited (printer, pages,
+copies) before the bytes are handed over. Asking again is refused: a lost or spoiled print is voided and
+replaced with a new serial, never reprinted (BF-04).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import errno
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from app.forms.render import render
+from app.models import ControlledPdf, Issuance
+from app.services.core import audit
+from app.services.core.db import Actor, Database
+from app.services.core.errors import DomainError, FormtrailError, NotFound, ValidationError
+from app.services.core.timefmt import local_text
+from app.services.identity.permissions import Permission, require, require_any
+from app.services.issuance.issuance import site_of
+from app.services.templates import templates
+
+LP_TIMEOUT_S = 120  # a print system that does not take a job in two minutes is reported, not waited for
+
+
+class PrintFailed(FormtrailError):
+    """The printer refused the job or the PDF could not be read (the message says which)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ReleasedPdf:
+    pdf_id: int
+    path: Path  # the verified stored file (read-only); copy or print it, never edit it
+    pages: int
+    serials: str
+
+
+def _refuse_second_release(pdf: ControlledPdf) -> None:
+    if pdf.released_at is not None:
+        raise DomainError(
+            f"the controlled copies {pdf.first_serial}–{pdf.last_serial} were already released to "
+            f"{pdf.released_to} on {local_text(pdf.released_at)}; controlled copies are never printed twice. "
+            "Void a spoiled or lost copy and issue a replacement.", code="already-released"
+        )
+
+
+def _release(db: Database, actor: Actor, pdf_id: int, *, target: str, details: dict[str, object],
+             verified: Path | None = None) -> ReleasedPdf:
+    # Document Control releases issuances; QA, who approves a replacement, may release that replacement.
+    require_any(db, actor, Permission.ISSUE_FORMS, Permission.REPLACE_FORMS)
+    if verified is None:  # hashing a big PDF is slow: never inside the write transaction
+        with db.read() as session:
+            pdf = session.get(ControlledPdf, pdf_id)
+            if pdf is None:
+                raise NotFound(f"no controlled PDF {pdf_id}")
+            _refuse_second_release(pdf)
+            sha = pdf.sha256
+        verified = db.files.verified_path(sha)
+    with db.write(actor, reason="controlled copies released") as session:
+        pdf = session.get(ControlledPdf, pdf_id, with_for_update=True)
+        if pdf is None:
+            raise NotFound(f"no controlled PDF {pdf_id}")
+        _refuse_second_release(pdf)
+        pdf.released_at, pdf.released_by, pdf.released_to = db.clock.now(), actor.username, target
+        audit.record_event(session, "PRINT", entity="controlled_pdf", entity_id=str(pdf.id),
+                           new={"target": target, "pages": pdf.pages,
+                                "serials": f"{pdf.first_serial}-{pdf.last_serial}", "sha256": pdf.sha256, **details})
+        return ReleasedPdf(pdf_id=pdf.id, path=verified, pages=pdf.pages,
+                           serials=f"{pdf.first_serial}–{pdf.last_serial}")
+
+
+def release_to_printer(db: Database, actor: Actor, pdf_id: int, *, printer: str, copies: int = 1) -> ReleasedPdf:
+    """Record the print first, then the caller prints the returned file once."""
+    if copies != 1:
+        raise ValidationError("controlled copies are printed once each: set the printer to 1 copy")
+    return _release(db, actor, pdf_id, target=f"printer {printer}", details={"printer": printer, "copies": copies})
+
+
+def save_to_file(db: Database, actor: Actor, pdf_id: int, *, out: Path) -> ReleasedPdf:
+    """Save the controlled PDF (to print it elsewhere); this is its one release.
+
+    The file is written first (under a temporary name, flushed, then given its name) and the release is
+    committed only once it exists: a disk that is full or a folder that cannot be written leaves the release
+    available. Should the release then be refused (someone released it meanwhile), the file is removed."""
+    require_any(db, actor, Permission.ISSUE_FORMS, Permission.REPLACE_FORMS)
+    if out.exists():
+        raise ValidationError(f"{out} already exists; choose a new file name", code="file-exists")
+    with db.read() as session:
+        pdf = session.get(ControlledPdf, pdf_id)
+        if pdf is None:
+            raise NotFound(f"no controlled PDF {pdf_id}")
+        _refuse_second_release(pdf)
+        source = db.files.verified_path(pdf.sha256)
+    write_new_file(source, out)
+    try:
+        released = _release(db, actor, pdf_id, target=f"file {out}", details={"file": str(out)}, verified=source)
+    except BaseException:
+        out.unlink(missing_ok=True)
+        raise
+    return dataclasses.replace(released, path=out)
+
+
+def write_new_file(source: Path, out: Path) -> None:
+    """Copy ``source`` to ``out``, which must not exist: temporary name, fsync, then a link that fails if
+    ``out`` appeared meanwhile. ValidationError (code ``cannot-write-file``) says why it could not be written."""
+    temporary: Path | None = None
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part")
+        temporary = Path(name)
+        with os.fdopen(fd, "wb") as fh, source.open("rb") as src:
+            shutil.copyfileobj(src, fh, 1024 * 1024)
+            fh.flush()
+            os.fsync(fh.fileno())
+        temporary.chmod(0o644)
+        try:
+            _place(temporary, out)
+        except FileExistsError:
+            raise ValidationError(f"{out} already exists; choose a new file name", code="file-exists") from None
+    except OSError as exc:
+        raise ValidationError(f"cannot write {out}: {exc.strerror or exc}. Nothing was released; choose another "
+                              "folder and save again.", code="cannot-write-file") from exc
+    finally:
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)
+
+
+def _place(temporary: Path, out: Path) -> None:
+    """Give the written file its name without ever replacing a file that appeared meanwhile: a hard link where
+    the file system has them, else a rename after a last check (FAT and some network shares have no links)."""
+    try:
+        os.link(temporary, out)
+    except FileExistsError:
+        raise
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.ENOSYS):
+            raise
+        if out.exists():
+            raise FileExistsError(str(out)) from exc
+        os.rename(temporary, out)
+
+
+def pdfs_of(db: Database, actor: Actor, issuance_id: int) -> list[tuple[int, str, bool]]:
+    """(pdf id, serial range, released?) for the issuance's PDFs, original first."""
+    require(db, actor, Permission.VIEW_DATA)
+    from sqlalchemy import select
+    with db.read() as session:
+        if session.get(Issuance, issuance_id) is None:
+            raise NotFound(f"no issuance {issuance_id}")
+        rows = session.scalars(select(ControlledPdf).where(ControlledPdf.issuance_id == issuance_id)
+                               .order_by(ControlledPdf.id))
+        return [(p.id, f"{p.first_serial}–{p.last_serial}", p.released_at is not None) for p in rows]
+
+
+def print_reference(db: Database, actor: Actor, code: str, *, out: Path) -> Path:
+    """An UNCONTROLLED reference print of the effective version: watermarked, no serial, no valid code."""
+    require(db, actor, Permission.VIEW_DATA)
+    with db.read() as session:
+        version = templates.effective_version(session, code)
+        layout = templates.layout_of(version)
+        site_code, number, label = site_of(session).code, version.version, version.label
+    now = db.clock.now()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    render.render_reference(out, layout, site_code=site_code, version=number,
+                            printed_by=f"{actor.full_name} ({actor.username})", printed_at=now)
+    with db.write(actor, reason="uncontrolled reference print") as session:
+        audit.record_event(session, "PRINT", entity="template_version", entity_id=label,
+                           new={"kind": "reference (uncontrolled)", "file": out.name})
+    return out
+
+
+def send_to_cups(path: Path, *, printer_name: str, title: str, paper: str | None = None) -> None:
+    """Hand the PDF itself to CUPS (``lp``): one copy, true size, on ``paper`` ("A4", "Letter"; None: the
+    printer's default). Used by the desktop app and the CLI alike."""
+    media = ["-o", f"media={paper}"] if paper else []
+    command = ["lp", "-d", printer_name, "-n", "1", "-o", "print-scaling=none", *media, "-t", title, str(path)]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=LP_TIMEOUT_S, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise PrintFailed(f"the print system did not take the job for {printer_name}: {exc}") from exc
+    if done.returncode != 0:
+        raise PrintFailed(f"the printer {printer_name} refused the job: {(done.stderr or done.stdout).strip()}")

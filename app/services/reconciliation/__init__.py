@@ -1,0 +1,1 @@
+"""Reconciliation: every issued sheet accounted for, then closed by QA's signature."""

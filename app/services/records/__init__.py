@@ -1,0 +1,1 @@
+"""Electronic records and GDP corrections: values, history, verification, review, approval."""

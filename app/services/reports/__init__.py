@@ -1,0 +1,1 @@
+"""Reports and exports people read: reconciliation, records, the audit trail, archives, the Home counts."""

@@ -1,0 +1,218 @@
+"""Archives that outlive the application (BK-04): a folder or ZIP readable with a PDF viewer, a spreadsheet
+and `sha256sum`, holding the records and reports as PDF, the data and the complete audit trail as CSV and
+JSON, the issued PDFs and the scans as received, a manifest of hashes and a README."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+import app
+from app.models import AuditEvent, ControlledPdf, Issuance, Record, ScanPage, ScanSource
+from app.services.admin import transfer
+from app.services.core import audit, audit_chain
+from app.services.core.db import Actor, Database
+from app.services.core.errors import ValidationError
+from app.services.core.keys import KeyRing, KeyStore
+from app.services.identity.permissions import Permission, require
+from app.services.reports import record_export, reports
+from app.services.site.setup import require_site
+
+MANIFEST, SUMS = "manifest.json", "SHA256SUMS"
+_EXT = {"application/pdf": ".pdf", "image/tiff": ".tif", "image/png": ".png", "image/jpeg": ".jpg"}
+README = """FORMTRAIL ARCHIVE
+=================
+
+Site {site}. Created {created} by {by} with Formtrail {version}.
+Contents: {selection}.
+
+This folder is complete without Formtrail:
+  records/    one PDF per electronic record (data with full history, signatures, scans, its audit trail)
+              and the same record as JSON
+  reports/    the reconciliation report of each issuance (PDF)
+  issued/     the controlled PDFs exactly as they were issued and printed
+  scans/      every scanned file exactly as it was received, named by its SHA-256
+  data/       issuances.csv, forms.csv, scans.csv: the register in spreadsheet form
+  audit_trail.csv / audit_trail.json
+              the complete audit trail up to the chain head {head}
+  manifest.json and SHA256SUMS
+              the SHA-256 of every file. Check them with:  sha256sum -c SHA256SUMS
+
+The audit trail is a hash chain: each row's "hash" is the SHA-256 of the JSON array
+[seq, occurred_at, user_id, username, full_name, workstation, action, entity, entity_id, field,
+ old_value, new_value, reason, prev_hash] (UTF-8, no spaces, times as ISO 8601 UTC with microseconds),
+and "prev_hash" is the previous row's hash (64 zeros for row 1). The chain head printed on every
+report (count:hash) must match the last row.
+"""
+
+
+@dataclasses.dataclass(frozen=True)
+class ArchiveResult:
+    path: Path
+    files: int
+    manifest_sha256: str
+    chain_head: str
+
+
+def export_archive(db: Database, actor: Actor, *, out: Path, issuance_id: int | None = None,
+                   since: dt.date | None = None, until: dt.date | None = None) -> ArchiveResult:
+    require(db, actor, Permission.VIEW_AUDIT)
+    if (issuance_id is None) == (since is None or until is None):
+        raise ValidationError("archive either one issuance, or a date range (from and to)")
+    if out.exists():
+        raise ValidationError(f"{out} already exists; archive into a new folder or ZIP file")
+    site = require_site(db)
+    with db.read() as session:
+        query = select(Issuance).options(selectinload(Issuance.forms))
+        if issuance_id is not None:
+            query = query.where(Issuance.id == issuance_id)
+            selection = f"issuance {issuance_id}"
+        else:
+            start = dt.datetime.combine(since, dt.time()).astimezone()
+            end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time()).astimezone()
+            query = query.where(Issuance.issued_at >= start, Issuance.issued_at < end)
+            selection = f"issuances from {since} to {until}"
+        issuances = session.scalars(query.order_by(Issuance.id)).all()
+        if not issuances:
+            raise ValidationError(f"nothing to archive: no {selection}")
+        ids = [i.id for i in issuances]
+        form_ids = {f.id: f for i in issuances for f in i.forms}
+        pdfs = session.scalars(select(ControlledPdf).where(ControlledPdf.issuance_id.in_(ids))).all()
+        pages = session.execute(select(ScanPage, ScanSource).join(ScanSource, ScanPage.source_id == ScanSource.id)
+                                .where(ScanPage.issued_form_id.in_(list(form_ids)))).all()
+        serials_with_record = set(session.scalars(
+            select(Record.serial).where(Record.issued_form_id.in_(list(form_ids)))))
+        issuance_rows = [[i.id, i.template_version.label, i.purpose, i.reference or "", i.issued_to, i.issued_by,
+                          i.issued_at.isoformat(), i.due_date.isoformat(), i.state.value, len(i.forms)]
+                         for i in issuances]
+        form_rows = [[f.serial, f.issuance_id, f.copy_no, f.pages, f.state.value, f.state_reason or "",
+                      f.deviation_ref or "", f.state_changed_by or "", f.true_copy_verified_by or "",
+                      f.paper_disposition or "", f.paper_location or ""] for f in form_ids.values()]
+        scan_rows = [[p.id, s.sha256, s.original_name, p.page_index + 1, p.outcome.value,
+                      form_ids[p.issued_form_id].serial, p.page_no or "", p.link_method or "",
+                      s.imported_by, s.imported_at.isoformat()] for p, s in pages]
+        sources = {s.sha256: s.media_type for _p, s in pages}
+        head = "{}:{}".format(*audit.chain_head(session))
+        columns = [c.name for c in AuditEvent.__table__.columns]
+        events = [{c: transfer.plain(getattr(e, c)) for c in columns}
+                  for e in session.scalars(select(AuditEvent).order_by(AuditEvent.seq))]
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "archive"
+        for sub in ("records", "reports", "issued", "scans", "data"):
+            (root / sub).mkdir(parents=True)
+        _csv(root / "data" / "issuances.csv", ["issuance", "template", "purpose", "reference", "issued_to",
+                                               "issued_by", "issued_at", "due", "state", "forms"], issuance_rows)
+        _csv(root / "data" / "forms.csv", ["serial", "issuance", "copy", "pages", "state", "reason", "deviation",
+                                           "changed_by", "true_copy_verified_by", "paper", "paper_location"],
+             form_rows)
+        _csv(root / "data" / "scans.csv", ["scan_page", "source_sha256", "source_name", "source_page", "outcome",
+                                           "serial", "page_no", "link", "imported_by", "imported_at"], scan_rows)
+        for pdf in pdfs:
+            shutil.copyfile(db.files.verified_path(pdf.sha256),
+                            root / "issued" / f"issuance-{pdf.issuance_id}-{pdf.first_serial}-{pdf.last_serial}.pdf")
+        for sha, media in sources.items():
+            shutil.copyfile(db.files.verified_path(sha), root / "scans" / f"{sha}{_EXT.get(media, '')}")
+        for issuance in ids:
+            reports.reconciliation_report(db, actor, issuance, out=root / "reports" / f"reconciliation-{issuance}.pdf")
+        for serial in sorted(serials_with_record):
+            record_export.export_pdf(db, actor, serial, out=root / "records" / f"{serial}.pdf")
+            record_export.export_json(db, actor, serial, out=root / "records" / f"{serial}.json")
+        trail = [e for e in events if e["seq"] <= int(head.split(":")[0])]
+        _csv(root / "audit_trail.csv", list(trail[0]) if trail else ["seq"], [list(e.values()) for e in trail])
+        (root / "audit_trail.json").write_text(json.dumps({"chain_head": head, "events": trail}, ensure_ascii=False,
+                                                          indent=1), encoding="utf-8")
+        (root / "README.txt").write_text(README.format(site=site.code, created=db.clock.now().isoformat(),
+                                                       by=f"{actor.full_name} ({actor.username})",
+                                                       version=app.__version__, selection=selection, head=head),
+                                         encoding="utf-8")
+        manifest_sha, count = _seal(root, {"site": site.code, "selection": selection, "chain_head": head,
+                                           "created_at": db.clock.now().isoformat(), "created_by": actor.username})
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if out.suffix.lower() == ".zip":
+            with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+                for file in sorted(root.rglob("*")):
+                    if file.is_file():
+                        zf.write(file, file.relative_to(root).as_posix())
+        else:
+            shutil.copytree(root, out)
+    with db.write(actor, reason="archive exported") as session:
+        audit.record_event(session, "EXPORT", entity="archive", entity_id=str(out),
+                           new={"selection": selection, "files": count, "manifest_sha256": manifest_sha})
+    return ArchiveResult(path=out, files=count, manifest_sha256=manifest_sha, chain_head=head)
+
+
+def _csv(path: Path, header: list[str], rows: list[list[Any]]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header)
+        writer.writerows([["" if v is None else v for v in row] for row in rows])
+
+
+def _seal(root: Path, meta: dict[str, Any]) -> tuple[str, int]:
+    files = {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+             for p in sorted(root.rglob("*")) if p.is_file()}
+    (root / SUMS).write_text("".join(f"{digest}  {name}\n" for name, digest in files.items()), encoding="utf-8")
+    text = json.dumps({**meta, "files": files}, indent=1, sort_keys=True)
+    (root / MANIFEST).write_text(text, encoding="utf-8")
+    return hashlib.sha256(text.encode()).hexdigest(), len(files)
+
+
+@dataclasses.dataclass(frozen=True)
+class ArchiveCheck:
+    ok: bool
+    files: int
+    problems: tuple[str, ...]
+    chain_head: str | None
+
+
+def verify_archive(path: Path, *, ring: KeyRing | None = None, keys: KeyStore | None = None) -> ArchiveCheck:
+    """Re-hash every file of a folder or ZIP archive and re-check the audit chain it carries (its keyed hashes
+    only with the site's ``ring``; without it, the sequence and the links)."""
+    if path.is_file() and path.suffix.lower() == ".zip":
+        with tempfile.TemporaryDirectory() as tmp:
+            try:
+                with zipfile.ZipFile(path) as zf:
+                    zf.extractall(tmp)
+            except zipfile.BadZipFile as exc:
+                return ArchiveCheck(False, 0, (f"{path.name} is not a readable ZIP file: {exc}",), None)
+            return verify_archive(Path(tmp), ring=ring, keys=keys)
+    problems: list[str] = []
+    try:
+        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return ArchiveCheck(False, 0, (f"{MANIFEST} is missing or damaged",), None)
+    listed: dict[str, str] = manifest.get("files", {})
+    site = manifest.get("site")
+    if ring is None and keys is not None and site and keys.exists(site):
+        ring = keys.ring(site)
+    for name, digest in sorted(listed.items()):
+        file = path / name
+        if not file.exists():
+            problems.append(f"{name}: missing")
+        elif hashlib.sha256(file.read_bytes()).hexdigest() != digest:
+            problems.append(f"{name}: altered")
+    for file in sorted(p for p in path.rglob("*") if p.is_file() and p.name not in (MANIFEST, SUMS)):
+        if file.relative_to(path).as_posix() not in listed:
+            problems.append(f"{file.relative_to(path).as_posix()}: not listed in the manifest")
+    head = None
+    if "audit_trail.json" in listed and (path / "audit_trail.json").exists():
+        trail = json.loads((path / "audit_trail.json").read_text(encoding="utf-8"))
+        rows = [dict(e, occurred_at=dt.datetime.fromisoformat(e["occurred_at"])) for e in trail["events"]]
+        report = audit_chain.verify_rows(rows, ring=ring)
+        head = report.head
+        if not report.ok:
+            problems.append(f"audit trail: {report.problem}")
+        elif report.head != manifest.get("chain_head"):
+            problems.append(f"audit trail ends at {report.head}, the manifest says {manifest.get('chain_head')}")
+    return ArchiveCheck(not problems, len(listed), tuple(problems), head)

@@ -1,0 +1,1 @@
+"""Scanned paper: intake (store, record, plan, decode, link, mark read), the hot folder, exceptions, true copies."""

@@ -1,0 +1,247 @@
+"""Scanned pages after intake: the exceptions queue and its resolutions, page lists, page images."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import io
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from app.forms.pdfium_lock import PDFIUM_LOCK
+from app.forms.scan.scan_decode import decode_pages
+from app.forms.scan.scan_pages import iter_pages
+from app.models import FormState, IssuedForm, LinkMethod, ScanOutcome, ScanPage, ScanSource
+from app.services.core import audit
+from app.services.core.db import Actor, Database
+from app.services.core.errors import DomainError, NotFound, ValidationError
+from app.services.identity.permissions import Permission, require
+from app.services.issuance.issuance import form_by_serial, site_of
+from app.services.scans.intake_link import RETURNABLE, classify, complete_if_returned, current_page_scan, link_page
+
+O = ScanOutcome  # noqa: E741 - the outcomes read as O.LINKED, O.BLANK
+OPEN_EXCEPTIONS = tuple(o for o in ScanOutcome if o not in (O.LINKED, O.NOT_CONTROLLED))
+# Outcomes a harder second decode can change; for the others the code was read and its verdict stands.
+RETRYABLE = frozenset({O.NO_CODE, O.UNREADABLE_PAGE, O.BLANK, O.FOREIGN_CODE})
+
+
+@dataclasses.dataclass(frozen=True)
+class ScanPageInfo:
+    id: int
+    source_id: int
+    source_name: str
+    source_sha256: str
+    page_index: int
+    outcome: ScanOutcome
+    reason: str | None
+    serial: str | None
+    page_no: int | None
+    form_state: FormState | None
+    imported_at: dt.datetime
+    imported_by: str
+    width: int | None
+    height: int | None
+    dpi: float | None
+    colour_mode: str | None
+    link_method: str | None
+    linked_by: str | None
+    resolution: str | None
+    resolved_by: str | None
+    superseded: bool
+
+    @property
+    def is_exception(self) -> bool:
+        return self.outcome in OPEN_EXCEPTIONS
+
+    @property
+    def retryable(self) -> bool:
+        """Whether reading its code again could change the outcome (what retry_decoding accepts)."""
+        return self.outcome in RETRYABLE
+
+    @property
+    def location(self) -> str:
+        return f"{self.source_name} p.{self.page_index + 1}"
+
+
+def _info(row: ScanPage, form: IssuedForm | None) -> ScanPageInfo:
+    return ScanPageInfo(
+        id=row.id, source_id=row.source_id, source_name=row.source.original_name, source_sha256=row.source.sha256,
+        page_index=row.page_index, outcome=row.outcome, reason=row.reason, serial=form.serial if form else None,
+        page_no=row.page_no, form_state=form.state if form else None, imported_at=row.source.imported_at,
+        imported_by=row.source.imported_by, width=row.width, height=row.height, dpi=row.dpi,
+        colour_mode=row.colour_mode, link_method=row.link_method, linked_by=row.linked_by,
+        resolution=row.resolution, resolved_by=row.resolved_by, superseded=row.superseded_by_id is not None,
+    )
+
+
+def _rows(session: Session, query) -> list[ScanPageInfo]:  # noqa: ANN001 - a Select over ScanPage
+    rows = session.scalars(query.options(joinedload(ScanPage.source))).all()
+    form_ids = {r.issued_form_id for r in rows if r.issued_form_id}
+    forms = ({f.id: f for f in session.scalars(select(IssuedForm).where(IssuedForm.id.in_(form_ids)))}
+             if form_ids else {})
+    return [_info(r, forms.get(r.issued_form_id)) for r in rows]
+
+
+def list_exceptions(db: Database, actor: Actor, *, limit: int = 5000) -> list[ScanPageInfo]:
+    """Pages waiting for a person: every outcome except linked and "not a controlled form"."""
+    require(db, actor, Permission.VIEW_DATA)
+    with db.read() as session:
+        return _rows(session, select(ScanPage).where(ScanPage.outcome.in_(OPEN_EXCEPTIONS))
+                     .order_by(ScanPage.id.desc()).limit(limit))
+
+
+def count_exceptions(db: Database, actor: Actor) -> int:
+    from sqlalchemy import func
+    require(db, actor, Permission.VIEW_DATA)
+    with db.read() as session:
+        return session.scalar(select(func.count()).select_from(ScanPage)
+                              .where(ScanPage.outcome.in_(OPEN_EXCEPTIONS))) or 0
+
+
+def pages_of_form(db: Database, actor: Actor, serial: str) -> list[ScanPageInfo]:
+    """Every scan identified as this form, linked or not (pages of voided forms are kept and shown)."""
+    require(db, actor, Permission.VIEW_DATA)
+    with db.read() as session:
+        form = form_by_serial(session, serial)
+        return _rows(session, select(ScanPage).where(ScanPage.issued_form_id == form.id)
+                     .order_by(ScanPage.page_no, ScanPage.id))
+
+
+def pages_of_source(db: Database, actor: Actor, source_id: int) -> list[ScanPageInfo]:
+    """Every page of one received file, in file order."""
+    require(db, actor, Permission.VIEW_DATA)
+    with db.read() as session:
+        return _rows(session, select(ScanPage).where(ScanPage.source_id == source_id).order_by(ScanPage.page_index))
+
+
+def recent_pages(db: Database, actor: Actor, *, limit: int = 500) -> list[ScanPageInfo]:
+    require(db, actor, Permission.VIEW_DATA)
+    with db.read() as session:
+        return _rows(session, select(ScanPage).order_by(ScanPage.id.desc()).limit(limit))
+
+
+def get_page(db: Database, actor: Actor, scan_page_id: int) -> ScanPageInfo:
+    require(db, actor, Permission.VIEW_DATA)
+    with db.read() as session:
+        row = _page(session, scan_page_id)
+        form = session.get(IssuedForm, row.issued_form_id) if row.issued_form_id else None
+        return _info(row, form)
+
+
+def _page(session: Session, scan_page_id: int) -> ScanPage:
+    row = session.get(ScanPage, scan_page_id)
+    if row is None:
+        raise NotFound(f"no scanned page {scan_page_id}")
+    return row
+
+
+
+
+def _reason(reason: str | None, what: str) -> str:
+    if reason is None or not reason.strip():
+        raise ValidationError(f"{what} needs a reason")
+    return reason.strip()
+
+
+def link_manually(db: Database, actor: Actor, *, scan_page_id: int, serial: str, page_no: int,
+                  reason: str) -> ScanPageInfo:
+    """Link an exception page by hand (QA or Document Control, reason required). Linking a page that was
+    already returned accepts this image as a new version (a rescan); the earlier one stays available."""
+    require(db, actor, Permission.LINK_SCANS)
+    reason = _reason(reason, "a manual link")
+    with db.write(actor, reason=f"manual link: {reason}") as session:
+        row = _page(session, scan_page_id)
+        if row.outcome is O.LINKED:
+            raise DomainError(f"scan page {row.id} is already linked")
+        form = form_by_serial(session, serial)
+        if form.state not in RETURNABLE or form.issuance.state.value != "open":
+            raise DomainError(f"serial {form.serial} is {form.state.value}; a page cannot be linked to it "
+                              f"(it stays recorded with the form)")
+        if not 1 <= page_no <= form.pages:
+            raise ValidationError(f"serial {form.serial} has pages 1 to {form.pages}, not {page_no}")
+        now = db.clock.now()
+        earlier = current_page_scan(session, form.id, page_no)
+        link_page(row, form, page_no, method=LinkMethod.MANUAL, now=now, by=actor.username)
+        row.resolution, row.resolved_at, row.resolved_by = reason, now, actor.username
+        session.flush()
+        if earlier is not None:
+            with audit.reason(session, f"superseded by rescan (scan page {row.id}): {reason}"):
+                earlier.superseded_by_id = row.id
+        complete_if_returned(session, form, now=now, by=actor.username)
+        return _info(row, form)
+
+
+def mark_not_controlled(db: Database, actor: Actor, *, scan_page_id: int, reason: str) -> ScanPageInfo:
+    require(db, actor, Permission.LINK_SCANS)
+    reason = _reason(reason, "marking a page as not a controlled form")
+    with db.write(actor, reason=reason) as session:
+        row = _page(session, scan_page_id)
+        if row.outcome is O.LINKED:
+            raise DomainError(f"scan page {row.id} is linked to a form; it cannot be set aside")
+        now = db.clock.now()
+        row.outcome = O.NOT_CONTROLLED
+        row.resolution, row.resolved_at, row.resolved_by = reason, now, actor.username
+        session.flush()
+        return _info(row, None)
+
+
+def retry_decoding(db: Database, actor: Actor, *, scan_page_id: int) -> ScanPageInfo:
+    """Decode the page again, trying every region and fallback, and link it if its code now reads."""
+    require(db, actor, Permission.IMPORT_SCANS)
+    with db.read() as session:
+        row = _page(session, scan_page_id)
+        if row.outcome not in RETRYABLE:
+            raise DomainError(f"scan page {row.id} is '{row.outcome.title}'; decoding it again would not change that")
+        sha, name, index = row.source.sha256, row.source.original_name, row.page_index
+    path = db.files.verified_path(sha)
+    with PDFIUM_LOCK:
+        [decoded] = decode_pages(str(path), filename=name, pages=[index], exhaustive=True)
+    with db.write(actor, reason="decoded again") as session:
+        row = _page(session, scan_page_id)
+        verdict = classify(session, site_of(session), decoded)
+        row.outcome, row.reason, row.decoded_text = verdict.outcome, verdict.reason, verdict.text
+        row.issued_form_id = verdict.form.id if verdict.form else row.issued_form_id
+        row.page_no = verdict.page_no
+        now = db.clock.now()
+        if verdict.outcome is O.LINKED and verdict.form is not None:
+            link_page(row, verdict.form, verdict.page_no or 0, method=LinkMethod.AUTO, now=now, by=actor.username)
+            session.flush()
+            complete_if_returned(session, verdict.form, now=now, by=actor.username)
+        session.flush()
+        return _info(row, verdict.form)
+
+
+def page_png(db: Database, actor: Actor, scan_page_id: int, *, max_side: int = 2200) -> bytes:
+    """The page as PNG for viewing: derived from the stored original (checked against its hash) and cached;
+    the original is never re-encoded or replaced."""
+    require(db, actor, Permission.VIEW_DATA)
+    with db.read() as session:
+        row = _page(session, scan_page_id)
+        sha, name, index = row.source.sha256, row.source.original_name, row.page_index
+    cache = db.files.root / "cache" / f"{sha}-{index}-{max_side}.png"
+    if cache.exists():
+        return cache.read_bytes()
+    path = db.files.verified_path(sha)
+    with PDFIUM_LOCK:
+        page = next(iter_pages(str(path), filename=name, pages=[index], min_dpi=300.0))
+        image = page.full_resolution() or page.image
+    if image is None:
+        raise DomainError(f"page {index + 1} of {name} cannot be shown: {page.error.message if page.error else ''}")
+    image.thumbnail((max_side, max_side))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=False, compress_level=1)
+    data = buffer.getvalue()
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cache.with_suffix(".part")
+    tmp.write_bytes(data)
+    tmp.replace(cache)
+    return data
+
+
+def sources(db: Database, actor: Actor, *, limit: int = 200) -> list[tuple[int, str, str, str, int | None]]:
+    """Recent source files: (id, name, status, imported by, page count)."""
+    require(db, actor, Permission.VIEW_DATA)
+    with db.read() as session:
+        rows = session.scalars(select(ScanSource).order_by(ScanSource.id.desc()).limit(limit))
+        return [(s.id, s.original_name, s.status.value, s.imported_by, s.page_count) for s in rows]

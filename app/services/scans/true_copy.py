@@ -1,0 +1,169 @@
+"""True copies (PIC/S 7.7, SC-02/SC-05): a second person verifies the scans of a returned form against the
+paper and signs "true-copy-verified"; only then may the paper's disposition be recorded."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Disposition, FormState, IssuedForm, ScanOutcome, ScanPage, SignatureMeaning
+from app.services.core.db import Actor, Database
+from app.services.core.errors import DomainError, FormtrailError, ValidationError
+from app.services.identity import signatures
+from app.services.identity.permissions import Permission, allowed, require
+from app.services.issuance.issuance import form_by_serial
+from app.textfmt import of_total
+
+
+@dataclasses.dataclass(frozen=True)
+class TrueCopyStatus:
+    serial: str
+    verified_by: str | None
+    verified_at: dt.datetime | None
+    disposition: str | None
+    location: str | None
+    # What the actor the status was read for may do now (the rules the acts check), and why not.
+    may_verify: bool = False
+    why_not_verify: str | None = None
+    may_record_disposition: bool = False
+
+
+def _current_pages(session: Session, form: IssuedForm) -> list[ScanPage]:
+    return list(session.scalars(select(ScanPage).where(
+        ScanPage.issued_form_id == form.id, ScanPage.outcome == ScanOutcome.LINKED,
+        ScanPage.superseded_by_id.is_(None)).order_by(ScanPage.page_no)))
+
+
+def true_copy_content(session, form) -> dict[str, object]:  # noqa: ANN001
+    """What the signature binds to: each page of the form and the exact stored image it was verified on."""
+    return {"serial": form.serial, "pages": [
+        {"page": p.page_no, "sha256": p.source.sha256, "index": p.page_index} for p in _current_pages(session, form)]}
+
+
+def _importers(session: Session, form: IssuedForm) -> dict[int, str]:
+    return {p.source.imported_by_id: "importer of these scans" for p in _current_pages(session, form)
+            if p.source.imported_by_id is not None}
+
+
+def verify_refusal(session: Session, actor: Actor, form: IssuedForm) -> FormtrailError | None:
+    """Why ``actor`` may not sign the true copy of ``form`` now (None: they may). A second person verifies:
+    never one who imported its scans."""
+    pages = _current_pages(session, form)
+    if {p.page_no for p in pages} != set(range(1, form.pages + 1)):
+        return DomainError(f"{form.serial} has {of_total(len(pages), form.pages, 'page')} scanned; every page must be "
+                           "linked before the copy can be verified")
+    if form.true_copy_verified_at is not None:
+        return DomainError(f"the scans of {form.serial} were already verified by {form.true_copy_verified_by}")
+    return signatures.signer_refusal(session, actor, activity=f"true-copy:{form.serial}",
+                                     meaning=SignatureMeaning.TRUE_COPY_VERIFIED, other_roles=_importers(session, form))
+
+
+def disposition_refusal(form: IssuedForm) -> DomainError | None:
+    """Why the paper original's disposition cannot be recorded now (None: it can)."""
+    if form.true_copy_verified_at is None:
+        return DomainError(f"the scans of {form.serial} are not verified as true copies yet; the paper original "
+                           "must be kept until they are")
+    if form.paper_disposition == Disposition.DESTROYED.value:
+        return DomainError(f"the paper original of {form.serial} was destroyed; nothing more can be recorded")
+    return None
+
+
+def verify_true_copy(db: Database, actor: Actor, *, serial: str, username: str, password: str) -> TrueCopyStatus:
+    require(db, actor, Permission.VERIFY_TRUE_COPY)
+    # Checked before the password is asked for, in a session that writes a refusal to the audit trail.
+    with db.read(actor) as session:
+        if (refusal := verify_refusal(session, actor, form_by_serial(session, serial))) is not None:
+            raise refusal
+    signatures.reauthenticate(db, actor, username=username, password=password)
+    with db.write(actor, reason="verified true copy") as session:
+        form = form_by_serial(session, serial)
+        if (refusal := verify_refusal(session, actor, form)) is not None:  # another verifier may have been quicker
+            raise refusal
+        signatures.add_signature(
+            db, session, actor, meaning=SignatureMeaning.TRUE_COPY_VERIFIED, entity="issued_form",
+            entity_id=form.serial, content=true_copy_content(session, form), activity=f"true-copy:{form.serial}",
+            other_roles=_importers(session, form),
+        )
+        form.true_copy_verified_at, form.true_copy_verified_by = db.clock.now(), actor.username
+        return _status(form)
+
+
+def record_disposition(
+    db: Database, actor: Actor, *, serial: str, disposition: Disposition, location: str | None, reason: str,
+    username: str | None = None, password: str | None = None,
+) -> TrueCopyStatus:
+    """Archived (with its location) or destroyed (QA approval by e-signature), after true-copy verification."""
+    require(db, actor, Permission.RECORD_DISPOSITION)
+    if not reason or not reason.strip():
+        raise ValidationError("recording what happened to the paper original needs a reason")
+    if disposition is Disposition.ARCHIVED and not (location or "").strip():
+        raise ValidationError("say where the paper original is archived (room, cabinet, box)")
+    with db.read() as session:
+        if (refusal := disposition_refusal(form_by_serial(session, serial))) is not None:
+            raise refusal
+    if disposition is Disposition.DESTROYED:
+        require(db, actor, Permission.APPROVE_DESTRUCTION)
+        signatures.reauthenticate(db, actor, username=username or "", password=password or "")
+    with db.write(actor, reason=reason.strip()) as session:
+        form = form_by_serial(session, serial)
+        if disposition is Disposition.DESTROYED:
+            signatures.add_signature(
+                db, session, actor, meaning=SignatureMeaning.APPROVED, entity="issued_form", entity_id=form.serial,
+                content={"serial": form.serial, "disposition": "destroyed", "reason": reason.strip()},
+                activity=f"paper-destruction:{form.serial}",
+            )
+        form.paper_disposition, form.paper_location = disposition.value, (location or "").strip() or None
+        form.disposition_at, form.disposition_by = db.clock.now(), actor.username
+        return _status(form)
+
+
+def status(db: Database, actor: Actor, serial: str) -> TrueCopyStatus:
+    """The true-copy status of a form, with what ``actor`` may do about it now."""
+    require(db, actor, Permission.VIEW_DATA)
+    with db.read() as session:
+        form = form_by_serial(session, serial)
+        refusal = verify_refusal(session, actor, form)
+        return dataclasses.replace(
+            _status(form), may_verify=allowed(actor, Permission.VERIFY_TRUE_COPY) and refusal is None,
+            why_not_verify=str(refusal) if refusal is not None and form.true_copy_verified_at is None else None,
+            may_record_disposition=allowed(actor, Permission.RECORD_DISPOSITION) and disposition_refusal(form) is None)
+
+
+def _status(form: IssuedForm) -> TrueCopyStatus:
+    return TrueCopyStatus(serial=form.serial, verified_by=form.true_copy_verified_by,
+                          verified_at=form.true_copy_verified_at, disposition=form.paper_disposition,
+                          location=form.paper_location)
+
+
+@dataclasses.dataclass(frozen=True)
+class PendingCopy:
+    serial: str
+    template: str
+    pages: int
+    imported_by: tuple[str, ...]  # who imported its scans (they may not verify them)
+    last_import: dt.datetime
+
+
+def pending(db: Database, actor: Actor, *, limit: int = 1000) -> list[PendingCopy]:
+    """Returned forms whose scans still wait for true-copy verification, most recently scanned first."""
+    from sqlalchemy import func
+
+    from app.models import ScanSource
+    require(db, actor, Permission.VIEW_DATA)
+    with db.read() as session:
+        rows = session.execute(
+            select(IssuedForm, func.max(ScanSource.imported_at))
+            .join(ScanPage, ScanPage.issued_form_id == IssuedForm.id)
+            .join(ScanSource, ScanPage.source_id == ScanSource.id)
+            .where(IssuedForm.state == FormState.RETURNED, IssuedForm.true_copy_verified_at.is_(None),
+                   ScanPage.outcome == ScanOutcome.LINKED, ScanPage.superseded_by_id.is_(None))
+            .group_by(IssuedForm.id).order_by(func.max(ScanSource.imported_at).desc()).limit(limit)).all()
+        out = []
+        for form, last in rows:
+            importers = tuple(sorted({p.source.imported_by for p in _current_pages(session, form)}))
+            out.append(PendingCopy(serial=form.serial, template=form.issuance.template_version.label,
+                                   pages=form.pages, imported_by=importers, last_import=last))
+        return out

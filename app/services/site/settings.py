@@ -1,0 +1,77 @@
+"""Configuration values: each declared once with its default and title; changes are audited (CONFIG_CHANGE)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+from sqlalchemy import select
+
+from app.models import Setting
+from app.services.core.db import Actor, Database
+from app.services.core.errors import ValidationError
+from app.services.core.setting_specs import SPECS, SettingSpec, get, spec_of
+from app.services.identity.permissions import Permission, require
+
+__all__ = ["SPECS", "SettingSpec", "SettingValue", "change", "get", "list_settings"]
+
+
+@dataclasses.dataclass(frozen=True)
+class SettingValue:
+    key: str
+    title: str
+    value: Any
+    default: Any
+    changed_by: str | None
+
+
+def list_settings(db: Database) -> list[SettingValue]:
+    with db.read() as session:
+        stored = {s.key: s for s in session.scalars(select(Setting))}
+    return [
+        SettingValue(
+            key=spec.key, title=spec.title,
+            value=json.loads(stored[spec.key].value) if spec.key in stored else spec.default,
+            default=spec.default,
+            changed_by=stored[spec.key].changed_by if spec.key in stored else None,
+        )
+        for spec in SPECS.values()
+    ]
+
+
+def change(db: Database, actor: Actor, *, key: str, value: Any, reason: str) -> None:
+    """Change one setting (administrators only); the old and new value go to the trail with the reason."""
+    require(db, actor, Permission.MANAGE_SETTINGS)
+    spec = spec_of(key)
+    if not reason or not reason.strip():
+        raise ValidationError("a configuration change needs a reason")
+    value = _coerce(spec, value)
+    with db.write(actor, reason=reason.strip()) as session:
+        now = db.clock.now()
+        stored = session.get(Setting, key)
+        if stored is None:
+            session.add(Setting(key=key, value=json.dumps(value), changed_at=now, changed_by=actor.username))
+        else:
+            stored.value, stored.changed_at, stored.changed_by = json.dumps(value), now, actor.username
+
+
+def _coerce(spec: SettingSpec, value: Any) -> Any:
+    if isinstance(spec.default, list):
+        items = value if isinstance(value, list) else str(value).split(",")
+        items = [str(i).strip() for i in items if str(i).strip()]
+        if not items:
+            raise ValidationError(f"{spec.title}: give at least one entry")
+        return items
+    if isinstance(spec.default, str):
+        return str(value).strip()
+    if isinstance(spec.default, int):
+        try:
+            value = int(value)
+        except (TypeError, ValueError):
+            raise ValidationError(f"{spec.title}: {value!r} is not a whole number") from None
+        if (spec.minimum is not None and value < spec.minimum) or (spec.maximum is not None and value > spec.maximum):
+            raise ValidationError(f"{spec.title} must be between {spec.minimum:g} and {spec.maximum:g}")
+    return value
+
+

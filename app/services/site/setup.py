@@ -1,0 +1,70 @@
+"""First run: the site and its first administrator."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+from sqlalchemy import select
+
+from app.models import Role, SerialCounter, Site
+from app.services.core import audit
+from app.services.core.db import Actor, Database
+from app.services.core.errors import DomainError, NotInitialised, ValidationError
+from app.services.core.keys import KEYRING_KEY
+from app.services.identity.users import new_user
+from app.services.site import key_setup
+
+SITE_CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,15}$")
+
+
+@dataclasses.dataclass(frozen=True)
+class SiteInfo:
+    code: str
+    name: str
+
+
+def site_info(db: Database) -> SiteInfo | None:
+    with db.read() as session:
+        site = session.scalar(select(Site))
+        return SiteInfo(code=site.code, name=site.name) if site else None
+
+
+def require_site(db: Database) -> SiteInfo:
+    info = site_info(db)
+    if info is None:
+        raise NotInitialised("this database has no site yet: run `formtrail init --site CODE --admin NAME` "
+                             "or start the desktop app to run the set-up wizard")
+    return info
+
+
+def initialise(
+    db: Database, *, site_code: str, site_name: str, admin_username: str, admin_full_name: str, admin_password: str
+) -> SiteInfo:
+    """Create the site (with its secret QR key) and the first administrator, who chose the password."""
+    code = site_code.strip().upper()
+    if not SITE_CODE_RE.match(code):
+        raise ValidationError("the site code is 2-16 capital letters, digits or '-', e.g. BSL-01; it is printed "
+                              "on every form and inside every QR code")
+    installer = Actor.system("formtrail set-up")
+    with db.read() as session:
+        if session.scalar(select(Site)) is not None:
+            raise DomainError("this database is already set up; it has a site and an administrator")
+    ring = key_setup.create_for_new_site(db, code)  # before the first audit event, which it keys
+    with db.write(installer, reason="first-run set-up") as session:
+        session.info[KEYRING_KEY] = lambda: ring
+        if session.scalar(select(Site)) is not None:
+            raise DomainError("this database is already set up; it has a site and an administrator")
+        now = db.clock.now()
+        # The QR key lives in the key file; the column is kept empty (it held the key before).
+        site = Site(code=code, name=site_name.strip() or code, qr_key="", created_at=now)
+        session.add(site)
+        session.flush()
+        session.add(SerialCounter(site_id=site.id, next_serial=1))
+        new_user(
+            session, db.hasher, username=admin_username, full_name=admin_full_name, roles=[Role.ADMINISTRATOR],
+            password=admin_password, temporary=False, granted_by=installer.username, now=now,
+        )
+        audit.record_event(session, "SYSTEM_INIT", entity="site", entity_id=code,
+                           new={"keys": str(db.keys.path(code)) if db.keys else None})
+    return SiteInfo(code=code, name=site_name.strip() or code)

@@ -1,0 +1,1 @@
+"""Templates (master forms) and the rules of their lifecycle."""

@@ -1,0 +1,94 @@
+"""The one way a page runs a service call in the background with progress: :func:`run_op`.
+
+In the manner of Anki's ``CollectionOp``: the page gives the job and what to do with its result; this module
+owns the order of events, so no page can get it wrong:
+
+1. the job runs on a pool thread (``serial=True``, the default: the write queue, one job at a time);
+2. a progress window appears if it takes longer than ``show_after_ms`` (never before, never after the end);
+3. when the job ends the progress window is closed FIRST, then ``on_done(result)`` runs — or, on an error,
+   ``on_failed(exc)`` or the standard error message; a handler may open a dialog safely;
+4. nothing modal reports a success: :func:`notify` puts the message in the main window's status bar, with
+   links to open the file written or its folder.
+
+Handlers are only called while ``owner`` still exists (a page closed meanwhile gets nothing)."""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtWidgets import QWidget
+from shiboken6 import isValid
+
+from app.ui.kit import messages, workers
+from app.ui.kit.workers import Job, ProgressDialog, Task
+
+
+@dataclasses.dataclass(frozen=True)
+class Notice:
+    """A non-modal report of something done: its text and, if a file was written, the file."""
+
+    text: str
+    path: Path | None = None
+
+
+# A progress window for quick jobs would only flicker; tests set 0 to see it during every job.
+SHOW_AFTER_MS = 400
+
+# The latest notices, newest last: what the status bar showed (tests and the About box read it).
+HISTORY: collections.deque[Notice] = collections.deque(maxlen=50)
+
+
+def notify(owner: QWidget | None, text: str, *, path: Path | None = None) -> Notice:
+    """Report ``text`` without a modal box: in the status bar of the main window that holds ``owner`` (a
+    window offering ``show_notice``), with links to ``path`` and its folder when given."""
+    notice = Notice(text, path)
+    HISTORY.append(notice)
+    widget = owner
+    while widget is not None and isValid(widget):
+        show = getattr(widget, "show_notice", None)
+        if show is not None:
+            show(notice)
+            break
+        widget = widget.parentWidget()
+    return notice
+
+
+def run_op(
+    owner: QWidget, job: Job, *, title: str, label: str,
+    on_done: Callable[[Any], None] | None = None,
+    on_failed: Callable[[BaseException], None] | None = None,
+    on_cancelled: Callable[[], None] | None = None,
+    serial: bool = True, cancellable: bool = False, show_after_ms: int | None = None, name: str = "",
+) -> Task:
+    """Run ``job(progress, cancelled)`` in the background behind a progress window parented to ``owner``.
+
+    ``on_failed`` defaults to the standard error message titled ``title``. Returns the task (its ``ended``
+    signal fires after the handlers)."""
+    task = workers.run_task(job, serial=serial, name=name or title)
+    # Connected before the handlers and emitted first (Task.settled): the window is gone when they run.
+    ProgressDialog(task, title=title, label=label, parent=owner, cancellable=cancellable,
+                   show_after_ms=SHOW_AFTER_MS if show_after_ms is None else show_after_ms)
+
+    def done(result: Any) -> None:
+        if isValid(owner) and on_done is not None:
+            on_done(result)
+
+    def failed(exc: BaseException) -> None:
+        if not isValid(owner):
+            return
+        if on_failed is not None:
+            on_failed(exc)
+        else:
+            messages.show_exception(owner, exc, title=title)
+
+    def cancelled() -> None:
+        if isValid(owner) and on_cancelled is not None:
+            on_cancelled()
+    task.finished.connect(done)
+    task.failed.connect(failed)
+    task.cancelled.connect(cancelled)
+    return task

@@ -1,0 +1,196 @@
+"""User administration page (administrators): accounts, roles, unlock, temporary passwords, deactivation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QSortFilterProxyModel, Qt
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.enums import UserStatus
+from app.services.core.errors import FormtrailError
+from app.services.core.timefmt import local_text
+from app.services.identity import users
+from app.services.identity.users import UserInfo
+from app.ui.kit.dialogs import accepted, open_dialog
+from app.ui.kit.list_model import USER_ROLE, ListTableModel
+from app.ui.kit.reason import ReasonDialog
+from app.ui.kit.widgets import hint, setup_table
+from app.ui.pages.admin.user_dialogs import AddUserDialog, ResetPasswordDialog, RolesDialog
+from app.ui.pages.registry import PageContext, page
+
+_STATUS_TEXT = {UserStatus.ACTIVE: "Active", UserStatus.LOCKED: "LOCKED", UserStatus.DEACTIVATED: "Deactivated"}
+_STATUS_COLOUR = {UserStatus.LOCKED: QColor("#b00020"), UserStatus.DEACTIVATED: QColor("#777777")}
+
+
+class UserTableModel(ListTableModel[UserInfo]):
+    """Adapts a list of ``UserInfo`` (frozen dataclasses) to a table; ``UserRole`` gives the UserInfo."""
+
+    COLUMNS = ("User name", "Full name", "Roles", "Status", "Temp. password", "Created", "Last log-in")
+    KEY = "username"
+
+    def role_data(self, user: UserInfo, column: int, role: int) -> Any:
+        if role == Qt.ItemDataRole.ForegroundRole and user.status in _STATUS_COLOUR:
+            return QBrush(_STATUS_COLOUR[user.status])
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if user.status is UserStatus.DEACTIVATED:
+                return f"Deactivated {local_text(user.deactivated_at)}: {user.deactivation_reason}" \
+                    if user.deactivated_at else "Deactivated"
+            if user.status is UserStatus.LOCKED:
+                return "Locked after repeated failed log-ins or signatures; an administrator must unlock it."
+        return None
+
+    def text(self, user: UserInfo, column: int) -> str:
+        if column == 0:
+            return user.username
+        if column == 1:
+            return user.full_name
+        if column == 2:
+            return user.role_titles
+        if column == 3:
+            return _STATUS_TEXT[user.status]
+        if column == 4:
+            return "yes" if user.must_change_password else ""
+        if column == 5:
+            return local_text(user.created_at, seconds=False)
+        if column == 6:
+            return local_text(user.last_login_at, seconds=False) if user.last_login_at else "never"
+        return ""
+
+
+class UsersPage(QWidget):
+    def __init__(self, ctx: PageContext) -> None:
+        super().__init__()
+        self._ctx = ctx
+        self.dialog: QDialog | None = None  # the dialog currently open (for tests and for focus)
+        layout = QVBoxLayout(self)
+        layout.addWidget(hint("Accounts are never deleted: deactivate them instead. Every change here is recorded "
+                              "in the audit trail with your name and the reason you give."))
+        bar = QHBoxLayout()
+        self.add_button = QPushButton("Add user…")
+        self.roles_button = QPushButton("Change roles…")
+        self.unlock_button = QPushButton("Unlock…")
+        self.reset_button = QPushButton("Reset password…")
+        self.deactivate_button = QPushButton("Deactivate…")
+        for button, slot in ((self.add_button, self.add_user), (self.roles_button, self.change_roles),
+                             (self.unlock_button, self.unlock), (self.reset_button, self.reset_password),
+                             (self.deactivate_button, self.deactivate)):
+            button.clicked.connect(slot)
+            bar.addWidget(button)
+        bar.addStretch(1)
+        self.show_deactivated = QCheckBox("Show deactivated accounts")
+        self.show_deactivated.toggled.connect(self.reload)
+        bar.addWidget(self.show_deactivated)
+        layout.addLayout(bar)
+
+        self.model = UserTableModel(parent=self)
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(self.model)
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        setup_table(self.table)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.selectionModel().selectionChanged.connect(self._update_buttons)
+        self.table.doubleClicked.connect(self.change_roles)
+        layout.addWidget(self.table)
+        self.reload()
+
+    def page_shown(self) -> None:
+        self.reload()
+
+    def reload(self) -> None:
+        chosen = self.selected()
+        try:
+            rows = users.list_users(self._ctx.db, self._ctx.actor)
+        except FormtrailError as exc:
+            self._ctx.show_error(self, exc)
+            rows = []
+        if not self.show_deactivated.isChecked():
+            rows = [u for u in rows if u.status is not UserStatus.DEACTIVATED]
+        self.model.set_rows(rows)
+        if chosen is not None:
+            self.select(chosen.username)
+        self._update_buttons()
+
+    def select(self, username: str) -> None:
+        row = self.model.row_of(username)
+        if row is not None:
+            self.table.selectRow(self.proxy.mapFromSource(self.model.index(row, 0)).row())
+
+    def selected(self) -> UserInfo | None:
+        rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
+        return self.proxy.data(rows[0], USER_ROLE) if rows else None
+
+    def _update_buttons(self) -> None:
+        user = self.selected()
+        self.roles_button.setEnabled(user is not None and user.may_manage)
+        self.reset_button.setEnabled(user is not None and user.may_manage)
+        self.deactivate_button.setEnabled(user is not None and user.may_deactivate)
+        self.unlock_button.setEnabled(user is not None and user.may_unlock)
+
+    def _open(self, dialog: QDialog, select: str | None = None) -> None:
+        self.dialog = dialog
+
+        def done(dialog: QDialog, result: int) -> None:
+            self.dialog = None
+            if accepted(result):
+                self.reload()
+                created = getattr(dialog, "created", None)
+                self.select(created.username if created else (select or ""))
+        open_dialog(dialog, done)
+
+    def add_user(self) -> None:
+        self._open(AddUserDialog(self._ctx, self))
+
+    def change_roles(self) -> None:
+        user = self.selected()
+        if user is not None and user.status is not UserStatus.DEACTIVATED:
+            self._open(RolesDialog(self._ctx, user, self), user.username)
+
+    def reset_password(self) -> None:
+        user = self.selected()
+        if user is not None:
+            self._open(ResetPasswordDialog(self._ctx, user, self), user.username)
+
+    def unlock(self) -> None:
+        user = self.selected()
+        if user is None:
+            return
+        ctx = self._ctx
+        self._open(ReasonDialog(
+            self, heading=f"Unlock {user.full_name} ({user.username})", action_text="Unlock account",
+            explanation="The account was locked after repeated wrong passwords. Unlock it only after you have "
+                        "confirmed with the user that the attempts were theirs.",
+            placeholder="Why? e.g. 'user mistyped the password, confirmed by phone'",
+            perform=lambda reason: users.unlock(ctx.db, ctx.actor, username=user.username, reason=reason),
+        ), user.username)
+
+    def deactivate(self) -> None:
+        user = self.selected()
+        if user is None:
+            return
+        ctx = self._ctx
+        self._open(ReasonDialog(
+            self, heading=f"Deactivate {user.full_name} ({user.username})", action_text="Deactivate account",
+            explanation="Deactivation is final: the account can never log in again and the user name is never "
+                        "reused. Everything the user did stays in the records and the audit trail.",
+            confirm_text=f"Deactivate {user.full_name} ({user.username}) for good? This cannot be undone.",
+            perform=lambda reason: users.deactivate(ctx.db, ctx.actor, username=user.username, reason=reason),
+        ), user.username)
+
+
+@page("users")
+def users_page(ctx: PageContext) -> QWidget:
+    return UsersPage(ctx)

@@ -1,0 +1,1 @@
+"""Home: what the user has to do next."""

@@ -1,0 +1,177 @@
+"""The one release of a controlled PDF: print it (Qt print dialog, then QtPdf onto the printer) or save it.
+
+Used after issuing, after a replacement, and from the register for a PDF not released yet. The release is
+recorded by the service before anything reaches the printer; afterwards both buttons are off for good.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtPrintSupport import QPrinter
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from app.services.core.errors import FormtrailError
+from app.services.identity.permissions import Permission
+from app.services.issuance import printing as print_service
+from app.ui.kit import messages, printing
+from app.ui.kit.operations import run_op
+from app.ui.kit.style import set_role
+from app.ui.kit.workers import Task
+from app.ui.pages.registry import PageContext
+
+
+@dataclasses.dataclass(frozen=True)
+class PdfToRelease:
+    """What the panel releases: the stored PDF, its serial range and pages, the paper it was made for."""
+
+    pdf_id: int
+    serials: str  # "000001–000005"
+    pages: int
+    paper: str = "A4"
+    file_name: str = "controlled-copies.pdf"  # suggested when saving
+
+
+def _serials(serials: str) -> str:
+    return f"serials {serials}" if "–" in serials else f"serial {serials}"
+
+
+def _pages(count: int) -> str:
+    return f"{count} page{'s' if count != 1 else ''}"
+
+
+class ReleasePanel(QWidget):
+    """Print… and Save PDF… for one controlled PDF, each usable once in total. ``released(target)`` follows a
+    successful release; ``printed(pages)`` follows the end of a print job."""
+
+    released = Signal(str)
+    printed = Signal(int)
+
+    def __init__(self, ctx: PageContext, parent: QWidget | None = None, *,
+                 release_permissions: tuple[Permission, ...] = (Permission.ISSUE_FORMS,)) -> None:
+        super().__init__(parent)
+        self._ctx = ctx
+        self.pdf: PdfToRelease | None = None
+        self.task: Task | None = None  # the print job running now
+        self.done = False
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 0)
+        row = QHBoxLayout()
+        self.print_button = QPushButton("&Print…")
+        self.print_button.setToolTip("Choose a printer; the copies are printed once, 1 copy of each page.")
+        self.save_button = QPushButton("Save P&DF…")
+        self.save_button.setToolTip("Save the PDF to print it elsewhere. This is its one release: it cannot be "
+                                    "printed from Formtrail afterwards.")
+        self.print_button.clicked.connect(lambda: self.print_pdf())
+        self.save_button.clicked.connect(lambda: self.save_pdf())
+        row.addWidget(self.print_button)
+        row.addWidget(self.save_button)
+        row.addStretch(1)
+        column.addLayout(row)
+        self.state = QLabel()
+        self.state.setWordWrap(True)
+        column.addWidget(self.state)
+        # who may release: the service's rule (app.services.issuance.printing), mirrored to offer only what works
+        self.can_release = any(ctx.allowed(p) for p in release_permissions)
+        self.set_pdf(None)
+
+    def set_pdf(self, pdf: PdfToRelease | None, *, released: bool = False) -> None:
+        self.pdf, self.done = pdf, released
+        if pdf is None:
+            self.state.clear()
+        elif released:
+            self._show_state(f"{_serials(pdf.serials).capitalize()} already printed or saved: controlled copies "
+                             "are never printed twice.", "hint")
+        elif not self.can_release:
+            self._show_state(f"Not printed yet. Document Control prints {_serials(pdf.serials)} from the Register "
+                             "(select the serial, then Print…).", "emphasis")
+        else:
+            self._show_state(f"Not printed yet. Print {_serials(pdf.serials)} ({_pages(pdf.pages)}) or save the PDF — "
+                             "once only.", "emphasis")
+        self._update_buttons()
+
+    def _show_state(self, text: str, role: str) -> None:
+        self.state.setText(text)
+        set_role(self.state, role)
+
+    def _update_buttons(self) -> None:
+        usable = self.pdf is not None and not self.done and self.can_release and self.task is None
+        self.print_button.setEnabled(usable)
+        self.save_button.setEnabled(usable)
+        self.print_button.setVisible(self.can_release and self.pdf is not None)
+        self.save_button.setVisible(self.can_release and self.pdf is not None)
+
+    def print_pdf(self, printer: QPrinter | None = None) -> bool:
+        """Release to ``printer`` (the print dialog asks for one when None) and print in the background.
+        Returns whether the release was recorded."""
+        pdf = self.pdf
+        if pdf is None or self.done:
+            return False
+        if printer is None:
+            printer = printing.choose_printer(self, title=f"Print controlled copies: {_serials(pdf.serials)}",
+                                              paper=pdf.paper)
+            if printer is None:
+                return False
+        try:
+            released = printing.release_and_print(self._ctx.db, self._ctx.actor, pdf.pdf_id, printer)
+        except FormtrailError as exc:
+            self._ctx.show_error(self, exc, title="Not printed")
+            return False
+        target = printing.printer_name(printer)
+        self._mark_released(f"Printing {_serials(released.serials)} on {target}…", target)
+        path = released.path
+        self.task = run_op(self, lambda progress, cancelled: printing.print_pdf(path, printer, progress=progress),
+                           title="Printing controlled copies",
+                           label=f"Sending {_pages(released.pages)} to {target}…", serial=False,
+                           on_done=lambda pages: self._printed(pages, target), on_failed=self._print_failed)
+        self._update_buttons()
+        return True
+
+    def _printed(self, pages: int, target: str) -> None:
+        self.task = None
+        pdf = self.pdf
+        serials = pdf.serials if pdf else ""
+        self._show_state(f"✔ Printed {_serials(serials)} ({_pages(pages)}) on {target}. Controlled copies are never "
+                         "printed twice: if a sheet is spoiled or lost, QA replaces it with a new serial.", "ok")
+        self._update_buttons()
+        self.printed.emit(pages)
+
+    def _print_failed(self, exc: BaseException) -> None:
+        self.task = None
+        serials = self.pdf.serials if self.pdf else ""
+        self._show_state(f"✘ Printing failed after the release was recorded: {exc}", "error")
+        self._update_buttons()
+        messages.error(self, f"The release of {_serials(serials)} was recorded, but printing failed:\n"
+                             f"{messages.describe(exc)}\n\nThese copies cannot be printed again. Void the copies "
+                             "that did not come out of the printer (Reconcile) and ask QA to replace them with new "
+                             "serials.", title="Printing failed")
+
+    def save_pdf(self, path: Path | None = None) -> Path | None:
+        """Release by saving the PDF to ``path`` (a file dialog asks when None)."""
+        pdf = self.pdf
+        if pdf is None or self.done:
+            return None
+        if path is None:
+            name, _ = QFileDialog.getSaveFileName(self, f"Save controlled copies: {_serials(pdf.serials)}",
+                                                  str(Path.home() / pdf.file_name), "PDF (*.pdf)")
+            if not name:
+                return None
+            path = Path(name)
+            if path.suffix.lower() != ".pdf":
+                path = path.with_name(path.name + ".pdf")
+        try:
+            saved = print_service.save_to_file(self._ctx.db, self._ctx.actor, pdf.pdf_id, out=path)
+        except FormtrailError as exc:
+            self._ctx.show_error(self, exc, title="Not saved")
+            return None
+        self._mark_released(f"✔ Saved {_serials(saved.serials)} ({_pages(saved.pages)}) to {saved.path}. Print "
+                            "that file once; it is the only release of these copies.", f"file {saved.path}", role="ok")
+        return saved.path
+
+    def _mark_released(self, text: str, target: str, *, role: str = "emphasis") -> None:
+        self.done = True
+        self._show_state(text, role)
+        self._update_buttons()
+        self.released.emit(target)

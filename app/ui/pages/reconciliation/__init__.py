@@ -1,0 +1,1 @@
+"""Reconciling an issuance and closing it."""

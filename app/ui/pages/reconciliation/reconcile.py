@@ -1,0 +1,495 @@
+"""Reconcile page: account for every issued serial of an issuance, then QA closes it by e-signature.
+
+Top: the issuances (open first, overdue in red, ready to close in green). Bottom: the selected issuance's forms
+with their state, pages back and scans, a bar "n of N accounted for", and the actions: void, declare missing,
+replace (QA), close (QA). Reports: the reconciliation report of the issuance, the accountability report of a
+period. Models and dialogs live in reconcile_models.py and reconcile_dialogs.py."""
+
+from __future__ import annotations
+
+import html
+from collections import Counter
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+from shiboken6 import isValid
+
+from app.enums import SignatureMeaning
+from app.services.core.errors import FormtrailError
+from app.services.identity.permissions import Permission
+from app.services.issuance import printing, register, replacement
+from app.services.reconciliation import reconciliation
+from app.services.reconciliation.reconciliation import IssuanceSummary, ReconciliationView, ReconFormRow
+from app.services.reports import reports
+from app.textfmt import plural
+from app.ui.kit import messages
+from app.ui.kit.dialogs import accepted, open_dialog
+from app.ui.kit.flow_layout import FlowLayout, keep_together
+from app.ui.kit.image_viewer import ImageViewerDialog, ViewerPage, scan_page_loader
+from app.ui.kit.operations import notify, run_op
+from app.ui.kit.reason import ReasonDialog
+from app.ui.kit.style import set_role
+from app.ui.kit.widgets import hint, setup_table
+from app.ui.kit.workers import Task
+from app.ui.pages.reconciliation import reconcile_dialogs
+from app.ui.pages.reconciliation.reconcile_dialogs import MissingDialog, PeriodDialog
+from app.ui.pages.reconciliation.reconcile_models import FILTERS, FormRowModel, IssuanceModel, matches, open_first
+from app.ui.pages.registry import PageContext, page
+
+P = Permission
+_CLOSE_TIP = "QA: sign the reconciliation (meaning 'reconciled'); the issuance becomes read-only"
+
+
+class ReconcilePage(QWidget):
+    """``show_filter(key)`` (a key of FILTERS) is how the home dashboard opens a filtered list."""
+
+    def __init__(self, ctx: PageContext) -> None:
+        super().__init__()
+        self._ctx = ctx
+        self.view: ReconciliationView | None = None
+        self.dialog: QDialog | None = None
+        self.viewer_dialog: ImageViewerDialog | None = None
+        self.task: Task | None = None
+        self.last_saved = None
+        layout = QVBoxLayout(self)
+        layout.addWidget(hint(
+            "Every issued sheet must be accounted for: returned (scanned back), voided with a reason, or declared "
+            "missing with a deviation. When nothing is outstanding, QA closes the issuance with an e-signature; it is "
+            "then read-only. Select an issuance, then a form."))
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self._issuance_list())
+        splitter.addWidget(self._issuance_detail())
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 3)
+        layout.addWidget(splitter, 1)
+        self.reload()
+
+    # -- layout --------------------------------------------------------------------------------------------
+    def _issuance_list(self) -> QWidget:
+        box = QWidget()
+        column = QVBoxLayout(box)
+        column.setContentsMargins(0, 0, 0, 0)
+        bar = FlowLayout()
+        self.filter_combo = QComboBox()
+        for key, text in FILTERS.items():
+            self.filter_combo.addItem(text, key)
+        self.filter_combo.currentIndexChanged.connect(lambda _i: self.reload())
+        label = QLabel("&Show:")
+        label.setBuddy(self.filter_combo)
+        bar.addWidget(keep_together(label, self.filter_combo))
+        self.list_count = QLabel()
+        self.accountability_button = QPushButton("Accountability report…")
+        self.accountability_button.setToolTip("PDF: forms issued in a period per template and per person — "
+                                              "returned, voided, missing, replaced, still out")
+        self.accountability_button.clicked.connect(self.accountability_report)
+        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button.clicked.connect(self.reload)
+        bar.addWidget(self.accountability_button)
+        bar.addWidget(self.refresh_button)
+        bar.addWidget(self.list_count)
+        column.addLayout(bar)
+        self.issuance_model = IssuanceModel(parent=self)
+        self.issuances = setup_table(QTableView())
+        self.issuances.setModel(self.issuance_model)
+        header = self.issuances.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        header.setStretchLastSection(False)
+        self.issuances.selectionModel().selectionChanged.connect(lambda *_: self._show_issuance())
+        column.addWidget(self.issuances, 1)
+        return box
+
+    def _issuance_detail(self) -> QWidget:
+        box = QGroupBox("Issuance")
+        self.detail_box = box
+        column = QVBoxLayout(box)
+        self.heading = QLabel()
+        self.heading.setWordWrap(True)
+        self.heading.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        column.addWidget(self.heading)
+        row = QHBoxLayout()
+        self.progress = QProgressBar()
+        self.progress.setTextVisible(True)
+        self.progress.setMinimumWidth(200)
+        row.addWidget(self.progress)
+        self.state_label = QLabel()
+        self.state_label.setWordWrap(True)
+        row.addWidget(self.state_label, 1)
+        column.addLayout(row)
+        self.outstanding_label = QLabel()
+        self.outstanding_label.setWordWrap(True)
+        self.outstanding_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        set_role(self.outstanding_label, "error")
+        column.addWidget(self.outstanding_label)
+
+        actions = FlowLayout()
+        self.void_button = QPushButton("Void…")
+        self.void_button.setToolTip("Spoiled or erroneous sheet: void it with a reason (the sheet itself should "
+                                    "still come back and be scanned)")
+        self.missing_button = QPushButton("Declare missing…")
+        self.missing_button.setToolTip("A sheet that will not come back: reason and deviation reference")
+        self.replace_button = QPushButton("Replace…")
+        self.replace_button.setToolTip("QA: issue a new serial for this copy (reason and e-signature); the old "
+                                       "serial can never be linked again")
+        self.scans_button = QPushButton("View scans")
+        self.scans_button.setToolTip("Open the scans of the selected form in the viewer (or double-click the row)")
+        self.report_button = QPushButton("Reconciliation report…")
+        self.report_button.setToolTip("Save the reconciliation report of this issuance as PDF (recorded in the "
+                                      "audit trail)")
+        self.close_button = QPushButton("Close reconciliation…")
+        self.close_button.setToolTip(_CLOSE_TIP)
+        for button, slot in ((self.void_button, self.void), (self.missing_button, self.declare_missing),
+                             (self.replace_button, self.replace), (self.scans_button, self.open_scans),
+                             (self.report_button, self.reconciliation_report),
+                             (self.close_button, self.close_reconciliation)):
+            button.clicked.connect(slot)
+        for button in (self.void_button, self.missing_button, self.replace_button, self.scans_button):
+            actions.addWidget(button)
+        actions.addWidget(self.report_button)
+        actions.addWidget(self.close_button)
+        self.void_button.setVisible(self._ctx.allowed(P.RECONCILE))
+        self.missing_button.setVisible(self._ctx.allowed(P.RECONCILE))
+        self.replace_button.setVisible(self._ctx.allowed(P.REPLACE_FORMS))
+        self.close_button.setVisible(self._ctx.allowed(P.CLOSE_RECONCILIATION))
+        column.addLayout(actions)
+
+        self.form_model = FormRowModel(parent=self)
+        self.forms = setup_table(QTableView())
+        self.forms.setModel(self.form_model)
+        header = self.forms.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
+        header.setStretchLastSection(False)
+        self.forms.selectionModel().selectionChanged.connect(lambda *_: self._update_actions())
+        self.forms.doubleClicked.connect(lambda _index: self.open_scans())
+        column.addWidget(self.forms, 1)
+        self.signatures_label = QLabel()
+        self.signatures_label.setWordWrap(True)
+        self.signatures_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        column.addWidget(self.signatures_label)
+        return box
+
+    # -- the list of issuances ------------------------------------------------------------------------------
+    def page_shown(self) -> None:
+        self.reload()
+
+    def show_filter(self, key: str) -> None:
+        index = self.filter_combo.findData(key)
+        if index >= 0 and index != self.filter_combo.currentIndex():
+            self.filter_combo.setCurrentIndex(index)  # reloads
+        else:
+            self.reload()
+
+    def reload(self) -> None:
+        """Read the issuances again, keeping the selected one when it is still listed."""
+        chosen = self.selected_issuance()
+        key = self.filter_combo.currentData()
+        try:
+            everything = reconciliation.list_issuances(self._ctx.db, self._ctx.actor)
+        except FormtrailError as exc:
+            self._ctx.show_error(self, exc)
+            everything = []
+        rows = open_first([i for i in everything if matches(i, key)])
+        self.issuance_model.set_rows(rows)
+        counts = Counter("overdue" if i.overdue else "ready" if i.ready else i.state.value for i in everything)
+        self.list_count.setText(f"{len(rows)} shown · {counts['overdue']} overdue · {counts['ready']} ready to close")
+        row = self.issuance_model.row_of(chosen.issuance_id) if chosen else None
+        if row is None and rows:
+            row = 0
+        if row is not None:
+            self.issuances.selectRow(row)  # shows it (selectionChanged)
+        else:
+            self._show_issuance()
+
+    def selected_issuance(self) -> IssuanceSummary | None:
+        rows = self.issuances.selectionModel().selectedRows()
+        return self.issuance_model.row_at(rows[0].row()) if rows else None
+
+    def select_issuance(self, issuance_id: int) -> bool:
+        row = self.issuance_model.row_of(issuance_id)
+        if row is None:
+            self.filter_combo.setCurrentIndex(self.filter_combo.findData("all"))
+            row = self.issuance_model.row_of(issuance_id)
+        if row is not None:
+            self.issuances.selectRow(row)
+        return row is not None
+
+    # -- one issuance -----------------------------------------------------------------------------------
+    def _show_issuance(self) -> None:
+        summary = self.selected_issuance()
+        chosen = self.selected_form()
+        self.view = None
+        if summary is not None:
+            try:
+                self.view = reconciliation.reconciliation(self._ctx.db, self._ctx.actor, summary.issuance_id)
+            except FormtrailError as exc:
+                self._ctx.show_error(self, exc)
+        view = self.view
+        self.detail_box.setEnabled(view is not None)
+        if view is None:
+            self.detail_box.setTitle("Issuance")
+            self.heading.setText("Select an issuance above.")
+            self.form_model.set_rows([])
+            self.progress.setRange(0, 1)
+            self.progress.setValue(0)
+            self.progress.setFormat("")
+            for label in (self.state_label, self.outstanding_label, self.signatures_label):
+                label.setText("")
+            self._update_actions()
+            return
+        self.detail_box.setTitle(f"Issuance {view.issuance_id} — {view.template} v{view.version} {view.title}")
+        e = html.escape
+        self.heading.setText(
+            f"<b>{e(view.purpose)}</b>{f' / {e(view.reference)}' if view.reference else ''} · issued to "
+            f"<b>{e(view.issued_to)}</b> by {e(view.issued_by_name)} ({e(view.issued_by)}), "
+            f"{self._ctx.when(view.issued_at, seconds=False)} · return due <b>{view.due_date.isoformat()}</b>"
+            + (" <span style='color:#b00020'><b>OVERDUE</b></span>" if view.overdue else ""))
+        self.progress.setRange(0, max(1, view.total))
+        self.progress.setValue(view.accounted)
+        self.progress.setFormat(f"{view.accounted} of {view.total} accounted for")
+        counts = Counter(f.state for f in view.forms)
+        breakdown = ", ".join(f"{n} {s.value}" for s, n in sorted(counts.items(), key=lambda kv: kv[0].value))
+        if view.closed:
+            self.state_label.setText(f"✔ Reconciled and read-only ({breakdown}).")
+            set_role(self.state_label, "ok")
+        elif not view.outstanding:
+            self.state_label.setText(f"Everything is accounted for ({breakdown}). QA can close the reconciliation.")
+            set_role(self.state_label, "ok")
+        else:
+            self.state_label.setText(f"{len(view.outstanding)} still to account for ({breakdown}).")
+            set_role(self.state_label, "emphasis")
+        self.outstanding_label.setText(self._outstanding_text(view) if view.outstanding else "")
+        self.outstanding_label.setVisible(bool(view.outstanding))
+        self.form_model.set_rows(view.forms)
+        if view.signatures:
+            self.signatures_label.setText("Signed: " + "; ".join(s.manifestation() for s in view.signatures))
+            set_role(self.signatures_label, "ok")
+        else:
+            self.signatures_label.setText("Not signed yet.")
+            set_role(self.signatures_label, "hint")
+        row = self.form_model.row_of(chosen.serial) if chosen else None
+        self.forms.selectRow(row if row is not None else 0)
+        self._update_actions()
+
+    @staticmethod
+    def _outstanding_text(view: ReconciliationView) -> str:
+        lines = [f"{f.serial} — {f.note}" for f in view.outstanding]
+        return "Not accounted for yet: " + "; ".join(lines)
+
+    def selected_form(self) -> ReconFormRow | None:
+        rows = self.forms.selectionModel().selectedRows()
+        return self.form_model.row_at(rows[0].row()) if rows else None
+
+    def select_form(self, serial: str) -> bool:
+        row = self.form_model.row_of(serial)
+        if row is not None:
+            self.forms.selectRow(row)
+        return row is not None
+
+    def _update_actions(self) -> None:
+        """Enable what the service says the actor may do with the selected sheet and issuance."""
+        view, form = self.view, self.selected_form()
+        idle = self.task is None
+        self.void_button.setEnabled(idle and form is not None and form.may_void)
+        self.missing_button.setEnabled(idle and form is not None and form.may_declare_missing)
+        self.replace_button.setEnabled(idle and form is not None and form.may_replace)
+        self.close_button.setEnabled(idle and view is not None and view.may_close)
+        self.close_button.setToolTip(_CLOSE_TIP + (f"\n\nNot now: {view.why_not_close}"
+                                                   if view is not None and view.why_not_close else ""))
+        self.scans_button.setEnabled(form is not None and bool(form.scans))
+        self.report_button.setEnabled(view is not None and idle)
+        self.accountability_button.setEnabled(idle)
+        if view is not None and view.closed:
+            for button in (self.void_button, self.missing_button, self.replace_button):
+                button.setToolTip("This issuance is reconciled and read-only.")
+
+    @property
+    def read_only(self) -> bool:
+        return self.view is not None and self.view.closed
+
+    # -- actions -----------------------------------------------------------------------------------------
+    def _open(self, dialog: QDialog, serial: str, then=None) -> None:  # noqa: ANN001 - callable
+        self.dialog = dialog
+
+        def done(dialog: QDialog, result: int) -> None:
+            self.dialog = None
+            if accepted(result):
+                self.reload()
+                self.select_form(serial)
+                if then is not None:
+                    then(dialog)
+        open_dialog(dialog, done)
+
+    def void(self) -> None:
+        form = self.selected_form()
+        if form is None or not form.may_void:
+            return
+        ctx = self._ctx
+        self._open(ReasonDialog(
+            self, heading=f"Void {form.serial}", action_text="Void form",
+            explanation=f"A spoiled or erroneous sheet ({form.serial}, copy {form.copy_no}). Voiding is final: the "
+                        "serial is accounted for as voided and can never be linked as valid. The spoiled sheet is "
+                        "part of the record: it should still come back and be scanned.",
+            placeholder="Why? e.g. 'wrong batch number written on the header; sheet spoiled'",
+            perform=lambda reason: reconciliation.void_form(ctx.db, ctx.actor, serial=form.serial, reason=reason),
+        ), form.serial)
+
+    def declare_missing(self) -> None:
+        form = self.selected_form()
+        if form is None or not form.may_declare_missing:
+            return
+        self._open(MissingDialog(self._ctx, form, self), form.serial)
+
+    def replace(self) -> None:
+        form = self.selected_form()
+        if form is None or not form.may_replace:
+            return
+        self._open(ReasonDialog(
+            self, heading=f"Replace {form.serial}", action_text="Continue to signature…",
+            explanation=f"A new serial is issued for copy {form.copy_no}, linked to {form.serial}. {form.serial} can "
+                        "never be linked as valid again, and its own paper must still come back or be declared "
+                        "missing. QA approves the replacement with an e-signature.",
+            placeholder="Why can the copy not be used? e.g. 'torn during use; sheet kept'",
+            perform=lambda reason: reason,
+        ), form.serial, then=lambda dialog: self._sign_replacement(form, dialog.result_value))
+
+    def _sign_replacement(self, form: ReconFormRow, reason: str) -> None:
+        ctx = self._ctx
+        result = ctx.sign(self, summary=f"Replacement of {form.serial} (copy {form.copy_no}) by a new serial.\n"
+                                        f"Reason: {reason}", meaning=SignatureMeaning.APPROVED,
+                          perform=lambda username, password: replacement.replace_form(
+                              ctx.db, ctx.actor, serial=form.serial, reason=reason, username=username,
+                              password=password))
+        if result is None:
+            return
+        self.reload()
+        self.select_form(result.new_serial)
+        if ctx.allowed(P.ISSUE_FORMS) or ctx.allowed(P.REPLACE_FORMS):  # QA releases what it replaced
+            path = reconcile_dialogs.ask_save_path(self, f"Save the controlled PDF of {result.new_serial}",
+                                                   f"{result.new_serial}-replacement.pdf")
+            if path is not None:
+                try:
+                    saved = printing.save_to_file(ctx.db, ctx.actor, result.pdf_id, out=path)
+                except FormtrailError as exc:
+                    ctx.show_error(self, exc)
+                else:
+                    self.last_saved = saved.path
+                    messages.info(self, f"{result.new_serial} replaces {form.serial}. Its controlled PDF was saved to "
+                                        f"{saved.path}; print it once.", title="Replacement issued")
+                    return
+        messages.info(self, f"{result.new_serial} replaces {form.serial}. Document Control releases the new copy's "
+                            "controlled PDF once (Issue page); it is never printed twice.",
+                      title="Replacement issued")
+
+    def open_scans(self) -> None:
+        form = self.selected_form()
+        if form is None or not form.scans:
+            return
+        pages = [ViewerPage(s.scan_page_id, f"{form.serial} p.{s.page_no or '?'} — {s.outcome}"
+                                            f"{' (superseded)' if s.superseded else ''} — {s.source_name}")
+                 for s in form.scans]
+        if self.viewer_dialog is not None and isValid(self.viewer_dialog):
+            self.viewer_dialog.close()
+        dialog = ImageViewerDialog(scan_page_loader(self._ctx.db, self._ctx.actor), pages,
+                                   title=f"Scans of {form.serial}", parent=self,
+                                   explanation=f"{form.serial}: {form.state.value}, {form.pages_back} of {form.pages} "
+                                               "pages back. Rotating only changes the view, never the stored scan.")
+        self.viewer_dialog = dialog
+        dialog.show()
+
+    def close_reconciliation(self) -> None:
+        """Sign the reconciliation, when the service's view says this actor may close it now."""
+        summary = self.selected_issuance()
+        ctx = self._ctx
+        if summary is None:
+            return
+        try:
+            view = reconciliation.reconciliation(ctx.db, ctx.actor, summary.issuance_id)
+        except FormtrailError as exc:
+            ctx.show_error(self, exc)
+            return
+        if not view.may_close:
+            if view.why_not_close:  # it changed since the page was drawn: say why, and show it as it is now
+                messages.error(self, f"{view.why_not_close[0].upper()}{view.why_not_close[1:]}.",
+                               title="Close reconciliation — not possible now")
+            self._show_issuance()
+            return
+        counts = Counter(f.state.value for f in view.forms)
+        summary_text = (
+            f"Reconciliation of issuance {view.issuance_id}: {view.template} v{view.version} “{view.title}”, "
+            f"{view.purpose}{f' / {view.reference}' if view.reference else ''}, issued to {view.issued_to} by "
+            f"{view.issued_by_name}.\nAll {plural(view.total, 'form')} are accounted for: "
+            + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+            + ". After signing the issuance is read-only.")
+        closed = ctx.sign(self, summary=summary_text, meaning=SignatureMeaning.RECONCILED,
+                          perform=lambda username, password: reconciliation.close(
+                              ctx.db, ctx.actor, view.issuance_id, username=username, password=password))
+        if closed is not None:
+            self.reload()
+            self.select_issuance(view.issuance_id)
+
+    # -- reports -----------------------------------------------------------------------------------------
+    def reconciliation_report(self) -> None:
+        view = self.view
+        if view is None:
+            return
+        path = reconcile_dialogs.ask_save_path(self, "Save the reconciliation report",
+                                               f"reconciliation-{self._ctx.site.code}-{view.issuance_id}.pdf")
+        if path is None:
+            return
+        ctx, issuance_id = self._ctx, view.issuance_id
+        self._report(lambda progress, cancelled: reports.reconciliation_report(ctx.db, ctx.actor, issuance_id,
+                                                                                out=path), path.name)
+
+    def accountability_report(self) -> None:
+        dialog = PeriodDialog(self, today=register.today(self._ctx.db))
+        self.dialog = dialog
+
+        def done(dialog: PeriodDialog, result: int) -> None:
+            self.dialog = None
+            if not accepted(result):
+                return
+            since, until = dialog.period
+            path = reconcile_dialogs.ask_save_path(self, "Save the accountability report",
+                                                   f"accountability-{since.isoformat()}-{until.isoformat()}.pdf")
+            if path is None:
+                return
+            ctx = self._ctx
+            self._report(lambda progress, cancelled: reports.accountability_report(
+                ctx.db, ctx.actor, since=since, until=until, out=path), path.name)
+        open_dialog(dialog, done)
+
+    def _report(self, job, name: str) -> None:  # noqa: ANN001 - a worker job
+        self.task = run_op(self, job, title="Report", label=f"Writing {name}…", on_done=self._report_saved,
+                           on_failed=self._report_failed)
+        self._update_actions()
+
+    def _report_saved(self, path) -> None:  # noqa: ANN001 - Path
+        self.task = None
+        self.last_saved = path
+        self._update_actions()
+        notify(self, f"Report saved to {path.name}",
+               path=path)
+
+    def _report_failed(self, exc: BaseException) -> None:
+        self.task = None
+        self._update_actions()
+        self._ctx.show_error(self, exc, title="Report")
+
+
+@page("reconcile")
+def reconcile_page(ctx: PageContext) -> QWidget:
+    return ReconcilePage(ctx)

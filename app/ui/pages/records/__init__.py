@@ -1,0 +1,1 @@
+"""Electronic records: transcription, corrections, verification, review and approval, reports."""

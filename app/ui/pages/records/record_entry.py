@@ -1,0 +1,286 @@
+"""The entry form of a record: its fields grouped by page of the sheet, the activity time written on the paper,
+where values are read from (the scan page shown, or direct entry), and second-person verification."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from PySide6.QtCore import QDateTime, Qt, Signal
+from PySide6.QtWidgets import (
+    QApplication,
+    QCheckBox,
+    QComboBox,
+    QDateTimeEdit,
+    QGroupBox,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+from shiboken6 import isValid
+
+from app.services.core.errors import FormtrailError
+from app.services.identity.permissions import Permission
+from app.services.records import records
+from app.services.records.record_views import FieldView, RecordView
+from app.services.site import settings
+from app.textfmt import noun, of_total, plural
+from app.ui.kit import messages
+from app.ui.kit.flow_layout import FlowLayout, keep_together
+from app.ui.kit.style import set_role
+from app.ui.kit.widgets import ErrorLine, hint
+from app.ui.pages.records.record_field import FieldRow
+from app.ui.pages.registry import PageContext
+
+SHOW_ALL, SHOW_EMPTY, SHOW_VERIFY, SHOW_FLAGGED = range(4)
+_SHOW = ("All fields", "Fields without a value", "Values awaiting verification",
+         "Flagged values (out of limits, late, corrected, NA)")
+
+
+def _flagged(field: FieldView) -> bool:
+    e = field.current
+    return e is not None and (e.out_of_limits or e.late or e.is_na or len(field.history) > 1)
+
+
+def shown_by(choice: int, field: FieldView) -> bool:
+    if choice == SHOW_EMPTY:
+        return field.current is None
+    if choice == SHOW_VERIFY:
+        return field.needs_verification
+    if choice == SHOW_FLAGGED:
+        return _flagged(field)
+    return True
+
+
+class EntryForm(QWidget):
+    """Fields of one record; every save goes straight to the service and comes back as ``changed``."""
+
+    changed = Signal(object)  # RecordView after a save, a verification
+    page_focused = Signal(int)  # the user moved to a field printed on this page
+    correction_requested = Signal(str)
+    history_requested = Signal(str)
+
+    def __init__(self, ctx: PageContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._ctx = ctx
+        self.view: RecordView | None = None
+        self.rows: dict[str, FieldRow] = {}
+        self._groups: dict[int, QGroupBox] = {}
+        self._source_page: int | None = None
+        self._memory: dict[str, str] = {}  # what the rows remember between saves (the late-entry reason)
+        # Which page the user works on follows the keyboard focus. One application signal, not an event filter
+        # on every field: a Python event filter met events of widgets being destroyed (a crash under load).
+        QApplication.instance().focusChanged.connect(self._focus_moved)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+
+        self.source_label = QLabel()
+        self.source_label.setWordWrap(True)
+        set_role(self.source_label, "emphasis")
+        layout.addWidget(self.source_label)
+        activity = FlowLayout()
+        self.activity_check = QCheckBox("&Activity date/time written on the sheet:")
+        self.activity_check.setToolTip("When the work was done, as written on the paper. Stored apart from the "
+                                       "time you save the value.")
+        self.activity_edit = QDateTimeEdit()
+        self.activity_edit.setDisplayFormat("yyyy-MM-dd HH:mm")
+        self.activity_edit.setCalendarPopup(True)
+        self.activity_edit.setEnabled(False)
+        self.activity_check.toggled.connect(self.activity_edit.setEnabled)
+        activity.addWidget(keep_together(self.activity_check, self.activity_edit))
+        layout.addLayout(activity)
+        self.activity_hint = hint("")
+        layout.addWidget(self.activity_hint)
+
+        self.progress_label = QLabel()
+        self.progress_label.setWordWrap(True)
+        layout.addWidget(self.progress_label)
+        bar = FlowLayout()
+        self.show_combo = QComboBox()
+        self.show_combo.addItems(_SHOW)
+        self.show_combo.setMinimumContentsLength(22)
+        self.show_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.show_combo.currentIndexChanged.connect(self._filter)
+        show_label = QLabel("S&how:")
+        show_label.setBuddy(self.show_combo)
+        bar.addWidget(keep_together(show_label, self.show_combo))
+        self.verify_all_button = QPushButton("Verify all shown…")
+        self.verify_all_button.setToolTip("Verify every shown value that awaits second-person verification, after "
+                                          "checking each against the sheet")
+        self.verify_all_button.clicked.connect(self.verify_all_shown)
+        self.verify_all_button.setVisible(ctx.allowed(Permission.VERIFY_DATA))
+        bar.addWidget(self.verify_all_button)
+        layout.addLayout(bar)
+        self.error = ErrorLine()
+        layout.addWidget(self.error)
+
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self._body = QWidget()
+        self._body_layout = QVBoxLayout(self._body)
+        self._body_layout.addStretch(1)
+        self.scroll.setWidget(self._body)
+        layout.addWidget(self.scroll, 1)
+        layout.addWidget(hint("◆ critical (verified by a second person) · * required. Each value is saved the "
+                              "moment you press Enter or Save; a saved value changes only by a correction."))
+
+    # -- the record ----------------------------------------------------------------------------------
+    @property
+    def editable(self) -> bool:
+        return self.view is not None and self.view.may_enter
+
+    def set_view(self, view: RecordView) -> None:
+        """Show ``view``; rows are rebuilt only for another serial, so typed, unsaved text is kept."""
+        new_record = self.view is None or self.view.serial != view.serial
+        self.view = view
+        if new_record:
+            self._build(view)
+            self.activity_check.setChecked(False)
+            self.activity_edit.setDateTime(QDateTime.fromSecsSinceEpoch(int(self._ctx.db.clock.now().timestamp())))
+            hours = next((s.value for s in settings.list_settings(self._ctx.db)
+                          if s.key == "records.late_entry_hours"), None)
+            self.activity_hint.setText(
+                "Optional; applies to each value saved while it is ticked. A value entered more than "
+                f"{hours} h after the activity asks for the reason of the late entry and is flagged for review.")
+        pages = {s.scan_page_id: s.page_no for s in view.scans}
+        for field in view.fields:
+            self.rows[field.name].set_field(field, editable=self.editable, pages=pages)
+        for widget in (self.activity_check, self.activity_edit):
+            widget.setVisible(self.editable)
+        self.activity_hint.setVisible(self.editable)
+        self.activity_edit.setEnabled(self.activity_check.isChecked())
+        self._update_progress()
+        self._filter()
+        self.set_source_page(self._source_page)
+
+    def _build(self, view: RecordView) -> None:
+        for row in self.rows.values():
+            row.deleteLater()
+        for group in self._groups.values():
+            group.deleteLater()
+        self.rows, self._groups, self._memory = {}, {}, {}
+        pages = sorted({f.page for f in view.fields})
+        for page_no in pages:
+            group = QGroupBox(f"Page {page_no} of the sheet" if len(pages) > 1 else "Values on the sheet")
+            group_layout = QVBoxLayout(group)
+            group_layout.setSpacing(6)
+            for field in (f for f in view.fields if f.page == page_no):
+                row = FieldRow(self._ctx, field, serial=view.serial, source_page=lambda: self._source_page,
+                               activity_at=self.activity_at, number=view.fields.index(field) + 1,
+                               memory=self._memory)
+                row.saved.connect(self._row_saved)
+                row.correction_requested.connect(self.correction_requested)
+                row.history_requested.connect(self.history_requested)
+                group_layout.addWidget(row)
+                self.rows[field.name] = row
+            self._body_layout.insertWidget(self._body_layout.count() - 1, group)
+            self._groups[page_no] = group
+
+    def _focus_moved(self, _old: QWidget | None, new: QWidget | None) -> None:
+        if new is None or not isValid(self) or not self.isAncestorOf(new):
+            return
+        row = next((r for r in self.rows.values() if r.isAncestorOf(new)), None)
+        if row is not None:
+            self.page_focused.emit(row.field.page)
+
+    def set_source_page(self, page_no: int | None) -> None:
+        """The scan page shown beside the form: values saved now are recorded as read from it."""
+        self._source_page = page_no or None
+        if not self.editable:
+            why = self.view.why_not_enter if self.view else None
+            self.source_label.setText("Read-only: " + (f"{why}." if why else
+                                                       "you may view this record but not enter data."))
+        elif self._source_page:
+            self.source_label.setText(f"Transcribing from scan page {self._source_page} (shown on the left): "
+                                      "each value is saved with that page as its source.")
+        else:
+            self.source_label.setText("No scan linked: values are saved as direct entries.")
+
+    def show_page_group(self, page_no: int) -> None:
+        """Bring the fields printed on ``page_no`` into view, unless the user is already on one of them."""
+        group = self._groups.get(page_no)
+        focused = self.window().focusWidget()
+        if group is None or len(self._groups) < 2 or (focused is not None and group.isAncestorOf(focused)):
+            return
+        self.scroll.ensureWidgetVisible(group, 0, 0)
+        self.scroll.verticalScrollBar().setValue(group.y())
+
+    def source_page(self) -> int | None:
+        return self._source_page
+
+    def set_activity(self, moment: dt.datetime | None) -> None:
+        """Tick and set the activity time (None: untick)."""
+        self.activity_check.setChecked(moment is not None)
+        if moment is not None:
+            self.activity_edit.setDateTime(QDateTime.fromSecsSinceEpoch(int(moment.timestamp())))
+
+    def activity_at(self) -> dt.datetime | None:
+        """The activity time ticked above, as an aware local time, or None."""
+        if not self.activity_check.isChecked():
+            return None
+        return self.activity_edit.dateTime().toPython().astimezone()
+
+    # -- after a save ---------------------------------------------------------------------------------
+    def _row_saved(self, view: RecordView) -> None:
+        row = self.sender()
+        self.changed.emit(view)
+        if isinstance(row, FieldRow) and row.field.current is not None:
+            self._focus_next_empty(after=row.field.name)
+
+    def _focus_next_empty(self, *, after: str) -> None:
+        names = list(self.rows)
+        start = names.index(after) + 1 if after in names else 0
+        for name in names[start:] + names[:start]:
+            row = self.rows[name]
+            if row.field.current is None and not row.isHidden():
+                row.input.setFocus(Qt.FocusReason.TabFocusReason)
+                self.scroll.ensureWidgetVisible(row)
+                return
+
+    def _update_progress(self) -> None:
+        view = self.view
+        if view is None:
+            return
+        saved = sum(1 for f in view.fields if f.current is not None)
+        waiting = sum(1 for f in view.fields if f.needs_verification)
+        missing = sum(1 for f in view.fields if f.required and f.current is None)
+        parts = [f"{of_total(saved, len(view.fields), 'value')} saved"]
+        if missing:
+            parts.append(f"{missing} required still empty")
+        if waiting:
+            parts.append(f"{waiting} awaiting verification")
+        self.progress_label.setText(" · ".join(parts))
+        self.verify_all_button.setEnabled(waiting > 0)
+
+    def _filter(self) -> None:
+        choice = self.show_combo.currentIndex()
+        for row in self.rows.values():
+            row.setHidden(not shown_by(choice, row.field))
+        for group in self._groups.values():
+            rows = group.findChildren(FieldRow)
+            group.setHidden(bool(rows) and all(r.isHidden() for r in rows))
+
+    def verify_all_shown(self) -> None:
+        """Verify every shown value awaiting verification (after one confirmation), reporting refusals."""
+        if self.view is None:
+            return
+        names = [n for n, r in self.rows.items() if not r.isHidden() and r.field.may_verify]
+        if not names:
+            return
+        labels = "\n".join(f"• {self.rows[n].field.label}: {self.rows[n].input.text()}" for n in names)
+        these = f"{noun(len(names), 'this', 'these')} {plural(len(names), 'value')}"
+        if not messages.confirm(self, f"Verify {these} as checked by you against the sheet?\n\n{labels}",
+                                title="Second-person verification", ok_text="Verify"):
+            return
+        refused, view = [], None
+        for name in names:
+            try:
+                view = records.verify_field(self._ctx.db, self._ctx.actor, serial=self.view.serial, field=name)
+            except FormtrailError as exc:
+                refused.append(f"{self.rows[name].field.label}: {exc}")
+        self.error.show_text(f"{len(refused)} not verified – " + refused[0] + (
+            f" (and {len(refused) - 1} more)" if len(refused) > 1 else "") if refused else "")
+        if view is not None:
+            self.changed.emit(view)

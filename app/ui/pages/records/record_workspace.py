@@ -1,0 +1,157 @@
+"""One record open for work: the scan on the left; on the right the entry form and the review panel."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.services.core.errors import FormtrailError
+from app.services.identity.permissions import Permission
+from app.services.records import records
+from app.services.records.record_views import RecordView
+from app.ui.kit.dialogs import accepted, open_dialog
+from app.ui.kit.style import set_role
+from app.ui.kit.widgets import ErrorLine
+from app.ui.pages.records.record_correction import CorrectionDialog
+from app.ui.pages.records.record_entry import EntryForm
+from app.ui.pages.records.record_history import HistoryDialog
+from app.ui.pages.records.record_review import ReviewPanel
+from app.ui.pages.records.record_scan import ScanView
+from app.ui.pages.registry import PageContext
+
+ENTRY_TAB, REVIEW_TAB = 0, 1
+
+
+class RecordWorkspace(QWidget):
+    back_requested = Signal()
+    changed = Signal(object)  # RecordView after any change made here
+
+    def __init__(self, ctx: PageContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._ctx = ctx
+        self.view: RecordView | None = None
+        self.dialog: QDialog | None = None  # the correction or history dialog open now (tests, focus)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        header = QHBoxLayout()
+        self.back_button = QPushButton("← All forms")
+        self.back_button.clicked.connect(self.back_requested)
+        header.addWidget(self.back_button)
+        self.title_label = QLabel()
+        self.title_label.setWordWrap(True)  # a long template title wraps instead of widening the page
+        set_role(self.title_label, "title")
+        header.addWidget(self.title_label, 1)
+        self.state_label = QLabel()
+        set_role(self.state_label, "subtitle")
+        header.addWidget(self.state_label)
+        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button.setToolTip("Read the record again (someone else may have verified or signed it).")
+        self.refresh_button.clicked.connect(self.refresh)
+        header.addWidget(self.refresh_button)
+        layout.addLayout(header)
+        self.error = ErrorLine()
+        layout.addWidget(self.error)
+
+        self.scan = ScanView(ctx)
+        self.entry = EntryForm(ctx)
+        self.review = ReviewPanel(ctx)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.entry, "Values")
+        self.tabs.addTab(self.review, "Review and sign")
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.scan)
+        self.splitter.addWidget(self.tabs)
+        self.splitter.setStretchFactor(0, 5)
+        self.splitter.setStretchFactor(1, 4)
+        self.splitter.setChildrenCollapsible(False)
+        self.tabs.setMinimumWidth(480)
+        self._sized = False
+        layout.addWidget(self.splitter, 1)
+
+        self.scan.page_changed.connect(self.entry.set_source_page)
+        self.scan.page_changed.connect(self.entry.show_page_group)
+        self.entry.page_focused.connect(self.scan.show_page)
+        self.entry.changed.connect(self.apply)
+        self.entry.correction_requested.connect(self.correct)
+        self.entry.history_requested.connect(self.history)
+        self.review.changed.connect(self.apply)
+
+    def showEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt API
+        super().showEvent(event)
+        if not self._sized:  # the scan gets a little more than half the width, once; the user may drag
+            self._sized = True
+            width = self.splitter.width()
+            self.splitter.setSizes([width * 11 // 20, width - width * 11 // 20])
+
+    def open(self, serial: str) -> bool:
+        """Load the record of ``serial`` (a record with no value yet shows its empty form)."""
+        try:
+            view = records.record_view(self._ctx.db, self._ctx.actor, serial)
+        except FormtrailError as exc:
+            self.error.show_text(str(exc))
+            return False
+        self.error.clear_text()
+        self.view = None
+        self.apply(view)
+        reviewer = self._ctx.allowed(Permission.REVIEW_RECORDS) or self._ctx.allowed(Permission.APPROVE_RECORDS)
+        self.tabs.setCurrentIndex(REVIEW_TAB if reviewer and not self.entry.editable else ENTRY_TAB)
+        return True
+
+    def refresh(self) -> None:
+        """Read the record again, keeping the tab and the page shown."""
+        if self.view is None:
+            return
+        try:
+            view = records.record_view(self._ctx.db, self._ctx.actor, self.view.serial)
+        except FormtrailError as exc:
+            self.error.show_text(str(exc))
+            return
+        self.apply(view)
+
+    def apply(self, view: RecordView) -> None:
+        """Show the record as the service returned it after a change (or on opening)."""
+        self.view = view
+        self.title_label.setText(f"{view.serial} · {view.template} v{view.version} {view.title}")
+        self.state_label.setText(f"Record: {view.state.value}")
+        self.scan.set_scans(view.scans, pages=max((f.page for f in view.fields), default=1))
+        self.entry.set_view(view)
+        self.entry.set_source_page(self.scan.current_page())
+        self.review.set_view(view)
+        self.changed.emit(view)
+
+    def correct(self, name: str) -> None:
+        if self.view is None:
+            return
+        field = self.view.field(name)
+        dialog = CorrectionDialog(self._ctx, field, serial=self.view.serial, source_page=self.scan.current_page(),
+                                  signed=any(s.valid for s in self.view.signatures), parent=self)
+        self._open(dialog)
+
+    def history(self, name: str) -> None:
+        if self.view is None:
+            return
+        dialog = HistoryDialog(self.view.field(name), serial=self.view.serial,
+                               pages={s.scan_page_id: s.page_no for s in self.view.scans}, parent=self)
+        self._open(dialog, modal=False)  # the scan and the form stay usable beside it
+
+    def _open(self, dialog: QDialog, *, modal: bool = True) -> None:
+        if self.dialog is not None:
+            self.dialog.close()
+        self.dialog = dialog
+
+        def done(dialog: QDialog, result: int) -> None:
+            if self.dialog is dialog:
+                self.dialog = None
+            view = getattr(dialog, "result_view", None)
+            if accepted(result) and view is not None:
+                self.apply(view)
+        open_dialog(dialog, done, modal=modal)

@@ -1,0 +1,1 @@
+"""Scans: import, the hot folder, exceptions, true-copy verification."""

@@ -1,0 +1,183 @@
+"""Dialogs of the Scans page: link a page by hand, and record what happened to a paper original."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QRadioButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.enums import Disposition, ScanOutcome, SignatureMeaning
+from app.services.core.errors import FormtrailError
+from app.services.identity.permissions import Permission
+from app.services.scans import scans, true_copy
+from app.services.scans.scans import ScanPageInfo
+from app.ui.kit import messages
+from app.ui.kit.widgets import fit_to_contents, hint, reason_field, title
+from app.ui.pages.registry import PageContext
+
+O = ScanOutcome  # noqa: E741 - the outcomes read as O.LINKED, O.BLANK
+
+# What the person working the queue should do about each kind of exception, in one or two sentences.
+ADVICE = {
+    O.NO_CODE: "No code could be read (covered, torn off, badly scanned, or not a form). Try “Read code again”; if "
+               "the serial printed beside the code is readable by eye, link the page by hand.",
+    O.FOREIGN_CODE: "The page carries a QR code that is not one of ours. If it is not a controlled form, set it "
+                    "aside as “not a controlled form”.",
+    O.TAG_INVALID: "The code looks like ours but its security tag does not verify: possibly a forged or altered "
+                   "form. Do not link it; keep the paper and inform QA (raise a deviation).",
+    O.UNKNOWN_SERIAL: "No form with this serial was issued at this site. Check the printed serial; link by hand "
+                      "only if the code was misread.",
+    O.OTHER_SITE: "This form was issued by another site. Send the paper there; set the page aside here.",
+    O.PAGE_OUT_OF_RANGE: "The page number in the code does not exist on this form. Check the sheet.",
+    O.NOT_RETURNABLE: "The form was voided, replaced or declared missing. The page is kept with the form and shown "
+                      "on the Reconcile page; it cannot be linked as valid.",
+    O.POSSIBLE_COPY: "This page of the form was already returned with a different image. If this is a deliberate "
+                     "rescan of the same sheet, link it by hand: it becomes the current version and the earlier "
+                     "scan is kept. Otherwise it may be an uncontrolled copy: set it aside and raise a deviation.",
+    O.CONFLICTING_CODES: "Codes of different forms are on one page (sheets scanned overlapping?). Rescan the sheets "
+                         "one by one, then set this page aside.",
+    O.BLANK: "A blank page, often the back of a duplex scan. Set it aside as “not a controlled form”.",
+    O.UNREADABLE_PAGE: "The page image cannot be decoded. Try “Read code again”, or rescan the sheet.",
+}
+
+
+class LinkDialog(QDialog):
+    """Link an exception page to a serial and page by hand (QA or Document Control; reason required)."""
+
+    def __init__(self, ctx: PageContext, info: ScanPageInfo, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._ctx, self._info = ctx, info
+        self.result_value: ScanPageInfo | None = None
+        self.setWindowTitle("Link a scanned page by hand")
+        layout = QVBoxLayout(self)
+        layout.addWidget(title("Link to a form by hand"))
+        layout.addWidget(hint(f"{info.location}: {info.outcome.title}. {info.reason or ''}".strip()))
+        if info.outcome in ADVICE:
+            layout.addWidget(hint(ADVICE[info.outcome]))
+        form = QFormLayout()
+        self.serial = QLineEdit(info.serial or "")
+        self.serial.setPlaceholderText("serial printed beside the code, e.g. 000123")
+        self.page_no = QSpinBox()
+        self.page_no.setRange(1, 999)
+        self.page_no.setValue(info.page_no or 1)
+        form.addRow("&Serial:", self.serial)
+        form.addRow("&Page of the form:", self.page_no)
+        layout.addLayout(form)
+        label = QLabel("&Reason (required, recorded in the audit trail):")
+        self.reason = reason_field("Why? e.g. 'code covered by a stain; serial 000123 readable by eye'")
+        label.setBuddy(self.reason)
+        layout.addWidget(label)
+        layout.addWidget(self.reason)
+        buttons = QDialogButtonBox()
+        self.link_button = buttons.addButton("Link page", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.link_button.setDefault(True)
+        buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        fit_to_contents(self, min_width=500)
+        self.serial.textChanged.connect(self._update)
+        self.reason.textChanged.connect(self._update)
+        self._update()
+        (self.reason if info.serial else self.serial).setFocus()
+
+    def _update(self) -> None:
+        self.link_button.setEnabled(bool(self.serial.text().strip() and self.reason.toPlainText().strip()))
+
+    def accept(self) -> None:
+        serial, reason = self.serial.text().strip(), self.reason.toPlainText().strip()
+        if not serial or not reason:
+            return
+        try:
+            self.result_value = scans.link_manually(self._ctx.db, self._ctx.actor, scan_page_id=self._info.id,
+                                                    serial=serial, page_no=self.page_no.value(), reason=reason)
+        except FormtrailError as exc:
+            messages.show_exception(self, exc, title=self.windowTitle())
+            return
+        super().accept()
+
+
+class DispositionDialog(QDialog):
+    """Where the paper original of a verified form went: archived (with its location), or destroyed (QA
+    approval by e-signature)."""
+
+    def __init__(self, ctx: PageContext, serial: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._ctx, self._serial = ctx, serial
+        self.result_value: Any = None
+        self.setWindowTitle(f"Paper original of {serial}")
+        layout = QVBoxLayout(self)
+        layout.addWidget(title(f"Paper original of {serial}"))
+        layout.addWidget(hint("The scans are verified true copies. Record what happens to the paper sheet."))
+        self.archived = QRadioButton("&Archived — kept in the paper archive")
+        self.destroyed = QRadioButton("&Destroyed — needs QA approval by e-signature")
+        group = QButtonGroup(self)
+        group.addButton(self.archived)
+        group.addButton(self.destroyed)
+        self.archived.setChecked(True)
+        can_destroy = ctx.allowed(Permission.APPROVE_DESTRUCTION)
+        self.destroyed.setEnabled(can_destroy)
+        if not can_destroy:
+            self.destroyed.setToolTip("Only QA can approve destroying a paper original.")
+        layout.addWidget(self.archived)
+        form = QFormLayout()
+        self.location = QLineEdit()
+        self.location.setPlaceholderText("room, cabinet, box, e.g. 'Archive B, cabinet 4, box 12'")
+        form.addRow("   &Location:", self.location)
+        layout.addLayout(form)
+        layout.addWidget(self.destroyed)
+        label = QLabel("&Reason (required, recorded in the audit trail):")
+        self.reason = reason_field("e.g. 'filed after true-copy verification'")
+        label.setBuddy(self.reason)
+        layout.addWidget(label)
+        layout.addWidget(self.reason)
+        buttons = QDialogButtonBox()
+        self.record_button = buttons.addButton("Record", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.record_button.setDefault(True)
+        buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        fit_to_contents(self, min_width=500)
+        for signal in (self.location.textChanged, self.reason.textChanged, self.archived.toggled):
+            signal.connect(self._update)
+        self._update()
+
+    def _update(self) -> None:
+        archived = self.archived.isChecked()
+        self.location.setEnabled(archived)
+        ready = bool(self.reason.toPlainText().strip()) and (not archived or bool(self.location.text().strip()))
+        self.record_button.setEnabled(ready)
+        self.record_button.setText("Record" if archived else "Sign and record…")
+
+    def accept(self) -> None:
+        ctx, serial, reason = self._ctx, self._serial, self.reason.toPlainText().strip()
+        try:
+            if self.archived.isChecked():
+                self.result_value = true_copy.record_disposition(
+                    ctx.db, ctx.actor, serial=serial, disposition=Disposition.ARCHIVED,
+                    location=self.location.text().strip(), reason=reason)
+            else:
+                self.result_value = ctx.sign(
+                    self, summary=f"Destruction of the paper original of {serial}, whose scans are verified true "
+                                  f"copies.\nReason: {reason}", meaning=SignatureMeaning.APPROVED,
+                    perform=lambda username, password: true_copy.record_disposition(
+                        ctx.db, ctx.actor, serial=serial, disposition=Disposition.DESTROYED, location=None,
+                        reason=reason, username=username, password=password))
+                if self.result_value is None:
+                    return  # not signed: the dialog stays open
+        except FormtrailError as exc:
+            messages.show_exception(self, exc, title=self.windowTitle())
+            return
+        super().accept()

@@ -1,0 +1,290 @@
+"""The Exceptions tab of the Scans page: every page waiting for a person, with its reason and thumbnail,
+a viewer, and the three ways out (link by hand, not a controlled form, read the code again)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import (
+    QDialog,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+from shiboken6 import isValid
+
+from app.enums import ScanOutcome
+from app.services.core.errors import FormtrailError
+from app.services.identity.permissions import Permission
+from app.services.scans import scans
+from app.services.scans.scans import ScanPageInfo
+from app.ui.kit.dialogs import accepted, open_dialog
+from app.ui.kit.flow_layout import FlowLayout
+from app.ui.kit.image_viewer import ImageViewer, ViewerPage, scan_page_loader
+from app.ui.kit.operations import notify, run_op
+from app.ui.kit.reason import ReasonDialog
+from app.ui.kit.widgets import hint, setup_table
+from app.ui.kit.workers import Task
+from app.ui.pages.registry import PageContext
+from app.ui.pages.scans.scans_dialogs import ADVICE, LinkDialog
+from app.ui.pages.scans.scans_models import THUMB_SIDE, ExceptionModel
+
+O = ScanOutcome  # noqa: E741 - the outcomes read as O.LINKED, O.BLANK
+_THUMBS_AT_ONCE = 200
+
+
+class ExceptionsPanel(QWidget):
+    """``changed`` is emitted after any resolution (the page updates its counts and other tabs)."""
+
+    changed = Signal()
+
+    def __init__(self, ctx: PageContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._ctx = ctx
+        self.dialog: QDialog | None = None
+        self.task: Task | None = None
+        self._thumbs_pending: set[int] = set()
+        self._can_link = ctx.allowed(Permission.LINK_SCANS)
+        self._can_retry = ctx.allowed(Permission.IMPORT_SCANS)
+        layout = QVBoxLayout(self)
+        explanation = ("Pages that could not be linked automatically, newest first. Select one to see it and the "
+                       "reason, then resolve it.")
+        if not self._can_link:
+            explanation += " Linking by hand and setting pages aside are for QA and Document Control."
+        layout.addWidget(hint(explanation))
+
+        bar = FlowLayout()
+        self.link_button = QPushButton("Link to form…")
+        self.link_button.setToolTip("Link this page to a serial and page by hand (reason required, audited)")
+        self.link_button.clicked.connect(self.link)
+        self.not_controlled_button = QPushButton("Not a controlled form…")
+        self.not_controlled_button.setToolTip("Set the page aside: it is not one of our issued forms (reason "
+                                              "required). It stays stored.")
+        self.not_controlled_button.clicked.connect(self.set_aside)
+        self.retry_button = QPushButton("Read code again")
+        self.retry_button.setToolTip("Decode the page again, trying harder (every region, filters, rotations)")
+        self.retry_button.clicked.connect(self.retry)
+        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button.clicked.connect(self.reload)
+        for button in (self.link_button, self.not_controlled_button):
+            button.setVisible(self._can_link)
+            bar.addWidget(button)
+        self.retry_button.setVisible(self._can_retry)
+        bar.addWidget(self.retry_button)
+        self.count_label = QLabel()
+        bar.addWidget(self.refresh_button)
+        bar.addWidget(self.count_label)
+        layout.addLayout(bar)
+
+        self.model = ExceptionModel(parent=self)
+        self.table = setup_table(QTableView())
+        self.table.setModel(self.model)
+        self.table.setIconSize(self._thumb_size())
+        self.table.verticalHeader().setDefaultSectionSize(THUMB_SIDE + 6)
+        self.table.setWordWrap(True)
+        header = self.table.horizontalHeader()
+        header.resizeSection(0, THUMB_SIDE * 3 // 4 + 12)
+        header.resizeSection(1, 190)
+        header.resizeSection(2, 300)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.selectionModel().selectionChanged.connect(self._selected)
+        self.table.doubleClicked.connect(lambda _index: self.link() if self._can_link else None)
+
+        left = QWidget()
+        column = QVBoxLayout(left)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.table, 1)
+        self.details = QLabel()
+        self.details.setWordWrap(True)
+        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.details.setTextFormat(Qt.TextFormat.PlainText)
+        self.details.setMinimumHeight(64)
+        column.addWidget(self.details)
+        self.viewer = ImageViewer(scan_page_loader(ctx.db, ctx.actor), self)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(self.viewer)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        splitter.setSizes([3000, 2000])
+        layout.addWidget(splitter, 1)
+        self._update_buttons()
+
+    @staticmethod
+    def _thumb_size() -> QSize:
+        return QSize(THUMB_SIDE, THUMB_SIDE)
+
+    # -- loading -----------------------------------------------------------------------------------------
+    def reload(self) -> None:
+        chosen = self.selected()
+        try:
+            rows = scans.list_exceptions(self._ctx.db, self._ctx.actor)
+        except FormtrailError as exc:
+            self._ctx.show_error(self, exc)
+            rows = []
+        self.model.set_rows(rows)
+        self.count_label.setText(f"{len(rows)} page{'s' if len(rows) != 1 else ''} waiting" if rows
+                                 else "Nothing waiting ✔")
+        self._load_thumbnails(rows[:_THUMBS_AT_ONCE])
+        row = self.model.row_of(chosen.id) if chosen is not None else None
+        if row is None and rows:
+            row = 0
+        if row is not None:
+            self.table.selectRow(row)
+        else:
+            self.viewer.set_pages([])
+            self.details.setText("")
+        self._update_buttons()
+
+    def _load_thumbnails(self, rows: list[ScanPageInfo]) -> None:
+        """Thumbnails one after the other in a single background job (the viewer keeps a thread for itself);
+        each appears as soon as it is ready."""
+        wanted = [r.id for r in rows if not self.model.has_thumbnail(r.id) and r.id not in self._thumbs_pending]
+        if not wanted:
+            return
+        self._thumbs_pending.update(wanted)
+        ctx, ready = self._ctx, {}
+
+        def job(progress, cancelled):  # noqa: ANN001, ANN202 - worker signature
+            for done, key in enumerate(wanted, start=1):
+                if cancelled():
+                    return
+                try:
+                    ready[key] = scans.page_png(ctx.db, ctx.actor, key, max_side=THUMB_SIDE * 2)
+                except FormtrailError:
+                    ready[key] = b""  # the viewer says why when the page is opened
+                progress(done, len(wanted))
+
+        task = ctx.run_task(job, name="thumbnails")
+        task.progressed.connect(lambda *_: isValid(self) and self._take_thumbnails(ready))
+        task.ended.connect(lambda: isValid(self) and self._take_thumbnails(ready, finished=wanted))
+
+    def _take_thumbnails(self, ready: dict[int, bytes], finished: list[int] | None = None) -> None:
+        for key in list(ready):
+            data = ready.pop(key)
+            pixmap = QPixmap()
+            if data and pixmap.loadFromData(data):
+                self.model.set_thumbnail(key, pixmap.scaled(self._thumb_size(), Qt.AspectRatioMode.KeepAspectRatio,
+                                                            Qt.TransformationMode.SmoothTransformation))
+        if finished is not None:
+            self._thumbs_pending.difference_update(finished)
+
+    def selected(self) -> ScanPageInfo | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.model.row_at(rows[0].row()) if rows else None
+
+    def select(self, scan_page_id: int) -> bool:
+        row = self.model.row_of(scan_page_id)
+        if row is not None:
+            self.table.selectRow(row)
+        return row is not None
+
+    def _selected(self, *_selection: object) -> None:
+        self._update_buttons()
+        info = self.selected()
+        if info is None:
+            self.viewer.set_pages([])
+            self.details.setText("")
+            return
+        lines = [f"{info.outcome.title} — {info.location}", info.reason or "",
+                 f"Imported by {info.imported_by}, {self._ctx.when(info.imported_at, seconds=False)}"
+                 f"{f' · {info.width} × {info.height} px' if info.width else ''}"
+                 f"{f' · {round(info.dpi)} dpi' if info.dpi else ''}"]
+        if info.outcome in ADVICE:
+            lines.append("What to do: " + ADVICE[info.outcome])
+        self.details.setText("\n".join(line for line in lines if line))
+        self.viewer.set_pages(self._viewer_pages(info), 0)
+
+    def _viewer_pages(self, info: ScanPageInfo) -> list[ViewerPage]:
+        """This page first; then the pages already kept for the same form, to compare (possible copy), or,
+        when no form is known, the other pages of the same file (the neighbours often tell which form it is)."""
+        pages = [ViewerPage(info.id, f"This page — {info.location}")]
+        db, actor = self._ctx.db, self._ctx.actor
+        try:
+            if info.serial:
+                others = scans.pages_of_form(db, actor, info.serial)
+            else:
+                # WORKAROUND: no service lists the pages of one source file; recent pages cover a fresh import.
+                others = sorted((p for p in scans.recent_pages(db, actor, limit=2000) if p.source_id == info.source_id),
+                                key=lambda p: p.page_index)
+        except FormtrailError:
+            others = []
+        for other in others:
+            if other.id == info.id:
+                continue
+            status = "linked" if other.outcome is O.LINKED else other.outcome.title
+            form = f"{other.serial} p.{other.page_no or '?'} " if other.serial else ""
+            pages.append(ViewerPage(other.id, f"{form}({status}{', superseded' if other.superseded else ''}) — "
+                                              f"{other.location}"))
+        return pages
+
+    def _update_buttons(self) -> None:
+        info = self.selected()
+        idle = self.task is None
+        self.link_button.setEnabled(info is not None and idle)
+        self.not_controlled_button.setEnabled(info is not None and idle)
+        self.retry_button.setEnabled(info is not None and idle and info.retryable)
+        if info is not None and not info.retryable:
+            self.retry_button.setToolTip("Reading the code again would not change this outcome.")
+        else:
+            self.retry_button.setToolTip("Decode the page again, trying harder (every region, filters, rotations)")
+
+    # -- actions -----------------------------------------------------------------------------------------
+    def _open(self, dialog: QDialog) -> None:
+        self.dialog = dialog
+
+        def done(_dialog: QDialog, result: int) -> None:
+            self.dialog = None
+            if accepted(result):
+                self.reload()
+                self.changed.emit()
+        open_dialog(dialog, done)
+
+    def link(self) -> None:
+        info = self.selected()
+        if info is not None and self._can_link:
+            self._open(LinkDialog(self._ctx, info, self))
+
+    def set_aside(self) -> None:
+        info = self.selected()
+        if info is None or not self._can_link:
+            return
+        ctx = self._ctx
+        self._open(ReasonDialog(
+            self, heading="Not a controlled form", action_text="Set aside",
+            explanation=f"{info.location}: {info.outcome.title}. The page leaves the queue but stays stored and "
+                        "listed; this cannot be undone.",
+            placeholder="Why? e.g. 'back side of a duplex scan' or 'supplier delivery note'",
+            perform=lambda reason: scans.mark_not_controlled(ctx.db, ctx.actor, scan_page_id=info.id,
+                                                             reason=reason),
+        ))
+
+    def retry(self) -> None:
+        info = self.selected()
+        if info is None or self.task is not None:
+            return
+        ctx = self._ctx
+        self.task = run_op(self, lambda progress, cancelled: scans.retry_decoding(ctx.db, ctx.actor,
+                                                                                 scan_page_id=info.id),
+                           title="Read code again", label=f"Reading the code of {info.location} again…",
+                           on_done=self._retried, on_failed=self._retry_failed)
+        self.details.setText(f"Reading the code of {info.location} again…")
+        self._update_buttons()
+
+    def _retried(self, info: ScanPageInfo) -> None:
+        self.task = None
+        if info.outcome is O.LINKED:
+            notify(self, f"{info.location} now reads: linked to {info.serial} page {info.page_no}")
+        else:
+            notify(self, f"{info.location} still cannot be linked: {info.outcome.title}. {info.reason or ''}".strip())
+        self.reload()
+        self.changed.emit()
+
+    def _retry_failed(self, exc: BaseException) -> None:
+        self.task = None
+        self._update_buttons()
+        self._ctx.show_error(self, exc, title="Read code again")

@@ -1,0 +1,176 @@
+"""Item models of the Scans page: import results, the exceptions queue and returned forms (true copies)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QBrush, QColor, QPixmap
+from PySide6.QtWidgets import QWidget
+
+from app.enums import ScanOutcome
+from app.services.core.timefmt import local_text
+from app.services.scans.intake import PageOutcome
+from app.services.scans.intake_report import FAILED_OUTCOMES
+from app.services.scans.scans import ScanPageInfo
+from app.services.scans.true_copy import TrueCopyStatus
+from app.ui.kit.list_model import ListTableModel
+
+OK_COLOUR = QColor("#1b6e2d")
+PROBLEM_COLOUR = QColor("#8a4b00")
+FAILED_COLOUR = QColor("#b00020")
+THUMB_SIDE = 96
+
+_FILE_OUTCOMES = {
+    "unreadable-file": "File cannot be read",
+    "too-large": "File too large for this site's limits",
+    "unsupported-format": "Not a scan file format",
+    "duplicate-source": "Already imported (same file)",
+    "skipped": "Skipped (not a scan file)",
+    "followed-symlink": "Symbolic link followed",
+    "not-stored": "File could not be taken",
+}
+
+
+def outcome_title(code: str) -> str:
+    """Readable title of an import outcome code (a ScanOutcome value or a file-level outcome)."""
+    if code in _FILE_OUTCOMES:
+        return _FILE_OUTCOMES[code]
+    try:
+        return ScanOutcome(code).title
+    except ValueError:
+        return code
+
+
+class ImportResultModel(ListTableModel[PageOutcome]):
+    """One row per page of an import (or per file that could not be used)."""
+
+    COLUMNS = ("File", "Page", "Outcome", "Form and page, or reason")
+
+    def text(self, row: PageOutcome, column: int) -> str:
+        if column == 0:
+            return Path(row.source).name
+        if column == 1:
+            return str(row.page) if row.page is not None else "—"
+        if column == 2:
+            return ("✔ " if row.linked else "⚠ ") + outcome_title(row.outcome)
+        if row.linked:
+            return f"{row.serial} page {row.page_no}"
+        return row.reason or ""
+
+    def role_data(self, row: PageOutcome, column: int, role: int) -> Any:
+        if role == Qt.ItemDataRole.ForegroundRole and column == 2:
+            if row.linked:
+                return QBrush(OK_COLOUR)
+            if row.page is None and row.outcome == "followed-symlink":
+                return QBrush(OK_COLOUR)
+            return QBrush(FAILED_COLOUR if row.page is None and row.outcome in FAILED_OUTCOMES else PROBLEM_COLOUR)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return row.source if column == 0 else (row.reason or None)
+        return None
+
+
+class ExceptionModel(ListTableModel[ScanPageInfo]):
+    """The exceptions queue: one row per page waiting for a person, with a thumbnail in the first column
+    (``set_thumbnail`` once it is loaded)."""
+
+    COLUMNS = ("Page", "Problem", "Detail", "File and page", "Imported by", "Imported")
+    KEY = "id"
+
+    def __init__(self, rows: Sequence[ScanPageInfo] = (), parent: QWidget | None = None) -> None:
+        super().__init__(rows, parent)
+        self._thumbs: dict[int, QPixmap] = {}
+
+    def set_thumbnail(self, scan_page_id: int, pixmap: QPixmap) -> None:
+        self._thumbs[scan_page_id] = pixmap
+        for i, row in enumerate(self._rows):
+            if row.id == scan_page_id:
+                index = self.index(i, 0)
+                self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
+
+    def has_thumbnail(self, scan_page_id: int) -> bool:
+        return scan_page_id in self._thumbs
+
+    def text(self, row: ScanPageInfo, column: int) -> str:
+        if column == 0:
+            return "" if row.id in self._thumbs else "…"
+        if column == 1:
+            return row.outcome.title
+        if column == 2:
+            return row.reason or ""
+        if column == 3:
+            return row.location
+        if column == 4:
+            return row.imported_by
+        return local_text(row.imported_at, seconds=False)
+
+    def role_data(self, row: ScanPageInfo, column: int, role: int) -> Any:
+        if role == Qt.ItemDataRole.DecorationRole and column == 0:
+            return self._thumbs.get(row.id)
+        if role == Qt.ItemDataRole.SizeHintRole and column == 0:
+            return QSize(THUMB_SIDE, THUMB_SIDE + 4)
+        if role == Qt.ItemDataRole.ForegroundRole and column == 1:
+            return QBrush(FAILED_COLOUR if row.outcome in (ScanOutcome.POSSIBLE_COPY, ScanOutcome.TAG_INVALID)
+                          else PROBLEM_COLOUR)
+        if role == Qt.ItemDataRole.ToolTipRole and column in (1, 2):
+            return f"{row.outcome.title}\n{row.reason or ''}".strip()
+        return None
+
+
+@dataclasses.dataclass(frozen=True)
+class ReturnedForm:
+    """A returned form as the true-copy list shows it (register row plus its true-copy status)."""
+
+    serial: str
+    template: str
+    purpose: str
+    reference: str | None
+    copy: str  # "2 of 5"
+    issued_to: str
+    issued_at: dt.datetime
+    verified_by: str | None
+    verified_at: dt.datetime | None
+    disposition: str | None
+    location: str | None
+    # The form's true-copy status for the acting user (what may be done to it, and why not), read with the list.
+    status: TrueCopyStatus | None = None
+
+    @property
+    def step(self) -> str:
+        if self.verified_by is None:
+            return "Verify the scans against the paper"
+        if self.disposition is None:
+            return "Record where the paper original is"
+        return "Done"
+
+
+class ReturnedFormModel(ListTableModel[ReturnedForm]):
+    COLUMNS = ("Serial", "Template", "Purpose", "Issued to", "True copy", "Paper original", "Next step")
+    KEY = "serial"
+
+    def text(self, row: ReturnedForm, column: int) -> str:
+        if column == 0:
+            return row.serial
+        if column == 1:
+            return row.template
+        if column == 2:
+            return row.purpose
+        if column == 3:
+            return row.issued_to
+        if column == 4:
+            return f"verified by {row.verified_by}, {local_text(row.verified_at, seconds=False)}" \
+                if row.verified_by and row.verified_at else "not verified"
+        if column == 5:
+            if row.disposition == "archived":
+                return f"archived: {row.location}"
+            return row.disposition or "kept until verified"
+        return row.step
+
+    def role_data(self, row: ReturnedForm, column: int, role: int) -> Any:
+        if role == Qt.ItemDataRole.ForegroundRole and column == 6:
+            return QBrush(OK_COLOUR if row.step == "Done" else PROBLEM_COLOUR)
+        return None

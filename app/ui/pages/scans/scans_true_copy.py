@@ -1,0 +1,304 @@
+"""The True copies tab of the Scans page: a second person compares a returned form's scans with the paper and
+signs "true copy verified"; then the paper original is archived (with its location) or destroyed (QA)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+from shiboken6 import isValid
+
+from app.enums import FormState, ScanOutcome, SignatureMeaning
+from app.services.core.db import Actor, Database
+from app.services.core.errors import FormtrailError
+from app.services.identity.permissions import Permission
+from app.services.issuance import register
+from app.services.scans import scans, true_copy
+from app.services.scans.scans import ScanPageInfo
+from app.textfmt import plural
+from app.ui.kit.dialogs import accepted, open_dialog
+from app.ui.kit.flow_layout import FlowLayout, keep_together
+from app.ui.kit.image_viewer import ImageViewer, ViewerPage, scan_page_loader
+from app.ui.kit.widgets import hint, setup_table
+from app.ui.kit.workers import Task
+from app.ui.pages.registry import PageContext
+from app.ui.pages.scans.scans_dialogs import DispositionDialog
+from app.ui.pages.scans.scans_models import ReturnedForm, ReturnedFormModel
+
+SHOW = {"to-verify": "Waiting for true-copy verification", "to-file": "Waiting for the paper original's disposition",
+        "all": "All returned forms"}
+_LIMIT = 500
+_VERIFY_TIP = "Sign that every scanned page is a complete and accurate copy of the paper"
+
+
+def returned_forms(db: Database, actor: Actor, *, limit: int = _LIMIT) -> list[ReturnedForm]:
+    """Returned forms, newest serial first, with their true-copy status.
+
+    WORKAROUND: no service lists forms by true-copy status, so this reads the register and asks each
+    form's status (fine for hundreds; a ``true_copy.pending(...)`` query would scale)."""
+    rows = register.fetch_forms(db, actor, register.RegisterFilter(state=FormState.RETURNED), limit=limit)
+    out = []
+    for row in rows:
+        status = true_copy.status(db, actor, row.serial)
+        out.append(ReturnedForm(
+            serial=row.serial, template=row.template_label, purpose=row.purpose, reference=row.reference,
+            copy=f"{row.copy_no} of {row.copies}", issued_to=row.issued_to, issued_at=row.issued_at,
+            verified_by=status.verified_by, verified_at=status.verified_at, disposition=status.disposition,
+            location=status.location, status=status))
+    return out
+
+
+def current_pages(pages: list[ScanPageInfo]) -> list[ScanPageInfo]:
+    """The scans a true-copy signature covers: linked, not superseded by a rescan, in page order."""
+    return sorted((p for p in pages if p.outcome is ScanOutcome.LINKED and not p.superseded),
+                  key=lambda p: p.page_no or 0)
+
+
+class TrueCopyPanel(QWidget):
+    changed = Signal()
+    loaded = Signal()
+
+    def __init__(self, ctx: PageContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._ctx = ctx
+        self.dialog: QDialog | None = None
+        self.task: Task | None = None
+        self._all: list[ReturnedForm] = []
+        self._pages: list[ScanPageInfo] = []
+        self.status: true_copy.TrueCopyStatus | None = None  # of the selected form, for this actor
+        self._want: str | None = None
+        layout = QVBoxLayout(self)
+        layout.addWidget(hint(
+            "For each returned form, a second person — not the one who imported its scans — compares every scanned "
+            "page with the paper sheet and signs “true copy verified”. Only then can the paper original be archived, "
+            "or destroyed with QA approval."))
+        bar = FlowLayout()
+        self.show_combo = QComboBox()
+        for key, text in SHOW.items():
+            self.show_combo.addItem(text, key)
+        self.show_combo.currentIndexChanged.connect(self._apply_filter)
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("serial, template or purpose")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(self._apply_filter)
+        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button.clicked.connect(self.reload)
+        show_label = QLabel("&Show:")
+        show_label.setBuddy(self.show_combo)
+        bar.addWidget(keep_together(show_label, self.show_combo))
+        self.search.setMinimumWidth(220)
+        bar.addWidget(self.search)
+        bar.addWidget(self.refresh_button)
+        layout.addLayout(bar)
+
+        self.model = ReturnedFormModel(parent=self)
+        self.table = setup_table(QTableView())
+        self.table.setModel(self.model)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.selectionModel().selectionChanged.connect(self._selected)
+        self.count_label = QLabel()
+
+        info = QGroupBox("The issued form")
+        form = QFormLayout(info)
+        self.fields: dict[str, QLabel] = {}
+        for key, text in (("serial", "Serial"), ("template", "Template"), ("purpose", "Purpose / reference"),
+                          ("copy", "Copy"), ("issued", "Issued to / on"), ("pages", "Scanned pages"),
+                          ("importers", "Scans imported by"), ("true_copy", "True copy"), ("paper", "Paper original")):
+            label = QLabel("—")
+            label.setWordWrap(True)
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            form.addRow(f"{text}:", label)
+            self.fields[key] = label
+        buttons = QHBoxLayout()
+        self.verify_button = QPushButton("Verify true copy…")
+        self.verify_button.setToolTip(_VERIFY_TIP)
+        self.verify_button.clicked.connect(self.verify)
+        self.verify_button.setVisible(ctx.allowed(Permission.VERIFY_TRUE_COPY))
+        self.disposition_button = QPushButton("Record paper original…")
+        self.disposition_button.setToolTip("Archived (where) or destroyed (QA approval), after verification")
+        self.disposition_button.clicked.connect(self.record_disposition)
+        self.disposition_button.setVisible(ctx.allowed(Permission.RECORD_DISPOSITION))
+        buttons.addWidget(self.verify_button)
+        buttons.addWidget(self.disposition_button)
+        buttons.addStretch(1)
+        form.addRow(buttons)
+        self.next_step = QLabel()
+        self.next_step.setWordWrap(True)
+        form.addRow(self.next_step)
+
+        left = QWidget()
+        column = QVBoxLayout(left)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.table, 3)
+        column.addWidget(self.count_label)
+        column.addWidget(info, 2)
+        self.viewer = ImageViewer(scan_page_loader(ctx.db, ctx.actor), self)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(self.viewer)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([1000, 1000])
+        layout.addWidget(splitter, 1)
+        self._show_form(None)
+
+    # -- list --------------------------------------------------------------------------------------------
+    def reload(self, select: str | None = None) -> None:
+        """Read the returned forms in the background; ``select`` a serial when they are there."""
+        chosen = self.selected()
+        self._want = select or (chosen.serial if chosen else None)
+        if self.task is not None:
+            return
+        ctx = self._ctx
+        self.count_label.setText("Reading returned forms…")
+        self.task = ctx.run_task(lambda progress, cancelled: returned_forms(ctx.db, ctx.actor), name="true copies")
+        self.task.finished.connect(lambda rows: isValid(self) and self._loaded(rows))
+        self.task.failed.connect(lambda exc: isValid(self) and self._load_failed(exc))
+
+    def _loaded(self, rows: list[ReturnedForm]) -> None:
+        self.task = None
+        self._all = rows
+        self._apply_filter()
+        self.loaded.emit()
+
+    def _load_failed(self, exc: BaseException) -> None:
+        self.task = None
+        self.count_label.setText("")
+        self._ctx.show_error(self, exc)
+
+    def show_only(self, key: str) -> None:
+        self.show_combo.setCurrentIndex(max(0, self.show_combo.findData(key)))
+
+    def _apply_filter(self) -> None:
+        key, text = self.show_combo.currentData(), self.search.text().strip().lower()
+        rows = [r for r in self._all
+                if (key == "all" or (key == "to-verify" and r.verified_by is None)
+                    or (key == "to-file" and r.verified_by is not None and r.disposition is None))
+                and (not text or text in f"{r.serial} {r.template} {r.purpose} {r.reference or ''}".lower())]
+        want = self._want or (self.selected().serial if self.selected() else None)
+        self.model.set_rows(rows)
+        self.count_label.setText(f"{len(rows)} of {len(self._all)} returned forms shown"
+                                 + (f" (the newest {_LIMIT})" if len(self._all) >= _LIMIT else ""))
+        row = self.model.row_of(want) if want else None
+        if row is None and rows:
+            row = 0
+        if row is not None:
+            self.table.selectRow(row)
+        else:
+            self._show_form(None)
+        self._want = None
+
+    def selected(self) -> ReturnedForm | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.model.row_at(rows[0].row()) if rows else None
+
+    def select(self, serial: str) -> bool:
+        row = self.model.row_of(serial)
+        if row is not None:
+            self.table.selectRow(row)
+        return row is not None
+
+    # -- the selected form ---------------------------------------------------------------------------------
+    def _selected(self, *_selection: object) -> None:
+        self._show_form(self.selected())
+
+    def _show_form(self, form: ReturnedForm | None) -> None:
+        if form is None:
+            for label in self.fields.values():
+                label.setText("—")
+            self._pages = []
+            self.viewer.set_pages([])
+            self.status = None
+            self.verify_button.setEnabled(False)
+            self.disposition_button.setEnabled(False)
+            self.next_step.setText("Select a returned form.")
+            return
+        try:
+            self._pages = current_pages(scans.pages_of_form(self._ctx.db, self._ctx.actor, form.serial))
+        except FormtrailError as exc:
+            self._ctx.show_error(self, exc)
+            self._pages = []
+        when = self._ctx.when
+        importers = sorted({p.imported_by for p in self._pages})
+        if form.disposition == "archived":
+            paper = f"archived: {form.location}"
+        elif form.disposition:
+            paper = form.disposition
+        else:
+            paper = "not recorded yet" if form.verified_by else "keep the paper until the scans are verified"
+        values = {
+            "serial": form.serial, "template": form.template,
+            "purpose": f"{form.purpose} / {form.reference or '—'}", "copy": form.copy,
+            "issued": f"{form.issued_to} / {when(form.issued_at, seconds=False)}",
+            "pages": ", ".join(f"p.{p.page_no}: {p.location}" for p in self._pages) or "none",
+            "importers": ", ".join(importers) or "—",
+            "true_copy": f"verified by {form.verified_by}, {when(form.verified_at)}" if form.verified_by
+            else "not verified yet",
+            "paper": paper,
+        }
+        for key, label in self.fields.items():
+            label.setText(values[key])
+        self.viewer.set_pages([ViewerPage(p.id, f"{form.serial} page {p.page_no} — {p.location}")
+                               for p in self._pages])
+        status = self.status = form.status  # read with the list, in the background
+        self.verify_button.setEnabled(status is not None and status.may_verify)
+        self.verify_button.setToolTip(_VERIFY_TIP + (f"\n\nNot now: {status.why_not_verify}"
+                                                     if status is not None and status.why_not_verify else ""))
+        self.disposition_button.setEnabled(status is not None and status.may_record_disposition)
+        if form.verified_by is None:
+            step = (f"Not by you: {status.why_not_verify}." if status is not None and status.why_not_verify else
+                    "Compare each page in the viewer with the paper sheet, then sign.")
+        elif form.disposition is None:
+            step = "Record where the paper original is kept (or its destruction, with QA approval)."
+        else:
+            step = "Nothing more to do for this form."
+        self.next_step.setText(step)
+
+    # -- actions -----------------------------------------------------------------------------------------
+    def verify(self) -> None:
+        form = self.selected()
+        if form is None or self.status is None or not self.status.may_verify:
+            return
+        ctx = self._ctx
+        pages = "\n".join(f"  page {p.page_no}: {p.location}, SHA-256 {p.source_sha256[:16]}…" for p in self._pages)
+        summary = (f"Form {form.serial} ({form.template}, {form.purpose}): I compared the "
+                   f"{plural(len(self._pages), 'scanned page')} with the paper original; they are complete and "
+                   f"accurate copies.\n{pages}")
+        done = ctx.sign(self, summary=summary, meaning=SignatureMeaning.TRUE_COPY_VERIFIED,
+                        perform=lambda username, password: true_copy.verify_true_copy(
+                            ctx.db, ctx.actor, serial=form.serial, username=username, password=password))
+        if done is not None:
+            self.verify_button.setEnabled(False)  # until the list is read again with the new status
+            if self.show_combo.currentData() == "to-verify":
+                self.show_only("to-file")  # keep the form in view: its next step is the paper's disposition
+            self.reload(select=form.serial)
+            self.changed.emit()
+
+    def record_disposition(self) -> None:
+        form = self.selected()
+        if form is None or self.status is None or not self.status.may_record_disposition:
+            return
+        dialog = DispositionDialog(self._ctx, form.serial, self)
+        self.dialog = dialog
+
+        def done(_dialog: QDialog, result: int) -> None:
+            self.dialog = None
+            if accepted(result):
+                self.disposition_button.setEnabled(False)
+                self.reload(select=form.serial)
+                self.changed.emit()
+        open_dialog(dialog, done)

@@ -1,0 +1,1 @@
+"""Templates: the list, the editor, fields and the preview."""
