@@ -132,6 +132,12 @@ def trail(seed: Seed) -> Callable[..., list[audit_log.AuditEventView]]:
     return lambda **flt: audit_log.fetch_events(seed.db, seed.admin, AuditFilter(**flt), limit=10_000)
 
 
+def settle(qtbot) -> None:  # noqa: ANN001 - pytest-qt's qtbot
+    """Wait until every background read has delivered: pages read their lists and views with run_query, so
+    what a test asserts next is on screen only after this (as a user sees it a moment after the click)."""
+    qtbot.waitUntil(lambda: operations.queries_in_flight() == 0, timeout=20_000)
+
+
 def assert_usable(widget: QWidget) -> None:
     """After a background operation: no progress window left (deleted, so none can come back later), no modal
     dialog open over the widget's window, and that window takes input."""

@@ -13,6 +13,7 @@ from app.services.reports.dashboard import Dashboard
 from app.ui.pages.home.home import TILES, HomePage
 from tests.helpers.forms import issue
 from tests.helpers.seed import PASSWORD
+from tests.ui.conftest import settle
 from tests.ui.helpers_scans import five_issued, import_as, scanned_back
 
 
@@ -40,6 +41,7 @@ def test_tiles_show_the_counts_and_open_the_filtered_lists(qtbot, seed, open_win
     assert all(tile.explanation.text() for tile in home.tiles.values())  # each tile explained in one line
 
     home.tiles["overdue_issuances"].click()
+    settle(qtbot)
     assert window.current_key() == "reconcile"
     reconcile = window.current_page()
     assert reconcile.filter_combo.currentData() == "overdue"
@@ -47,15 +49,18 @@ def test_tiles_show_the_counts_and_open_the_filtered_lists(qtbot, seed, open_win
 
     window.navigate("home")
     home.tiles["ready_to_reconcile"].click()
+    settle(qtbot)
     assert reconcile.filter_combo.currentData() == "ready"
     assert [r.issuance_id for r in reconcile.issuance_model.rows] == [returned.issuance_id]
 
     window.navigate("home")
     home.tiles["outstanding_forms"].click()
+    settle(qtbot)
     assert window.current_key() == "reconcile" and reconcile.filter_combo.currentData() == "outstanding"
 
     window.navigate("home")
     home.tiles["scan_exceptions"].click()
+    settle(qtbot)
     assert window.current_key() == "scans"
     scans_page = window.current_page()
     assert scans_page.tabs.currentWidget() is scans_page.exceptions
@@ -67,6 +72,7 @@ def test_tiles_show_the_counts_and_open_the_filtered_lists(qtbot, seed, open_win
     qtbot.waitUntil(lambda: home.tiles["ready_to_reconcile"].count_label.text() == "0", timeout=10_000)
 
     home.tiles["records_to_verify"].click()
+    settle(qtbot)
     assert window.current_key() == "records"
 
 

@@ -25,6 +25,7 @@ from tests.helpers.forms import sample_layout
 from tests.helpers.records import fill, verify_critical
 from tests.helpers.seed import PASSWORD, Seed
 from tests.ui.helpers_records import issued, open_page, reconcile, return_sheet, row
+from tests.ui.conftest import settle
 from tests.ui.helpers_scans import five_issued
 
 
@@ -57,6 +58,7 @@ def test_reconcile_sheet_actions_offered_are_accepted(qtbot, seed: Seed, ctx_for
     page = ReconcilePage(ctx_for(who))
     qtbot.addWidget(page)
     page.show()
+    settle(qtbot)
     button = {"void": page.void_button, "missing": page.missing_button, "replace": page.replace_button}[act]
     actor = seed.actors[who]
     perform = {
@@ -84,7 +86,9 @@ def test_close_offered_only_to_qa_who_may_sign_it(qtbot, seed: Seed, ctx_for, tr
         page = ReconcilePage(ctx_for(who))
         qtbot.addWidget(page)
         page.show()
+        settle(qtbot)
         assert page.select_issuance(issuance_id)
+        settle(qtbot)
         assert offered(page.close_button) is expected
         assert accepted(close(who, issuance_id)) is expected
     assert _refusals(trail, "dc") == ["ACCESS_DENIED"]

@@ -22,7 +22,7 @@ from app.ui.pages.reconciliation.reconcile_dialogs import MissingDialog, PeriodD
 from app.ui.pages.reconciliation.reconcile_models import FormRowModel, IssuanceModel
 from app.ui.pages.registry import PageContext, pages_for
 from tests.helpers.seed import PASSWORD
-from tests.ui.conftest import assert_usable
+from tests.ui.conftest import assert_usable, settle
 from tests.ui.helpers_scans import five_issued, import_as, scanned_back, sign_when_asked
 
 
@@ -45,6 +45,7 @@ def _page(qtbot, ctx: PageContext) -> ReconcilePage:  # noqa: ANN001
     qtbot.addWidget(page)
     page.resize(1300, 850)
     page.show()
+    settle(qtbot)
     return page
 
 
@@ -102,6 +103,7 @@ def test_qa_reconciles_an_issuance_without_a_manual(qtbot, seed, ctx_for, tmp_pa
     assert isinstance(dialog, ReasonDialog) and not dialog.action_button.isEnabled()
     qtbot.keyClicks(dialog.reason, "spoiled: wrong batch number written")
     dialog.accept()
+    settle(qtbot)
     assert page.selected_form().serial == s[3] and page.selected_form().state is FormState.VOIDED
     assert "spoiled: wrong batch number written" in page.form_model.data(page.form_model.index(3, 5))
 
@@ -114,6 +116,7 @@ def test_qa_reconciles_an_issuance_without_a_manual(qtbot, seed, ctx_for, tmp_pa
     assert not dialog.action_button.isEnabled()
     qtbot.keyClicks(dialog.deviation, "DEV-2026-031")
     dialog.accept()
+    settle(qtbot)
     row = page.selected_form()
     assert row.state is FormState.MISSING and row.deviation_ref == "DEV-2026-031"
     assert page.progress.text() == "5 of 5 accounted for" and not page.outstanding_label.isVisible()
@@ -126,6 +129,7 @@ def test_qa_reconciles_an_issuance_without_a_manual(qtbot, seed, ctx_for, tmp_pa
     page.close_reconciliation()
     [dialog] = seen
     assert isinstance(dialog, SignatureDialog) and "All 5 forms are accounted for" in dialog.summary.toPlainText()
+    settle(qtbot)
     assert page.read_only and page.view.state is IssuanceState.RECONCILED
     assert page.progress.text() == "5 of 5 accounted for"
     assert page.state_label.text().startswith("✔ Reconciled and read-only")
@@ -154,9 +158,11 @@ def test_accountability_report_for_a_period(qtbot, seed, ctx_for, boxes, saved) 
     assert dialog.period == (today.replace(day=1), today)
     dialog.since.setDate(dialog.until.date().addDays(1))
     dialog.accept()
+    settle(qtbot)
     assert dialog.error.text() == "The end date is before the start date." and dialog.isVisible()
     dialog.since.setDate(dialog.until.date().addDays(-30))
     dialog.accept()
+    settle(qtbot)
     qtbot.waitUntil(lambda: page.task is None and len(saved) == 1 and saved[0].exists(), timeout=30_000)
     assert_usable(page)
     assert "QC-WS-014@1" in _text(saved[0])
@@ -207,6 +213,7 @@ def test_replace_with_qa_signature(qtbot, seed, ctx_for, boxes, saved) -> None: 
     sign_when_asked("qa", seen=seen)
     dialog.accept()
     assert seen and "torn during use" in seen[0].summary.toPlainText()
+    settle(qtbot)
     rows = {r.serial: r for r in page.form_model.rows}
     new = next(r for r in rows.values() if r.replaces == issued.serials[1])
     assert rows[issued.serials[1]].state is FormState.REPLACED and rows[issued.serials[1]].replaced_by == new.serial
@@ -244,6 +251,7 @@ def test_replacement_pdf_is_saved_by_whoever_may_release_it(qtbot, seed, boxes, 
     qtbot.keyClicks(page.dialog.reason, "coffee spilled over the sheet before use")
     sign_when_asked("qa2")
     page.dialog.accept()
+    settle(qtbot)
     [path] = saved
     new = next(r for r in page.form_model.rows if r.replaces == issued.serials[0])
     assert path.name == f"{new.serial}-replacement.pdf" and path.read_bytes().startswith(b"%PDF")

@@ -10,11 +10,12 @@ import pytest
 
 from app.enums import RecordState, SignatureMeaning
 from app.services.records import records
+from app.services.records.worklist import load_work
 from app.ui.pages.records.records import RecordsPage
-from app.ui.pages.records.records_list import WorkListModel, load_work
+from app.ui.pages.records.records_list import WorkListModel
 from tests.helpers.records import fill, verify_critical
 from tests.helpers.seed import PASSWORD
-from tests.ui.conftest import assert_usable
+from tests.ui.conftest import assert_usable, settle
 from tests.ui.helpers_records import issued, open_page, reconcile, return_sheet, row, sign_with, type_value
 
 
@@ -232,6 +233,7 @@ def test_the_list_puts_returned_forms_first_and_filters(qtbot, seed, ctx_for, fo
     page = RecordsPage(ctx_for("op2"))
     qtbot.addWidget(page)
     page.show()
+    settle(qtbot)
     model = page.list.model
     assert [model.row_at(i).serial for i in range(model.rowCount())] == [returned, form.serials[1]]
     assert "1 record awaits second-person verification" in page.list.counts_label.text()

@@ -30,7 +30,7 @@ from app.ui.pages.scans.scans_models import ExceptionModel, ImportResultModel, R
 from app.ui.pages.scans.scans_true_copy import returned_forms
 from tests.helpers import scanlike as sl
 from tests.helpers.scans import write
-from tests.ui.conftest import assert_usable
+from tests.ui.conftest import assert_usable, settle
 from tests.ui.helpers_scans import DPI, five_issued, import_as, scanned_back, sign_when_asked
 
 
@@ -48,6 +48,7 @@ def _page(qtbot, ctx_for, name: str) -> ScansPage:  # noqa: ANN001
     qtbot.addWidget(page)
     page.resize(1200, 800)
     page.show()
+    settle(qtbot)
     return page
 
 
@@ -96,6 +97,7 @@ def test_done_when_drop_five_sheets_and_a_photocopy(qtbot, seed, ctx_for, tmp_pa
     _drop(page, returned.files)
     assert page.importer.busy and not page.importer.files_button.isEnabled()  # the GUI thread is free meanwhile
     qtbot.waitUntil(lambda: not page.importer.busy, timeout=60_000)
+    settle(qtbot)
     assert_usable(page.importer)
 
     report = page.importer.last_report
@@ -162,9 +164,11 @@ def test_manual_link_needs_a_reason_and_is_audited(qtbot, seed, ctx_for, tmp_pat
     dialog.page_no.setValue(2)  # wrong page: refused by the service, dialog stays open with what was typed
     qtbot.keyClicks(dialog.reason, "both codes inked over; serial readable by eye")
     dialog.accept()
+    settle(qtbot)
     assert boxes.errors and "pages 1 to 1" in boxes.errors[-1] and dialog.isVisible()
     dialog.page_no.setValue(1)
     dialog.accept()
+    settle(qtbot)
     assert page.exceptions.dialog is None and page.exceptions.model.rowCount() == 0
     assert page.tabs.tabText(page.tabs.indexOf(page.exceptions)) == "Exceptions"
     info = scans.get_page(seed.db, seed.dc, line.scan_page_id)
@@ -186,6 +190,7 @@ def test_set_aside_and_read_again(qtbot, seed, ctx_for, tmp_path, boxes) -> None
     assert page.exceptions.select(report.outcomes[1].scan_page_id)
     page.exceptions.retry()
     qtbot.waitUntil(lambda: page.exceptions.task is None, timeout=20_000)
+    settle(qtbot)
     assert_usable(page.exceptions)
     assert boxes.notices[-1].text.startswith("blank.png p.1 still cannot be linked: Blank page")
 
@@ -195,6 +200,7 @@ def test_set_aside_and_read_again(qtbot, seed, ctx_for, tmp_path, boxes) -> None
     assert isinstance(dialog, ReasonDialog)
     qtbot.keyClicks(dialog.reason, "supplier letter, not a controlled form")
     dialog.accept()
+    settle(qtbot)
     remaining = page.exceptions.model.rows
     assert [r.id for r in remaining] == [report.outcomes[1].scan_page_id]
     assert scans.get_page(seed.db, seed.dc, report.outcomes[0].scan_page_id).outcome is ScanOutcome.NOT_CONTROLLED
@@ -247,6 +253,7 @@ def test_true_copy_by_a_second_person_then_paper_archived(qtbot, seed, ctx_for, 
     assert not dialog.record_button.isEnabled()  # where?
     qtbot.keyClicks(dialog.location, "Archive B, cabinet 4, box 12")
     dialog.accept()
+    settle(qtbot)
     assert true_copy.status(seed.db, seed.dc, serial).location == "Archive B, cabinet 4, box 12"
 
 
@@ -267,6 +274,7 @@ def test_paper_destroyed_with_qa_signature(qtbot, seed, ctx_for, tmp_path) -> No
     qtbot.keyClicks(dialog.reason, "retention period ended")
     sign_when_asked("qa")
     dialog.accept()
+    settle(qtbot)
     assert true_copy.status(seed.db, seed.qa, issued.serials[0]).disposition == "destroyed"
 
 
@@ -295,6 +303,7 @@ def test_import_runs_in_the_background_and_can_be_cancelled(qtbot, seed, ctx_for
     assert dialog is not None
     dialog.canceled.emit()  # what its Cancel button does
     qtbot.waitUntil(lambda: not page.importer.busy, timeout=10_000)
+    settle(qtbot)
     assert seen_cancel == [True]
     assert page.importer.summary.text().startswith("Import stopped before the end.")
     assert page.importer.model.rowCount() == 1

@@ -11,6 +11,7 @@ from app.ui.kit.reason import ReasonDialog
 from app.ui.pages.admin.user_dialogs import AddUserDialog, ResetPasswordDialog, RolesDialog
 from app.ui.pages.admin.users import UsersPage, UserTableModel
 from tests.helpers.seed import PASSWORD, TEMP_PASSWORD
+from tests.ui.conftest import settle
 
 LEFT = Qt.MouseButton.LeftButton
 
@@ -19,6 +20,7 @@ def _page(qtbot, ctx_for) -> UsersPage:  # noqa: ANN001
     page = UsersPage(ctx_for("admin"))
     qtbot.addWidget(page)
     page.show()
+    settle(qtbot)
     return page
 
 
@@ -49,6 +51,7 @@ def test_add_user(qtbot, seed, ctx_for) -> None:  # noqa: ANN001
     dialog.password.setText(TEMP_PASSWORD)
     dialog.repeat.setText(TEMP_PASSWORD)
     dialog.accept()
+    settle(qtbot)
     assert page.dialog is None
     assert page.selected() is not None and page.selected().username == "jdoe"
     created = page.selected()
@@ -66,6 +69,7 @@ def test_add_user_error_is_shown_and_nothing_typed_is_lost(qtbot, seed, ctx_for,
     dialog.password.setText(TEMP_PASSWORD)
     dialog.repeat.setText(TEMP_PASSWORD)
     dialog.accept()
+    settle(qtbot)
     assert boxes.errors == ["the user name 'op' already exists; user names are never reused"]
     assert dialog.isVisible() and page.dialog is dialog
     assert dialog.full_name.text() == "Another Otto" and dialog.password.text() == TEMP_PASSWORD
@@ -80,6 +84,7 @@ def test_deactivate_needs_a_reason_and_a_confirmation(qtbot, seed, ctx_for, boxe
     assert isinstance(dialog, ReasonDialog)
     assert not dialog.action_button.isEnabled()  # no reason, no deactivation
     dialog.accept()
+    settle(qtbot)
     assert dialog.isVisible() and _status(seed, "op") is UserStatus.ACTIVE
     qtbot.keyClicks(dialog.reason, "   ")
     assert not dialog.action_button.isEnabled()  # blanks are no reason
@@ -92,6 +97,7 @@ def test_deactivate_needs_a_reason_and_a_confirmation(qtbot, seed, ctx_for, boxe
     qtbot.mouseClick(dialog.action_button, LEFT)
     assert page.dialog is None
     assert _status(seed, "op") is UserStatus.DEACTIVATED
+    settle(qtbot)
     assert page.model.row_of("op") is None  # hidden unless asked for
     page.show_deactivated.setChecked(True)
     assert page.model.row_of("op") is not None
@@ -119,6 +125,7 @@ def test_unlock_with_reason(qtbot, seed, ctx_for, trail) -> None:  # noqa: ANN00
     page.unlock()
     page.dialog.reason.setPlainText("mistyped, confirmed by phone")
     page.dialog.accept()
+    settle(qtbot)
     assert _status(seed, "op") is UserStatus.ACTIVE
     assert trail(action="UNLOCK")[-1].reason == "mistyped, confirmed by phone"
     assert not page.unlock_button.isEnabled()
@@ -134,6 +141,7 @@ def test_reset_to_temporary_password(qtbot, seed, ctx_for) -> None:  # noqa: ANN
     dialog.repeat.setText(TEMP_PASSWORD)
     dialog.reason.setPlainText("forgot the password, identity checked")
     dialog.accept()
+    settle(qtbot)
     assert page.dialog is None
     assert auth.authenticate(seed.db, username="dc", password=TEMP_PASSWORD).password_change == "temporary"
 
@@ -147,10 +155,12 @@ def test_change_roles_refused_combination_is_shown(qtbot, seed, ctx_for, boxes) 
     dialog.roles.boxes[Role.ADMINISTRATOR].setChecked(True)
     dialog.reason.setPlainText("needs admin")
     dialog.accept()
+    settle(qtbot)
     assert dialog.isVisible() and "cannot also hold a GMP role" in boxes.errors[0]
     dialog.roles.boxes[Role.ADMINISTRATOR].setChecked(False)
     dialog.roles.boxes[Role.VIEWER].setChecked(True)
     dialog.accept()
+    settle(qtbot)
     assert page.dialog is None
     assert page.selected().roles == (Role.QA, Role.VIEWER)
     assert auth.authenticate(seed.db, username="qa2", password=PASSWORD).actor.roles == {Role.QA, Role.VIEWER}

@@ -33,7 +33,8 @@ from app.services.identity.users import UserInfo
 from app.services.site import settings
 from app.services.site.setup import SiteInfo
 from app.ui import pages
-from app.ui.kit import messages, workers
+from app.ui.kit import data_events, messages, workers
+from app.ui.kit.data_events import Topic
 from app.ui.kit.dialogs import accepted, open_dialog
 from app.ui.kit.operations import Notice, notify
 from app.ui.kit.style import icon, set_role
@@ -297,9 +298,7 @@ class MainWindow(QMainWindow):
         self.status_alert.show()
         if new:
             QApplication.alert(self)
-            users_page = self.page_widgets.get("users")
-            if users_page is not None and hasattr(users_page, "reload"):
-                users_page.reload()
+            data_events.announce({Topic.USERS})  # a lockout is a change to the accounts: their page reloads
 
     # -- scheduled backups -----------------------------------------------------------------------------
     def run_scheduled_backup(self) -> None:

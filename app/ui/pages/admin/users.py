@@ -18,12 +18,14 @@ from PySide6.QtWidgets import (
 )
 
 from app.enums import UserStatus
-from app.services.core.errors import FormtrailError
 from app.services.core.timefmt import local_text
 from app.services.identity import users
 from app.services.identity.users import UserInfo
+from app.ui.kit import data_events
+from app.ui.kit.data_events import Topic
 from app.ui.kit.dialogs import accepted, open_dialog
 from app.ui.kit.list_model import USER_ROLE, ListTableModel
+from app.ui.kit.operations import run_query
 from app.ui.kit.reason import ReasonDialog
 from app.ui.kit.widgets import hint, setup_table
 from app.ui.pages.admin.user_dialogs import AddUserDialog, ResetPasswordDialog, RolesDialog
@@ -73,6 +75,8 @@ class UsersPage(QWidget):
         super().__init__()
         self._ctx = ctx
         self.dialog: QDialog | None = None  # the dialog currently open (for tests and for focus)
+        self._all: list[UserInfo] = []
+        self._want: str | None = None  # the account to select when the list arrives (one just created or changed)
         layout = QVBoxLayout(self)
         layout.addWidget(hint("Accounts are never deleted: deactivate them instead. Every change here is recorded "
                               "in the audit trail with your name and the reason you give."))
@@ -89,7 +93,7 @@ class UsersPage(QWidget):
             bar.addWidget(button)
         bar.addStretch(1)
         self.show_deactivated = QCheckBox("Show deactivated accounts")
-        self.show_deactivated.toggled.connect(self.reload)
+        self.show_deactivated.toggled.connect(lambda _on: self._listed(self._all))
         bar.addWidget(self.show_deactivated)
         layout.addLayout(bar)
 
@@ -105,23 +109,28 @@ class UsersPage(QWidget):
         self.table.selectionModel().selectionChanged.connect(self._update_buttons)
         self.table.doubleClicked.connect(self.change_roles)
         layout.addWidget(self.table)
+        data_events.listen(self, {Topic.USERS}, self.reload)
         self.reload()
 
     def page_shown(self) -> None:
         self.reload()
 
-    def reload(self) -> None:
+    def reload(self, *, select: str | None = None) -> None:
+        """Read the accounts in the background (and when another act, or a lockout seen elsewhere, changed them)."""
+        ctx = self._ctx
+        self._want = select or self._want
+        run_query(self, lambda: users.list_users(ctx.db, ctx.actor), key="users", on_done=self._listed,
+                  on_failed=lambda exc: (ctx.show_error(self, exc), self._listed([])))
+
+    def _listed(self, rows: list[UserInfo]) -> None:
         chosen = self.selected()
-        try:
-            rows = users.list_users(self._ctx.db, self._ctx.actor)
-        except FormtrailError as exc:
-            self._ctx.show_error(self, exc)
-            rows = []
+        self._all = rows
         if not self.show_deactivated.isChecked():
             rows = [u for u in rows if u.status is not UserStatus.DEACTIVATED]
         self.model.set_rows(rows)
-        if chosen is not None:
-            self.select(chosen.username)
+        want, self._want = self._want or (chosen.username if chosen else None), None
+        if want is not None:
+            self.select(want)
         self._update_buttons()
 
     def select(self, username: str) -> None:
@@ -146,9 +155,8 @@ class UsersPage(QWidget):
         def done(dialog: QDialog, result: int) -> None:
             self.dialog = None
             if accepted(result):
-                self.reload()
                 created = getattr(dialog, "created", None)
-                self.select(created.username if created else (select or ""))
+                self.reload(select=created.username if created else select)
         open_dialog(dialog, done)
 
     def add_user(self) -> None:

@@ -27,6 +27,7 @@ from app.services.integrity import integrity
 from app.services.reports import audit_log
 from app.services.reports.audit_log import AuditEventView, AuditFilter, ExportResult
 from app.textfmt import plural
+from app.ui.kit.data_events import Topic
 from app.ui.kit.flow_layout import FlowLayout, keep_together
 from app.ui.kit.operations import notify, run_op
 from app.ui.kit.style import set_role
@@ -230,6 +231,7 @@ class AuditPage(QWidget):
         self.task = run_op(self, lambda progress, cancelled: integrity.verify_everything(
             db, actor, progress=lambda _step, done, total: progress(done, total)),
             title="Checking integrity", label="Checking the audit trail, the data, signatures and files…",
+            changes={Topic.SETTINGS},
             on_done=self._verified, on_failed=self._task_failed,
             serial=False)  # a long read: it must not hold up the write queue (imports, backups) meanwhile
         self.verify_button.setEnabled(False)

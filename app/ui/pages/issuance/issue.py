@@ -27,6 +27,7 @@ from app.services.templates import templates
 from app.services.templates.templates import TemplateSummary, TemplateVersionInfo
 from app.textfmt import noun, plural
 from app.ui.kit import messages, workers
+from app.ui.kit.data_events import Topic
 from app.ui.kit.dialogs import open_dialog
 from app.ui.kit.operations import run_op
 from app.ui.kit.style import set_role
@@ -229,7 +230,7 @@ class IssuePage(QWidget):
                 raise workers.Cancelled() from None
         self.error.clear_text()
         self.progress_seen = None
-        self.task = run_op(self, job, title="Issuing controlled copies",
+        self.task = run_op(self, job, title="Issuing controlled copies", changes={Topic.ISSUANCE},
                            label=f"Numbering {plural(copies, 'copy')} of {code} and making the PDF…",
                            cancellable=True, on_done=self._issued, on_failed=self._failed,
                            on_cancelled=self._cancelled)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 from collections import Counter
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -35,11 +35,12 @@ from app.services.reconciliation import reconciliation
 from app.services.reconciliation.reconciliation import IssuanceSummary, ReconciliationView, ReconFormRow
 from app.services.reports import reports
 from app.textfmt import plural
-from app.ui.kit import messages
+from app.ui.kit import data_events, messages
+from app.ui.kit.data_events import Topic
 from app.ui.kit.dialogs import accepted, open_dialog
 from app.ui.kit.flow_layout import FlowLayout, keep_together
 from app.ui.kit.image_viewer import ImageViewerDialog, ViewerPage, scan_page_loader
-from app.ui.kit.operations import notify, run_op
+from app.ui.kit.operations import notify, run_op, run_query
 from app.ui.kit.reason import ReasonDialog
 from app.ui.kit.style import set_role
 from app.ui.kit.widgets import hint, setup_table
@@ -64,6 +65,10 @@ class ReconcilePage(QWidget):
         self.viewer_dialog: ImageViewerDialog | None = None
         self.task: Task | None = None
         self.last_saved = None
+        self._issuances: list[IssuanceSummary] = []
+        self._want_issuance: int | None = None  # to select when the list arrives (after an act, or from Home)
+        self._want_form: str | None = None
+        self._reading = False  # the selected issuance is being read: nothing may act on the one shown
         layout = QVBoxLayout(self)
         layout.addWidget(hint(
             "Every issued sheet must be accounted for: returned (scanned back), voided with a reason, or declared "
@@ -75,6 +80,7 @@ class ReconcilePage(QWidget):
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 3)
         layout.addWidget(splitter, 1)
+        data_events.listen(self, {Topic.ISSUANCE, Topic.SCANS}, self.reload)
         self.reload()
 
     # -- layout --------------------------------------------------------------------------------------------
@@ -86,7 +92,7 @@ class ReconcilePage(QWidget):
         self.filter_combo = QComboBox()
         for key, text in FILTERS.items():
             self.filter_combo.addItem(text, key)
-        self.filter_combo.currentIndexChanged.connect(lambda _i: self.reload())
+        self.filter_combo.currentIndexChanged.connect(lambda _i: self._listed(self._issuances))
         label = QLabel("&Show:")
         label.setBuddy(self.filter_combo)
         bar.addWidget(keep_together(label, self.filter_combo))
@@ -189,39 +195,58 @@ class ReconcilePage(QWidget):
     def show_filter(self, key: str) -> None:
         index = self.filter_combo.findData(key)
         if index >= 0 and index != self.filter_combo.currentIndex():
-            self.filter_combo.setCurrentIndex(index)  # reloads
+            self.filter_combo.setCurrentIndex(index)  # filters the list read last
+            self.reload()
         else:
             self.reload()
 
-    def reload(self) -> None:
-        """Read the issuances again, keeping the selected one when it is still listed."""
+    def reload(self, *, issuance: int | None = None, form: str | None = None) -> None:
+        """Read the issuances again in the background, then show ``issuance`` (default: the selected one) with
+        ``form`` (default: the selected form) selected."""
+        chosen, chosen_form = self.selected_issuance(), self.selected_form()
+        if issuance is not None or self._want_issuance is None:
+            self._want_issuance = issuance if issuance is not None else chosen.issuance_id if chosen else None
+        if form is not None or self._want_form is None:
+            self._want_form = form if form is not None else chosen_form.serial if chosen_form else None
+        self.list_count.setText("Reading issuances…")
+        ctx = self._ctx
+        run_query(self, lambda: reconciliation.list_issuances(ctx.db, ctx.actor), key="issuances",
+                  on_done=self._listed, on_failed=self._list_failed)
+
+    def _list_failed(self, exc: BaseException) -> None:
+        self._ctx.show_error(self, exc)
+        self._listed([])
+
+    def _listed(self, everything: list[IssuanceSummary]) -> None:
+        self._issuances = everything
         chosen = self.selected_issuance()
-        key = self.filter_combo.currentData()
-        try:
-            everything = reconciliation.list_issuances(self._ctx.db, self._ctx.actor)
-        except FormtrailError as exc:
-            self._ctx.show_error(self, exc)
-            everything = []
-        rows = open_first([i for i in everything if matches(i, key)])
+        want = self._want_issuance if self._want_issuance is not None else chosen.issuance_id if chosen else None
+        self._want_issuance = None
+        rows = open_first([i for i in everything if matches(i, self.filter_combo.currentData())])
         self.issuance_model.set_rows(rows)
         counts = Counter("overdue" if i.overdue else "ready" if i.ready else i.state.value for i in everything)
         self.list_count.setText(f"{len(rows)} shown · {counts['overdue']} overdue · {counts['ready']} ready to close")
-        row = self.issuance_model.row_of(chosen.issuance_id) if chosen else None
+        row = self.issuance_model.row_of(want) if want is not None else None
         if row is None and rows:
             row = 0
+        blocker = QSignalBlocker(self.issuances.selectionModel())  # shown once below, whether the row moved or not
         if row is not None:
-            self.issuances.selectRow(row)  # shows it (selectionChanged)
+            self.issuances.selectRow(row)
         else:
-            self._show_issuance()
+            self.issuances.clearSelection()
+        del blocker
+        self._show_issuance()
 
     def selected_issuance(self) -> IssuanceSummary | None:
         rows = self.issuances.selectionModel().selectedRows()
         return self.issuance_model.row_at(rows[0].row()) if rows else None
 
     def select_issuance(self, issuance_id: int) -> bool:
+        """Show ``issuance_id``, switching the list to all issuances when the filter hides it."""
         row = self.issuance_model.row_of(issuance_id)
-        if row is None:
-            self.filter_combo.setCurrentIndex(self.filter_combo.findData("all"))
+        if row is None and any(i.issuance_id == issuance_id for i in self._issuances):
+            self._want_issuance = issuance_id
+            self.filter_combo.setCurrentIndex(self.filter_combo.findData("all"))  # lists it (_listed)
             row = self.issuance_model.row_of(issuance_id)
         if row is not None:
             self.issuances.selectRow(row)
@@ -229,15 +254,28 @@ class ReconcilePage(QWidget):
 
     # -- one issuance -----------------------------------------------------------------------------------
     def _show_issuance(self) -> None:
-        summary = self.selected_issuance()
-        chosen = self.selected_form()
-        self.view = None
-        if summary is not None:
-            try:
-                self.view = reconciliation.reconciliation(self._ctx.db, self._ctx.actor, summary.issuance_id)
-            except FormtrailError as exc:
-                self._ctx.show_error(self, exc)
-        view = self.view
+        """Read the selected issuance's reconciliation in the background (a large one takes a moment)."""
+        summary, chosen = self.selected_issuance(), self.selected_form()
+        if self._want_form is None and chosen is not None:
+            self._want_form = chosen.serial
+        if summary is None:
+            self._reading = False
+            self._draw(None)
+            return
+        self._reading = True
+        self._update_actions()
+        ctx, issuance_id = self._ctx, summary.issuance_id
+        run_query(self, lambda: reconciliation.reconciliation(ctx.db, ctx.actor, issuance_id), key="issuance",
+                  on_done=self._draw, on_failed=self._read_failed)
+
+    def _read_failed(self, exc: BaseException) -> None:
+        self._ctx.show_error(self, exc)
+        self._draw(None)
+
+    def _draw(self, view: ReconciliationView | None) -> None:
+        self._reading = False
+        self.view = view
+        want, self._want_form = self._want_form, None
         self.detail_box.setEnabled(view is not None)
         if view is None:
             self.detail_box.setTitle("Issuance")
@@ -280,7 +318,7 @@ class ReconcilePage(QWidget):
         else:
             self.signatures_label.setText("Not signed yet.")
             set_role(self.signatures_label, "hint")
-        row = self.form_model.row_of(chosen.serial) if chosen else None
+        row = self.form_model.row_of(want) if want else None
         self.forms.selectRow(row if row is not None else 0)
         self._update_actions()
 
@@ -302,7 +340,7 @@ class ReconcilePage(QWidget):
     def _update_actions(self) -> None:
         """Enable what the service says the actor may do with the selected sheet and issuance."""
         view, form = self.view, self.selected_form()
-        idle = self.task is None
+        idle = self.task is None and not self._reading
         self.void_button.setEnabled(idle and form is not None and form.may_void)
         self.missing_button.setEnabled(idle and form is not None and form.may_declare_missing)
         self.replace_button.setEnabled(idle and form is not None and form.may_replace)
@@ -327,8 +365,7 @@ class ReconcilePage(QWidget):
         def done(dialog: QDialog, result: int) -> None:
             self.dialog = None
             if accepted(result):
-                self.reload()
-                self.select_form(serial)
+                self.reload(form=serial)
                 if then is not None:
                     then(dialog)
         open_dialog(dialog, done)
@@ -375,8 +412,7 @@ class ReconcilePage(QWidget):
                               password=password))
         if result is None:
             return
-        self.reload()
-        self.select_form(result.new_serial)
+        self.reload(form=result.new_serial)
         if ctx.allowed(P.ISSUE_FORMS) or ctx.allowed(P.REPLACE_FORMS):  # QA releases what it replaced
             path = reconcile_dialogs.ask_save_path(self, f"Save the controlled PDF of {result.new_serial}",
                                                    f"{result.new_serial}-replacement.pdf")
@@ -425,7 +461,7 @@ class ReconcilePage(QWidget):
             if view.why_not_close:  # it changed since the page was drawn: say why, and show it as it is now
                 messages.error(self, f"{view.why_not_close[0].upper()}{view.why_not_close[1:]}.",
                                title="Close reconciliation — not possible now")
-            self._show_issuance()
+            self.reload()
             return
         counts = Counter(f.state.value for f in view.forms)
         summary_text = (
@@ -438,8 +474,7 @@ class ReconcilePage(QWidget):
                           perform=lambda username, password: reconciliation.close(
                               ctx.db, ctx.actor, view.issuance_id, username=username, password=password))
         if closed is not None:
-            self.reload()
-            self.select_issuance(view.issuance_id)
+            self.reload(issuance=view.issuance_id)
 
     # -- reports -----------------------------------------------------------------------------------------
     def reconciliation_report(self) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
@@ -19,15 +17,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.enums import FormState, RecordState, ScanOutcome
+from app.enums import RecordState
 from app.services.core.db import Actor, Database
 from app.services.core.timefmt import local_text
-from app.services.issuance.register import RegisterFilter, fetch_forms
-from app.services.records import records
-from app.services.scans import scans
+from app.services.records.worklist import WorkItem, Worklist, worklist
 from app.textfmt import noun, plural
+from app.ui.kit import data_events
+from app.ui.kit.data_events import Topic
 from app.ui.kit.flow_layout import FlowLayout, keep_together
 from app.ui.kit.list_model import ListTableModel
+from app.ui.kit.messages import describe
+from app.ui.kit.operations import run_query
 from app.ui.kit.widgets import ErrorLine, hint, setup_table
 
 NO_DATA = "no-data"  # filter value: forms with no value entered yet
@@ -39,39 +39,6 @@ FILTERS = (
 _RECORD_TEXT = {None: "no value yet", RecordState.OPEN: "transcription in progress",
                 RecordState.TRANSCRIBED: "awaiting verification", RecordState.VERIFIED: "awaiting review",
                 RecordState.REVIEWED: "awaiting approval", RecordState.APPROVED: "approved"}
-
-
-@dataclasses.dataclass(frozen=True)
-class WorkItem:
-    serial: str
-    template: str
-    purpose: str
-    issued_to: str
-    form_state: FormState
-    record_state: RecordState | None
-    returned_at: dt.datetime | None  # when its latest linked scan was imported
-    overdue: bool
-
-    def matches(self, text: str) -> bool:
-        needle = text.strip().casefold()
-        return not needle or any(needle in value.casefold() for value in
-                                 (self.serial, self.template, self.purpose, self.issued_to))
-
-
-def load_work(db: Database, actor: Actor, *, limit: int = 1000) -> list[WorkItem]:
-    """Returned and issued forms (the ones data can be entered for), recently returned first."""
-    rows = [*fetch_forms(db, actor, RegisterFilter(state=FormState.RETURNED), limit=limit),
-            *fetch_forms(db, actor, RegisterFilter(state=FormState.ISSUED), limit=limit)]
-    states = {serial: state for serial, state, _at, _by in records.list_records(db, actor)}
-    returned: dict[str, dt.datetime] = {}
-    for page in scans.recent_pages(db, actor, limit=4 * limit):  # newest first
-        if page.serial and page.outcome is ScanOutcome.LINKED:
-            returned.setdefault(page.serial, page.imported_at)
-    items = [WorkItem(serial=r.serial, template=r.template_label, purpose=r.purpose, issued_to=r.issued_to,
-                      form_state=r.state, record_state=states.get(r.serial), returned_at=returned.get(r.serial),
-                      overdue=r.overdue) for r in rows]
-    return sorted(items, key=lambda i: (i.form_state is not FormState.RETURNED,
-                                        -i.returned_at.timestamp() if i.returned_at else 0.0, -int(i.serial)))
 
 
 class WorkListModel(ListTableModel[WorkItem]):
@@ -144,15 +111,17 @@ class RecordsList(QWidget):
         self.table.doubleClicked.connect(self._open_index)
         self.table.activated.connect(self._open_index)
         layout.addWidget(self.table, 1)
+        data_events.listen(self, {Topic.RECORDS, Topic.SCANS, Topic.ISSUANCE}, self.reload)
 
     def reload(self) -> None:
-        try:
-            self._items = load_work(self._db, self._actor)
-            verify, review = records.pending_counts(self._db, self._actor)
-        except Exception as exc:  # noqa: BLE001 - shown inline; the list stays usable
-            from app.ui.kit.messages import describe
-            self.error.show_text(describe(exc))
-            return
+        """Read the worklist in the background; the list shown stays usable meanwhile."""
+        db, actor = self._db, self._actor
+        run_query(self, lambda: worklist(db, actor), key="worklist", on_done=self._loaded,
+                  on_failed=lambda exc: self.error.show_text(describe(exc)))  # inline: the list stays usable
+
+    def _loaded(self, work: Worklist) -> None:
+        self._items = list(work.items)
+        verify, review = work.to_verify, work.to_review
         self.error.clear_text()
         self.counts_label.setText(f"{plural(verify, 'record')} {noun(verify, 'awaits', 'await')} second-person "
                                   f"verification · {review} {noun(review, 'awaits', 'await')} review")

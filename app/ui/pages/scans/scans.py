@@ -44,6 +44,7 @@ class ScansPage(QWidget):
             self.setAcceptDrops(True)
         self.exceptions = ExceptionsPanel(ctx, self)
         self.exceptions.changed.connect(self._resolved)
+        self.exceptions.model.modelReset.connect(self._update_titles)  # the list arrives in the background
         self.tabs.addTab(self.exceptions, "Exceptions")
         self.true_copies = TrueCopyPanel(ctx, self)
         self.tabs.addTab(self.true_copies, "True copies")

@@ -22,10 +22,12 @@ from app.services.core.errors import FormtrailError
 from app.services.identity.permissions import Permission
 from app.services.scans import scans
 from app.services.scans.scans import ScanPageInfo
+from app.ui.kit import data_events
+from app.ui.kit.data_events import Topic
 from app.ui.kit.dialogs import accepted, open_dialog
 from app.ui.kit.flow_layout import FlowLayout
 from app.ui.kit.image_viewer import ImageViewer, ViewerPage, scan_page_loader
-from app.ui.kit.operations import notify, run_op
+from app.ui.kit.operations import notify, run_op, run_query
 from app.ui.kit.reason import ReasonDialog
 from app.ui.kit.widgets import hint, setup_table
 from app.ui.kit.workers import Task
@@ -112,6 +114,7 @@ class ExceptionsPanel(QWidget):
         splitter.setStretchFactor(1, 2)
         splitter.setSizes([3000, 2000])
         layout.addWidget(splitter, 1)
+        data_events.listen(self, {Topic.SCANS}, self.reload)
         self._update_buttons()
 
     @staticmethod
@@ -120,12 +123,13 @@ class ExceptionsPanel(QWidget):
 
     # -- loading -----------------------------------------------------------------------------------------
     def reload(self) -> None:
+        """Read the pages waiting in the background (the queue may hold thousands)."""
+        ctx = self._ctx
+        run_query(self, lambda: scans.list_exceptions(ctx.db, ctx.actor), key="exceptions", on_done=self._listed,
+                  on_failed=lambda exc: (ctx.show_error(self, exc), self._listed([])))
+
+    def _listed(self, rows: list[ScanPageInfo]) -> None:
         chosen = self.selected()
-        try:
-            rows = scans.list_exceptions(self._ctx.db, self._ctx.actor)
-        except FormtrailError as exc:
-            self._ctx.show_error(self, exc)
-            rows = []
         self.model.set_rows(rows)
         self.count_label.setText(f"{len(rows)} page{'s' if len(rows) != 1 else ''} waiting" if rows
                                  else "Nothing waiting ✔")
@@ -271,6 +275,7 @@ class ExceptionsPanel(QWidget):
         self.task = run_op(self, lambda progress, cancelled: scans.retry_decoding(ctx.db, ctx.actor,
                                                                                  scan_page_id=info.id),
                            title="Read code again", label=f"Reading the code of {info.location} again…",
+                           changes={Topic.SCANS, Topic.ISSUANCE},
                            on_done=self._retried, on_failed=self._retry_failed)
         self.details.setText(f"Reading the code of {info.location} again…")
         self._update_buttons()

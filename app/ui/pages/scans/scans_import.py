@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from app.services.scans import intake
 from app.services.scans.intake import ImportReport
 from app.textfmt import noun, plural
+from app.ui.kit.data_events import Topic
 from app.ui.kit.image_viewer import ImageViewer, ViewerPage, scan_page_loader
 from app.ui.kit.operations import run_op
 from app.ui.kit.style import set_role
@@ -150,6 +151,7 @@ class ImportPanel(QWidget):
 
         what = files[0].name if len(files) == 1 else f"{len(files)} items"
         self.task = run_op(self, job, title="Importing scans", label=f"Storing and reading {what}…",
+        changes={Topic.SCANS, Topic.ISSUANCE},
                            cancellable=True, on_done=self._done, on_cancelled=self._stopped,
                            on_failed=self._failed)
         self._set_busy(True)
