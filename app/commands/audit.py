@@ -41,10 +41,11 @@ def cmd_verify(cli: Cli) -> int:
     except ValueError as exc:
         raise CliError(str(exc)) from None
     report = audit_chain.verify_chain(cli.db, anchors=anchors)
+    problem = report.problem  # None exactly when report.ok
     if cli.args.json:
         cli.json({"ok": report.ok, "count": report.count, "head": report.head,
-                  "problem": None if report.ok else {"seq": report.problem.seq, "kind": report.problem.kind,
-                                                     "detail": report.problem.detail}})
+                  "problem": None if problem is None else {"seq": problem.seq, "kind": problem.kind,
+                                                           "detail": problem.detail}})
     elif report.ok:
         cli.out(f"Audit trail intact: {plural(report.count, 'event')}; chain head {report.head}")
     else:

@@ -159,4 +159,4 @@ def add_group(parser: argparse.ArgumentParser, **kwargs: Any) -> argparse._SubPa
 
 def group_of(sub: argparse._SubParsersAction, command: str) -> argparse._SubParsersAction:
     """The sub-commands another module created under ``command`` (see ``add_group``)."""
-    return sub.choices[command].formtrail_group  # type: ignore[attr-defined,no-any-return]
+    return sub.choices[command].formtrail_group

@@ -12,6 +12,7 @@ from app.commands.base import Cli, CliError, group_of, parse_date
 from app.models.engine import normalise_url
 from app.runtime import RuntimeConfig, default_db_url, open_database
 from app.services.admin import backup, migration, restore
+from app.services.core.db import Actor, Database
 from app.services.core.keys import KeyStore
 from app.services.identity import auth
 from app.services.reports import archive
@@ -149,9 +150,9 @@ def cmd_restore(cli: Cli) -> int:
                 raise CliError("restoring in place replaces the current database: add --yes to confirm")
             if input(f"Replace {cli.db.display_url} with the backup {a.path}? Type YES: ").strip() != "YES":
                 raise CliError("not confirmed; nothing was restored")
-        actor = cli.actor()
+        actor: Actor | None = cli.actor()
         target_url, files = cli.config.db_url, cli.config.file_store_root
-        current = cli.db
+        current: Database | None = cli.db
     else:
         a.into.mkdir(parents=True, exist_ok=True)
         if any(a.into.iterdir()):
@@ -161,7 +162,7 @@ def cmd_restore(cli: Cli) -> int:
         current = cli.db if setup.site_info(cli.db) else None
         actor = cli.actor() if current is not None else None
 
-    def make_database(url: str, files_root: Path):  # noqa: ANN202
+    def make_database(url: str, files_root: Path) -> Database:
         # Into a new data directory the key file travels with the data (its keys/); in place it stays where
         # this workstation keeps it (FORMTRAIL_KEYS).
         return open_database(dataclasses.replace(cli.config, home=a.into or cli.config.home, db_url=url,
@@ -191,7 +192,7 @@ def cmd_restore(cli: Cli) -> int:
     return 0
 
 
-def _restored_admin(cli: Cli, path: Path):  # noqa: ANN202
+def _restored_admin(cli: Cli, path: Path) -> Actor:
     """Authenticate against the users inside the backup itself, read-only."""
     check = restore.verify_backup(path, keys=KeyStore(cli.config.key_folder))
     if not check.ok:

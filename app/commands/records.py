@@ -11,6 +11,7 @@ from app.enums import SignatureMeaning
 from app.services.core.timefmt import local_text
 from app.services.integrity import integrity_report
 from app.services.records import records
+from app.services.records.record_views import EntryInfo, FieldView, RecordView
 from app.services.reports import record_export
 
 
@@ -119,6 +120,14 @@ def cmd_show(cli: Cli) -> int:
     return 0
 
 
+def _saved(view: RecordView, field: str) -> tuple[FieldView, EntryInfo]:
+    """The field and the entry just saved in it: the act returns the record with that entry as the current one."""
+    f = view.field(field)
+    if f.current is None:
+        raise RuntimeError(f"{view.serial} {field}: the value just saved is not the field's current entry")
+    return f, f.current
+
+
 def cmd_set(cli: Cli) -> int:
     a = cli.args
     if a.value is None and a.na is None:
@@ -126,9 +135,9 @@ def cmd_set(cli: Cli) -> int:
     view = records.enter_value(cli.db, cli.actor(), serial=a.serial, field=a.field, value=a.value, na_reason=a.na,
                                source_page=a.source_page, activity_at=_moment(a.activity_time),
                                justification=a.justification, late_reason=a.late_reason)
-    f = view.field(a.field)
-    cli.out(f"{view.serial} {f.label}: {f.current.value} saved (record {view.state.value})"
-            + (" – OUT OF LIMITS, highlighted" if f.current.out_of_limits else ""))
+    f, current = _saved(view, a.field)
+    cli.out(f"{view.serial} {f.label}: {current.value} saved (record {view.state.value})"
+            + (" – OUT OF LIMITS, highlighted" if current.out_of_limits else ""))
     return 0
 
 
@@ -139,9 +148,9 @@ def cmd_correct(cli: Cli) -> int:
     view = records.correct_value(cli.db, cli.actor(), serial=a.serial, field=a.field, value=a.value,
                                  reason=a.reason, na_reason=a.na, paper=a.paper, source_page=a.source_page,
                                  justification=a.justification)
-    f = view.field(a.field)
+    f, current = _saved(view, a.field)
     old = f.history[-2]
-    cli.out(f"{view.serial} {f.label}: {old.value} → {f.current.value} ({a.reason}); record {view.state.value}")
+    cli.out(f"{view.serial} {f.label}: {old.value} → {current.value} ({a.reason}); record {view.state.value}")
     for s in view.signatures:
         if not s.valid:
             cli.out(f"  signature now broken: {s.info.manifestation()} – {s.status.value}")

@@ -117,6 +117,8 @@ def cmd_link(cli: Cli) -> int:
     a = cli.args
     info = scans.link_manually(cli.db, cli.actor(), scan_page_id=a.scan_id, serial=a.serial, page_no=a.page,
                                reason=a.reason)
+    if info.form_state is None:  # a linked page always has its form
+        raise RuntimeError(f"scan page {info.id} was linked but comes back without its form")
     cli.out(f"Scan page {info.id} linked to {info.serial} page {info.page_no} (form is {info.form_state.value}).")
     return 0
 

@@ -14,6 +14,7 @@ anyone can write, or the whole upgrade is rolled back.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable
 
@@ -34,7 +35,7 @@ def add(checks: Iterable[ColumnCheck]) -> None:
     refuse_violations(bind, by_table)
     if bind.dialect.name == "sqlite":
         for table, table_checks in by_table.items():
-            _rebuild(bind, table, lambda sql, cs=table_checks: _with_checks(sql, cs))
+            _rebuild(bind, table, functools.partial(_with_checks, checks=table_checks))
         _check_foreign_keys(bind)
         return
     for table, table_checks in by_table.items():  # one statement a table: its rows are read once for all
@@ -47,7 +48,7 @@ def drop(checks: Iterable[ColumnCheck]) -> None:
     bind = op.get_bind()
     if bind.dialect.name == "sqlite":
         for table, table_checks in by_table.items():
-            _rebuild(bind, table, lambda sql, cs=table_checks: _without_checks(sql, cs))
+            _rebuild(bind, table, functools.partial(_without_checks, checks=table_checks))
         _check_foreign_keys(bind)
         return
     for table, table_checks in by_table.items():

@@ -80,7 +80,10 @@ def _migration(engine: Engine) -> Iterator[Config]:
 def _foreign_keys(conn: Connection, *, on: bool) -> None:
     if conn.dialect.name == "sqlite":
         # The DBAPI connection directly: through SQLAlchemy the statement would begin a transaction first.
-        conn.connection.driver_connection.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+        driver = conn.connection.driver_connection
+        if driver is None:  # only after the connection was invalidated, which nothing here does
+            raise RuntimeError("the SQLite connection was invalidated; foreign keys cannot be switched")
+        driver.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
 
 
 def needs_upgrade(engine: Engine) -> tuple[str | None, str | None]:

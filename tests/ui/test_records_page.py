@@ -149,9 +149,9 @@ def test_fields_of_a_two_page_sheet_follow_the_page_shown(qtbot, seed, ctx_for) 
     assert "scan page 2" in entry.source_label.text() and entry.source_page() == 2
     scan.page_combo.setFocus()
     scan.show_page(1)
-    assert entry.scroll.verticalScrollBar().value() == entry._groups[1].y()
+    assert entry.scroll_area.verticalScrollBar().value() == entry._groups[1].y()
     scan.show_page(2)  # choosing page 2 in the viewer brings its fields into view
-    assert entry.scroll.verticalScrollBar().value() == entry._groups[2].y() > 0
+    assert entry.scroll_area.verticalScrollBar().value() == entry._groups[2].y() > 0
 
 
 def test_rc03_self_verification_is_refused_and_a_second_person_verifies(qtbot, seed, ctx_for, returned, trail) -> None:  # noqa: ANN001

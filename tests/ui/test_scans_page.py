@@ -248,7 +248,7 @@ def test_true_copy_by_a_second_person_then_paper_archived(qtbot, seed, ctx_for, 
     assert clerk.true_copies.disposition_button.isEnabled()
     clerk.true_copies.record_disposition()
     dialog = clerk.true_copies.dialog
-    assert isinstance(dialog, DispositionDialog) and not dialog.destroyed.isEnabled()  # QA approves destruction
+    assert isinstance(dialog, DispositionDialog) and not dialog.destroyed_option.isEnabled()  # QA approves destruction
     qtbot.keyClicks(dialog.reason, "filed after true-copy verification")
     assert not dialog.record_button.isEnabled()  # where?
     qtbot.keyClicks(dialog.location, "Archive B, cabinet 4, box 12")
@@ -269,7 +269,7 @@ def test_paper_destroyed_with_qa_signature(qtbot, seed, ctx_for, tmp_path) -> No
     qtbot.waitUntil(lambda: page.true_copies.model.rowCount() == 1, timeout=10_000)
     page.true_copies.record_disposition()
     dialog = page.true_copies.dialog
-    dialog.destroyed.setChecked(True)
+    dialog.destroyed_option.setChecked(True)
     assert not dialog.location.isEnabled() and dialog.record_button.text() == "Sign and record…"
     qtbot.keyClicks(dialog.reason, "retention period ended")
     sign_when_asked("qa")

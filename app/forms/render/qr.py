@@ -44,7 +44,7 @@ def qr_matrix(text: str, *, ec_level: str = EC_LEVEL) -> QrMatrix:
     height, width = image.shape
     if height != width:
         raise ValueError(f"unexpected QR image shape {image.shape}")
-    data = bytes(memoryview(image))
+    data = bytes(memoryview(image))  # type: ignore[arg-type]  # has the buffer protocol; zxingcpp's stub omits it
     runs: list[tuple[int, int, int]] = []
     for row in range(height):
         start = row * width

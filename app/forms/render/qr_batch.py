@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import multiprocessing
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 
 from app.forms.helper_process import end_with_parent
 from app.forms.render.qr import qr_matrix
@@ -29,9 +29,9 @@ def encode_chunk(texts: Sequence[str]) -> list[tuple[int, str]]:
     return out
 
 
-def encoded(texts: Sequence[str], *, helper: bool | None = None) -> Iterator[tuple[int, str]]:
+def encoded(texts: Sequence[str], *, helper: bool | None = None) -> Generator[tuple[int, str], None, None]:
     """(size, path) for each text, in order. ``helper`` forces (True) or forbids (False) the helper process;
-    None decides by the number of codes."""
+    None decides by the number of codes. A generator: the caller closes it to stop the helper early."""
     use_helper = len(texts) >= IN_PROCESS_BELOW if helper is None else helper
     if not use_helper:
         yield from encode_chunk(texts)

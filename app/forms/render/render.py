@@ -14,7 +14,7 @@ import datetime as dt
 import os
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from reportlab.lib.units import mm
 
@@ -98,9 +98,9 @@ def local_text(moment: dt.datetime, tz: dt.tzinfo | None = None) -> str:
 def _open(out: Output) -> Iterator[BinaryIO]:
     """A binary file for ``out``; a file opened here by path is removed again if rendering fails."""
     if hasattr(out, "write"):
-        yield out  # type: ignore[misc]
+        yield cast(BinaryIO, out)  # the member of Output that has write()
         return
-    path = Path(out)  # type: ignore[arg-type]
+    path = Path(out)
     handle = open(path, "wb")  # noqa: SIM115 (closed below, removed on failure)
     try:
         yield handle

@@ -36,6 +36,7 @@ from app.forms.layout.payload import looks_like_ours
 from app.forms.scan.scan_pages import MAX_PIXELS, PageError, PageImage, Source, iter_pages
 
 QR_FORMAT = zxingcpp.BarcodeFormat.QRCodeModel2
+_QR_FORMATS = zxingcpp.BarcodeFormats(QR_FORMAT)  # the set form, the type read_barcodes declares
 CORNERS = ("top-right", "bottom-left", "top-left", "bottom-right")
 CORNER_FRACTION = 0.35  # side of a corner region, as a fraction of the page's short side (~74 mm on A4)
 UPSCALE_BELOW_DPI = 250.0  # the "enlarge" fallback only runs when the working image is coarser than this
@@ -91,7 +92,7 @@ class _Collector:
         """Decode every QR code in ``image``; True if one of ours was among them."""
         self.attempts += 1
         found = False
-        for barcode in zxingcpp.read_barcodes(image, formats=QR_FORMAT, try_rotate=True, try_downscale=True,
+        for barcode in zxingcpp.read_barcodes(image, formats=_QR_FORMATS, try_rotate=True, try_downscale=True,
                                               try_invert=False, binarizer=binarizer):
             text = barcode.text
             if looks_like_ours(text):
@@ -147,7 +148,10 @@ def is_mirrored(image: Image.Image, barcode: zxingcpp.Barcode) -> bool:
     at most 3 errors in 30 random bits.
     """
     try:
-        n = 17 + 4 * int(barcode.extra.get("Version", 0))
+        extra = barcode.extra  # a dict at runtime; zxingcpp's stub types it as object
+        if not isinstance(extra, dict):
+            return False
+        n = 17 + 4 * int(extra.get("Version", 0))
         pos = barcode.position
         tl, tr, br, bl = (np.array([p.x, p.y], dtype=np.float64) for p in
                           (pos.top_left, pos.top_right, pos.bottom_right, pos.bottom_left))
@@ -278,11 +282,11 @@ def _median(region: Image.Image) -> Image.Image:
 
 
 def _upscale(region: Image.Image) -> Image.Image:
-    return region.resize((region.width * 2, region.height * 2), Image.BICUBIC)
+    return region.resize((region.width * 2, region.height * 2), Image.Resampling.BICUBIC)
 
 
 def _rotate45(region: Image.Image) -> Image.Image:
-    return region.rotate(45, resample=Image.BILINEAR, expand=True, fillcolor=255)
+    return region.rotate(45, resample=Image.Resampling.BILINEAR, expand=True, fillcolor=255)
 
 
 def _fallbacks(collector: _Collector, work: Image.Image, page: PageImage | None, dpi: float | None, *,

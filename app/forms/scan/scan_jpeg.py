@@ -13,12 +13,12 @@ from __future__ import annotations
 import io
 import math
 
-from PIL import Image
+from PIL import Image, ImageFile
 
 _FEED = 1 << 16
 
 
-def open_draft(jpeg: bytes, factor: int) -> tuple[Image.Image, str, tuple[int, int]]:
+def open_draft(jpeg: bytes, factor: int) -> tuple[ImageFile.ImageFile, str, tuple[int, int]]:
     """The JPEG opened and set to decode DCT-scaled by 1/``factor`` (nothing decoded yet):
     (image, the original mode, the original size). Raises OSError if it is not a JPEG."""
     im = Image.open(io.BytesIO(jpeg))

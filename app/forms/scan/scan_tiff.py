@@ -97,6 +97,7 @@ def _tiff_values(read: Callable[[int, int], bytes | None], endian: str, typ: int
     width = {3: 2, 4: 4}.get(typ)
     if width is None or n > 1_000_000:
         return []
+    raw: bytes | None
     if n * width <= 4:
         raw = struct.pack(endian + "I", value)[: n * width]
     else:

@@ -17,7 +17,7 @@ import shutil
 import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import Engine, make_url
@@ -29,7 +29,7 @@ from app.services.admin import transfer
 from app.services.core import audit
 from app.services.core.audit_chain import verify_rows
 from app.services.core.db import Actor, Database
-from app.services.core.errors import FormtrailError, ValidationError
+from app.services.core.errors import DamagedData, FormtrailError, ValidationError
 from app.services.core.filestore import FileStatus, sha256_file
 from app.services.core.keys import KeyRing
 from app.services.identity.permissions import Permission, require
@@ -45,6 +45,13 @@ Progress = Callable[[int, int], None]
 
 class BackupCancelled(FormtrailError):
     pass
+
+
+class ManifestFile(TypedDict):
+    """One file of the backup, as its manifest lists it (keyed by its path inside the backup folder)."""
+
+    sha256: str
+    size: int
 
 
 @dataclasses.dataclass(frozen=True)
@@ -113,20 +120,20 @@ def _take(db: Database, actor: Actor, dest: Path, *, progress: Progress | None,
         done += target.stat().st_size
         if progress is not None:
             progress(done, total_bytes)
+    files: dict[str, ManifestFile] = {
+        path.relative_to(dest).as_posix(): {"sha256": sha256_file(path), "size": path.stat().st_size}
+        for path in sorted(dest.rglob("*")) if path.is_file() and not is_scratch(path) and path.name != INCOMPLETE}
     manifest = {
         "format": FORMAT, "site": ring.site, "created_at": db.clock.now().isoformat(), "created_by": actor.username,
         "workstation": db.workstation, "app_version": app.__version__, "backend": backend,
         "schema_revision": current_revision(db.engine), "row_counts": counts, "chain_head": chain.head,
-        "chain_ok": chain.ok, "stored_files": len(hashes), "problems": problems,
-        "files": {path.relative_to(dest).as_posix(): {"sha256": sha256_file(path), "size": path.stat().st_size}
-                  for path in sorted(dest.rglob("*"))
-                  if path.is_file() and not is_scratch(path) and path.name != INCOMPLETE},
+        "chain_ok": chain.ok, "stored_files": len(hashes), "problems": problems, "files": files,
     }
     manifest["signature"] = sign_manifest(manifest, ring)
     text_ = json.dumps(manifest, indent=1, sort_keys=True)
     (dest / MANIFEST).write_text(text_, encoding="utf-8")
     return BackupResult(path=dest, manifest_sha256=hashlib.sha256(text_.encode()).hexdigest(),
-                        files=len(manifest["files"]), bytes=sum(f["size"] for f in manifest["files"].values()),
+                        files=len(files), bytes=sum(f["size"] for f in files.values()),
                         chain_head=chain.head, row_counts=counts, problems=tuple(problems))
 
 
@@ -246,7 +253,13 @@ def last_backup(db: Database) -> tuple[str, dt.datetime, str] | None:
         row = session.execute(select(AuditEvent.action, AuditEvent.occurred_at, AuditEvent.entity_id)
                               .where(AuditEvent.action.in_(("BACKUP", "BACKUP_FAILED")))
                               .order_by(AuditEvent.seq.desc()).limit(1)).first()
-    return (row[0], row[1], row[2]) if row else None
+    if row is None:
+        return None
+    action, when, destination = row
+    if destination is None:  # both events are recorded with the backup folder as their entity id
+        raise DamagedData(f"the newest {action} event of the audit trail names no backup folder",
+                          table="audit_event", column="entity_id", value=None)
+    return action, when, destination
 
 
 

@@ -160,8 +160,10 @@ def clock(ctx: Context) -> Result:
     with _conn(ctx) as conn:
         server_now = conn.scalar(text("SELECT now()"))
         key = "clock.tolerance_seconds"  # an empty database has no settings table yet: the default then
-        tolerance = float(setting_specs.get(Session(bind=conn), key) if ctx.schema_current
-                          else setting_specs.SPECS[key].default)
+        stored = setting_specs.get(Session(bind=conn), key) if ctx.schema_current else setting_specs.SPECS[key].default
+        if isinstance(stored, list):  # float() would refuse it as well; here it says which setting is wrong
+            raise TypeError(f"the setting {key} holds {stored!r}, not a number of seconds")
+        tolerance = float(stored)
     local = ctx.local_now()
     skew = (local - server_now).total_seconds()
     if abs(skew) > tolerance:

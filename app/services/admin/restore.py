@@ -211,7 +211,11 @@ def _move_counter_past(restored: Database, roots: list[Path], known_last: int) -
     returns the range of serials issued after the backup point, or None."""
     with restored.read() as session:
         site = session.scalar(select(Site))
+        if site is None:  # the snapshot verified, and every verified backup is of a set-up site
+            raise DomainError("the restored database has no site")
         counter = session.scalar(select(SerialCounter).where(SerialCounter.site_id == site.id))
+        if counter is None:  # the set-up creates the counter with the site
+            raise DomainError(f"the restored database has no serial counter for site {site.code}")
         code, next_serial = site.code, counter.next_serial
     last = max([known_last, *(serial_guard.high_water(root, code) for root in roots)])
     if last < next_serial:
@@ -249,6 +253,9 @@ def restore(
     check = verify_backup(path, keys=keys)
     if not check.ok:
         raise DomainError("the backup does not verify, nothing was restored: " + "; ".join(check.problems[:5]))
+    site = check.manifest.get("site")
+    if not isinstance(site, str):  # a backup verifies only with the key file of the site it names
+        raise DomainError("the backup's manifest names no site, nothing was restored")
     before, lost, summary = _lost_after(current, check.chain_head or "0:")
     known_last = _last_serial_issued(current)
     roots = list(dict.fromkeys([Path(target_files), *([current.files.root] if current is not None else [])]))
@@ -265,7 +272,6 @@ def restore(
         target.dispose()
     restored: Database = make_database(target_url, target_files)
     try:
-        site = check.manifest.get("site")
         if restored.keys is not None and keys is not None and not restored.keys.exists(site):
             restored.keys.import_file(site, keys.path(site))  # the keys travel beside the data, never inside it
         copied = copy_files(path, restored.files)
@@ -288,7 +294,10 @@ def restore(
 
 def _move_aside(current: Database) -> Path:
     """Keep the replaced database file (and its WAL) next to it; a restore never deletes data."""
-    db_path = Path(make_url(current.engine.url).database)
+    database = make_url(current.engine.url).database
+    if not database:  # an in-memory database has no file to keep
+        raise ValidationError("an in-memory database cannot be restored in place")
+    db_path = Path(database)
     current.engine.dispose()
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     aside = db_path.with_name(f"{db_path.name}.replaced-{stamp}")

@@ -37,7 +37,7 @@ class Mismatch:
                 f"trail says {self.expected!r}")
 
 
-def controlled_classes() -> Iterator[type]:
+def controlled_classes() -> Iterator[type[Controlled]]:
     for mapper in Base.registry.mappers:
         if issubclass(mapper.class_, Controlled):
             yield mapper.class_
@@ -49,6 +49,8 @@ def replay(session: Session) -> dict[tuple[str, str], dict[str, str | None]]:
         select(AuditEvent.entity, AuditEvent.entity_id, AuditEvent.field, AuditEvent.new_value, AuditEvent.action)
         .where(AuditEvent.entity.is_not(None)).order_by(AuditEvent.seq).execution_options(yield_per=5000))
     for entity, entity_id, field, new_value, action in events:
+        if entity is None or entity_id is None:  # not about a row (the query already leaves out most of these)
+            continue
         key = (entity, entity_id)
         if field is None and new_value and new_value.startswith("{") and key not in state:
             try:

@@ -23,6 +23,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from app.services.core.error_codes import ErrorCode
 from app.services.core.errors import DomainError
 from app.services.core.ondisk import write_private
 
@@ -33,7 +34,7 @@ KEYRING_KEY = "formtrail.keyring"  # session.info: a callable giving the site's 
 class KeysMissing(DomainError):
     """The key file of the site is not where it is expected: nothing that needs a key can be done or checked."""
 
-    default_code = "keys-missing"
+    default_code = ErrorCode.KEYS_MISSING
 
 
 @dataclasses.dataclass(frozen=True)

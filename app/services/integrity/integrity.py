@@ -35,7 +35,7 @@ from app.services.core import anchors, audit, audit_chain, consistency, server_a
 from app.services.core.db import Actor, Database
 from app.services.core.errors import DamagedData
 from app.services.core.filestore import FileStatus
-from app.services.core.keys import KeysMissing
+from app.services.core.keys import KeyRing, KeysMissing
 from app.services.identity.permissions import Permission, require
 from app.services.identity.signatures import is_genuine
 from app.services.integrity import integrity_tags, integrity_values
@@ -104,7 +104,8 @@ def verify_everything(db: Database, actor: Actor, *, anchors_given: tuple[tuple[
     findings.extend(Finding("values", subject, detail) for subject, detail in integrity_values.check(db))
     rows = _readable(findings, "data", lambda: _data(db, findings), 0)
     _server_trail(db, findings)
-    tags, codes_checked = _readable(findings, "qr", lambda: integrity_tags.check(db, ring), ([], 0))
+    no_tags: tuple[list[integrity_tags.Problem], int] = ([], 0)
+    tags, codes_checked = _readable(findings, "qr", lambda: integrity_tags.check(db, ring), no_tags)
     findings.extend(Finding("qr", subject, detail) for subject, detail in tags)
     signatures_checked = _readable(findings, "signature", lambda: _signatures(db, findings), 0)
     _serials(db, findings)
@@ -136,7 +137,7 @@ def _recorded(db: Database, actor: Actor, report: IntegrityReport, *, record: bo
     return report
 
 
-def _anchors(db: Database, ring, findings: list[Finding]) -> list[tuple[int, str]]:  # noqa: ANN001 - KeyRing
+def _anchors(db: Database, ring: KeyRing, findings: list[Finding]) -> list[tuple[int, str]]:
     """The genuine anchors to check the chain against. Damaged lines are findings; an anchor beyond the
     trail's end is a truncated tail, unless a RESTORE event took the site back past it (then a warning that
     names the rows the restore gave up)."""
@@ -184,11 +185,11 @@ def _anchors(db: Database, ring, findings: list[Finding]) -> list[tuple[int, str
     return found
 
 
-def _backup_anchors(db: Database, ring) -> list[anchors.Anchor]:  # noqa: ANN001 - KeyRing
+def _backup_anchors(db: Database, ring: KeyRing) -> list[anchors.Anchor]:
     """The chain heads in the signed manifests of the scheduled backup folder."""
     with db.read() as session:
         folder = settings.get(session, "backup.folder")
-    found = []
+    found: list[anchors.Anchor] = []
     if not folder or not Path(folder).is_dir():
         return found
     for manifest_path in sorted(Path(folder).glob("*/manifest.json")):

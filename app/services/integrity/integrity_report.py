@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 import app
-from app.forms.render.report import ReportMeta, Table, Text, render_report
+from app.forms.render.report import ReportMeta, Section, Table, Text, render_report
 from app.models import (
     AuditEvent,
     Entry,
@@ -146,9 +146,8 @@ def write_report(db: Database, actor: Actor, *, since: dt.date, until: dt.date, 
                           printed_by=f"{actor.full_name} ({actor.username})", printed_at=local_text(db.clock.now()),
                           chain_head=head, app_version=app.__version__)
         counts = Counter(f.category for f in items)
-        sections = [Table(columns=["What", "Findings"], rows=[[title, str(counts.get(key, 0))]
-                                                              for key, title in CATEGORIES.items()], widths=[5, 1],
-                          heading="Summary")]
+        summary = [[title, str(counts.get(key, 0))] for key, title in CATEGORIES.items()]
+        sections: list[Section] = [Table(columns=["What", "Findings"], rows=summary, widths=[5, 1], heading="Summary")]
         per_user = Counter(f.who for f in items if f.category == "correction")
         if per_user:
             sections.append(Table(columns=["User", "Corrections"],

@@ -33,6 +33,7 @@ from app.models import (
 )
 from app.services.core import limits
 from app.services.core.db import Actor, Database
+from app.services.core.error_codes import ErrorCode
 from app.services.core.errors import DomainError, NotFound, ValidationError
 from app.services.core.filestore import PutResult
 from app.services.identity.permissions import Permission, require
@@ -47,7 +48,7 @@ Cancelled = Callable[[], bool]
 class IssueCancelled(DomainError):
     """The user cancelled while the PDF was being made; nothing was issued and no serial was used."""
 
-    default_code = "issue-cancelled"
+    default_code = ErrorCode.ISSUE_CANCELLED
 
 
 @dataclasses.dataclass(frozen=True)
@@ -100,7 +101,7 @@ T = TypeVar("T")
 class SerialsMoved(DomainError):
     """Another program issued without the issuing lock (an older version during an upgrade): render again."""
 
-    default_code = "serials-moved"
+    default_code = ErrorCode.SERIALS_MOVED
 
 
 def next_serial(session: Session, site: Site) -> int:
@@ -112,7 +113,7 @@ def next_issuance_id(session: Session) -> int:
     """The id the next issuance will get, read under the issuing lock (it is printed on every copy)."""
     if session.get_bind().dialect.name == "postgresql":
         return int(session.scalar(text("SELECT nextval(pg_get_serial_sequence('issuance', 'id'))")))
-    return int(session.scalar(select(func.coalesce(func.max(Issuance.id), 0)))) + 1
+    return int(session.execute(select(func.coalesce(func.max(Issuance.id), 0))).scalar_one()) + 1  # one row, always
 
 
 def site_of(session: Session) -> Site:

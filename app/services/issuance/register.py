@@ -13,7 +13,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 
 import app
 from app.forms.render.report import ReportMeta, Table, render_report
@@ -103,7 +103,7 @@ def _query(columns: Any, flt: RegisterFilter, on: dt.date) -> Select[Any]:
     if flt.text:
         text = flt.text.strip()
         like = f"%{text}%"
-        conditions = [Issuance.purpose.ilike(like), Issuance.reference.ilike(like)]
+        conditions: list[ColumnElement[bool]] = [Issuance.purpose.ilike(like), Issuance.reference.ilike(like)]
         if text.isdigit():
             conditions.append(IssuedForm.serial_no == int(text))
         query = query.where(or_(*conditions))

@@ -27,6 +27,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from app.services.core.db import Database
+from app.services.core.error_codes import ErrorCode
 from app.services.core.errors import DomainError
 from app.services.core.ledger import ledger_folder
 from app.services.core.ondisk import advisory_key, try_lock, unlock, write_private
@@ -39,7 +40,7 @@ _LOCAL = threading.Lock()  # an in-memory database has no file to lock
 class IssuerBusy(DomainError):
     """Another issuer held the serial lock for longer than we could wait."""
 
-    default_code = "issuer-busy"
+    default_code = ErrorCode.ISSUER_BUSY
 
 
 @contextlib.contextmanager

@@ -124,7 +124,8 @@ def _rows(session: Session, issuance: Issuance, actor: Actor | None = None) -> t
                             .order_by(ScanPage.page_no, ScanPage.id)).all() if ids else []
     by_form: dict[int, list[ScanPage]] = {}
     for scan in scans:
-        by_form.setdefault(scan.issued_form_id, []).append(scan)
+        if scan.issued_form_id is not None:  # always: the query selects the pages of these forms
+            by_form.setdefault(scan.issued_form_id, []).append(scan)
     serial_of = {f.id: f.serial for f in forms}
     replaced_by = {f.replaces_id: f.serial for f in forms if f.replaces_id}
     rows = []
@@ -137,7 +138,8 @@ def _rows(session: Session, issuance: Issuance, actor: Actor | None = None) -> t
             scans=tuple(ScanRef(s.id, s.page_no, s.outcome.value, s.source.sha256, s.source.original_name,
                                 s.superseded_by_id is not None) for s in mine),
             reason=form.state_reason, deviation_ref=form.deviation_ref, changed_by=form.state_changed_by,
-            changed_at=form.state_changed_at, replaces=serial_of.get(form.replaces_id),
+            changed_at=form.state_changed_at,
+            replaces=serial_of.get(form.replaces_id) if form.replaces_id is not None else None,
             replaced_by=replaced_by.get(form.id), accounted=accounted, note=note,
             may_void=actor is not None and allowed(actor, Permission.RECONCILE) and void_refusal(form) is None,
             may_declare_missing=actor is not None and allowed(actor, Permission.RECONCILE)

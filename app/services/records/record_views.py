@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.forms.layout.layout import FieldType, TemplateLayout
 from app.models import Entry, EntryKind, IssuedForm, Record, RecordState, ScanOutcome, ScanPage, TemplateVersion
+from app.services.core.errors import DamagedData, NotFound
 from app.services.identity import signatures
 from app.services.records.record_values import limits_text
 
@@ -120,6 +121,35 @@ class RecordView:
         return sum(1 for f in self.fields for e in f.history if e.kind is not EntryKind.ORIGINAL)
 
 
+def session_of(record: Record) -> Session:
+    """The session ``record`` was read in (the acts work on records they have just read)."""
+    session = Session.object_session(record)
+    if session is None:
+        raise RuntimeError(f"record {record.serial} is not in a session: read it again within one")
+    return session
+
+
+def form_of(session: Session, record: Record) -> IssuedForm:
+    form = session.get(IssuedForm, record.issued_form_id)
+    if form is None:  # a foreign key: the database keeps the row
+        raise NotFound(f"record {record.serial}: its issued form (id {record.issued_form_id}) is missing")
+    return form
+
+
+def version_of(session: Session, record: Record) -> TemplateVersion:
+    version = session.get(TemplateVersion, record.template_version_id)
+    if version is None:  # a foreign key: the database keeps the row
+        raise NotFound(f"record {record.serial}: its template version (id {record.template_version_id}) is missing")
+    return version
+
+
+def _scan_ref(page: ScanPage) -> ScanRef:
+    if page.page_no is None:  # linking sets the page number, so a linked page always has one
+        raise DamagedData(f"scan page {page.id} is linked but has no page number", table="scan_page",
+                          column="page_no", value=None)
+    return ScanRef(page.id, page.page_no, page.source.sha256, page.source.original_name, page.page_index)
+
+
 def current_entries(record: Record) -> dict[str, Entry]:
     return {e.field_name: e for e in record.entries if e.superseded_by_id is None}
 
@@ -143,8 +173,8 @@ def _entry(e: Entry) -> EntryInfo:
 
 def build_view(session: Session, record: Record, layout: TemplateLayout, *,
                form: IssuedForm | None = None) -> RecordView:
-    form = form or session.get(IssuedForm, record.issued_form_id)
-    version = session.get(TemplateVersion, record.template_version_id)
+    form = form or form_of(session, record)
+    version = version_of(session, record)
     history: dict[str, list[EntryInfo]] = {}
     for entry in sorted(record.entries, key=lambda e: e.id):
         history.setdefault(entry.field_name, []).append(_entry(entry))
@@ -168,6 +198,6 @@ def build_view(session: Session, record: Record, layout: TemplateLayout, *,
         issuance_reconciled=form.issuance.state.value == "reconciled", exists=record.id is not None,
         created_at=record.created_at if record.id else None, created_by=record.created_by or None,
         fields=tuple(fields), signatures=sigs,
-        scans=tuple(ScanRef(s.id, s.page_no, s.source.sha256, s.source.original_name, s.page_index) for s in scans),
+        scans=tuple(_scan_ref(s) for s in scans),
         content_sha256=hashlib.sha256(canonical.encode()).hexdigest(),
     )

@@ -33,7 +33,15 @@ from app.services.identity import signatures
 from app.services.identity.permissions import Permission, allowed, require
 from app.services.issuance.issuance import form_by_serial
 from app.services.records.record_values import check
-from app.services.records.record_views import RecordView, build_view, current_entries, record_content
+from app.services.records.record_views import (
+    RecordView,
+    build_view,
+    current_entries,
+    form_of,
+    record_content,
+    session_of,
+    version_of,
+)
 from app.services.scans.intake_link import current_page_scan
 from app.services.site import settings
 from app.services.templates import templates
@@ -44,9 +52,7 @@ FUTURE_TOLERANCE = dt.timedelta(minutes=5)
 
 
 def _layout(record: Record) -> TemplateLayout:
-    from app.models import TemplateVersion
-    version = Session.object_session(record).get(TemplateVersion, record.template_version_id)
-    return templates.layout_of(version)
+    return templates.layout_of(version_of(session_of(record), record))
 
 
 def _field(layout: TemplateLayout, name: str) -> FieldDef:
@@ -106,7 +112,7 @@ def edit_refusal(form: IssuedForm) -> DomainError | None:
 
 
 def _check_editable(record: Record) -> None:
-    _raise(edit_refusal(Session.object_session(record).get(IssuedForm, record.issued_form_id)))
+    _raise(edit_refusal(form_of(session_of(record), record)))
 
 
 def _raise(refusal: FormtrailError | None) -> None:
@@ -322,8 +328,7 @@ def sign_refusal(session: Session, actor: Actor, record: Record, state: RecordSt
         if state is not RecordState.REVIEWED:
             return RuleViolation(f"{record.serial} is {state.value}: it must be reviewed (with a valid signature) "
                                  "before it is approved", code=ErrorCode.RECORD_NOT_READY)
-        form = session.get(IssuedForm, record.issued_form_id)
-        if form.issuance.state is not IssuanceState.RECONCILED:
+        if form_of(session, record).issuance.state is not IssuanceState.RECONCILED:
             return RuleViolation(f"the issuance of {record.serial} is not reconciled yet; approve the record after "
                                  "QA has reconciled every sheet of it", code=ErrorCode.ISSUANCE_NOT_RECONCILED)
     return signatures.signer_refusal(session, actor, activity=f"record:{record.serial}", meaning=meaning,
@@ -331,7 +336,7 @@ def sign_refusal(session: Session, actor: Actor, record: Record, state: RecordSt
 
 
 def _check_signable(db: Database, actor: Actor, record: Record, meaning: SignatureMeaning) -> None:
-    session = Session.object_session(record)
+    session = session_of(record)
     _raise(sign_refusal(session, actor, record, refresh_state(session, record, _layout(record)), meaning))
 
 
@@ -339,7 +344,7 @@ def _view(session: Session, actor: Actor, record: Record, layout: TemplateLayout
           form: IssuedForm | None = None) -> RecordView:
     """The record as ``actor`` sees it: with what they may do now, asked of the rules the acts check."""
     view = build_view(session, record, layout, form=form)
-    form = form or session.get(IssuedForm, record.issued_form_id)
+    form = form or form_of(session, record)
     current = current_entries(record)
     fields = []
     for field_view, definition in zip(view.fields, layout.fields, strict=True):
@@ -388,4 +393,5 @@ def list_records(db: Database, actor: Actor, *, state: RecordState | None = None
         query = select(Record.serial, Record.state, Record.created_at, Record.created_by).order_by(Record.id.desc())
         if state is not None:
             query = query.where(Record.state == state)
-        return [tuple(r) for r in session.execute(query.limit(limit)).all()]
+        return [(serial, state_, created_at, created_by)
+                for serial, state_, created_at, created_by in session.execute(query.limit(limit)).all()]

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from app.models import AuditEvent, Site
 from app.services.core import audit
 from app.services.core.db import Actor, Database
+from app.services.core.errors import DomainError
 from app.services.core.keys import KEYRING_KEY, KeyRing, KeysMissing, fingerprint
 from app.services.identity.permissions import Permission, require
 
@@ -44,6 +45,8 @@ def adopt_legacy_key(db: Database) -> None:
     with db.write(audit_actor(), reason="keys moved out of the database") as session:
         session.info[KEYRING_KEY] = lambda: ring
         site = session.scalar(select(Site))
+        if site is None:  # it was read above; a site row is never deleted
+            raise DomainError("the site disappeared while its key was being moved out of the database")
         site.qr_key = ""  # redacted in the trail; it stays valid (as key version 1) for forms printed before
         audit.record_event(session, "KEYS_INSTALLED", entity="site", entity_id=code,
                            new={"versions": sorted(ring.versions), "current": ring.current,

@@ -6,6 +6,8 @@ approved by someone other than its author (a separate person, by e-signature).""
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from sqlalchemy.orm import Session
 
 from app.models import SignatureMeaning, Template, TemplateStatus, TemplateVersion
@@ -15,6 +17,17 @@ from app.services.identity import signatures
 from app.services.identity.permissions import Permission, allowed
 
 S = TemplateStatus
+
+
+class AllowedActs(TypedDict):
+    """The ``may_*`` fields of TemplateVersionInfo, by name (passed to ``dataclasses.replace``)."""
+
+    may_edit: bool
+    may_submit: bool
+    may_new_version: bool
+    may_approve: bool
+    may_return: bool
+    may_retire: bool
 
 
 def check(refusal: FormtrailError | None) -> None:
@@ -72,7 +85,7 @@ def retire_refusal(row: TemplateVersion) -> DomainError | None:
     return None
 
 
-def allowed_acts(session: Session, actor: Actor, row: TemplateVersion) -> dict[str, bool]:
+def allowed_acts(session: Session, actor: Actor, row: TemplateVersion) -> AllowedActs:
     """The ``may_*`` fields of TemplateVersionInfo for ``actor``: the role allows the act and no rule refuses it."""
     edit, approve = allowed(actor, Permission.EDIT_TEMPLATES), allowed(actor, Permission.APPROVE_TEMPLATES)
     newest = row.template.versions[-1] is row

@@ -62,13 +62,14 @@ class FlowLayout(QLayout):
         return size + QSize(margins.left() + margins.right(), margins.top() + margins.bottom())
 
     def _visible(self) -> list[QLayoutItem]:
-        return [item for item in self._items if not (item.widget() and item.widget().isHidden())]
+        return [item for item in self._items if not ((widget := item.widget()) and widget.isHidden())]
 
     def _gap(self, item: QLayoutItem, orientation: Qt.Orientation) -> int:
-        if self._spacing >= 0 or item.widget() is None:
+        widget = item.widget()
+        if self._spacing >= 0 or widget is None:
             return max(self._spacing, 0)
-        kind = item.widget().sizePolicy().controlType()
-        return item.widget().style().layoutSpacing(kind, kind, orientation)
+        kind = widget.sizePolicy().controlType()
+        return widget.style().layoutSpacing(kind, kind, orientation)
 
     def _arrange(self, rect: QRect, *, apply: bool) -> int:
         """Place the items line by line (each centred vertically in its line); returns the height used."""

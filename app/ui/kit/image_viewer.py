@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from shiboken6 import isValid
 
 from app.services.core.db import Actor, Database
 from app.services.scans import scans
@@ -238,8 +237,8 @@ class ImageViewer(QWidget):
         load = self._load
         task = workers.run_task(lambda progress, cancelled: load(key), name="viewer")
         # Lambdas are not disconnected when the viewer is deleted: check it is still there.
-        task.finished.connect(lambda data, key=key: isValid(self) and self._loaded(key, data))
-        task.failed.connect(lambda exc, key=key: isValid(self) and self._failed(key, exc))
+        task.finished.connect(workers.while_alive(self, lambda data, key=key: self._loaded(key, data)))
+        task.failed.connect(workers.while_alive(self, lambda exc, key=key: self._failed(key, exc)))
 
     def step(self, delta: int) -> None:
         if self._pages:

@@ -28,7 +28,7 @@ def icon(name: str) -> QIcon:
         return QIcon(str(path))
     app = QApplication.instance()
     standard = _FALLBACK.get(name, QStyle.StandardPixmap.SP_FileIcon)
-    return app.style().standardIcon(standard) if app is not None else QIcon()
+    return app.style().standardIcon(standard) if isinstance(app, QApplication) else QIcon()
 
 
 def set_role(label: QLabel, role: str) -> QLabel:

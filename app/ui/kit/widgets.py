@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QDate, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -94,6 +95,8 @@ def fit_to_contents(dialog: QDialog, *, min_width: int = 0) -> None:
     otherwise get clipped). ``min_width`` widens it through a strut, since a fixed-size dialog ignores its own
     minimum width."""
     layout = dialog.layout()
+    if layout is None:
+        return
     layout.setSizeConstraint(QLayout.SizeConstraint.SetFixedSize)
     if min_width and isinstance(layout, QBoxLayout):
         strut = QWidget(dialog)
@@ -152,3 +155,12 @@ def main_action(page: QWidget, button: QAbstractButton) -> None:
         shortcut = QShortcut(QKeySequence(key), page)
         shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         shortcut.activated.connect(press)
+
+
+def day_of(value: QDate) -> dt.date:
+    """A QDate as the date it holds (PySide6 types ``toPython`` as returning any object)."""
+    day = value.toPython()
+    if not isinstance(day, dt.date):
+        raise TypeError(f"not a valid date: {value!r}")
+    return day
+

@@ -42,6 +42,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal, Slot
 from PySide6.QtWidgets import QApplication, QProgressDialog, QWidget
+from shiboken6 import isValid
 
 Progress = Callable[[int, int], None]
 IsCancelled = Callable[[], bool]
@@ -270,3 +271,13 @@ class ProgressDialog(QProgressDialog):
 
 
 _NEVER = 2**31 - 1
+
+
+def while_alive(owner: QObject, call: Callable[..., None]) -> Callable[..., None]:
+    """``call`` for a signal of a task that may outlive ``owner``: Qt does not disconnect a plain function when
+    the widget it was written for is deleted, so the call is dropped once ``owner`` is gone."""
+    def guarded(*args: Any) -> None:
+        if isValid(owner):
+            call(*args)
+    return guarded
+

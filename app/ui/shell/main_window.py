@@ -53,6 +53,15 @@ def _idle_minutes(db: Database) -> float:
     return float(next(s.value for s in settings.list_settings(db) if s.key == "session.idle_lock_minutes"))
 
 
+def _scroll_area_of(page: QWidget) -> QWidget:
+    """The scroll area ``_scrollable`` put ``page`` in (page -> viewport -> area)."""
+    viewport = page.parentWidget()
+    area = viewport.parentWidget() if viewport is not None else None
+    if area is None:
+        raise RuntimeError("the page is not in its scroll area")
+    return area
+
+
 def _scrollable(page: QWidget) -> QScrollArea:
     """The page in a frameless scroll area: on a small screen or at a large scaling a page that needs more room
     than the window has scrolls instead of being squeezed, clipped or overlapping."""
@@ -256,7 +265,7 @@ class MainWindow(QMainWindow):
             self.stack.addWidget(_scrollable(widget))
         self.page_title.setText(spec.title)
         self.page_description.setText(spec.description)
-        self.stack.setCurrentWidget(widget.parentWidget().parentWidget())  # the page's scroll area
+        self.stack.setCurrentWidget(_scroll_area_of(widget))
         if not created and hasattr(widget, "page_shown"):
             widget.page_shown()
 
@@ -307,10 +316,14 @@ class MainWindow(QMainWindow):
         db, actor = self.db, self.actor
         task = workers.run_task(lambda progress, cancelled: backup.run_scheduled_backup(
             db, actor, progress=progress, cancelled=cancelled), serial=True, name="scheduled backup")
-        task.finished.connect(lambda result: result is not None and self.statusBar().showMessage(
-            f"Scheduled backup written to {result.path}", 15_000))
+        task.finished.connect(self._scheduled_backup_done)
         task.failed.connect(lambda exc: self.statusBar().showMessage(f"⚠ Scheduled backup failed: {exc}", 60_000))
         self._backup_task = task
+
+    def _scheduled_backup_done(self, result: object) -> None:
+        path = getattr(result, "path", None)  # None when no backup was due
+        if path is not None:
+            self.statusBar().showMessage(f"Scheduled backup written to {path}", 15_000)
 
     # -- session --------------------------------------------------------------------------------------
     def lock(self, why: str = "idle timeout") -> None:

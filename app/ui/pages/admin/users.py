@@ -120,7 +120,11 @@ class UsersPage(QWidget):
         ctx = self._ctx
         self._want = select or self._want
         run_query(self, lambda: users.list_users(ctx.db, ctx.actor), key="users", on_done=self._listed,
-                  on_failed=lambda exc: (ctx.show_error(self, exc), self._listed([])))
+                  on_failed=self._list_failed)
+
+    def _list_failed(self, exc: BaseException) -> None:
+        self._ctx.show_error(self, exc)
+        self._listed([])
 
     def _listed(self, rows: list[UserInfo]) -> None:
         chosen = self.selected()

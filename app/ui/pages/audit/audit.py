@@ -31,7 +31,7 @@ from app.ui.kit.data_events import Topic
 from app.ui.kit.flow_layout import FlowLayout, keep_together
 from app.ui.kit.operations import notify, run_op
 from app.ui.kit.style import set_role
-from app.ui.kit.widgets import ask_export_path, hint, setup_table
+from app.ui.kit.widgets import ask_export_path, day_of, hint, setup_table
 from app.ui.kit.workers import Task
 from app.ui.pages.audit.audit_model import AuditTableModel, event_cells
 from app.ui.pages.registry import PageContext, page
@@ -41,7 +41,7 @@ _EXPORT_FILTERS = {"CSV for spreadsheets (*.csv)": "csv", "JSON (*.json)": "json
 
 def _day_start(day: QDate) -> dt.datetime:
     """Local midnight at the start of ``day``, as an aware datetime."""
-    return dt.datetime.combine(day.toPython(), dt.time()).astimezone()
+    return dt.datetime.combine(day_of(day), dt.time()).astimezone()
 
 
 class AuditPage(QWidget):

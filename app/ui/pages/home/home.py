@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from shiboken6 import isValid
 
 from app.services.admin import backup
 from app.services.identity.permissions import Permission, permissions_of
@@ -30,7 +29,7 @@ from app.services.reports import dashboard
 from app.services.reports.dashboard import Dashboard
 from app.ui.kit.style import icon, set_role
 from app.ui.kit.widgets import hint, title
-from app.ui.kit.workers import Task
+from app.ui.kit.workers import Task, while_alive
 from app.ui.pages.registry import PageContext, page, pages_for
 
 
@@ -222,8 +221,8 @@ class HomePage(QWidget):
             return None, backup.last_backup(ctx.db), checked
 
         self.task = ctx.run_task(job, name="dashboard")
-        self.task.finished.connect(lambda result: isValid(self) and self._counted(*result))
-        self.task.failed.connect(lambda exc: isValid(self) and self._failed(exc))
+        self.task.finished.connect(while_alive(self, lambda result: self._counted(*result)))
+        self.task.failed.connect(while_alive(self, self._failed))
 
     def _counted(self, counts: Dashboard | None, last_backup: tuple[str, dt.datetime, str] | None,
                  checked: integrity.LastCheck | None = None) -> None:

@@ -31,7 +31,7 @@ from app.ui.kit.data_events import Topic
 from app.ui.kit.dialogs import open_dialog
 from app.ui.kit.operations import run_op
 from app.ui.kit.style import set_role
-from app.ui.kit.widgets import ErrorLine, hint, main_action
+from app.ui.kit.widgets import ErrorLine, day_of, hint, main_action
 from app.ui.pages.issuance.issue_release import PdfToRelease, ReleasePanel
 from app.ui.pages.issuance.issue_replace import ReplaceDialog
 from app.ui.pages.registry import PageContext, page
@@ -212,7 +212,7 @@ class IssuePage(QWidget):
             return None
         copies, purpose = self.copies.value(), self.purpose.text().strip()
         reference, issued_to = self.reference.text().strip() or None, self.issued_to.text().strip()
-        due = self.due.date().toPython()
+        due = day_of(self.due.date())
         if not messages.confirm(
                 self, f"Issue {plural(copies, 'controlled copy')} of {version.code} version "
                       f"{version.version} ({version.title})?\n\nTo: {issued_to}\nFor: {purpose}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 from collections import Counter
+from pathlib import Path
 
 from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtWidgets import (
@@ -64,7 +65,7 @@ class ReconcilePage(QWidget):
         self.dialog: QDialog | None = None
         self.viewer_dialog: ImageViewerDialog | None = None
         self.task: Task | None = None
-        self.last_saved = None
+        self.last_saved: Path | None = None
         self._issuances: list[IssuanceSummary] = []
         self._want_issuance: int | None = None  # to select when the list arrives (after an act, or from Home)
         self._want_form: str | None = None

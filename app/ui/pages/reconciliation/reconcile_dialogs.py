@@ -24,7 +24,7 @@ from app.services.reconciliation import reconciliation
 from app.services.reconciliation.reconciliation import ReconFormRow
 from app.textfmt import of_total
 from app.ui.kit import messages
-from app.ui.kit.widgets import ErrorLine, fit_to_contents, hint, reason_field, title
+from app.ui.kit.widgets import ErrorLine, day_of, fit_to_contents, hint, reason_field, title
 from app.ui.pages.registry import PageContext
 
 
@@ -124,7 +124,7 @@ class PeriodDialog(QDialog):
 
     @property
     def period(self) -> tuple[dt.date, dt.date]:
-        return self.since.date().toPython(), self.until.date().toPython()
+        return day_of(self.since.date()), day_of(self.until.date())
 
     def accept(self) -> None:
         since, until = self.period

@@ -4,6 +4,7 @@ where values are read from (the scan page shown, or direct entry), and second-pe
 from __future__ import annotations
 
 import datetime as dt
+from typing import cast
 
 from PySide6.QtCore import QDateTime, Qt, Signal
 from PySide6.QtWidgets import (
@@ -71,7 +72,8 @@ class EntryForm(QWidget):
         self._memory: dict[str, str] = {}  # what the rows remember between saves (the late-entry reason)
         # Which page the user works on follows the keyboard focus. One application signal, not an event filter
         # on every field: a Python event filter met events of widgets being destroyed (a crash under load).
-        QApplication.instance().focusChanged.connect(self._focus_moved)
+        # A widget can only be built once the QApplication exists, so instance() is that QApplication.
+        cast(QApplication, QApplication.instance()).focusChanged.connect(self._focus_moved)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
 
@@ -115,14 +117,14 @@ class EntryForm(QWidget):
         self.error = ErrorLine()
         layout.addWidget(self.error)
 
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QScrollArea.Shape.NoFrame)
         self._body = QWidget()
         self._body_layout = QVBoxLayout(self._body)
         self._body_layout.addStretch(1)
-        self.scroll.setWidget(self._body)
-        layout.addWidget(self.scroll, 1)
+        self.scroll_area.setWidget(self._body)
+        layout.addWidget(self.scroll_area, 1)
         layout.addWidget(hint("◆ critical (verified by a second person) · * required. Each value is saved the "
                               "moment you press Enter or Save; a saved value changes only by a correction."))
 
@@ -204,8 +206,8 @@ class EntryForm(QWidget):
         focused = self.window().focusWidget()
         if group is None or len(self._groups) < 2 or (focused is not None and group.isAncestorOf(focused)):
             return
-        self.scroll.ensureWidgetVisible(group, 0, 0)
-        self.scroll.verticalScrollBar().setValue(group.y())
+        self.scroll_area.ensureWidgetVisible(group, 0, 0)
+        self.scroll_area.verticalScrollBar().setValue(group.y())
 
     def source_page(self) -> int | None:
         return self._source_page
@@ -220,7 +222,8 @@ class EntryForm(QWidget):
         """The activity time ticked above, as an aware local time, or None."""
         if not self.activity_check.isChecked():
             return None
-        return self.activity_edit.dateTime().toPython().astimezone()
+        # QDateTime.toPython() returns a datetime.datetime; the stubs type it as object.
+        return cast(dt.datetime, self.activity_edit.dateTime().toPython()).astimezone()
 
     # -- after a save ---------------------------------------------------------------------------------
     def _row_saved(self, view: RecordView) -> None:
@@ -236,7 +239,7 @@ class EntryForm(QWidget):
             row = self.rows[name]
             if row.field.current is None and not row.isHidden():
                 row.input.setFocus(Qt.FocusReason.TabFocusReason)
-                self.scroll.ensureWidgetVisible(row)
+                self.scroll_area.ensureWidgetVisible(row)
                 return
 
     def _update_progress(self) -> None:

@@ -77,7 +77,10 @@ class _Extra(QWidget):
         self.hide()
 
     def text(self) -> str | None:
-        return self.edit.text().strip() or None if self.isVisibleTo(self.parentWidget()) else None
+        parent = self.parentWidget()
+        # Qt's isVisibleTo(nullptr) is isVisible(); the stubs do not accept None, so spell that case out.
+        visible = self.isVisibleTo(parent) if parent is not None else self.isVisible()
+        return self.edit.text().strip() or None if visible else None
 
 
 class FieldRow(QFrame):
@@ -190,7 +193,7 @@ class FieldRow(QFrame):
         current = field.current
         has_value = current is not None
         self.input.setReadOnly(has_value or not editable or self._na_mode)
-        if has_value:
+        if current is not None:
             self._na_mode = False
             self.input.setText("NA" if current.is_na else (current.value or ""))
             for extra in (self.na_extra, self.justification_extra, self.late_extra):
@@ -204,7 +207,7 @@ class FieldRow(QFrame):
         self.info_label.setText(self._info(current) if current else "")
         self.info_label.setVisible(has_value)
         self._show_flags(field)
-        self._look("empty" if not has_value else "out" if current.out_of_limits else "na" if current.is_na
+        self._look("empty" if current is None else "out" if current.out_of_limits else "na" if current.is_na
                    else "verify" if field.needs_verification else "saved")
 
     def _info(self, e: EntryInfo) -> str:
@@ -277,9 +280,10 @@ class FieldRow(QFrame):
         except FormtrailError as exc:
             self.error.show_text(str(exc))
             # What the service asks for in addition, by its code (never by the wording of the message).
-            extra = {ErrorCode.JUSTIFICATION_REQUIRED: self.justification_extra,
-                     ErrorCode.LATE_REASON_REQUIRED: self.late_extra,
-                     ErrorCode.NA_REASON_REQUIRED: self.na_extra}.get(exc.code)
+            extras: dict[str, _Extra] = {ErrorCode.JUSTIFICATION_REQUIRED: self.justification_extra,
+                                         ErrorCode.LATE_REASON_REQUIRED: self.late_extra,
+                                         ErrorCode.NA_REASON_REQUIRED: self.na_extra}
+            extra = extras.get(exc.code)
             if extra is self.late_extra and not extra.edit.text() and self._memory.get("late_reason"):
                 extra.edit.setText(self._memory["late_reason"])  # the sheet's reason, to confirm with Enter
                 extra.edit.selectAll()

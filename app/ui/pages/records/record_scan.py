@@ -6,9 +6,10 @@ background task and are cached per scan page while the record is open."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QImage, QPainter, QPixmap, QWheelEvent
+from PySide6.QtGui import QImage, QPainter, QPixmap, QStandardItemModel, QWheelEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QGraphicsPixmapItem,
@@ -117,7 +118,9 @@ class ScanView(QWidget):
             scan = by_page.get(page_no)
             if scan is None:
                 self.page_combo.addItem(f"Page {page_no} – not scanned", None)
-                self.page_combo.model().item(self.page_combo.count() - 1).setEnabled(False)
+                # A QComboBox's own model (never replaced here) is a QStandardItemModel.
+                model = cast(QStandardItemModel, self.page_combo.model())
+                model.item(self.page_combo.count() - 1).setEnabled(False)
             else:
                 self.page_combo.addItem(f"Page {page_no}", scan.scan_page_id)
                 tip = f"{scan.source_name}, page {scan.page_index + 1}\nSHA-256 {scan.sha256}"
@@ -197,7 +200,7 @@ class ScanView(QWidget):
                 set_role(self.status, "error")
             return
         self._images[scan_page_id] = image
-        if current:
+        if current and scan is not None:
             self.status.setText(f"{scan.source_name}, page {scan.page_index + 1} · SHA-256 {scan.sha256[:16]}…")
             self._display(image)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import cast
 
 from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
@@ -44,7 +45,8 @@ class IntegrityReportDialog(QDialog):
                               "clock anomalies and refused actions in the period. The report itself is recorded "
                               "in the audit trail."))
         form = QFormLayout()
-        today = QDate(ctx.db.clock.now().astimezone().date())
+        local_today = ctx.db.clock.now().astimezone().date()
+        today = QDate(local_today.year, local_today.month, local_today.day)
         self.since, self.until = QDateEdit(today.addDays(-30)), QDateEdit(today)
         for edit in (self.since, self.until):
             edit.setCalendarPopup(True)
@@ -79,8 +81,9 @@ class IntegrityReportDialog(QDialog):
         return target if target.suffix.lower() == f".{fmt}" else target.with_name(f"{target.name}.{fmt}")
 
     def write(self) -> None:
-        since: dt.date = self.since.date().toPython()
-        until: dt.date = self.until.date().toPython()
+        # QDate.toPython() returns a datetime.date; the stubs type it as object.
+        since = cast(dt.date, self.since.date().toPython())
+        until = cast(dt.date, self.until.date().toPython())
         if until < since:
             self.error.show_text("The end date is before the start date.")
             return

@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from shiboken6 import isValid
 
 from app.enums import ScanOutcome
 from app.services.core.errors import FormtrailError
@@ -30,7 +29,7 @@ from app.ui.kit.image_viewer import ImageViewer, ViewerPage, scan_page_loader
 from app.ui.kit.operations import notify, run_op, run_query
 from app.ui.kit.reason import ReasonDialog
 from app.ui.kit.widgets import hint, setup_table
-from app.ui.kit.workers import Task
+from app.ui.kit.workers import Task, while_alive
 from app.ui.pages.registry import PageContext
 from app.ui.pages.scans.scans_dialogs import ADVICE, LinkDialog
 from app.ui.pages.scans.scans_models import THUMB_SIDE, ExceptionModel
@@ -126,7 +125,11 @@ class ExceptionsPanel(QWidget):
         """Read the pages waiting in the background (the queue may hold thousands)."""
         ctx = self._ctx
         run_query(self, lambda: scans.list_exceptions(ctx.db, ctx.actor), key="exceptions", on_done=self._listed,
-                  on_failed=lambda exc: (ctx.show_error(self, exc), self._listed([])))
+                  on_failed=self._list_failed)
+
+    def _list_failed(self, exc: BaseException) -> None:
+        self._ctx.show_error(self, exc)
+        self._listed([])
 
     def _listed(self, rows: list[ScanPageInfo]) -> None:
         chosen = self.selected()
@@ -164,8 +167,8 @@ class ExceptionsPanel(QWidget):
                 progress(done, len(wanted))
 
         task = ctx.run_task(job, name="thumbnails")
-        task.progressed.connect(lambda *_: isValid(self) and self._take_thumbnails(ready))
-        task.ended.connect(lambda: isValid(self) and self._take_thumbnails(ready, finished=wanted))
+        task.progressed.connect(while_alive(self, lambda *_: self._take_thumbnails(ready)))
+        task.ended.connect(while_alive(self, lambda: self._take_thumbnails(ready, finished=wanted)))
 
     def _take_thumbnails(self, ready: dict[int, bytes], finished: list[int] | None = None) -> None:
         for key in list(ready):

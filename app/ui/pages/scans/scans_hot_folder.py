@@ -24,13 +24,12 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from shiboken6 import isValid
 
 from app.services.scans.hot_folder import HotFolder, HotFolderResult
 from app.ui.kit.list_model import ListTableModel
 from app.ui.kit.style import set_role
 from app.ui.kit.widgets import hint, setup_table
-from app.ui.kit.workers import Task
+from app.ui.kit.workers import Task, while_alive
 from app.ui.pages.registry import PageContext
 from app.ui.pages.scans.scans_models import FAILED_COLOUR, OK_COLOUR, PROBLEM_COLOUR
 
@@ -144,7 +143,7 @@ class HotFolderPanel(QGroupBox):
         self.timer.setInterval(poll_ms)
         self.timer.timeout.connect(self.poll)
         saved = workstation_settings().value(SETTING_KEY, "")
-        self.set_folder(Path(saved) if saved else None, remember=False)
+        self.set_folder(Path(saved) if isinstance(saved, str) and saved else None, remember=False)
 
     @property
     def folder(self) -> Path | None:
@@ -219,8 +218,8 @@ class HotFolderPanel(QGroupBox):
         if hot is None or self.task is not None:
             return
         self.task = self._ctx.run_task(lambda progress, cancelled: hot.poll(), serial=True, name="hot folder")
-        self.task.finished.connect(lambda results: isValid(self) and self._polled(results))
-        self.task.failed.connect(lambda exc: isValid(self) and self._poll_failed(exc))
+        self.task.finished.connect(while_alive(self, self._polled))
+        self.task.failed.connect(while_alive(self, self._poll_failed))
 
     def _release(self, hot: HotFolder | None) -> None:
         """Stop a watcher's decoder processes, once no look at the folder is running any more."""

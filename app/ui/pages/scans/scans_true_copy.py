@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from shiboken6 import isValid
 
 from app.enums import FormState, ScanOutcome, SignatureMeaning
 from app.services.core.db import Actor, Database
@@ -33,7 +32,7 @@ from app.ui.kit.dialogs import accepted, open_dialog
 from app.ui.kit.flow_layout import FlowLayout, keep_together
 from app.ui.kit.image_viewer import ImageViewer, ViewerPage, scan_page_loader
 from app.ui.kit.widgets import hint, setup_table
-from app.ui.kit.workers import Task
+from app.ui.kit.workers import Task, while_alive
 from app.ui.pages.registry import PageContext
 from app.ui.pages.scans.scans_dialogs import DispositionDialog
 from app.ui.pages.scans.scans_models import ReturnedForm, ReturnedFormModel
@@ -166,8 +165,8 @@ class TrueCopyPanel(QWidget):
         ctx = self._ctx
         self.count_label.setText("Reading returned forms…")
         self.task = ctx.run_task(lambda progress, cancelled: returned_forms(ctx.db, ctx.actor), name="true copies")
-        self.task.finished.connect(lambda rows: isValid(self) and self._loaded(rows))
-        self.task.failed.connect(lambda exc: isValid(self) and self._load_failed(exc))
+        self.task.finished.connect(while_alive(self, self._loaded))
+        self.task.failed.connect(while_alive(self, self._load_failed))
 
     def _loaded(self, rows: list[ReturnedForm]) -> None:
         self.task = None
@@ -189,7 +188,8 @@ class TrueCopyPanel(QWidget):
                 if (key == "all" or (key == "to-verify" and r.verified_by is None)
                     or (key == "to-file" and r.verified_by is not None and r.disposition is None))
                 and (not text or text in f"{r.serial} {r.template} {r.purpose} {r.reference or ''}".lower())]
-        want = self._want or (self.selected().serial if self.selected() else None)
+        chosen = self.selected()
+        want = self._want or (chosen.serial if chosen else None)
         self.model.set_rows(rows)
         self.count_label.setText(f"{len(rows)} of {len(self._all)} returned forms shown"
                                  + (f" (the newest {_LIMIT})" if len(self._all) >= _LIMIT else ""))

@@ -6,7 +6,7 @@ the editor validates the whole layout after each change and shows the error besi
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -244,8 +244,8 @@ class SignatureBlocksEditor(QWidget):
         self.up_button, self.down_button = QPushButton("Move up"), QPushButton("Move down")
         self.add_button.clicked.connect(self.add)
         self.remove_button.clicked.connect(self.remove)
-        self.up_button.clicked.connect(lambda: self.move(-1))
-        self.down_button.clicked.connect(lambda: self.move(1))
+        self.up_button.clicked.connect(lambda: self.move_block(-1))
+        self.down_button.clicked.connect(lambda: self.move_block(1))
         for button in (self.add_button, self.remove_button, self.up_button, self.down_button):
             row.addWidget(button)
         row.addStretch(1)
@@ -283,7 +283,9 @@ class SignatureBlocksEditor(QWidget):
         out = []
         for row in range(self.table.rowCount()):
             item = self.table.item(row, 1)
-            out.append({"role": self.table.cellWidget(row, 0).currentData(), "label": item.text() if item else ""})
+            # Column 0 always holds the QComboBox that _insert() put there.
+            combo = cast(QComboBox, self.table.cellWidget(row, 0))
+            out.append({"role": combo.currentData(), "label": item.text() if item else ""})
         return out
 
     def add(self) -> None:
@@ -300,7 +302,7 @@ class SignatureBlocksEditor(QWidget):
             self.table.removeRow(row)
             self.edited.emit()
 
-    def move(self, step: int) -> None:
+    def move_block(self, step: int) -> None:
         row = self.table.currentRow()
         blocks = self.blocks()
         target = row + step

@@ -117,10 +117,11 @@ class TemplatesPage(QWidget):
         self.heading.setWordWrap(True)
         column.addWidget(self.heading)
         row = QHBoxLayout()
-        row.addWidget(QLabel("&Version:"))
+        version_label = QLabel("&Version:")
+        row.addWidget(version_label)
         self.version_combo = QComboBox()
         self.version_combo.setMinimumContentsLength(22)
-        row.itemAt(0).widget().setBuddy(self.version_combo)
+        version_label.setBuddy(self.version_combo)
         self.version_combo.currentIndexChanged.connect(lambda *_: self._version_selected())
         row.addWidget(self.version_combo)
         row.addStretch(1)
@@ -179,7 +180,8 @@ class TemplatesPage(QWidget):
         self.reload()
 
     def reload(self, select: str | None = None) -> None:
-        chosen = select or (self.selected().code if self.selected() else None)
+        current = self.selected()
+        chosen = select or (current.code if current is not None else None)
         try:
             rows = templates.list_templates(self._ctx.db, self._ctx.actor)
         except FormtrailError as exc:
