@@ -35,9 +35,11 @@ run: $(STAMP_RUN)
 test: $(STAMP_TEST)
 	QT_QPA_PLATFORM=offscreen FORMTRAIL_REQUIRE_POSTGRES=1 $(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
-# ruff's rule set is in pyproject.toml (naming, annotations, complexity at most 20, bugbear, imports).
+# ruff's rule set and mypy's settings are in pyproject.toml (naming, annotations, complexity at most 20,
+# bugbear, imports; every module of app/ type-checked).
 lint: $(STAMP_TEST)
 	$(BIN)/ruff check app
+	$(BIN)/mypy
 
 bench: $(STAMP_TEST)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m bench
