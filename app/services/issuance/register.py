@@ -23,6 +23,7 @@ from app.services.core.db import Actor, Database
 from app.services.core.errors import ValidationError
 from app.services.core.timefmt import local_text
 from app.services.identity.permissions import Permission, allowed, require
+from app.services.issuance.issuance import format_serial, parse_serial
 from app.services.issuance.replacement import replace_refusal_of
 from app.services.site.setup import require_site
 
@@ -145,6 +146,19 @@ def fetch_forms(db: Database, actor: Actor, flt: RegisterFilter, *, sort: str = 
             overdue=r[11] is FormState.ISSUED and r[10] < on and r[13] is IssuanceState.OPEN,
             replaces=serial_of.get(r[14]), may_replace=why_not is None, why_not_replace=why_not))
     return result
+
+
+def find_form(db: Database, actor: Actor, serial: str) -> RegisterRow | None:
+    """The register row of one serial as typed or printed ("123", "000123", "BSL-01-000123"), or None when the
+    text is no serial or no such form was issued."""
+    try:
+        number = parse_serial(serial)
+    except ValidationError:
+        return None
+    # The register's text filter matches the serial exactly (or text inside purposes and references, where the
+    # zero-padded serial almost never occurs): the exact row is picked out of what matches.
+    rows = fetch_forms(db, actor, RegisterFilter(text=format_serial(number)), limit=200)
+    return next((r for r in rows if int(r.serial) == number), None)
 
 
 def template_codes(db: Database, actor: Actor) -> list[str]:

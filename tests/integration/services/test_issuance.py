@@ -182,3 +182,15 @@ def test_inv1_killed_mid_issue_leaves_nothing_and_no_gap(seed, db_url, runtime_c
     after = issue(seed, copies=2)
     assert after.serials == ("000004", "000005")
     assert audit_chain.verify_chain(seed.db).ok
+
+
+def test_find_form_takes_a_serial_as_typed_or_printed(seed):
+    """Issue 13: the replace dialog's look-up is a service query (it was a register search written in the UI)."""
+    effective_template(seed)
+    issued = issue(seed, copies=3, purpose="Batch 000002 cleaning")  # the serial's digits inside a purpose too
+    second = issued.serials[1]
+    for typed in (second, str(int(second)), f"  {int(second)} ", f"BSL-01-{second}"):
+        row = register.find_form(seed.db, seed.qa, typed)
+        assert row is not None and row.serial == second, typed
+    assert register.find_form(seed.db, seed.qa, "999999") is None
+    assert register.find_form(seed.db, seed.qa, "not a serial") is None

@@ -20,27 +20,14 @@ from PySide6.QtWidgets import (
 from app.enums import SignatureMeaning
 from app.services.core.errors import FormtrailError
 from app.services.identity.permissions import Permission
-from app.services.issuance import issuance, register, replacement
-from app.services.issuance.register import RegisterFilter, RegisterRow
+from app.services.issuance import register, replacement
+from app.services.issuance.register import RegisterRow
 from app.services.issuance.replacement import ReplacementResult
 from app.services.templates import templates
 from app.ui.kit.style import set_role
 from app.ui.kit.widgets import ErrorLine, hint, reason_field, title
 from app.ui.pages.issuance.issue_release import PdfToRelease, ReleasePanel
 from app.ui.pages.registry import PageContext
-
-
-def find_form(ctx: PageContext, serial: str) -> RegisterRow | None:
-    """The register row of one serial (as typed or printed: "123", "000123", "BSL-01-000123"), or None.
-
-    The register's text filter matches the serial exactly, or the text inside purposes and references; the
-    zero-padded serial ("000123") almost never occurs there, and the exact row is picked out of what matches."""
-    try:
-        number = issuance.parse_serial(serial)
-    except FormtrailError:
-        return None
-    rows = register.fetch_forms(ctx.db, ctx.actor, RegisterFilter(text=issuance.format_serial(number)), limit=200)
-    return next((r for r in rows if int(r.serial) == number), None)
 
 
 def form_text(row: RegisterRow) -> str:
@@ -98,7 +85,7 @@ class ReplaceDialog(QDialog):
 
     def _look_up(self) -> None:
         text = self.serial.text().strip()
-        self.row = find_form(self._ctx, text) if text else None
+        self.row = register.find_form(self._ctx.db, self._ctx.actor, text) if text else None
         if not text:
             self.found.setText("")
         elif self.row is None:
