@@ -39,6 +39,22 @@ class ReportMeta:
 
 
 @dataclasses.dataclass(frozen=True)
+class Printed:
+    """Who printed a report, where and when, and the chain head at that moment: read with the report's data,
+    in the same transaction. The layout that knows the report's title makes the :class:`ReportMeta`."""
+
+    site: str
+    printed_by: str
+    printed_at: str
+    chain_head: str
+    app_version: str = ""
+
+    def meta(self, title: str) -> ReportMeta:
+        return ReportMeta(title=title, site=self.site, printed_by=self.printed_by, printed_at=self.printed_at,
+                          chain_head=self.chain_head, app_version=self.app_version)
+
+
+@dataclasses.dataclass(frozen=True)
 class KeyValues:
     pairs: Sequence[tuple[str, str]]
     heading: str | None = None

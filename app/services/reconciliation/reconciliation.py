@@ -180,7 +180,13 @@ def _view(db: Database, session: Session, issuance: Issuance, actor: Actor | Non
 def reconciliation(db: Database, actor: Actor, issuance_id: int) -> ReconciliationView:
     require(db, actor, Permission.VIEW_DATA)
     with db.read() as session:
-        return _view(db, session, _issuance(session, issuance_id), actor)
+        return view_in(db, session, issuance_id, actor)
+
+
+def view_in(db: Database, session: Session, issuance_id: int, actor: Actor | None = None) -> ReconciliationView:
+    """The reconciliation of one issuance as read in ``session`` (a report reads it with the rest of its data);
+    with ``actor``, what they may do about it now."""
+    return _view(db, session, _issuance(session, issuance_id), actor)
 
 
 def _reason(text: str | None, what: str) -> str:

@@ -12,13 +12,16 @@ import json
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 import app
+from app.forms.render.reconciliation_report import ReconciliationReport
+from app.forms.render.report import Printed
 from app.models import AuditEvent, ControlledPdf, Issuance, Record, ScanPage, ScanSource
 from app.services.admin import transfer
 from app.services.core import audit, audit_chain
@@ -27,7 +30,8 @@ from app.services.core.errors import ValidationError
 from app.services.core.keys import KeyRing, KeyStore
 from app.services.identity.permissions import Permission, require
 from app.services.reports import record_export, reports
-from app.services.site.setup import require_site
+from app.services.reports.printed import printed_in
+from app.services.reports.record_export import RecordCopy
 
 MANIFEST, SUMS = "manifest.json", "SHA256SUMS"
 _EXT = {"application/pdf": ".pdf", "image/tiff": ".tif", "image/png": ".png", "image/jpeg": ".jpg"}
@@ -65,6 +69,30 @@ class ArchiveResult:
     chain_head: str
 
 
+Row = tuple[Any, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class ArchiveContents:
+    """Everything an archive holds from the database, read in one transaction: the register, the reports and
+    records (as they print), and the audit trail up to the chain head that every one of its PDFs names."""
+
+    printed: Printed
+    selection: str  # "issuance 3", "issuances from 2026-01-01 to 2026-03-31"
+    issuances: tuple[Row, ...]  # the rows of data/issuances.csv
+    forms: tuple[Row, ...]  # ... data/forms.csv
+    scans: tuple[Row, ...]  # ... data/scans.csv
+    issued_pdfs: tuple[tuple[str, str], ...]  # (sha256, name in issued/)
+    scan_files: tuple[tuple[str, str], ...]  # (sha256, name in scans/)
+    reconciliations: tuple[ReconciliationReport, ...]
+    records: tuple[RecordCopy, ...]
+    events: tuple[dict[str, Any], ...]  # the audit trail, every column as plain data
+
+    @property
+    def chain_head(self) -> str:
+        return self.printed.chain_head
+
+
 def export_archive(db: Database, actor: Actor, *, out: Path, issuance_id: int | None = None,
                    since: dt.date | None = None, until: dt.date | None = None) -> ArchiveResult:
     require(db, actor, Permission.VIEW_AUDIT)
@@ -72,87 +100,126 @@ def export_archive(db: Database, actor: Actor, *, out: Path, issuance_id: int | 
         raise ValidationError("archive either one issuance, or a date range (from and to)")
     if out.exists():
         raise ValidationError(f"{out} already exists; archive into a new folder or ZIP file")
-    site = require_site(db)
-    with db.read() as session:
-        query = select(Issuance).options(selectinload(Issuance.forms))
-        if issuance_id is not None:
-            query = query.where(Issuance.id == issuance_id)
-            selection = f"issuance {issuance_id}"
-        else:
-            start = dt.datetime.combine(since, dt.time()).astimezone()
-            end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time()).astimezone()
-            query = query.where(Issuance.issued_at >= start, Issuance.issued_at < end)
-            selection = f"issuances from {since} to {until}"
-        issuances = session.scalars(query.order_by(Issuance.id)).all()
-        if not issuances:
-            raise ValidationError(f"nothing to archive: no {selection}")
-        ids = [i.id for i in issuances]
-        form_ids = {f.id: f for i in issuances for f in i.forms}
-        pdfs = session.scalars(select(ControlledPdf).where(ControlledPdf.issuance_id.in_(ids))).all()
-        pages = session.execute(select(ScanPage, ScanSource).join(ScanSource, ScanPage.source_id == ScanSource.id)
-                                .where(ScanPage.issued_form_id.in_(list(form_ids)))).all()
-        serials_with_record = set(session.scalars(
-            select(Record.serial).where(Record.issued_form_id.in_(list(form_ids)))))
-        issuance_rows = [[i.id, i.template_version.label, i.purpose, i.reference or "", i.issued_to, i.issued_by,
-                          i.issued_at.isoformat(), i.due_date.isoformat(), i.state.value, len(i.forms)]
-                         for i in issuances]
-        form_rows = [[f.serial, f.issuance_id, f.copy_no, f.pages, f.state.value, f.state_reason or "",
-                      f.deviation_ref or "", f.state_changed_by or "", f.true_copy_verified_by or "",
-                      f.paper_disposition or "", f.paper_location or ""] for f in form_ids.values()]
-        scan_rows = [[p.id, s.sha256, s.original_name, p.page_index + 1, p.outcome.value,
-                      form_ids[p.issued_form_id].serial, p.page_no or "", p.link_method or "",
-                      s.imported_by, s.imported_at.isoformat()] for p, s in pages]
-        sources = {s.sha256: s.media_type for _p, s in pages}
-        head = "{}:{}".format(*audit.chain_head(session))
-        columns = [c.name for c in AuditEvent.__table__.columns]
-        events = [{c: transfer.plain(getattr(e, c)) for c in columns}
-                  for e in session.scalars(select(AuditEvent).order_by(AuditEvent.seq))]
+    contents = gather_archive(db, actor, issuance_id=issuance_id, since=since, until=until)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "archive"
-        for sub in ("records", "reports", "issued", "scans", "data"):
-            (root / sub).mkdir(parents=True)
-        _csv(root / "data" / "issuances.csv", ["issuance", "template", "purpose", "reference", "issued_to",
-                                               "issued_by", "issued_at", "due", "state", "forms"], issuance_rows)
-        _csv(root / "data" / "forms.csv", ["serial", "issuance", "copy", "pages", "state", "reason", "deviation",
-                                           "changed_by", "true_copy_verified_by", "paper", "paper_location"],
-             form_rows)
-        _csv(root / "data" / "scans.csv", ["scan_page", "source_sha256", "source_name", "source_page", "outcome",
-                                           "serial", "page_no", "link", "imported_by", "imported_at"], scan_rows)
-        for pdf in pdfs:
-            shutil.copyfile(db.files.verified_path(pdf.sha256),
-                            root / "issued" / f"issuance-{pdf.issuance_id}-{pdf.first_serial}-{pdf.last_serial}.pdf")
-        for sha, media in sources.items():
-            shutil.copyfile(db.files.verified_path(sha), root / "scans" / f"{sha}{_EXT.get(media, '')}")
-        for issuance in ids:
-            reports.reconciliation_report(db, actor, issuance, out=root / "reports" / f"reconciliation-{issuance}.pdf")
-        for serial in sorted(serials_with_record):
-            record_export.export_pdf(db, actor, serial, out=root / "records" / f"{serial}.pdf")
-            record_export.export_json(db, actor, serial, out=root / "records" / f"{serial}.json")
-        trail = [e for e in events if e["seq"] <= int(head.split(":")[0])]
-        _csv(root / "audit_trail.csv", list(trail[0]) if trail else ["seq"], [list(e.values()) for e in trail])
-        (root / "audit_trail.json").write_text(json.dumps({"chain_head": head, "events": trail}, ensure_ascii=False,
-                                                          indent=1), encoding="utf-8")
-        (root / "README.txt").write_text(README.format(site=site.code, created=db.clock.now().isoformat(),
-                                                       by=f"{actor.full_name} ({actor.username})",
-                                                       version=app.__version__, selection=selection, head=head),
-                                         encoding="utf-8")
-        manifest_sha, count = _seal(root, {"site": site.code, "selection": selection, "chain_head": head,
+        _write(db, actor, root, contents)
+        manifest_sha, count = _seal(root, {"site": contents.printed.site, "selection": contents.selection,
+                                           "chain_head": contents.chain_head,
                                            "created_at": db.clock.now().isoformat(), "created_by": actor.username})
-        out.parent.mkdir(parents=True, exist_ok=True)
-        if out.suffix.lower() == ".zip":
-            with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-                for file in sorted(root.rglob("*")):
-                    if file.is_file():
-                        zf.write(file, file.relative_to(root).as_posix())
-        else:
-            shutil.copytree(root, out)
+        _pack(root, out)
     with db.write(actor, reason="archive exported") as session:
         audit.record_event(session, "EXPORT", entity="archive", entity_id=str(out),
-                           new={"selection": selection, "files": count, "manifest_sha256": manifest_sha})
-    return ArchiveResult(path=out, files=count, manifest_sha256=manifest_sha, chain_head=head)
+                           new={"selection": contents.selection, "files": count, "manifest_sha256": manifest_sha})
+    return ArchiveResult(path=out, files=count, manifest_sha256=manifest_sha, chain_head=contents.chain_head)
 
 
-def _csv(path: Path, header: list[str], rows: list[list[Any]]) -> None:
+# -- gathering: one read transaction ---------------------------------------------------------------------------
+def gather_archive(db: Database, actor: Actor, *, issuance_id: int | None = None, since: dt.date | None = None,
+                   until: dt.date | None = None) -> ArchiveContents:
+    """Everything the archive of one issuance (or of the issuances made from ``since`` to ``until``) holds
+    from the database, read in one transaction."""
+    require(db, actor, Permission.VIEW_AUDIT)
+    require(db, actor, Permission.VIEW_DATA)  # it holds the records and the reconciliation reports
+    with db.read() as session:
+        issuances, selection = _issuances_in(session, issuance_id, since, until)
+        forms = {f.id: f for i in issuances for f in i.forms}
+        pages = session.execute(select(ScanPage, ScanSource).join(ScanSource, ScanPage.source_id == ScanSource.id)
+                                .where(ScanPage.issued_form_id.in_(list(forms)))).all()
+        pdfs = session.scalars(select(ControlledPdf).where(
+            ControlledPdf.issuance_id.in_([i.id for i in issuances]))).all()
+        with_record = sorted(set(session.scalars(select(Record.serial).where(Record.issued_form_id.in_(list(forms))))))
+        printed = printed_in(session, db, actor)
+        return ArchiveContents(
+            printed=printed, selection=selection,
+            issuances=tuple((i.id, i.template_version.label, i.purpose, i.reference or "", i.issued_to, i.issued_by,
+                             i.issued_at.isoformat(), i.due_date.isoformat(), i.state.value, len(i.forms))
+                            for i in issuances),
+            forms=tuple((f.serial, f.issuance_id, f.copy_no, f.pages, f.state.value, f.state_reason or "",
+                         f.deviation_ref or "", f.state_changed_by or "", f.true_copy_verified_by or "",
+                         f.paper_disposition or "", f.paper_location or "") for f in forms.values()),
+            scans=tuple((p.id, s.sha256, s.original_name, p.page_index + 1, p.outcome.value,
+                         forms[p.issued_form_id].serial if p.issued_form_id else "", p.page_no or "",
+                         p.link_method or "", s.imported_by, s.imported_at.isoformat()) for p, s in pages),
+            issued_pdfs=tuple((pdf.sha256, f"issuance-{pdf.issuance_id}-{pdf.first_serial}-{pdf.last_serial}.pdf")
+                              for pdf in pdfs),
+            scan_files=tuple({s.sha256: f"{s.sha256}{_EXT.get(s.media_type, '')}" for _p, s in pages}.items()),
+            reconciliations=tuple(reports.reconciliation_in(session, db, i.id, printed) for i in issuances),
+            records=tuple(record_export.read_record(session, db, serial) for serial in with_record),
+            events=_trail_in(session, printed.chain_head),
+        )
+
+
+def _issuances_in(session: Session, issuance_id: int | None, since: dt.date | None,
+                  until: dt.date | None) -> tuple[list[Issuance], str]:
+    """The issuances to archive, oldest first, and the selection in words."""
+    query = select(Issuance).options(selectinload(Issuance.forms))
+    if issuance_id is not None:
+        query = query.where(Issuance.id == issuance_id)
+        selection = f"issuance {issuance_id}"
+    elif since is not None and until is not None:
+        start, end = reports.local_days(since, until)
+        query = query.where(Issuance.issued_at >= start, Issuance.issued_at < end)
+        selection = f"issuances from {since} to {until}"
+    else:
+        raise ValidationError("archive either one issuance, or a date range (from and to)")
+    issuances = list(session.scalars(query.order_by(Issuance.id)))
+    if not issuances:
+        raise ValidationError(f"nothing to archive: no {selection}")
+    return issuances, selection
+
+
+def _trail_in(session: Session, head: str) -> tuple[dict[str, Any], ...]:
+    """The complete audit trail up to ``head`` ("count:hash"), every column as plain data."""
+    columns = [c.name for c in AuditEvent.__table__.columns]
+    query = select(AuditEvent).where(AuditEvent.seq <= int(head.split(":")[0])).order_by(AuditEvent.seq)
+    return tuple({c: transfer.plain(getattr(e, c)) for c in columns} for e in session.scalars(query))
+
+
+# -- writing: files, then each report's own audited write ------------------------------------------------------
+def _write(db: Database, actor: Actor, root: Path, contents: ArchiveContents) -> None:
+    for sub in ("records", "reports", "issued", "scans", "data"):
+        (root / sub).mkdir(parents=True)
+    _csv(root / "data" / "issuances.csv", ["issuance", "template", "purpose", "reference", "issued_to",
+                                           "issued_by", "issued_at", "due", "state", "forms"], contents.issuances)
+    _csv(root / "data" / "forms.csv", ["serial", "issuance", "copy", "pages", "state", "reason", "deviation",
+                                       "changed_by", "true_copy_verified_by", "paper", "paper_location"],
+         contents.forms)
+    _csv(root / "data" / "scans.csv", ["scan_page", "source_sha256", "source_name", "source_page", "outcome",
+                                       "serial", "page_no", "link", "imported_by", "imported_at"], contents.scans)
+    for sha, name in contents.issued_pdfs:
+        shutil.copyfile(db.files.verified_path(sha), root / "issued" / name)
+    for sha, name in contents.scan_files:
+        shutil.copyfile(db.files.verified_path(sha), root / "scans" / name)
+    for report in contents.reconciliations:
+        reports.save_reconciliation(db, actor, report, root / "reports" / f"reconciliation-{report.issuance_id}.pdf")
+    for copy in contents.records:
+        serial = copy.view.serial
+        record_export.save_pdf(db, actor, record_export.record_report(copy, contents.printed),
+                               root / "records" / f"{serial}.pdf")
+        record_export.save_json(db, actor, copy, root / "records" / f"{serial}.json")
+    trail = list(contents.events)
+    _csv(root / "audit_trail.csv", list(trail[0]) if trail else ["seq"], [tuple(e.values()) for e in trail])
+    (root / "audit_trail.json").write_text(json.dumps({"chain_head": contents.chain_head, "events": trail},
+                                                      ensure_ascii=False, indent=1), encoding="utf-8")
+    (root / "README.txt").write_text(README.format(
+        site=contents.printed.site, created=db.clock.now().isoformat(), by=f"{actor.full_name} ({actor.username})",
+        version=app.__version__, selection=contents.selection, head=contents.chain_head), encoding="utf-8")
+
+
+def _pack(root: Path, out: Path) -> None:
+    """The finished archive folder to ``out``: a ZIP file, or a folder."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix.lower() == ".zip":
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+            for file in sorted(root.rglob("*")):
+                if file.is_file():
+                    zf.write(file, file.relative_to(root).as_posix())
+    else:
+        shutil.copytree(root, out)
+
+
+def _csv(path: Path, header: list[str], rows: Sequence[Sequence[Any]]) -> None:
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(header)

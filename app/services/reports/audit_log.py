@@ -12,15 +12,14 @@ from typing import Any
 
 from sqlalchemy import Select, func, or_, select
 
-import app
-from app.forms.render.report import ReportMeta, Table, render_report
+from app.forms.render.audit_trail_report import AuditLine, AuditTrailReport, render_audit_trail_report
 from app.models import AuditEvent
 from app.services.core import audit
 from app.services.core.db import Actor, Database
 from app.services.core.errors import ValidationError
 from app.services.core.timefmt import local_text
 from app.services.identity.permissions import Permission, require
-from app.services.site.setup import require_site
+from app.services.reports.printed import printed_in
 
 
 @dataclasses.dataclass(frozen=True)
@@ -127,9 +126,8 @@ def export_events(db: Database, actor: Actor, flt: AuditFilter, *, fmt: str, out
     require(db, actor, Permission.EXPORT_AUDIT)
     if fmt not in EXPORT_FORMATS:
         raise ValidationError(f"export format must be one of {', '.join(EXPORT_FORMATS)}, not {fmt!r}")
-    site = require_site(db)
-    with db.read() as session:
-        head_seq, head_hash = audit.chain_head(session)
+    with db.read() as session:  # everything the export shows, in one transaction
+        printed = printed_in(session, db, actor)
         query = _where(select(AuditEvent), flt).order_by(AuditEvent.seq).execution_options(yield_per=2000)
         events = [event_view(r) for r in session.scalars(query)]
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -143,12 +141,12 @@ def export_events(db: Database, actor: Actor, flt: AuditFilter, *, fmt: str, out
                 data = ev.as_dict()
                 writer.writerow(["" if data[n] is None else data[n] for n in names])
     elif fmt == "json":
-        payload = {"site": site.code, "chain_head": f"{head_seq}:{head_hash}", "filter": _filter_dict(flt),
+        payload = {"site": printed.site, "chain_head": printed.chain_head, "filter": _filter_dict(flt),
                    "events": [e.as_dict() for e in events]}
         tmp.write_text(json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8")
     else:
-        _render_pdf(tmp, events, site_code=site.code, actor=actor, clock_now=db.clock.now(),
-                    chain_head=f"{head_seq}:{head_hash}", flt=flt)
+        render_audit_trail_report(tmp, AuditTrailReport(
+            printed=printed, filter=tuple(_filter_dict(flt).items()), events=tuple(_line(e) for e in events)))
     tmp.replace(out)
     digest = hashlib.sha256(out.read_bytes()).hexdigest()
     with db.write(actor, reason=f"audit trail export ({fmt})") as session:
@@ -163,18 +161,7 @@ def _filter_dict(flt: AuditFilter) -> dict[str, str]:
             for k, v in dataclasses.asdict(flt).items() if v}
 
 
-def _render_pdf(out: Path, events: list[AuditEventView], *, site_code: str, actor: Actor, clock_now: dt.datetime,
-                chain_head: str, flt: AuditFilter) -> None:
-    filt = ", ".join(f"{k}={v}" for k, v in _filter_dict(flt).items()) or "none (complete trail)"
-    meta = ReportMeta(
-        title="Audit trail", site=site_code, printed_by=f"{actor.full_name} ({actor.username})",
-        printed_at=local_text(clock_now), chain_head=chain_head, app_version=app.__version__,
-    )
-    rows = [[str(e.seq), local_text(e.occurred_at), f"{e.full_name} ({e.username})\n{e.workstation}", e.action,
-             f"{e.entity or ''} {e.entity_id or ''}".strip(), e.field or "", e.old_value or "", e.new_value or "",
-             e.reason or ""] for e in events]
-    render_report(out, meta, [
-        Table(columns=["Filter", "Rows"], rows=[[filt, str(len(events))]], widths=[6, 1]),
-        Table(columns=["#", "When", "Who / workstation", "Action", "Entity", "Field", "Old value", "New value",
-                       "Reason"], rows=rows, widths=[0.5, 1.5, 1.6, 1.1, 1.4, 0.9, 2.2, 2.2, 1.8]),
-    ], wide=True)
+def _line(e: AuditEventView) -> AuditLine:
+    return AuditLine(seq=e.seq, when=local_text(e.occurred_at), full_name=e.full_name, username=e.username,
+                     workstation=e.workstation, action=e.action, entity=e.entity, entity_id=e.entity_id,
+                     field=e.field, old_value=e.old_value, new_value=e.new_value, reason=e.reason)

@@ -1,146 +1,176 @@
 """The complete copy of a record (PR-01): PDF for people, JSON for machines. Both name the SHA-256 of every
-included scan and carry the record's own audit trail and the chain head."""
+included scan and carry the record's own audit trail and the chain head.
+
+Each export reads everything it shows in one read transaction (:func:`read_record`), then writes the file
+(the PDF laid out by ``app.forms.render.record_report``), then records the export in a short audited write.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import hashlib
 import json
 import tempfile
 from pathlib import Path
 
 from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
 
-import app
-from app.forms.render.report import KeyValues, Picture, ReportMeta, Table, Text, render_report
-from app.models import AuditEvent, IssuedForm, ScanPage
+from app.forms.render.record_report import (
+    EntryLine,
+    FieldLines,
+    RecordReport,
+    RecordScan,
+    RecordSignature,
+    TrailLine,
+    render_record_report,
+)
+from app.forms.render.report import Printed
+from app.models import AuditEvent, IssuedForm, Record, RecordState, ScanPage
 from app.services.core import audit
 from app.services.core.db import Actor, Database
 from app.services.core.timefmt import local_text
 from app.services.identity.permissions import Permission, require
-from app.services.records.record_views import EntryInfo, RecordView
-from app.services.records.records import record_view
+from app.services.issuance.issuance import form_by_serial
+from app.services.records.record_views import EntryInfo, FieldView, RecordView, build_view
 from app.services.reports.audit_log import AuditEventView, event_view
-from app.services.scans import scans, true_copy
-from app.services.site.setup import require_site
-from app.textfmt import plural
+from app.services.reports.printed import chain_head_text, printed_in
+from app.services.scans import scans
+from app.services.templates import templates
+
+PICTURE_SIDE = 1600  # pixels: the longer side of each scan as pictured in the PDF
+
+
+@dataclasses.dataclass(frozen=True)
+class RecordCopy:
+    """One record as read in one transaction: what both the PDF and the JSON copy show."""
+
+    view: RecordView
+    trail: tuple[AuditEventView, ...]
+    chain_head: str
+    true_copy_verified_by: str | None
+    true_copy_verified_at: dt.datetime | None
+
+
+def read_record(session: Session, db: Database, serial: str) -> RecordCopy:
+    """The record of ``serial`` (empty if no value was saved yet), its trail and the chain head, in ``session``."""
+    form = form_by_serial(session, serial)
+    record = session.scalar(select(Record).where(Record.issued_form_id == form.id))
+    if record is None:  # not created until the first value is saved: shown as the empty record it will be
+        record = Record(issued_form_id=form.id, serial=form.serial,
+                        template_version_id=form.issuance.template_version_id, state=RecordState.OPEN,
+                        created_at=db.clock.now(), created_by="")
+    layout = templates.layout_of(form.issuance.template_version)  # the record's: it is made from the issued form
+    return RecordCopy(view=build_view(session, record, layout, form=form), trail=_trail_in(session, form),
+                      chain_head=chain_head_text(session), true_copy_verified_by=form.true_copy_verified_by,
+                      true_copy_verified_at=form.true_copy_verified_at)
 
 
 def record_trail(db: Database, serial: str) -> list[AuditEventView]:
     """Every audit event about the record, its entries, its signatures, its form and the form's scans."""
     with db.read() as session:
-        form = session.scalar(select(IssuedForm).where(IssuedForm.serial == serial))
-        scan_ids = [str(i) for i in session.scalars(select(ScanPage.id).where(ScanPage.issued_form_id == form.id))]
-        query = select(AuditEvent).where(or_(
-            and_(AuditEvent.entity == "record", AuditEvent.entity_id == serial),
-            and_(AuditEvent.entity == "record_entry", AuditEvent.entity_id.like(f"{serial}/%")),
-            and_(AuditEvent.entity == "signature", or_(AuditEvent.entity_id.like(f"record:{serial}#%"),
-                                                      AuditEvent.entity_id.like(f"issued_form:{serial}#%"))),
-            and_(AuditEvent.entity == "issued_form", AuditEvent.entity_id == serial),
-            and_(AuditEvent.entity == "scan_page", AuditEvent.entity_id.in_(scan_ids or ["-"])),
-        )).order_by(AuditEvent.seq)
-        return [event_view(e) for e in session.scalars(query)]
+        return list(_trail_in(session, form_by_serial(session, serial)))
 
 
-def _entry_text(e: EntryInfo) -> str:
-    value = f"NA ({e.reason})" if e.is_na else (e.value or "")
-    return value
+def _trail_in(session: Session, form: IssuedForm) -> tuple[AuditEventView, ...]:
+    serial = form.serial
+    scan_ids = [str(i) for i in session.scalars(select(ScanPage.id).where(ScanPage.issued_form_id == form.id))]
+    query = select(AuditEvent).where(or_(
+        and_(AuditEvent.entity == "record", AuditEvent.entity_id == serial),
+        and_(AuditEvent.entity == "record_entry", AuditEvent.entity_id.like(f"{serial}/%")),
+        and_(AuditEvent.entity == "signature", or_(AuditEvent.entity_id.like(f"record:{serial}#%"),
+                                                  AuditEvent.entity_id.like(f"issued_form:{serial}#%"))),
+        and_(AuditEvent.entity == "issued_form", AuditEvent.entity_id == serial),
+        and_(AuditEvent.entity == "scan_page", AuditEvent.entity_id.in_(scan_ids or ["-"])),
+    )).order_by(AuditEvent.seq)
+    return tuple(event_view(e) for e in session.scalars(query))
 
 
-def _flags(e: EntryInfo) -> str:
-    flags = []
-    if e.kind.value != "original":
-        flags.append(f"{e.kind.value}: {e.reason}")
-    if e.out_of_limits:
-        flags.append(f"OUT OF LIMITS – {e.justification}")
-    if e.late:
-        flags.append(f"LATE ENTRY – {e.late_reason}")
-    if e.superseded:
-        flags.append("superseded")
-    return "; ".join(flags)
+# -- the PDF ---------------------------------------------------------------------------------------------------
+def gather_record(db: Database, actor: Actor, serial: str) -> RecordReport:
+    """Everything the record's PDF shows, read in one transaction."""
+    require(db, actor, Permission.VIEW_DATA)
+    with db.read() as session:
+        return record_report(read_record(session, db, serial), printed_in(session, db, actor))
+
+
+def record_report(copy: RecordCopy, printed: Printed) -> RecordReport:
+    """The record as the PDF shows it: plain data, times as people read them."""
+    view = copy.view
+    return RecordReport(
+        printed=printed, serial=view.serial, template=view.template, version=view.version, title=view.title,
+        state=view.state.value, form_state=view.form_state, issuance_id=view.issuance_id,
+        issuance_reconciled=view.issuance_reconciled, created_by=view.created_by,
+        created_at=local_text(view.created_at) if view.created_at else None,
+        changed_after_entry=view.changed_after_entry, content_sha256=view.content_sha256,
+        fields=tuple(_field_lines(f) for f in view.fields),
+        signatures=tuple(RecordSignature(s.info.manifestation(), s.status.value, s.info.comment)
+                         for s in view.signatures),
+        scans=tuple(RecordScan(s.scan_page_id, s.page_no, s.sha256, s.source_name, s.page_index) for s in view.scans),
+        true_copy_verified_by=copy.true_copy_verified_by,
+        true_copy_verified_at=local_text(copy.true_copy_verified_at) if copy.true_copy_verified_at else None,
+        trail=tuple(TrailLine(e.seq, local_text(e.occurred_at), e.username, e.action, e.entity, e.entity_id, e.field,
+                              e.old_value, e.new_value, e.reason) for e in copy.trail),
+    )
+
+
+def _field_lines(f: FieldView) -> FieldLines:
+    return FieldLines(label=f.label, unit=f.unit, limits=f.limits, critical=f.critical, required=f.required,
+                      entries=tuple(_entry_line(e) for e in f.history))
+
+
+def _entry_line(e: EntryInfo) -> EntryLine:
+    return EntryLine(
+        value=e.value, is_na=e.is_na, kind=e.kind.value, reason=e.reason, entered_by=e.entered_by,
+        entered_at=local_text(e.entered_at),
+        activity_at=local_text(e.activity_at, seconds=False) if e.activity_at else None, source=e.source,
+        scan_page_id=e.scan_page_id, verified_by=e.verified_by,
+        verified_at=local_text(e.verified_at, seconds=False) if e.verified_at else None,
+        out_of_limits=e.out_of_limits, justification=e.justification, late=e.late, late_reason=e.late_reason,
+        superseded=e.superseded,
+    )
 
 
 def export_pdf(db: Database, actor: Actor, serial: str, *, out: Path) -> Path:
-    require(db, actor, Permission.VIEW_DATA)
-    view = record_view(db, actor, serial)
-    trail = record_trail(db, view.serial)
-    copy = true_copy.status(db, actor, view.serial)
-    with db.read() as session:
-        head = "{}:{}".format(*audit.chain_head(session))
-    meta = ReportMeta(title=f"Record {view.serial} – {view.template} v{view.version}", site=require_site(db).code,
-                      printed_by=f"{actor.full_name} ({actor.username})", printed_at=local_text(db.clock.now()),
-                      chain_head=head, app_version=app.__version__)
-    rows, struck, highlight = [], set(), set()
-    for f in view.fields:
-        label = f"{f.label}" + (f" [{f.unit}]" if f.unit else "") + (f"\nlimits {f.limits}" if f.limits else "") \
-            + (" ◆ critical" if f.critical else "")
-        for e in f.history or ():
-            if e.superseded:
-                struck.add(len(rows))
-            if e.out_of_limits and not e.superseded:
-                highlight.add(len(rows))
-            source = "direct entry" if e.source == "direct" else f"scan page {e.scan_page_id}"
-            activity = local_text(e.activity_at, seconds=False) if e.activity_at else "—"
-            rows.append([label, _entry_text(e), f"{e.entered_by}\n{local_text(e.entered_at)}", activity, source,
-                         f"{e.verified_by} {local_text(e.verified_at, seconds=False)}" if e.verified_at else
-                         ("UNVERIFIED" if f.critical and not e.is_na and not e.superseded else ""), _flags(e)])
-            label = ""
-        if not f.history:
-            rows.append([label, "(no value)", "", "", "", "", "required" if f.required else ""])
-    sig_rows = [[s.info.manifestation(), s.status.value, s.info.comment or ""] for s in view.signatures]
-    sections = [
-        KeyValues([
-            ("Form", f"{view.serial} – {view.template} version {view.version}: {view.title}"),
-            ("Record state", view.state.value.upper() + f" (form {view.form_state}, issuance {view.issuance_id}"
-             + (", reconciled)" if view.issuance_reconciled else ")")),
-            ("Created", f"{view.created_by} {local_text(view.created_at)}" if view.created_at else "no data yet"),
-            ("Changed after entry", plural(view.changed_after_entry, "value")),
-            ("Content SHA-256", view.content_sha256),
-        ], heading="Record"),
-        Table(columns=["Field", "Value", "Entered by / at", "Activity (paper)", "Source", "Verified by", "Notes"],
-              rows=rows, widths=[2.2, 1.6, 1.5, 1.1, 1, 1.3, 2.2], struck_rows=frozenset(struck),
-              highlight_rows=frozenset(highlight), heading="Data with full history (struck through = superseded)"),
-        Table(columns=["Signature (manifestation)", "Status", "Meaning of the review"], rows=sig_rows,
-              widths=[4, 2, 3], heading="Signatures") if sig_rows else Text("No signatures yet.", heading="Signatures"),
-    ]
-    with tempfile.TemporaryDirectory() as tmp:
-        for scan in view.scans:
-            png = Path(tmp) / f"{scan.scan_page_id}.png"
-            png.write_bytes(scans.page_png(db, actor, scan.scan_page_id, max_side=1600))
-            statement = (f"TRUE COPY of {view.serial} page {scan.page_no}, verified by {copy.verified_by}, "
-                         f"{local_text(copy.verified_at)}" if copy.verified_at else
-                         f"Scan of {view.serial} page {scan.page_no} (not yet verified as a true copy)")
-            sections.append(Picture(png, f"{statement}; original file {scan.source_name} page "
-                                         f"{scan.page_index + 1}, SHA-256 {scan.sha256}"))
-        sections.append(Table(
-            columns=["#", "When", "Who", "Action", "Entity", "Field", "Old", "New", "Reason"],
-            rows=[[str(e.seq), local_text(e.occurred_at), e.username, e.action, f"{e.entity} {e.entity_id or ''}",
-                   e.field or "", _short(e.old_value), _short(e.new_value), e.reason or ""] for e in trail],
-            widths=[0.5, 1.4, 0.8, 1.0, 1.6, 1.0, 1.5, 1.5, 1.6], heading="Audit trail of this record"))
-        out.parent.mkdir(parents=True, exist_ok=True)
-        render_report(out, meta, sections, wide=True)
-    _audited(db, actor, view.serial, out, "pdf")
+    save_pdf(db, actor, gather_record(db, actor, serial), out)
     return out
 
 
-def _short(text: str | None, limit: int = 160) -> str:
-    if not text:
-        return ""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def save_pdf(db: Database, actor: Actor, report: RecordReport, out: Path) -> None:
+    """Lay ``report`` out into ``out``, each scan pictured from its stored original (no transaction open
+    meanwhile), then record the export in its own short write."""
+    with tempfile.TemporaryDirectory() as tmp:
+        pictures = {}
+        for scan in report.scans:
+            png = Path(tmp) / f"{scan.scan_page_id}.png"
+            png.write_bytes(scans.source_page_png(db.files, sha256=scan.sha256, name=scan.source_name,
+                                                  index=scan.page_index, max_side=PICTURE_SIDE))
+            pictures[scan.scan_page_id] = png
+        out.parent.mkdir(parents=True, exist_ok=True)
+        render_record_report(out, report, pictures)
+    _audited(db, actor, report.serial, out, "pdf")
 
 
+# -- the JSON --------------------------------------------------------------------------------------------------
 def export_json(db: Database, actor: Actor, serial: str, *, out: Path | None = None) -> dict[str, object]:
     require(db, actor, Permission.VIEW_DATA)
-    view = record_view(db, actor, serial)
-    data = as_dict(view, history=True)
     with db.read() as session:
-        data["chain_head"] = "{}:{}".format(*audit.chain_head(session))
-    data["audit_trail"] = [e.as_dict() for e in record_trail(db, view.serial)]
+        copy = read_record(session, db, serial)
+    return save_json(db, actor, copy, out)
+
+
+def save_json(db: Database, actor: Actor, copy: RecordCopy, out: Path | None) -> dict[str, object]:
+    """The JSON copy of ``copy``; with ``out``, written there and the export recorded in its own short write."""
+    data = as_dict(copy.view, history=True)
+    data["chain_head"] = copy.chain_head
+    data["audit_trail"] = [e.as_dict() for e in copy.trail]
     data["exported_at"] = db.clock.now().isoformat()
     data["exported_by"] = actor.username
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
-        _audited(db, actor, view.serial, out, "json")
+        _audited(db, actor, copy.view.serial, out, "json")
     return data
 
 
@@ -172,8 +202,8 @@ def as_dict(view: RecordView, *, history: bool) -> dict[str, object]:
 
 
 def _audited(db: Database, actor: Actor, serial: str, out: Path, fmt: str) -> None:
+    """Record the export (format, file, SHA-256) in its own short write, after the file is written."""
     digest = hashlib.sha256(out.read_bytes()).hexdigest()
     with db.write(actor, reason="record exported") as session:
         audit.record_event(session, "EXPORT", entity="record", entity_id=serial,
                            new={"format": fmt, "file": out.name, "sha256": digest})
-

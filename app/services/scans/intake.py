@@ -1,15 +1,26 @@
 """Scan intake: files in, every page linked to its issued form or queued as an exception; nothing lost, nothing
 stuck, and one bad file spoils only itself.
 
-Files are taken in batches. For each batch: every file is opened safely (``intake_sources``) and stored byte
-for byte (content-addressed, hashed as it is copied); the import takes a lease on each file (``intake_lease``:
-held while this process lives, so an import that crashed or was killed is resumed by the next one at once);
-the files are recorded as `pending` sources in one transaction; each is probed against the site's limits
-before anything is decoded (``app.forms.scan.scan_probe``); the pages are decoded in worker processes
-(``intake_decode``: PDFium is not thread-safe, and a crash there takes one page, not the import) and linked
-in short transactions; a source whose every page is recorded is marked read. Anything that goes wrong with
-one file — it cannot be opened, is not a file, is damaged, too large, has too many pages, crashes the decoder
-— becomes that file's own report line with a stable code, and the import goes on with the others.
+Files are taken in batches (``BATCH_FILES``), and each batch goes through six stages, in order
+(``_Run.batch``, one method per stage):
+
+  store      open each file safely (``intake_sources``) and store it byte for byte, content-addressed and
+             hashed as it is copied; take the import's lease on it (``intake_lease``: held while this process
+             lives, so an import that crashed or was killed is resumed by the next one at once)
+  record     record the stored files as `pending` sources in one transaction (``intake_record``); a file an
+             earlier import finished gets its line instead
+  plan       probe each source against the site's limits before anything is decoded
+             (``app.forms.scan.scan_probe``) and list the pages still to read (a resumed source: those missing)
+  decode     decode the pages in worker processes (``intake_decode``: PDFium is not thread-safe, and a crash
+             there takes one page, not the import), handed back in order; progress is reported and cancelling
+             is noticed here
+  link       record each decoded group in one short transaction (``intake_link``): linked, or an exception
+             with the precise reason
+  mark read  a source whose every page is recorded is marked read; one cut short stays pending, to resume
+
+Anything that goes wrong with one file — it cannot be opened, is not a file, is damaged, too large, has too
+many pages, crashes the decoder — becomes that file's own report line with a stable code, and the import goes
+on with the others.
 """
 
 from __future__ import annotations
@@ -29,7 +40,7 @@ from app.forms.scan.scan_worker import decode_files
 from app.models import ScanPage, SourceStatus
 from app.services.core.db import Actor, Database
 from app.services.core.errors import ValidationError
-from app.services.core.filestore import StorageError
+from app.services.core.filestore import PutResult, StorageError
 from app.services.identity.permissions import Permission, require
 from app.services.scans.intake_decode import (
     CHUNK,
@@ -162,28 +173,23 @@ class _Run:
                                       code=code))
         self._file(path, sha, state, code, reason)
 
-    # -- one batch --------------------------------------------------------------------------------------------
+    # -- one batch, stage by stage: store → record → plan → decode → link → mark read ------------------------
     def batch(self, entries: list[Entry], pool: WorkerPool | None) -> None:
+        """Take one batch of files through the stages of an import, in order (one method each, below)."""
         with Leases(self.db.engine) as leases:
             stored = self._store(entries, leases)
             recorded = self._record(stored, leases)
             work, expected = self._plan(recorded)
             if self.stopped:
                 return
-            self.total += sum(len(c.items) for c in work)
-            for source_id in self._decode(work, pool):
-                expected.pop(source_id, None)
-            read = mark_read(self.db, self.actor, expected)
-            for r in recorded:
-                if r.source_id in expected:
-                    path, sha = r.stored.path, r.stored.put.sha256
-                    if r.source_id in read:
-                        self._file(path, sha, FileState.RECORDED)
-                    elif str(path) not in self.files:
-                        self._file(path, sha, FileState.UNFINISHED, "not-finished",
-                                   "not every page was read; import the file again to finish it")
+            failed: set[int] = set()  # sources the decoder failed on as a whole
+            for group in self._decode(work, pool):
+                self._link(group, failed)
+            self._mark_read(recorded, {sid: pages for sid, pages in expected.items() if sid not in failed})
 
     def _store(self, entries: list[Entry], leases: Leases) -> list[Stored]:
+        """Store each file byte for byte and take its lease, then sync the new ones to the disk; a file whose
+        lease another import holds waits in ``busy`` for the record stage to say why."""
         stored: list[Stored] = []
         first: dict[str, Path] = {}
         for entry in entries:
@@ -191,21 +197,9 @@ class _Run:
                 self.stopped = True
                 break
             path = entry.path
-            try:
-                with open_entry(entry) as fh:
-                    put = self.db.files.put_stream(fh, suffix=path.suffix, sync=False)
-                with put.path.open("rb") as fh:
-                    head = fh.read(16)
-            except StorageError as exc:
-                self._fail(path, None, NOT_STORED, exc.code, str(exc), FileState.UNFINISHED)
+            if (taken := self._put(entry)) is None:
                 continue
-            except NotRegular as exc:
-                self._fail(path, None, NOT_STORED, "not-a-regular-file", str(exc), FileState.FAILED)
-                continue
-            except OSError as exc:
-                self._fail(path, None, NOT_STORED, "cannot-open", f"the file cannot be read: {exc.strerror or exc}",
-                           FileState.FAILED)
-                continue
+            put, head = taken
             sha = put.sha256
             if sha in first:
                 self._fail(path, sha, DUPLICATE, "same-file-in-import",
@@ -221,11 +215,28 @@ class _Run:
         try:  # on the disk before the database records them
             self.db.files.sync([s.put.path for s in stored if s.put.new])
         except StorageError as exc:
-            for one in stored:
-                leases.drop(one.put.sha256)
-                self._fail(one.path, one.put.sha256, NOT_STORED, exc.code, str(exc), FileState.UNFINISHED)
+            for lost in stored:
+                leases.drop(lost.put.sha256)
+                self._fail(lost.path, lost.put.sha256, NOT_STORED, exc.code, str(exc), FileState.UNFINISHED)
             return []
         return stored
+
+    def _put(self, entry: Entry) -> tuple[PutResult, bytes] | None:
+        """Store one file byte for byte; its first bytes (to tell its type); None, and its line, if it cannot be."""
+        path = entry.path
+        try:
+            with open_entry(entry) as fh:
+                put = self.db.files.put_stream(fh, suffix=path.suffix, sync=False)
+            with put.path.open("rb") as fh:
+                return put, fh.read(16)
+        except StorageError as exc:
+            self._fail(path, None, NOT_STORED, exc.code, str(exc), FileState.UNFINISHED)
+        except NotRegular as exc:
+            self._fail(path, None, NOT_STORED, "not-a-regular-file", str(exc), FileState.FAILED)
+        except OSError as exc:
+            self._fail(path, None, NOT_STORED, "cannot-open", f"the file cannot be read: {exc.strerror or exc}",
+                       FileState.FAILED)
+        return None
 
     def _record(self, stored: list[Stored], leases: Leases) -> list[Recorded]:
         """The sources to read now; files an earlier import finished get their line and lose their lease."""
@@ -294,31 +305,50 @@ class _Run:
                 code, message = failures[source_id]
                 self._fail(path, sha, file_outcome(code), code, f"{message} [{code}]", FileState.UNREADABLE)
 
-    def _decode(self, work: list[Chunk], pool: WorkerPool | None) -> set[int]:
-        """Decode and link every page of ``work``; returns the sources whose file failed as a whole."""
-        failed: set[int] = set()
+    def _decode(self, work: list[Chunk], pool: WorkerPool | None) -> Iterator[list[Chunk]]:
+        """Decode every page of ``work`` (in the worker processes, or here for a small import), handed back in
+        order in groups ready to link; stops when the import is cancelled."""
         if not work:
-            return failed
+            return
+        self.total += sum(len(c.items) for c in work)
         if pool is None:
             groups = decode_inline(work, max_pixels=self.limits.max_pixels, cancelled=self.cancelled,
                                    fn=self.decoder)
         else:
             groups = PoolDecoder(pool, max_pixels=self.limits.max_pixels, fn=self.decoder).run(
                 work, cancelled=self.cancelled)
-        by_stored = {i.stored: i for c in work for i in c.items}
         for group in groups:
             if group is None:
                 self.stopped = True
-                return failed
-            failures = {by_stored[p].source_id: (f.code, f.message) for c in group for p, f in c.failures.items()
-                        if by_stored[p].source_id not in failed}
-            if failures:
-                failed.update(failures)
-                self._unreadable([(i.path, i.sha256, i.source_id) for i in by_stored.values()], failures)
-            pages = [(item, c.pages[(item.stored, item.page)]) for c in group for item in c.items
-                     if item.source_id not in failed and (item.stored, item.page) in c.pages]
-            self.lines.extend(record_pages(self.db, self.actor, pages))
-            self.done += sum(len(c.items) for c in group)
-            if self.progress is not None:
-                self.progress(self.done, self.total)
-        return failed
+                return
+            yield group
+
+    def _link(self, group: list[Chunk], failed: set[int]) -> None:
+        """Record one decoded group: a file the decoder failed on as a whole becomes unreadable (added to
+        ``failed``); every other page is linked to its form or queued as an exception, in one transaction."""
+        by_stored = {i.stored: i for c in group for i in c.items}
+        failures = {by_stored[p].source_id: (f.code, f.message) for c in group for p, f in c.failures.items()
+                    if by_stored[p].source_id not in failed}
+        if failures:
+            failed.update(failures)
+            self._unreadable([(i.path, i.sha256, i.source_id) for i in by_stored.values()], failures)
+        pages = [(item, c.pages[(item.stored, item.page)]) for c in group for item in c.items
+                 if item.source_id not in failed and (item.stored, item.page) in c.pages]
+        self.lines.extend(record_pages(self.db, self.actor, pages))
+        self.done += sum(len(c.items) for c in group)
+        if self.progress is not None:
+            self.progress(self.done, self.total)
+
+    def _mark_read(self, recorded: list[Recorded], expected: dict[int, int]) -> None:
+        """Mark read each source of ``expected`` ({id: pages}) whose every page is recorded, and say what became
+        of each file: recorded, or unfinished (a cancelled import leaves it pending, for the next one)."""
+        read = mark_read(self.db, self.actor, expected)
+        for r in recorded:
+            if r.source_id not in expected:
+                continue
+            path, sha = r.stored.path, r.stored.put.sha256
+            if r.source_id in read:
+                self._file(path, sha, FileState.RECORDED)
+            elif str(path) not in self.files:
+                self._file(path, sha, FileState.UNFINISHED, "not-finished",
+                           "not every page was read; import the file again to finish it")

@@ -68,7 +68,7 @@ class Lookup:
                 except (qr_payload.PayloadError, ValueError):
                     continue
         self.forms: dict[int, IssuedForm] = {}
-        self.current: dict[tuple[int, int], ScanPage] = {}
+        self.current: dict[tuple[int | None, int | None], ScanPage] = {}  # (form id, page) of linked pages
         if not serials:
             return
         self.forms = {f.serial_no: f for f in session.scalars(
@@ -198,7 +198,7 @@ def complete_returned(session: Session, forms: Iterable[IssuedForm], *, now: dt.
     if not candidates:
         return []
     session.flush()
-    linked: dict[int, set[int]] = {}
+    linked: dict[int | None, set[int | None]] = {}
     for form_id, page_no in session.execute(select(ScanPage.issued_form_id, ScanPage.page_no).where(
             ScanPage.issued_form_id.in_(candidates), ScanPage.outcome == O.LINKED,
             ScanPage.superseded_by_id.is_(None))):

@@ -16,6 +16,7 @@ from app.models import FormState, IssuedForm, LinkMethod, ScanOutcome, ScanPage,
 from app.services.core import audit
 from app.services.core.db import Actor, Database
 from app.services.core.errors import DomainError, NotFound, ValidationError
+from app.services.core.filestore import FileStore
 from app.services.identity.permissions import Permission, require
 from app.services.issuance.issuance import form_by_serial, site_of
 from app.services.scans.intake_link import RETURNABLE, classify, complete_if_returned, current_page_scan, link_page
@@ -219,10 +220,16 @@ def page_png(db: Database, actor: Actor, scan_page_id: int, *, max_side: int = 2
     with db.read() as session:
         row = _page(session, scan_page_id)
         sha, name, index = row.source.sha256, row.source.original_name, row.page_index
-    cache = db.files.root / "cache" / f"{sha}-{index}-{max_side}.png"
+    return source_page_png(db.files, sha256=sha, name=name, index=index, max_side=max_side)
+
+
+def source_page_png(files: FileStore, *, sha256: str, name: str, index: int, max_side: int = 2200) -> bytes:
+    """Page ``index`` (from 0) of the stored file ``sha256`` (received as ``name``) as PNG, as :func:`page_png`
+    makes it; for a caller that read the page's source already (no database here)."""
+    cache = files.root / "cache" / f"{sha256}-{index}-{max_side}.png"
     if cache.exists():
         return cache.read_bytes()
-    path = db.files.verified_path(sha)
+    path = files.verified_path(sha256)
     with PDFIUM_LOCK:
         page = next(iter_pages(str(path), filename=name, pages=[index], min_dpi=300.0))
         image = page.full_resolution() or page.image

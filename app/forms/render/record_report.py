@@ -1,0 +1,210 @@
+"""The printed copy of one electronic record (PR-01): the record, its data with full history (superseded values
+struck through, still readable), its signatures, each scan as a (true) copy and the record's own audit trail.
+
+The service reads a :class:`RecordReport` (plain data, one transaction); this lays it out. Times arrive as
+the text people read (local time with the zone), as the service shows every time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from pathlib import Path
+from typing import BinaryIO
+
+from app.forms.render.report import KeyValues, Picture, Printed, Section, Table, Text, render_report
+from app.textfmt import plural
+
+TRAIL_TEXT_LIMIT = 160  # old and new values longer than this are cut in the printed trail (the JSON has all)
+
+
+@dataclasses.dataclass(frozen=True)
+class EntryLine:
+    """One value entered for a field, as it stands in the history."""
+
+    value: str | None
+    is_na: bool
+    kind: str  # "original", "correction", "paper-correction"
+    reason: str | None
+    entered_by: str
+    entered_at: str
+    activity_at: str | None  # when it was done on paper, if given (minutes)
+    source: str  # "direct" or "scan"
+    scan_page_id: int | None
+    verified_by: str | None
+    verified_at: str | None  # minutes; None: not verified
+    out_of_limits: bool
+    justification: str | None
+    late: bool
+    late_reason: str | None
+    superseded: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class FieldLines:
+    label: str
+    unit: str | None
+    limits: str | None  # "0.0950 – 0.1050 g"
+    critical: bool
+    required: bool
+    entries: tuple[EntryLine, ...]  # oldest first
+
+
+@dataclasses.dataclass(frozen=True)
+class RecordSignature:
+    manifestation: str  # printed name, date/time with zone, meaning
+    status: str  # "valid", "changed", ...
+    comment: str | None
+
+
+@dataclasses.dataclass(frozen=True)
+class RecordScan:
+    scan_page_id: int
+    page_no: int
+    sha256: str  # of the file as received
+    source_name: str
+    page_index: int  # within that file, from 0
+
+
+@dataclasses.dataclass(frozen=True)
+class TrailLine:
+    seq: int
+    when: str
+    username: str
+    action: str
+    entity: str | None
+    entity_id: str | None
+    field: str | None
+    old_value: str | None
+    new_value: str | None
+    reason: str | None
+
+
+@dataclasses.dataclass(frozen=True)
+class RecordReport:
+    printed: Printed
+    serial: str
+    template: str
+    version: int
+    title: str
+    state: str
+    form_state: str
+    issuance_id: int
+    issuance_reconciled: bool
+    created_by: str | None
+    created_at: str | None  # None: no value saved yet
+    changed_after_entry: int
+    content_sha256: str
+    fields: tuple[FieldLines, ...]
+    signatures: tuple[RecordSignature, ...]
+    scans: tuple[RecordScan, ...]
+    true_copy_verified_by: str | None
+    true_copy_verified_at: str | None  # None: the scans are not verified as a true copy yet
+    trail: tuple[TrailLine, ...]
+
+    @property
+    def heading(self) -> str:
+        return f"Record {self.serial} – {self.template} v{self.version}"
+
+
+def render_record_report(out: Path | BinaryIO, report: RecordReport, pictures: Mapping[int, Path]) -> None:
+    """Write the record's PDF; ``pictures`` holds the image file of each scan page (by scan page id)."""
+    render_report(out, report.printed.meta(report.heading), record_sections(report, pictures), wide=True)
+
+
+def record_sections(report: RecordReport, pictures: Mapping[int, Path]) -> list[Section]:
+    return [
+        _summary(report),
+        _data(report),
+        _signatures(report),
+        *(Picture(pictures[scan.scan_page_id], _caption(report, scan)) for scan in report.scans),
+        Table(columns=["#", "When", "Who", "Action", "Entity", "Field", "Old", "New", "Reason"],
+              rows=[_trail_row(e) for e in report.trail], widths=[0.5, 1.4, 0.8, 1.0, 1.6, 1.0, 1.5, 1.5, 1.6],
+              heading="Audit trail of this record"),
+    ]
+
+
+def _summary(r: RecordReport) -> KeyValues:
+    return KeyValues([
+        ("Form", f"{r.serial} – {r.template} version {r.version}: {r.title}"),
+        ("Record state", r.state.upper() + f" (form {r.form_state}, issuance {r.issuance_id}"
+         + (", reconciled)" if r.issuance_reconciled else ")")),
+        ("Created", f"{r.created_by} {r.created_at}" if r.created_at else "no data yet"),
+        ("Changed after entry", plural(r.changed_after_entry, "value")),
+        ("Content SHA-256", r.content_sha256),
+    ], heading="Record")
+
+
+def _data(r: RecordReport) -> Table:
+    rows: list[list[str]] = []
+    struck: set[int] = set()
+    highlight: set[int] = set()
+    for field in r.fields:
+        for entry, row in zip(field.entries or (None,), _field_rows(field), strict=True):
+            if entry is not None and entry.superseded:
+                struck.add(len(rows))
+            elif entry is not None and entry.out_of_limits:
+                highlight.add(len(rows))
+            rows.append(row)
+    return Table(columns=["Field", "Value", "Entered by / at", "Activity (paper)", "Source", "Verified by", "Notes"],
+                 rows=rows, widths=[2.2, 1.6, 1.5, 1.1, 1, 1.3, 2.2], struck_rows=frozenset(struck),
+                 highlight_rows=frozenset(highlight), heading="Data with full history (struck through = superseded)")
+
+
+def _field_rows(field: FieldLines) -> list[list[str]]:
+    """The field's rows: its label on the first, one row per value (or "(no value)")."""
+    label = field.label + (f" [{field.unit}]" if field.unit else "") \
+        + (f"\nlimits {field.limits}" if field.limits else "") + (" ◆ critical" if field.critical else "")
+    if not field.entries:
+        return [[label, "(no value)", "", "", "", "", "required" if field.required else ""]]
+    return [[label if index == 0 else "", f"NA ({e.reason})" if e.is_na else (e.value or ""),
+             f"{e.entered_by}\n{e.entered_at}", e.activity_at or "—",
+             "direct entry" if e.source == "direct" else f"scan page {e.scan_page_id}", _verified(field, e), _notes(e)]
+            for index, e in enumerate(field.entries)]
+
+
+def _verified(field: FieldLines, e: EntryLine) -> str:
+    if e.verified_at:
+        return f"{e.verified_by} {e.verified_at}"
+    return "UNVERIFIED" if field.critical and not e.is_na and not e.superseded else ""
+
+
+def _notes(e: EntryLine) -> str:
+    notes = []
+    if e.kind != "original":
+        notes.append(f"{e.kind}: {e.reason}")
+    if e.out_of_limits:
+        notes.append(f"OUT OF LIMITS – {e.justification}")
+    if e.late:
+        notes.append(f"LATE ENTRY – {e.late_reason}")
+    if e.superseded:
+        notes.append("superseded")
+    return "; ".join(notes)
+
+
+def _signatures(r: RecordReport) -> Table | Text:
+    if not r.signatures:
+        return Text("No signatures yet.", heading="Signatures")
+    return Table(columns=["Signature (manifestation)", "Status", "Meaning of the review"],
+                 rows=[[s.manifestation, s.status, s.comment or ""] for s in r.signatures], widths=[4, 2, 3],
+                 heading="Signatures")
+
+
+def _caption(r: RecordReport, scan: RecordScan) -> str:
+    if r.true_copy_verified_at:
+        statement = (f"TRUE COPY of {r.serial} page {scan.page_no}, verified by {r.true_copy_verified_by}, "
+                     f"{r.true_copy_verified_at}")
+    else:
+        statement = f"Scan of {r.serial} page {scan.page_no} (not yet verified as a true copy)"
+    return f"{statement}; original file {scan.source_name} page {scan.page_index + 1}, SHA-256 {scan.sha256}"
+
+
+def _trail_row(e: TrailLine) -> list[str]:
+    return [str(e.seq), e.when, e.username, e.action, f"{e.entity} {e.entity_id or ''}", e.field or "",
+            _short(e.old_value), _short(e.new_value), e.reason or ""]
+
+
+def _short(text: str | None, limit: int = TRAIL_TEXT_LIMIT) -> str:
+    if not text:
+        return ""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
