@@ -27,7 +27,6 @@ from app.ui.pages.scans.scans import ScansPage
 from app.ui.pages.scans.scans_dialogs import DispositionDialog, LinkDialog
 from app.ui.pages.scans.scans_hot_folder import HotFolderEntry, HotFolderModel
 from app.ui.pages.scans.scans_models import ExceptionModel, ImportResultModel, ReturnedFormModel
-from app.ui.pages.scans.scans_true_copy import returned_forms
 from tests.helpers import scanlike as sl
 from tests.helpers.scans import write
 from tests.ui.conftest import assert_usable, settle
@@ -84,7 +83,7 @@ def test_models_pass_the_model_tester(qtmodeltester, seed, tmp_path) -> None:  #
     exceptions = ExceptionModel(scans.list_exceptions(seed.db, seed.dc))
     qtmodeltester.check(exceptions)
     assert exceptions.rowCount() == 1 and exceptions.data(exceptions.index(0, 3)) == "06-photocopy.png p.1"
-    qtmodeltester.check(ReturnedFormModel(returned_forms(seed.db, seed.dc)))
+    qtmodeltester.check(ReturnedFormModel(true_copy.returned_forms(seed.db, seed.dc)))
     qtmodeltester.check(HotFolderModel([HotFolderEntry.of(
         scans_hot_folder.HotFolderResult(Path("a.pdf"), Path("/x/done/a.pdf"), report), seed.db.clock.now())]))
 

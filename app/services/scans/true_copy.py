@@ -124,12 +124,59 @@ def status(db: Database, actor: Actor, serial: str) -> TrueCopyStatus:
     """The true-copy status of a form, with what ``actor`` may do about it now."""
     require(db, actor, Permission.VIEW_DATA)
     with db.read() as session:
-        form = form_by_serial(session, serial)
-        refusal = verify_refusal(session, actor, form)
-        return dataclasses.replace(
-            _status(form), may_verify=allowed(actor, Permission.VERIFY_TRUE_COPY) and refusal is None,
-            why_not_verify=str(refusal) if refusal is not None and form.true_copy_verified_at is None else None,
-            may_record_disposition=allowed(actor, Permission.RECORD_DISPOSITION) and disposition_refusal(form) is None)
+        return _status_for(session, actor, form_by_serial(session, serial))
+
+
+def _status_for(session: Session, actor: Actor, form: IssuedForm) -> TrueCopyStatus:
+    refusal = verify_refusal(session, actor, form)
+    return dataclasses.replace(
+        _status(form), may_verify=allowed(actor, Permission.VERIFY_TRUE_COPY) and refusal is None,
+        why_not_verify=str(refusal) if refusal is not None and form.true_copy_verified_at is None else None,
+        may_record_disposition=allowed(actor, Permission.RECORD_DISPOSITION) and disposition_refusal(form) is None)
+
+
+@dataclasses.dataclass(frozen=True)
+class ReturnedForm:
+    """A returned form as the true-copy list shows it: what was issued, and its true-copy status for the actor."""
+
+    serial: str
+    template: str
+    purpose: str
+    reference: str | None
+    copy: str  # "2 of 5"
+    issued_to: str
+    issued_at: dt.datetime
+    status: TrueCopyStatus
+
+    @property
+    def verified_by(self) -> str | None:
+        return self.status.verified_by
+
+    @property
+    def verified_at(self) -> dt.datetime | None:
+        return self.status.verified_at
+
+    @property
+    def disposition(self) -> str | None:
+        return self.status.disposition
+
+    @property
+    def location(self) -> str | None:
+        return self.status.location
+
+
+def returned_forms(db: Database, actor: Actor, *, limit: int = 500) -> list[ReturnedForm]:
+    """Returned forms, newest serial first, each with its true-copy status and what ``actor`` may do about it:
+    one read, however many forms."""
+    require(db, actor, Permission.VIEW_DATA)
+    with db.read() as session:
+        forms = session.scalars(select(IssuedForm).where(IssuedForm.state == FormState.RETURNED)
+                                .order_by(IssuedForm.serial_no.desc()).limit(limit)).all()
+        return [ReturnedForm(serial=form.serial, template=form.issuance.template_version.label,
+                             purpose=form.issuance.purpose, reference=form.issuance.reference,
+                             copy=f"{form.copy_no} of {form.issuance.copies}", issued_to=form.issuance.issued_to,
+                             issued_at=form.issuance.issued_at, status=_status_for(session, actor, form))
+                for form in forms]
 
 
 def _status(form: IssuedForm) -> TrueCopyStatus:

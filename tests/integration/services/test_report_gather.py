@@ -3,18 +3,14 @@ nothing but its own audit event, after the file is made (no rendering inside a w
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime as dt
 import enum
 import json
 import pathlib
-from collections.abc import Iterator
 
 import pypdfium2
 import pytest
-from sqlalchemy import event
-from sqlalchemy.orm import Session
 
 from app.models import SignatureMeaning as M
 from app.services.reconciliation import reconciliation
@@ -26,33 +22,9 @@ from tests.helpers.forms import effective_template, issue
 from tests.helpers.records import fill, verify_critical
 from tests.helpers.scans import issued_page_images, write
 from tests.helpers.seed import PASSWORD
+from tests.helpers.transactions import counted
 
 DPI = 150
-
-
-@dataclasses.dataclass
-class Transactions:
-    reads: int = 0
-    writes: int = 0
-    during_write: list[str] = dataclasses.field(default_factory=list)  # what happened while a write was open
-
-
-@contextlib.contextmanager
-def counted() -> Iterator[Transactions]:
-    """Count the session transactions begun (reads: ``db.read()``, writes: ``db.write()``)."""
-    seen = Transactions()
-
-    def begun(_session: Session, _transaction: object, connection: object) -> None:
-        if connection.get_execution_options().get("formtrail_write"):  # type: ignore[attr-defined]
-            seen.writes += 1
-        else:
-            seen.reads += 1
-
-    event.listen(Session, "after_begin", begun)
-    try:
-        yield seen
-    finally:
-        event.remove(Session, "after_begin", begun)
 
 
 PLAIN = (str, int, float, bool, type(None), dt.date, dt.datetime, enum.Enum, pathlib.PurePath)

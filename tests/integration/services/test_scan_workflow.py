@@ -18,6 +18,7 @@ from tests.helpers import scanlike as sl
 from tests.helpers.forms import effective_template, issue
 from tests.helpers.scans import issued_page_images, write
 from tests.helpers.seed import PASSWORD
+from tests.helpers.transactions import counted
 
 DPI = 150
 
@@ -175,3 +176,19 @@ def test_hot_folder_imports_finished_files_and_never_deletes(seed, issued, tmp_p
     assert (folder / "failed" / "scan002.pdf").read_bytes() == b"%PDF-1.7 truncated"
     assert register.fetch_forms(seed.db, seed.op, register.RegisterFilter(state=FormState.RETURNED))[0].serial == \
         result.serials[0]
+
+
+def test_returned_forms_list_every_status_in_one_read(seed, issued, tmp_path):
+    """Issue 13: the true-copy list was a register read plus one status read per form (up to 500) in the UI;
+    the service reads it once and says per form what the actor may do, as ``status`` does."""
+    result, images = issued
+    _import(seed, tmp_path, "p.png", images[0], actor=seed.op)
+    with counted() as seen:
+        rows = true_copy.returned_forms(seed.db, seed.op2)
+    assert seen.reads == 1 and seen.writes == 0
+    assert [r.serial for r in rows] == [result.serials[0]]
+    for actor in (seed.op, seed.op2, seed.viewer):  # the importer may not verify, a second operator may
+        [row] = true_copy.returned_forms(seed.db, actor)
+        assert row.status == true_copy.status(seed.db, actor, row.serial)
+    assert [r.status.may_verify for r in (true_copy.returned_forms(seed.db, a)[0] for a in (seed.op, seed.op2))] \
+        == [False, True]

@@ -215,9 +215,7 @@ class ExceptionsPanel(QWidget):
             if info.serial:
                 others = scans.pages_of_form(db, actor, info.serial)
             else:
-                # WORKAROUND: no service lists the pages of one source file; recent pages cover a fresh import.
-                others = sorted((p for p in scans.recent_pages(db, actor, limit=2000) if p.source_id == info.source_id),
-                                key=lambda p: p.page_index)
+                others = scans.pages_of_source(db, actor, info.source_id)
         except FormtrailError:
             others = []
         for other in others:

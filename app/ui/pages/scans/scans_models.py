@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -17,7 +15,7 @@ from app.services.core.timefmt import local_text
 from app.services.scans.intake import PageOutcome
 from app.services.scans.intake_report import FAILED_OUTCOMES
 from app.services.scans.scans import ScanPageInfo
-from app.services.scans.true_copy import TrueCopyStatus
+from app.services.scans.true_copy import ReturnedForm
 from app.ui.kit.list_model import ListTableModel
 
 OK_COLOUR = QColor("#1b6e2d")
@@ -121,31 +119,13 @@ class ExceptionModel(ListTableModel[ScanPageInfo]):
         return None
 
 
-@dataclasses.dataclass(frozen=True)
-class ReturnedForm:
-    """A returned form as the true-copy list shows it (register row plus its true-copy status)."""
-
-    serial: str
-    template: str
-    purpose: str
-    reference: str | None
-    copy: str  # "2 of 5"
-    issued_to: str
-    issued_at: dt.datetime
-    verified_by: str | None
-    verified_at: dt.datetime | None
-    disposition: str | None
-    location: str | None
-    # The form's true-copy status for the acting user (what may be done to it, and why not), read with the list.
-    status: TrueCopyStatus | None = None
-
-    @property
-    def step(self) -> str:
-        if self.verified_by is None:
-            return "Verify the scans against the paper"
-        if self.disposition is None:
-            return "Record where the paper original is"
-        return "Done"
+def next_step(row: ReturnedForm) -> str:
+    """What is still to do about a returned form, in words."""
+    if row.verified_by is None:
+        return "Verify the scans against the paper"
+    if row.disposition is None:
+        return "Record where the paper original is"
+    return "Done"
 
 
 class ReturnedFormModel(ListTableModel[ReturnedForm]):
@@ -168,9 +148,9 @@ class ReturnedFormModel(ListTableModel[ReturnedForm]):
             if row.disposition == "archived":
                 return f"archived: {row.location}"
             return row.disposition or "kept until verified"
-        return row.step
+        return next_step(row)
 
     def role_data(self, row: ReturnedForm, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.ForegroundRole and column == 6:
-            return QBrush(OK_COLOUR if row.step == "Done" else PROBLEM_COLOUR)
+            return QBrush(OK_COLOUR if next_step(row) == "Done" else PROBLEM_COLOUR)
         return None

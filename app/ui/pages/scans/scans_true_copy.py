@@ -20,44 +20,26 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.enums import FormState, ScanOutcome, SignatureMeaning
-from app.services.core.db import Actor, Database
+from app.enums import ScanOutcome, SignatureMeaning
 from app.services.core.errors import FormtrailError
 from app.services.identity.permissions import Permission
-from app.services.issuance import register
 from app.services.scans import scans, true_copy
 from app.services.scans.scans import ScanPageInfo
+from app.services.scans.true_copy import ReturnedForm
 from app.textfmt import plural
 from app.ui.kit.dialogs import accepted, open_dialog
 from app.ui.kit.flow_layout import FlowLayout, keep_together
 from app.ui.kit.image_viewer import ImageViewer, ViewerPage, scan_page_loader
+from app.ui.kit.operations import run_query
 from app.ui.kit.widgets import hint, setup_table
-from app.ui.kit.workers import Task, while_alive
 from app.ui.pages.registry import PageContext
 from app.ui.pages.scans.scans_dialogs import DispositionDialog
-from app.ui.pages.scans.scans_models import ReturnedForm, ReturnedFormModel
+from app.ui.pages.scans.scans_models import ReturnedFormModel
 
 SHOW = {"to-verify": "Waiting for true-copy verification", "to-file": "Waiting for the paper original's disposition",
         "all": "All returned forms"}
 _LIMIT = 500
 _VERIFY_TIP = "Sign that every scanned page is a complete and accurate copy of the paper"
-
-
-def returned_forms(db: Database, actor: Actor, *, limit: int = _LIMIT) -> list[ReturnedForm]:
-    """Returned forms, newest serial first, with their true-copy status.
-
-    WORKAROUND: no service lists forms by true-copy status, so this reads the register and asks each
-    form's status (fine for hundreds; a ``true_copy.pending(...)`` query would scale)."""
-    rows = register.fetch_forms(db, actor, register.RegisterFilter(state=FormState.RETURNED), limit=limit)
-    out = []
-    for row in rows:
-        status = true_copy.status(db, actor, row.serial)
-        out.append(ReturnedForm(
-            serial=row.serial, template=row.template_label, purpose=row.purpose, reference=row.reference,
-            copy=f"{row.copy_no} of {row.copies}", issued_to=row.issued_to, issued_at=row.issued_at,
-            verified_by=status.verified_by, verified_at=status.verified_at, disposition=status.disposition,
-            location=status.location, status=status))
-    return out
 
 
 def current_pages(pages: list[ScanPageInfo]) -> list[ScanPageInfo]:
@@ -74,7 +56,6 @@ class TrueCopyPanel(QWidget):
         super().__init__(parent)
         self._ctx = ctx
         self.dialog: QDialog | None = None
-        self.task: Task | None = None
         self._all: list[ReturnedForm] = []
         self._pages: list[ScanPageInfo] = []
         self.status: true_copy.TrueCopyStatus | None = None  # of the selected form, for this actor
@@ -159,23 +140,18 @@ class TrueCopyPanel(QWidget):
     def reload(self, select: str | None = None) -> None:
         """Read the returned forms in the background; ``select`` a serial when they are there."""
         chosen = self.selected()
-        self._want = select or (chosen.serial if chosen else None)
-        if self.task is not None:
-            return
+        self._want = select or self._want or (chosen.serial if chosen else None)
         ctx = self._ctx
         self.count_label.setText("Reading returned forms…")
-        self.task = ctx.run_task(lambda progress, cancelled: returned_forms(ctx.db, ctx.actor), name="true copies")
-        self.task.finished.connect(while_alive(self, self._loaded))
-        self.task.failed.connect(while_alive(self, self._load_failed))
+        run_query(self, lambda: true_copy.returned_forms(ctx.db, ctx.actor, limit=_LIMIT), key="returned",
+                  on_done=self._loaded, on_failed=self._load_failed)
 
     def _loaded(self, rows: list[ReturnedForm]) -> None:
-        self.task = None
         self._all = rows
         self._apply_filter()
         self.loaded.emit()
 
     def _load_failed(self, exc: BaseException) -> None:
-        self.task = None
         self.count_label.setText("")
         self._ctx.show_error(self, exc)
 
