@@ -19,7 +19,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("issuance", type=int)
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_show)
-    p = group.add_parser("close", help="close a fully accounted issuance (QA e-signature, meaning reconciled)")
+    p = group.add_parser("close", help="close a fully accounted issuance (QA e-signature, meaning reconciled); "
+                                       "says first what closing leaves behind (true copies, records)")
     p.add_argument("issuance", type=int)
     p.set_defaults(handler=cmd_close)
     p = group.add_parser("list", help="issuances with their reconciliation status")
@@ -62,6 +63,10 @@ def _view_dict(view: reconciliation.ReconciliationView) -> dict:
         "purpose": view.purpose, "reference": view.reference, "issued_to": view.issued_to,
         "issued_by": view.issued_by, "issued_at": view.issued_at.isoformat(), "due": view.due_date.isoformat(),
         "state": view.state.value, "overdue": view.overdue, "accounted": view.accounted, "total": view.total,
+        "unverified_true_copy_serials": list(view.unverified_true_copy_serials),
+        "untranscribed_record_serials": list(view.untranscribed_record_serials),
+        "close_warnings": list(view.close_warnings),
+        "may_close": view.may_close, "why_not_close": view.why_not_close,
         "forms": [{"serial": f.serial, "copy": f.copy_no, "state": f.state.value, "pages": f.pages,
                    "pages_back": f.pages_back, "accounted": f.accounted, "note": f.note, "reason": f.reason,
                    "deviation": f.deviation_ref, "replaces": f.replaces, "replaced_by": f.replaced_by,
@@ -80,6 +85,9 @@ def cmd_show(cli: Cli) -> int:
     cli.out(f"  {view.purpose} ({view.reference or '-'}) to {view.issued_to}, due {view.due_date}"
             + (" OVERDUE" if view.overdue else "") + f"; {view.state.value}")
     cli.out(f"  {view.accounted} of {view.total} accounted for")
+    _warn(cli, view)
+    if view.why_not_close and not view.outstanding and not view.closed:  # the outstanding forms are listed below
+        cli.out(f"  cannot be closed now: {view.why_not_close}")
     cli.table(["serial", "state", "pages back", "accounted", "note / reason"],
               [[f.serial, f.state.value, f"{f.pages_back}/{f.pages}", "yes" if f.accounted else "NO",
                 f.note or f.reason or ""] for f in view.forms])
@@ -88,8 +96,15 @@ def cmd_show(cli: Cli) -> int:
     return 0
 
 
+def _warn(cli: Cli, view: reconciliation.ReconciliationView) -> None:
+    for warning in view.close_warnings:
+        cli.out(f"  warning: if closed now, {warning}")
+
+
 def cmd_close(cli: Cli) -> int:
     actor = cli.actor()
+    # Refused (and the refusal recorded) before the password is asked for; what is left behind is said first.
+    _warn(cli, reconciliation.check_close(cli.db, actor, cli.args.issuance))
     view = reconciliation.close(cli.db, actor, cli.args.issuance, username=actor.username,
                                 password=cli.sign_password("reconciled"))
     cli.out(f"Issuance {view.issuance_id} reconciled: {plural(view.total, 'form')} accounted for.")

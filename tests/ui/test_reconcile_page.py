@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication
 from app.enums import FormState, IssuanceState, Role
 from app.services.identity import auth, users
 from app.services.reconciliation import reconciliation
+from app.services.site import settings
 from app.ui.kit.reason import ReasonDialog
 from app.ui.kit.signature import SignatureDialog
 from app.ui.pages.reconciliation import reconcile_dialogs
@@ -256,3 +257,47 @@ def test_replacement_pdf_is_saved_by_whoever_may_release_it(qtbot, seed, boxes, 
     new = next(r for r in page.form_model.rows if r.replaces == issued.serials[0])
     assert path.name == f"{new.serial}-replacement.pdf" and path.read_bytes().startswith(b"%PDF")
     assert page.last_saved == path and f"saved to {path}" in boxes.infos[-1]
+
+
+def _returned_and_voided(seed, tmp_path: Path, *, voider: str = "dc"):  # noqa: ANN001, ANN202
+    """Two copies out: the first scanned back (no true copy verified, no data entered), the second voided."""
+    issued = five_issued(seed, copies=2)
+    assert import_as(seed, "op", scanned_back(seed, tmp_path / "in", issued).files[:1]).linked == 1
+    reconciliation.void_form(seed.db, seed.actors[voider], serial=issued.serials[1], reason="spoiled")
+    return issued
+
+
+def test_close_warns_of_what_it_leaves_and_the_signer_sees_it(qtbot, seed, ctx_for, tmp_path) -> None:  # noqa: ANN001
+    """Issue 14 item 8: at the default settings closing is allowed, and the warnings are on the page and in the
+    text the signer signs against."""
+    issued = _returned_and_voided(seed, tmp_path)
+    page = _page(qtbot, ctx_for("qa"))
+    leaves = ("If closed now: 1 returned form has scans not yet verified as a true copy; 1 returned form has no "
+              "transcribed record")
+    assert page.selected_issuance().issuance_id == issued.issuance_id
+    assert leaves in page.state_label.text() and "QA can close" in page.state_label.text()
+    assert page.close_button.isEnabled() and leaves in page.close_button.toolTip()
+    seen: list = []
+    sign_when_asked("qa", seen=seen)
+    page.close_reconciliation()
+    [dialog] = seen
+    assert isinstance(dialog, SignatureDialog) and leaves in dialog.summary.toPlainText()
+    settle(qtbot)
+    assert page.read_only and "If closed now" not in page.state_label.text()
+
+
+@pytest.mark.parametrize(("key", "voider", "says"), [
+    ("reconciliation.require_true_copies_before_close", "dc", "verified as a true copy first"),
+    ("reconciliation.require_records_before_close", "dc", "transcribed first"),
+    ("reconciliation.closer_independent", "qa", "voided or declared missing"),  # qa voided, then closes
+])
+def test_close_is_refused_with_its_reason_when_a_setting_requires(  # noqa: ANN001
+        qtbot, seed, ctx_for, tmp_path, boxes, key, voider, says) -> None:
+    _returned_and_voided(seed, tmp_path, voider=voider)
+    settings.change(seed.db, seed.admin, key=key, value=1, reason="site policy")
+    page = _page(qtbot, ctx_for("qa"))
+    assert page.close_button.isVisible() and not page.close_button.isEnabled()
+    assert says in page.close_button.toolTip() and "Not now:" in page.close_button.toolTip()
+    assert says in page.state_label.text() and "QA can close" not in page.state_label.text()
+    page.close_reconciliation()  # bypassing the disabled button: nothing to sign, the reason is said
+    assert QApplication.activeModalWidget() is None and says in boxes.errors[-1] and not page.read_only

@@ -28,6 +28,11 @@ class ErrorCode(enum.StrEnum):
     # A record signed before its time: not complete, verified, reviewed, or its issuance not reconciled.
     RECORD_NOT_READY = "record-not-ready"
     ISSUANCE_NOT_RECONCILED = "issuance-not-reconciled"
+    # Closing a reconciliation refused by a site setting: returned forms whose true copies or records are still to
+    # do, or a closer who voided or declared missing a form of the issuance.
+    TRUE_COPIES_UNVERIFIED = "true-copies-unverified"
+    RECORDS_NOT_TRANSCRIBED = "records-not-transcribed"
+    CLOSER_NOT_INDEPENDENT = "closer-not-independent"
     # Codes in use before this enum existed (keep their values).
     TEXT_TOO_LONG = "text-too-long"
     ALREADY_RELEASED = "already-released"
@@ -42,3 +47,12 @@ class ErrorCode(enum.StrEnum):
     ISSUE_CANCELLED = "issue-cancelled"
     SERIALS_MOVED = "serials-moved"
     KEYS_MISSING = "keys-missing"
+    # Identity on paper: a site without a name; "issued to" outside the site's list when free text is not allowed.
+    SITE_NAME_REQUIRED = "site-name-required"
+    ISSUED_TO_NOT_LISTED = "issued-to-not-listed"
+    # Authoring in the app: a new template's code already taken or not a valid code; a numbered preview cancelled.
+    TEMPLATE_EXISTS = "template-exists"
+    TEMPLATE_CODE_INVALID = "template-code-invalid"
+    PREVIEW_CANCELLED = "preview-cancelled"
+    # A batch act (many true copies, pages or values at once) given no item.
+    NOTHING_SELECTED = "nothing-selected"

@@ -21,6 +21,7 @@ class SettingSpec:
     title: str
     minimum: float | None = None
     maximum: float | None = None
+    choices: tuple[str, ...] = ()  # a text setting that takes one of these values only (empty: any text)
 
 
 SPECS: dict[str, SettingSpec] = {
@@ -40,6 +41,12 @@ SPECS: dict[str, SettingSpec] = {
                                                    "Entry in the wrong field", "Illegible entry clarified",
                                                    "Value confirmed with the performer", "Other"],
                     "Reasons offered for a correction (comma separated)"),
+        SettingSpec("issuance.issued_to_mode", "free", "“Issued to” on the Issue page: free (any text), users (a "
+                                                       "user), list (an entry of the list below) or users+list",
+                    choices=("free", "users", "list", "users+list")),
+        SettingSpec("issuance.issued_to_list", [], "Areas and equipment forms may be issued to (comma separated)"),
+        SettingSpec("issuance.due_soon_days", 3, "Home lists an issuance as due back this many days before its "
+                                                 "return date", 0, 60),
         SettingSpec("backup.folder", "", "Folder for scheduled backups (empty = no scheduled backups)"),
         SettingSpec("backup.interval_hours", 24, "Hours between scheduled backups", 1, 24 * 30),
         SettingSpec("integrity.anchor_file", "", "Extra append-only file for audit-chain anchors, e.g. on another "
@@ -49,6 +56,16 @@ SPECS: dict[str, SettingSpec] = {
                                                   "refused before decoding)", 1, 170),
         SettingSpec("intake.max_pages_per_file", 1000, "Most pages read from one scanned file (a longer file is "
                                                        "refused as a whole)", 1, 100_000),
+        # 0/1 switches read by app/services/reconciliation/closing.py; at 0 closing only warns of what it leaves.
+        SettingSpec("reconciliation.require_true_copies_before_close", 0, "Closing a reconciliation requires the "
+                                                                          "true copies of every returned form to be "
+                                                                          "verified (1 = yes, 0 = warn only)", 0, 1),
+        SettingSpec("reconciliation.require_records_before_close", 0, "Closing a reconciliation requires the record "
+                                                                      "of every returned form to be transcribed "
+                                                                      "(1 = yes, 0 = warn only)", 0, 1),
+        SettingSpec("reconciliation.closer_independent", 0, "Whoever closes a reconciliation must not have voided or "
+                                                            "declared missing any of its forms (1 = yes, 0 = no)",
+                    0, 1),
     )
 }
 

@@ -2,7 +2,8 @@
 
 A form is accounted for when it is returned, voided, or missing; a replaced form only once its own paper is
 back (scanned) or declared missing. Voided sheets should still come back: their pages are kept and shown,
-and a voided sheet without its paper is pointed out, but does not block closing.
+and a voided sheet without its paper is pointed out, but does not block closing. What closing leaves behind on
+the electronic side (true copies, records) and the site's settings on it: see ``closing``.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from app.services.identity.permissions import Permission, allowed, require
 from app.services.issuance import replacement
 from app.services.issuance.issuance import form_by_serial
 from app.services.issuance.register import today
+from app.services.reconciliation import closing
 from app.textfmt import of_total
 
 F = FormState
@@ -87,6 +89,10 @@ class ReconciliationView:
     signatures: tuple[signatures.SignatureInfo, ...]
     may_close: bool = False  # for the actor the view was read for
     why_not_close: str | None = None  # the refusal closing would meet now, in words
+    # What closing would leave behind (see ``closing``): serials of returned forms, in issue order.
+    unverified_true_copy_serials: tuple[str, ...] = ()  # scans not yet verified as a true copy
+    untranscribed_record_serials: tuple[str, ...] = ()  # no record, or one still open (required fields empty)
+    close_warnings: tuple[str, ...] = ()  # the two above in words, while the issuance is open (empty: nothing)
 
     @property
     def total(self) -> int:
@@ -103,6 +109,16 @@ class ReconciliationView:
     @property
     def closed(self) -> bool:
         return self.state is IssuanceState.RECONCILED
+
+    @property
+    def unverified_true_copies(self) -> int:
+        """Returned forms whose scans are not yet verified as a true copy."""
+        return len(self.unverified_true_copy_serials)
+
+    @property
+    def untranscribed_records(self) -> int:
+        """Returned forms with no record yet, or a record still open (``RecordState.OPEN``)."""
+        return len(self.untranscribed_record_serials)
 
 
 def _account(form: IssuedForm, pages_back: int) -> tuple[bool, str | None]:
@@ -161,6 +177,7 @@ def _issuance(session: Session, issuance_id: int) -> Issuance:
 def _view(db: Database, session: Session, issuance: Issuance, actor: Actor | None = None) -> ReconciliationView:
     version = issuance.template_version
     rows = _rows(session, issuance, actor)
+    left = closing.left_behind(session, issuance.forms)
     view = ReconciliationView(
         issuance_id=issuance.id, template=version.template.code, version=version.version, title=version.title,
         purpose=issuance.purpose, reference=issuance.reference, issued_to=issuance.issued_to,
@@ -169,6 +186,9 @@ def _view(db: Database, session: Session, issuance: Issuance, actor: Actor | Non
         overdue=issuance.state is IssuanceState.OPEN and issuance.due_date < today(db)
         and any(not r.accounted for r in rows),
         forms=rows, signatures=tuple(signatures.signatures_of(session, "issuance", str(issuance.id))),
+        unverified_true_copy_serials=left.unverified_true_copies,
+        untranscribed_record_serials=left.untranscribed_records,
+        close_warnings=closing.warnings(left) if issuance.state is IssuanceState.OPEN else (),
     )
     if actor is None:
         return view
@@ -251,13 +271,22 @@ def close_content(view: ReconciliationView) -> dict[str, object]:
          "scans": sorted({s.sha256 for s in f.scans})} for f in view.forms]}
 
 
-def close(db: Database, actor: Actor, issuance_id: int, *, username: str, password: str) -> ReconciliationView:
-    """QA closes a fully accounted issuance with a "reconciled" e-signature; afterwards it is read-only."""
+def check_close(db: Database, actor: Actor, issuance_id: int) -> ReconciliationView:
+    """Refuse now what ``close`` would refuse (a rule refusal is written to the audit trail), else return the
+    view, with what closing leaves behind in ``close_warnings``: a face calls this before it asks for the
+    signing password, so nobody types a password for a closing that cannot happen."""
     require(db, actor, Permission.CLOSE_RECONCILIATION)
-    # Checked before the password is asked for, in a session that writes a refusal to the audit trail.
     with db.read(actor) as session:
         issuance = _issuance(session, issuance_id)
-        _check_closable(session, actor, _view(db, session, issuance), issuance)
+        view = _view(db, session, issuance, actor)
+        _check_closable(session, actor, view, issuance)
+        return view
+
+
+def close(db: Database, actor: Actor, issuance_id: int, *, username: str, password: str) -> ReconciliationView:
+    """QA closes a fully accounted issuance with a "reconciled" e-signature; afterwards it is read-only."""
+    # Checked before the password is asked for, in a session that writes a refusal to the audit trail.
+    check_close(db, actor, issuance_id)
     signatures.reauthenticate(db, actor, username=username, password=password)
     with db.write(actor, reason="reconciled by QA e-signature") as session:
         issuance = _issuance(session, issuance_id)
@@ -283,15 +312,20 @@ def _other_roles(issuance: Issuance) -> dict[int, str]:
 
 def close_refusal(session: Session, actor: Actor, view: ReconciliationView,
                   issuance: Issuance) -> FormtrailError | None:
-    """Why ``actor`` may not close the issuance now (None: they may): the view offers Close from this."""
+    """Why ``actor`` may not close the issuance now (None: they may): the view offers Close from this, and
+    ``close`` raises it, so the two never disagree. The site's settings on closing come last (``closing``)."""
     if view.closed:
         return DomainError(f"issuance {view.issuance_id} is already reconciled")
     if view.outstanding:
         listed = "; ".join(f"{f.serial} ({f.note})" for f in view.outstanding)
         return DomainError(f"issuance {view.issuance_id} cannot be closed: {len(view.outstanding)} of {view.total} "
                            f"forms are not accounted for: {listed}")
-    return signatures.signer_refusal(session, actor, activity=_activity(issuance), meaning=SignatureMeaning.RECONCILED,
-                                     other_roles=_other_roles(issuance))
+    refusal = signatures.signer_refusal(session, actor, activity=_activity(issuance),
+                                        meaning=SignatureMeaning.RECONCILED, other_roles=_other_roles(issuance))
+    if refusal is not None:
+        return refusal
+    left = closing.LeftBehind(view.unverified_true_copy_serials, view.untranscribed_record_serials)
+    return closing.site_refusal(session, actor, issuance_id=view.issuance_id, forms=issuance.forms, left=left)
 
 
 def _check_closable(session: Session, actor: Actor, view: ReconciliationView, issuance: Issuance) -> None:

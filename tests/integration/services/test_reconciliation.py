@@ -7,16 +7,19 @@ import datetime as dt
 import pypdfium2
 import pytest
 
-from app.models import FormState, IssuanceState
+from app.models import FormState, IssuanceState, RecordState
 from app.services.core import audit_chain
 from app.services.core.error_codes import ErrorCode
 from app.services.core.errors import DomainError, PermissionDenied, RuleViolation, ValidationError
 from app.services.issuance import replacement
 from app.services.reconciliation import reconciliation
+from app.services.records import records
 from app.services.reports import audit_log, dashboard, reports
-from app.services.scans import intake, scans
+from app.services.scans import intake, scans, true_copy
+from app.services.site import settings
 from tests.helpers import scanlike as sl
 from tests.helpers.forms import effective_template, issue
+from tests.helpers.records import QC_WS_014, fill, verify_critical
 from tests.helpers.scans import issued_page_images, write
 from tests.helpers.seed import PASSWORD
 
@@ -158,3 +161,139 @@ def test_exceptions_count_on_dashboard(seed, five, tmp_path):
     intake.import_files(seed.db, seed.op, [tmp_path / "x.png"])
     assert dashboard.dashboard(seed.db, seed.viewer).scan_exceptions == 1
     assert len(scans.list_exceptions(seed.db, seed.viewer)) == 1
+
+
+# -- Issue 14, item 8: what closing leaves behind, and the site's settings on closing --------------------------
+
+REQUIRE_TRUE_COPIES = "reconciliation.require_true_copies_before_close"
+REQUIRE_RECORDS = "reconciliation.require_records_before_close"
+CLOSER_INDEPENDENT = "reconciliation.closer_independent"
+
+
+def _setting(seed, key, value):
+    settings.change(seed.db, seed.admin, key=key, value=value, reason="issue 14 test")
+
+
+@pytest.fixture
+def accounted(seed, five, tmp_path):
+    """Five forms, all accounted for: three returned (scans imported by op), one voided by dc, one declared
+    missing by qa. No true copy is verified and no data entered yet."""
+    result, images = five
+    s = result.serials
+    assert _scan_back(seed, tmp_path, images, [0, 1, 2]).linked == 3
+    reconciliation.void_form(seed.db, seed.dc, serial=s[3], reason="spoiled: wrong batch number written")
+    reconciliation.declare_missing(seed.db, seed.qa, serial=s[4], reason="not found after shift", deviation="DEV-7")
+    return result
+
+
+def _verify_copy(seed, serial):
+    true_copy.verify_true_copy(seed.db, seed.qa2, serial=serial, username="qa2", password=PASSWORD)
+
+
+def _refusals(seed):
+    return audit_log.fetch_events(seed.db, seed.admin, audit_log.AuditFilter(action="RULE_REFUSED"))
+
+
+@pytest.mark.compliance
+def test_bf05_view_counts_what_closing_leaves_behind_and_says_it(seed, accounted):
+    s = accounted.serials
+    view = reconciliation.reconciliation(seed.db, seed.qa2, accounted.issuance_id)
+    assert view.unverified_true_copy_serials == view.untranscribed_record_serials == tuple(s[:3])
+    assert (view.unverified_true_copies, view.untranscribed_records) == (3, 3)
+    assert view.close_warnings == (
+        "3 returned forms have scans not yet verified as a true copy",
+        "3 returned forms have no transcribed record (data not entered, or required fields still empty)")
+    assert view.may_close and view.why_not_close is None  # by default closing only warns
+
+    # s0: true copy verified and its record transcribed, critical fields verified (beyond transcribed);
+    # s1: true copy verified, one value entered (the record is still open); s2: nothing done.
+    _verify_copy(seed, s[0])
+    _verify_copy(seed, s[1])
+    fill(seed, s[0])
+    assert verify_critical(seed, s[0]).state is RecordState.VERIFIED
+    partial = records.enter_value(seed.db, seed.op, serial=s[1], field="balance_id", value="BAL-QC-03")
+    assert partial.exists and partial.state is RecordState.OPEN
+    view = reconciliation.reconciliation(seed.db, seed.qa2, accounted.issuance_id)
+    assert view.unverified_true_copy_serials == (s[2],) and view.untranscribed_record_serials == (s[1], s[2])
+    assert view.close_warnings == (
+        "1 returned form has scans not yet verified as a true copy",
+        "2 returned forms have no transcribed record (data not entered, or required fields still empty)")
+    # A transcribed record (critical fields not yet verified) counts as transcribed.
+    fill(seed, s[1], {k: v for k, v in QC_WS_014.items() if k != "balance_id"})
+    assert records.record_view(seed.db, seed.op, s[1]).state is RecordState.TRANSCRIBED
+    assert reconciliation.reconciliation(seed.db, seed.qa2, accounted.issuance_id).untranscribed_records == 1
+
+    # Closing with the warnings is allowed; afterwards the counts remain, the warnings about closing do not.
+    closed = reconciliation.close(seed.db, seed.qa2, accounted.issuance_id, username="qa2", password=PASSWORD)
+    assert closed.closed and closed.close_warnings == () and closed.unverified_true_copies == 1
+    assert _refusals(seed) == []
+
+
+@pytest.mark.compliance
+@pytest.mark.parametrize(("key", "code"), [
+    (REQUIRE_TRUE_COPIES, ErrorCode.TRUE_COPIES_UNVERIFIED),
+    (REQUIRE_RECORDS, ErrorCode.RECORDS_NOT_TRANSCRIBED),
+    (CLOSER_INDEPENDENT, ErrorCode.CLOSER_NOT_INDEPENDENT),
+])
+def test_bf05_each_setting_refuses_close_and_the_view_agrees(seed, accounted, key, code):
+    s = accounted.serials
+    issuance_id = accounted.issuance_id
+    # The one who closes: qa declared s[4] missing, so the independence rule is about them.
+    closer = "qa" if key == CLOSER_INDEPENDENT else "qa2"
+    assert reconciliation.reconciliation(seed.db, seed.actors[closer], issuance_id).may_close  # setting off: allowed
+    _setting(seed, key, 1)
+    view = reconciliation.reconciliation(seed.db, seed.actors[closer], issuance_id)
+    assert not view.may_close and view.why_not_close
+    with pytest.raises(RuleViolation) as refused:
+        reconciliation.check_close(seed.db, seed.actors[closer], issuance_id)
+    assert refused.value.code == code and str(refused.value) == view.why_not_close
+    with pytest.raises(RuleViolation) as refused:  # refused before the password is even checked
+        reconciliation.close(seed.db, seed.actors[closer], issuance_id, username=closer, password="not checked")
+    assert refused.value.code == code and str(refused.value) == view.why_not_close
+    events = _refusals(seed)
+    assert [(e.username, e.reason) for e in events] == [(closer, view.why_not_close)] * 2
+    if key == CLOSER_INDEPENDENT:
+        assert s[4] in view.why_not_close and s[3] not in view.why_not_close  # dc voided s[3], not qa
+        assert view.close_warnings  # the other two settings are off: they only warn
+        assert not reconciliation.reconciliation(seed.db, seed.dc, issuance_id).may_close  # dc voided s[3]
+        closer = "qa2"  # did neither
+    else:
+        assert all(serial in view.why_not_close for serial in s[:3])
+        for serial in s[:3]:  # do what the setting asks
+            if key == REQUIRE_TRUE_COPIES:
+                _verify_copy(seed, serial)
+            else:
+                fill(seed, serial)
+        view = reconciliation.reconciliation(seed.db, seed.actors[closer], issuance_id)
+        assert len(view.close_warnings) == 1  # the other thing is still only warned about
+    assert reconciliation.reconciliation(seed.db, seed.actors[closer], issuance_id).may_close
+    closed = reconciliation.close(seed.db, seed.actors[closer], issuance_id, username=closer, password=PASSWORD)
+    assert closed.state is IssuanceState.RECONCILED and len(_refusals(seed)) == 2
+
+
+def test_settings_off_again_close_with_warnings(seed, accounted):
+    """A setting switched on and off again: closing is allowed again, with the warnings."""
+    for key in (REQUIRE_TRUE_COPIES, REQUIRE_RECORDS, CLOSER_INDEPENDENT):
+        _setting(seed, key, 1)
+    assert not reconciliation.reconciliation(seed.db, seed.qa, accounted.issuance_id).may_close
+    for key in (REQUIRE_TRUE_COPIES, REQUIRE_RECORDS, CLOSER_INDEPENDENT):
+        _setting(seed, key, 0)
+    view = reconciliation.check_close(seed.db, seed.qa, accounted.issuance_id)
+    assert view.may_close and len(view.close_warnings) == 2
+    with pytest.raises(ValidationError):
+        settings.change(seed.db, seed.admin, key=REQUIRE_RECORDS, value=2, reason="only 0 or 1")
+
+
+def test_closer_who_voided_is_not_independent(seed, five):
+    result, _images = five
+    reconciliation.void_form(seed.db, seed.dc, serial=result.serials[0], reason="batch cancelled")
+    for serial in result.serials[1:]:
+        reconciliation.void_form(seed.db, seed.qa, serial=serial, reason="batch cancelled")
+    _setting(seed, CLOSER_INDEPENDENT, 1)
+    view = reconciliation.reconciliation(seed.db, seed.qa, result.issuance_id)
+    assert not view.may_close and view.close_warnings == ()  # nothing returned: nothing left behind
+    assert ", ".join(result.serials[1:]) in view.why_not_close and result.serials[0] not in view.why_not_close
+    with pytest.raises(RuleViolation) as refused:
+        reconciliation.close(seed.db, seed.qa, result.issuance_id, username="qa", password=PASSWORD)
+    assert refused.value.code == ErrorCode.CLOSER_NOT_INDEPENDENT
+    assert reconciliation.check_close(seed.db, seed.qa2, result.issuance_id).may_close

@@ -305,10 +305,15 @@ class ReconcilePage(QWidget):
             self.state_label.setText(f"✔ Reconciled and read-only ({breakdown}).")
             set_role(self.state_label, "ok")
         elif not view.outstanding:
-            self.state_label.setText(f"Everything is accounted for ({breakdown}). QA can close the reconciliation.")
-            set_role(self.state_label, "ok")
+            # The service's refusal is shown to whoever would sign; to others the label says who closes.
+            refused = view.why_not_close if self._ctx.allowed(P.CLOSE_RECONCILIATION) else None
+            self.state_label.setText(f"Everything is accounted for ({breakdown}). "
+                                     + (f"Not closable now: {refused}." if refused
+                                        else "QA can close the reconciliation.") + self._leaves_text(view))
+            set_role(self.state_label, "emphasis" if refused or view.close_warnings else "ok")
         else:
-            self.state_label.setText(f"{len(view.outstanding)} still to account for ({breakdown}).")
+            self.state_label.setText(f"{len(view.outstanding)} still to account for ({breakdown})."
+                                     + self._leaves_text(view))
             set_role(self.state_label, "emphasis")
         self.outstanding_label.setText(self._outstanding_text(view) if view.outstanding else "")
         self.outstanding_label.setVisible(bool(view.outstanding))
@@ -322,6 +327,11 @@ class ReconcilePage(QWidget):
         row = self.form_model.row_of(want) if want else None
         self.forms.selectRow(row if row is not None else 0)
         self._update_actions()
+
+    @staticmethod
+    def _leaves_text(view: ReconciliationView) -> str:
+        """What closing now would leave behind (the service's warnings), as a sentence to append."""
+        return f"\n⚠ If closed now: {'; '.join(view.close_warnings)}." if view.close_warnings else ""
 
     @staticmethod
     def _outstanding_text(view: ReconciliationView) -> str:
@@ -346,8 +356,12 @@ class ReconcilePage(QWidget):
         self.missing_button.setEnabled(idle and form is not None and form.may_declare_missing)
         self.replace_button.setEnabled(idle and form is not None and form.may_replace)
         self.close_button.setEnabled(idle and view is not None and view.may_close)
-        self.close_button.setToolTip(_CLOSE_TIP + (f"\n\nNot now: {view.why_not_close}"
-                                                   if view is not None and view.why_not_close else ""))
+        tip = _CLOSE_TIP
+        if view is not None and view.why_not_close:
+            tip += f"\n\nNot now: {view.why_not_close}"
+        if view is not None and view.close_warnings:
+            tip += "\n" + self._leaves_text(view)
+        self.close_button.setToolTip(tip)
         self.scans_button.setEnabled(form is not None and bool(form.scans))
         self.report_button.setEnabled(view is not None and idle)
         self.accountability_button.setEnabled(idle)
@@ -470,7 +484,9 @@ class ReconcilePage(QWidget):
             f"{view.purpose}{f' / {view.reference}' if view.reference else ''}, issued to {view.issued_to} by "
             f"{view.issued_by_name}.\nAll {plural(view.total, 'form')} are accounted for: "
             + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
-            + ". After signing the issuance is read-only.")
+            + ". After signing the issuance is read-only."
+            # The signer sees what closing leaves behind before typing the password (the site allows it).
+            + self._leaves_text(view))
         closed = ctx.sign(self, summary=summary_text, meaning=SignatureMeaning.RECONCILED,
                           perform=lambda username, password: reconciliation.close(
                               ctx.db, ctx.actor, view.issuance_id, username=username, password=password))
