@@ -133,7 +133,7 @@ def main(argv: list[str]) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     from app.services.site import setup
     from app.ui.kit import style, workers
-    from app.ui.shell import ui_state
+    from app.ui.kit import ui_state
     from app.ui.shell.main_window import MainWindow
     style.apply(app)
     ui_state.use_folder(out)

@@ -17,7 +17,8 @@ from app.services.site import setup
 from app.services.site.setup import SiteInfo
 from app.ui.kit import messages, operations, workers
 from app.ui.pages.registry import PageContext
-from app.ui.shell import gui_gc, ui_state
+from app.ui.kit import ui_state
+from app.ui.shell import gui_gc
 from app.ui.shell.main_window import MainWindow
 from tests.helpers.seed import Seed
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QWidget
 
-from app.ui.shell import ui_state
+from app.ui.kit import ui_state
 from app.ui.shell.main_window import MainWindow
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,5 +1,6 @@
-"""What the desktop remembers between sessions on this workstation (window geometry): not GMP data, so not in
-the database; an INI file in the user's configuration folder (tests point it elsewhere with ``use_folder``)."""
+"""What the desktop remembers between sessions on this workstation (window geometry, the folder each kind of file
+dialog opened last): not GMP data, so not in the database; an INI file in the user's configuration folder (tests
+point it elsewhere with ``use_folder``)."""
 
 from __future__ import annotations
 
@@ -47,3 +48,19 @@ def restore_geometry(name: str, widget: QWidget, *, preferred: tuple[int, int]) 
 
 def _on_a_screen(frame: QRect) -> bool:
     return any(screen.availableGeometry().contains(frame) for screen in QGuiApplication.screens())
+
+
+def last_folder(purpose: str) -> Path:
+    """The folder a file dialog for ``purpose`` ("scans", "exports", "templates"...) opened last time, when it still
+    exists; the home folder otherwise."""
+    saved = _settings().value(f"folders/{purpose}")
+    folder = Path(saved) if isinstance(saved, str) and saved else None
+    return folder if folder is not None and folder.is_dir() else Path.home()
+
+
+def remember_folder(purpose: str, path: Path) -> None:
+    """Remember the folder of ``path`` (a file, or a folder itself) for the next file dialog of ``purpose``."""
+    folder = path if path.is_dir() else path.parent
+    settings = _settings()
+    settings.setValue(f"folders/{purpose}", str(folder))
+    settings.sync()

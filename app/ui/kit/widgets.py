@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QApplication,
     QBoxLayout,
     QDialog,
-    QFileDialog,
     QLabel,
     QLayout,
     QLineEdit,
@@ -26,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from app.services.core.db import Database
 from app.services.site import settings
+from app.ui.kit import file_dialogs
 from app.ui.kit.style import set_role
 
 
@@ -131,15 +131,16 @@ def busy() -> Iterator[None]:
         QApplication.restoreOverrideCursor()
 
 
-def ask_export_path(parent: QWidget, caption: str, suggestion: Path, formats: dict[str, str],
+def ask_export_path(parent: QWidget, caption: str, name: str, formats: dict[str, str],
                     default: str) -> tuple[Path, str] | None:
-    """Where to export and in which format (``formats`` maps a file-dialog filter to its format); the file name
-    gets the chosen format's extension. None when the user cancels."""
-    name, chosen = QFileDialog.getSaveFileName(parent, caption, str(suggestion), ";;".join(formats), default)
-    if not name:
+    """Where to export and in which format (``formats`` maps a file-dialog filter to its format), starting in the
+    folder of the last export; the file name gets the chosen format's extension. None when the user cancels."""
+    answer = file_dialogs.ask_save(parent, caption, purpose="exports", name=name, filters=";;".join(formats),
+                                   selected=default)
+    if answer is None:
         return None
-    fmt = formats.get(chosen) or Path(name).suffix.lstrip(".").lower() or formats[default]
-    path = Path(name)
+    path, chosen = answer
+    fmt = formats.get(chosen) or path.suffix.lstrip(".").lower() or formats[default]
     if path.suffix.lower() != f".{fmt}":
         path = path.with_name(f"{path.name}.{fmt}")
     return path, fmt

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
@@ -33,7 +34,7 @@ from app.services.identity.users import UserInfo
 from app.services.site import settings
 from app.services.site.setup import SiteInfo
 from app.ui import pages
-from app.ui.kit import data_events, messages, workers
+from app.ui.kit import data_events, messages, ui_state, workers
 from app.ui.kit.data_events import Topic
 from app.ui.kit.dialogs import accepted, open_dialog
 from app.ui.kit.operations import Notice, notify
@@ -41,7 +42,6 @@ from app.ui.kit.style import icon, set_role
 from app.ui.kit.widgets import hint
 from app.ui.pages.placeholder import PlaceholderPage
 from app.ui.pages.registry import PageContext, PageSpec
-from app.ui.shell import ui_state
 from app.ui.shell.idle import IdleWatcher, LockDialog
 from app.ui.shell.notice_bar import NoticeLabel
 from app.ui.shell.password import ChangePasswordDialog
@@ -51,6 +51,11 @@ KEY_ROLE = Qt.ItemDataRole.UserRole
 
 def _idle_minutes(db: Database) -> float:
     return float(next(s.value for s in settings.list_settings(db) if s.key == "session.idle_lock_minutes"))
+
+
+def _keys(named: str, standard: QKeySequence.StandardKey) -> list[QKeySequence]:
+    keys = [QKeySequence(named)]
+    return keys + [k for k in QKeySequence.keyBindings(standard) if k not in keys]
 
 
 def _scroll_area_of(page: QWidget) -> QWidget:
@@ -201,6 +206,7 @@ class MainWindow(QMainWindow):
         session = self.menuBar().addMenu("&Session")
         for action in (self.change_password_action, self.lock_action, self.logout_action):
             session.addAction(action)
+        self._build_go_menu()
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction("&About Formtrail", self._about)
         toolbar = self.addToolBar("Session")
@@ -236,6 +242,40 @@ class MainWindow(QMainWindow):
         self.status_notice.show_notice(notice)
 
     # -- navigation -------------------------------------------------------------------------------------
+    def _build_go_menu(self) -> None:
+        """The keyboard's way round: Ctrl+1…9 open the pages in navigation order, F5 reads the page again, Ctrl+F
+        puts the cursor in the page's search field. In a menu, so the shortcuts can be found without a manual."""
+        go = self.menuBar().addMenu("&Go")
+        for row, spec in enumerate(self.specs[:9]):
+            action = go.addAction(spec.title)
+            action.setShortcut(QKeySequence(f"Ctrl+{row + 1}"))
+            action.triggered.connect(lambda _checked=False, row=row: self.nav.setCurrentRow(row))
+        go.addSeparator()
+        self.refresh_action = go.addAction("&Refresh this page")
+        # Named keys as well as the platform's: some platforms give Refresh or Find no key at all.
+        self.refresh_action.setShortcuts(_keys("F5", QKeySequence.StandardKey.Refresh))
+        self.refresh_action.triggered.connect(self.refresh_page)
+        self.find_action = go.addAction("&Find on this page")
+        self.find_action.setShortcuts(_keys("Ctrl+F", QKeySequence.StandardKey.Find))
+        self.find_action.triggered.connect(self.focus_search)
+
+    def refresh_page(self) -> None:
+        """Read the current page's data again (what showing the page does)."""
+        page = self.current_page()
+        shown = getattr(page, "page_shown", None)
+        if callable(shown):
+            shown()
+
+    def focus_search(self) -> bool:
+        """Put the cursor in the current page's search field (a line edit named "search"), if it shows one."""
+        page = self.current_page()
+        fields = [f for f in page.findChildren(QLineEdit, "search") if f.isVisible()] if page is not None else []
+        if not fields:
+            return False
+        fields[0].setFocus(Qt.FocusReason.ShortcutFocusReason)
+        fields[0].selectAll()
+        return True
+
     def navigate(self, key: str) -> None:
         for row in range(self.nav.count()):
             if self.nav.item(row).data(KEY_ROLE) == key:

@@ -115,6 +115,7 @@ class AuditPage(QWidget):
             date.setEnabled(False)
             check.toggled.connect(date.setEnabled)
         self.text_edit = QLineEdit()
+        self.text_edit.setObjectName("search")  # Ctrl+F (Go menu) finds it
         self.text_edit.setPlaceholderText("text in values, reasons or ids")
         self.text_edit.returnPressed.connect(self.apply_filter)
         self.apply_button, self.clear_button = QPushButton("&Apply filter"), QPushButton("&Clear")
@@ -198,7 +199,7 @@ class AuditPage(QWidget):
     # -- export and verification --------------------------------------------------------------------------
     def _ask_export_path(self) -> tuple[Path, str] | None:
         """The file to export to and its format, or None when the user cancels."""
-        return ask_export_path(self, "Export the audit trail", Path.home() / f"audit-trail-{self._ctx.site.code}.pdf",
+        return ask_export_path(self, "Export the audit trail", f"audit-trail-{self._ctx.site.code}.pdf",
                                _EXPORT_FILTERS, "PDF report (*.pdf)")
 
     def export(self) -> None:

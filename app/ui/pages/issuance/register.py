@@ -105,6 +105,7 @@ class RegisterPage(QWidget):
         self.person_edit = QLineEdit()
         self.person_edit.setPlaceholderText("issued to or by")
         self.text_edit = QLineEdit()
+        self.text_edit.setObjectName("search")  # Ctrl+F (Go menu) finds it
         self.text_edit.setPlaceholderText("serial, purpose or reference")
         self.clear_button = QPushButton("&Clear filter")
         self.clear_button.clicked.connect(self.clear_filter)
@@ -360,9 +361,8 @@ class RegisterPage(QWidget):
     # -- export --------------------------------------------------------------------------------------------
     def export(self, path: Path | None = None, fmt: str | None = None) -> Task | None:
         if path is None:
-            chosen = ask_export_path(self, "Export the register",
-                                     Path.home() / f"issuance-register-{self._ctx.site.code}.csv", _EXPORT_FILTERS,
-                                     "CSV for spreadsheets (*.csv)")
+            chosen = ask_export_path(self, "Export the register", f"issuance-register-{self._ctx.site.code}.csv",
+                                     _EXPORT_FILTERS, "CSV for spreadsheets (*.csv)")
             if chosen is None:
                 return None
             path, fmt = chosen

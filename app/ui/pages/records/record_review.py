@@ -7,7 +7,6 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QFileDialog,
     QFrame,
     QGroupBox,
     QLabel,
@@ -27,7 +26,7 @@ from app.services.records.record_views import RecordView, SignatureView
 from app.services.reports import record_export
 from app.services.reports.audit_log import AuditEventView
 from app.textfmt import noun, plural
-from app.ui.kit import messages
+from app.ui.kit import file_dialogs, messages
 from app.ui.kit.flow_layout import FlowLayout
 from app.ui.kit.operations import notify, run_op
 from app.ui.kit.style import set_role
@@ -244,12 +243,12 @@ class ReviewPanel(QWidget):
     def ask_path(self, fmt: str) -> Path | None:
         """Where to save the export (a file dialog; tests replace this method)."""
         assert self.view is not None
-        suggestion = str(Path.home() / f"record-{self.view.serial}.{fmt}")
-        name = {"pdf": "PDF report (*.pdf)", "json": "JSON (*.json)"}[fmt]
-        path, _chosen = QFileDialog.getSaveFileName(self, f"Export record {self.view.serial}", suggestion, name)
-        if not path:
+        answer = file_dialogs.ask_save(self, f"Export record {self.view.serial}", purpose="exports",
+                                       name=f"record-{self.view.serial}.{fmt}",
+                                       filters={"pdf": "PDF report (*.pdf)", "json": "JSON (*.json)"}[fmt])
+        if answer is None:
             return None
-        target = Path(path)
+        target = answer[0]
         return target if target.suffix.lower() == f".{fmt}" else target.with_name(f"{target.name}.{fmt}")
 
     def export(self, fmt: str) -> None:

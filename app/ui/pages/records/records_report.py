@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QDateEdit,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QVBoxLayout,
     QWidget,
@@ -20,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from app.services.integrity import integrity_report
 from app.textfmt import plural
-from app.ui.kit import messages
+from app.ui.kit import file_dialogs, messages
 from app.ui.kit.operations import notify, run_op
 from app.ui.kit.widgets import ErrorLine, fit_to_contents, hint, title
 from app.ui.kit.workers import Task
@@ -72,12 +71,12 @@ class IntegrityReportDialog(QDialog):
     def ask_path(self, fmt: str) -> Path | None:
         """Where to write the report (a file dialog; tests replace this method)."""
         since, until = self.since.date().toPython(), self.until.date().toPython()
-        suggestion = str(Path.home() / f"integrity-{self._ctx.site.code}-{since}-{until}.{fmt}")
-        path, _ = QFileDialog.getSaveFileName(self, "Write the integrity report", suggestion,
-                                              "PDF report (*.pdf)" if fmt == "pdf" else "CSV (*.csv)")
-        if not path:
+        answer = file_dialogs.ask_save(self, "Write the integrity report", purpose="exports",
+                                       name=f"integrity-{self._ctx.site.code}-{since}-{until}.{fmt}",
+                                       filters="PDF report (*.pdf)" if fmt == "pdf" else "CSV (*.csv)")
+        if answer is None:
             return None
-        target = Path(path)
+        target = answer[0]
         return target if target.suffix.lower() == f".{fmt}" else target.with_name(f"{target.name}.{fmt}")
 
     def write(self) -> None:

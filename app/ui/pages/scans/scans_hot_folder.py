@@ -13,7 +13,6 @@ from typing import Any
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import (
-    QFileDialog,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
@@ -26,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.services.scans.hot_folder import HotFolder, HotFolderResult
+from app.ui.kit import file_dialogs
 from app.ui.kit.list_model import ListTableModel
 from app.ui.kit.style import set_role
 from app.ui.kit.widgets import hint, setup_table
@@ -166,10 +166,9 @@ class HotFolderPanel(QGroupBox):
             settings.sync()
 
     def choose(self) -> None:
-        start = str(self.folder or Path.home())
-        folder = QFileDialog.getExistingDirectory(self, "Folder the scanner saves to", start)
-        if folder:
-            self.set_folder(Path(folder))
+        folder = file_dialogs.ask_folder(self, "Folder the scanner saves to", purpose="scans", start=self.folder)
+        if folder is not None:
+            self.set_folder(folder)
 
     def start(self) -> None:
         self.watch_button.setChecked(True)

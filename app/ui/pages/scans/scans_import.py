@@ -7,7 +7,6 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -21,6 +20,7 @@ from PySide6.QtWidgets import (
 from app.services.scans import intake
 from app.services.scans.intake import ImportReport
 from app.textfmt import noun, plural
+from app.ui.kit import file_dialogs
 from app.ui.kit.data_events import Topic
 from app.ui.kit.image_viewer import ImageViewer, ViewerPage, scan_page_loader
 from app.ui.kit.operations import run_op
@@ -128,14 +128,14 @@ class ImportPanel(QWidget):
 
     # -- choosing -----------------------------------------------------------------------------------------
     def choose_files(self) -> None:
-        names, _ = QFileDialog.getOpenFileNames(self, "Import scanned files", str(Path.home()), FILE_FILTER)
-        if names:
-            self.import_paths([Path(n) for n in names], origin="file")
+        paths = file_dialogs.ask_open_files(self, "Import scanned files", purpose="scans", filters=FILE_FILTER)
+        if paths:
+            self.import_paths(paths, origin="file")
 
     def choose_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Import every scan file of a folder", str(Path.home()))
-        if folder:
-            self.import_paths([Path(folder)], origin="folder")
+        folder = file_dialogs.ask_folder(self, "Import every scan file of a folder", purpose="scans")
+        if folder is not None:
+            self.import_paths([folder], origin="folder")
 
     # -- importing ----------------------------------------------------------------------------------------
     def import_paths(self, paths: Sequence[Path], *, origin: str) -> Task | None:
