@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QDateEdit,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QLabel,
     QLineEdit,
@@ -23,18 +22,17 @@ from app.services.core.errors import FormtrailError
 from app.services.reconciliation import reconciliation
 from app.services.reconciliation.reconciliation import ReconFormRow
 from app.textfmt import of_total
-from app.ui.kit import messages
+from app.ui.kit import file_dialogs, messages
 from app.ui.kit.widgets import ErrorLine, day_of, fit_to_contents, hint, reason_field, title
 from app.ui.pages.registry import PageContext
 
 
 def ask_save_path(parent: QWidget | None, caption: str, suggestion: str) -> Path | None:
     """Where to save a PDF (None when the user cancels); always ends in .pdf. Tests replace this function."""
-    start = str(Path.home() / suggestion)
-    name, _ = QFileDialog.getSaveFileName(parent, caption, start, "PDF (*.pdf)")
-    if not name:
+    answer = file_dialogs.ask_save(parent, caption, purpose="reports", name=suggestion, filters="PDF (*.pdf)")
+    if answer is None:
         return None
-    path = Path(name)
+    path = answer[0]
     return path if path.suffix.lower() == ".pdf" else path.with_name(path.name + ".pdf")
 
 
