@@ -7,6 +7,7 @@ answers, so these tests fail as soon as a screen decides a rule on its own again
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 
 import pytest
@@ -18,11 +19,15 @@ from app.services.core.errors import DomainError, FormtrailError, PermissionDeni
 from app.services.issuance import replacement
 from app.services.reconciliation import reconciliation
 from app.services.records import records
+from app.services.scans import intake, scans, true_copy
 from app.services.templates import templates
 from app.ui.pages.reconciliation.reconcile import ReconcilePage
+from app.ui.pages.scans.scans import ScansPage
 from app.ui.pages.templates.templates import TemplatesPage
+from tests.helpers import scanlike as sl
 from tests.helpers.forms import sample_layout
 from tests.helpers.records import fill, verify_critical
+from tests.helpers.scans import write
 from tests.helpers.seed import PASSWORD, Seed
 from tests.ui.helpers_records import issued, open_page, reconcile, return_sheet, row
 from tests.ui.conftest import settle
@@ -141,6 +146,74 @@ def test_approve_offered_is_accepted(qtbot, seed: Seed, ctx_for, filled, trail, 
                                                 username=who, password=PASSWORD)) is shown
     if who == "qa":
         assert _refusals(trail, "qa") == ["RULE_REFUSED"]
+
+
+# -- Batches: many true copies, many values, many pages at once (issue 14) ----------------------------------
+def _all_returned(seed: Seed, tmp_path, copies: int) -> list[str]:  # noqa: ANN001
+    """``copies`` forms returned, their scans imported by op (the issued PDF itself: every code reads)."""
+    result = five_issued(seed, copies=copies)
+    scan = tmp_path / "returned.pdf"
+    shutil.copy(seed.db.files.path_for(result.pdf_sha256), scan)
+    assert intake.import_files(seed.db, seed.op, [scan]).linked == copies
+    return list(result.serials)
+
+
+def _scans_page(qtbot, ctx) -> ScansPage:  # noqa: ANN001
+    page = ScansPage(ctx)
+    qtbot.addWidget(page)
+    page.show()
+    settle(qtbot)
+    return page
+
+
+@pytest.mark.parametrize("who", ["op", "op2", "dc", "qa", "viewer"])
+def test_batch_true_copies_offered_are_the_ones_signed(qtbot, seed: Seed, ctx_for, tmp_path, who: str) -> None:  # noqa: ANN001
+    serials = _all_returned(seed, tmp_path, 3)
+    panel = _scans_page(qtbot, ctx_for(who)).true_copies
+    panel.show_only("to-verify")
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 3, timeout=10_000)
+    panel.table.selectAll()
+    shown = offered(panel.verify_button)
+    assert shown is (who in ("op2", "dc", "qa"))  # never the importer (op); a viewer verifies nothing
+    try:
+        signed = true_copy.verify_many(seed.db, seed.actors[who], serials=serials, username=who,
+                                       password=PASSWORD).signed
+    except PermissionDenied:
+        signed = ()
+    assert len(signed) == (3 if shown else 0)
+    assert panel.verify_button.text() == ("Verify 3 true copies…" if shown else "Verify 0 true copies…")
+
+
+@pytest.mark.parametrize("who", ["op", "op2", "qa", "dc", "viewer"])
+def test_batch_verify_values_offered_are_the_ones_accepted(qtbot, seed: Seed, ctx_for, filled, trail,  # noqa: ANN001
+                                                           who: str) -> None:
+    _form, serial = filled
+    entry = open_page(qtbot, ctx_for(who), serial).workspace.entry
+    shown = entry.to_verify() if offered(entry.verify_all_button) else []
+    assert bool(shown) is (who in ("op2", "qa"))
+    pending = [f.name for f in records.record_view(seed.db, seed.qa, serial).fields if f.needs_verification]
+    try:
+        done = records.verify_many(seed.db, seed.actors[who], serial=serial, fields=pending).signed
+    except PermissionDenied:
+        done = ()
+    assert list(done) == shown
+    if who == "op":  # every own value refused, each logged as a refusal of one value is
+        assert _refusals(trail, "op") == ["RULE_REFUSED"] * len(pending)
+
+
+@pytest.mark.parametrize("who", ["dc", "qa", "op"])
+def test_batch_set_aside_offered_is_accepted(qtbot, seed: Seed, ctx_for, tmp_path, who: str) -> None:  # noqa: ANN001
+    five_issued(seed, copies=1)
+    letter = sl.png_bytes(sl.make_page("https://example.org", dpi=150).image, dpi=150)
+    paths = [write(tmp_path, f"letter-{i}.png", letter + bytes([i])) for i in range(2)]
+    ids = [o.scan_page_id for o in intake.import_files(seed.db, seed.op, paths).outcomes]
+    panel = _scans_page(qtbot, ctx_for(who)).exceptions
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 2, timeout=10_000)
+    panel.table.selectAll()
+    shown = offered(panel.not_controlled_button)
+    assert shown is (who != "op") and panel.not_controlled_button.text() == "Set 2 pages aside…"
+    assert accepted(lambda: scans.set_aside_many(seed.db, seed.actors[who], scan_page_ids=ids,
+                                                 reason="supplier letters")) is shown
 
 
 # -- Templates: the lifecycle acts on one version ----------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Iterable
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -29,7 +30,7 @@ from app.services.core import limits
 from app.services.core.db import Actor, Database
 from app.services.core.error_codes import ErrorCode
 from app.services.core.errors import DomainError, FormtrailError, NotFound, RuleViolation, ValidationError
-from app.services.identity import signatures
+from app.services.identity import batch, signatures
 from app.services.identity.permissions import Permission, allowed, require
 from app.services.issuance.issuance import form_by_serial
 from app.services.records.record_values import check
@@ -260,6 +261,16 @@ def verify_field(db: Database, actor: Actor, *, serial: str, field: str) -> Reco
         session.flush()
         refresh_state(session, record, layout)
         return _view(session, actor, record, layout)
+
+
+def verify_many(db: Database, actor: Actor, *, serial: str, fields: Iterable[str],
+                progress: batch.Progress | None = None) -> batch.BatchResult[str]:
+    """Second-person verification of many values of one record at once: each as :func:`verify_field` verifies
+    one (no password, as for one value), in its own transaction; a value refused (the verifier's own, verified
+    meanwhile) is reported with its code and the rest go on."""
+    require(db, actor, Permission.VERIFY_DATA)
+    return batch.each(db, actor, fields, lambda name: verify_field(db, actor, serial=serial, field=name),
+                      progress=progress)
 
 
 def verify_refusal(actor: Actor, serial: str, definition: FieldDef, entry: Entry | None) -> FormtrailError | None:

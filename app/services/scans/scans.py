@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import io
+from collections.abc import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
@@ -13,10 +14,11 @@ from app.forms.pdfium_lock import PDFIUM_LOCK
 from app.forms.scan.scan_decode import decode_pages
 from app.forms.scan.scan_pages import iter_pages
 from app.models import FormState, IssuedForm, LinkMethod, ScanOutcome, ScanPage, ScanSource
-from app.services.core import audit
+from app.services.core import audit, limits
 from app.services.core.db import Actor, Database
 from app.services.core.errors import DomainError, NotFound, ValidationError
 from app.services.core.filestore import FileStore
+from app.services.identity import batch
 from app.services.identity.permissions import Permission, require
 from app.services.issuance.issuance import form_by_serial, site_of
 from app.services.scans.intake_link import RETURNABLE, classify, complete_if_returned, current_page_scan, link_page
@@ -185,6 +187,17 @@ def mark_not_controlled(db: Database, actor: Actor, *, scan_page_id: int, reason
         row.resolution, row.resolved_at, row.resolved_by = reason, now, actor.username
         session.flush()
         return _info(row, None)
+
+
+def set_aside_many(db: Database, actor: Actor, *, scan_page_ids: Iterable[int], reason: str,
+                   progress: batch.Progress | None = None) -> batch.BatchResult[int]:
+    """Set many pages aside as not controlled forms with one reason (each page on its own, as
+    :func:`mark_not_controlled` does it; a page refused, e.g. linked meanwhile, is reported and the rest go on)."""
+    require(db, actor, Permission.LINK_SCANS)
+    reason = limits.checked("reason", _reason(reason, "marking a page as not a controlled form"))
+    return batch.each(db, actor, scan_page_ids,
+                      lambda page_id: mark_not_controlled(db, actor, scan_page_id=page_id, reason=reason),
+                      progress=progress)
 
 
 def retry_decoding(db: Database, actor: Actor, *, scan_page_id: int) -> ScanPageInfo:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 from app.models import Disposition, FormState, IssuedForm, ScanOutcome, ScanPage, SignatureMeaning
 from app.services.core.db import Actor, Database
 from app.services.core.errors import DomainError, FormtrailError, ValidationError
-from app.services.identity import signatures
+from app.services.identity import batch, signatures
 from app.services.identity.permissions import Permission, allowed, require
 from app.services.issuance.issuance import form_by_serial
 from app.textfmt import of_total
@@ -78,6 +79,24 @@ def verify_true_copy(db: Database, actor: Actor, *, serial: str, username: str, 
         if (refusal := verify_refusal(session, actor, form_by_serial(session, serial))) is not None:
             raise refusal
     signatures.reauthenticate(db, actor, username=username, password=password)
+    return _sign_true_copy(db, actor, serial)
+
+
+def verify_many(
+    db: Database, actor: Actor, *, serials: Iterable[str], username: str, password: str,
+    progress: batch.Progress | None = None,
+) -> batch.BatchResult[str]:
+    """Verify the true copies of many forms with one password entry: each form gets its own signature (its own
+    manifestation and content hash), in its own transaction, as :func:`verify_true_copy` signs one. A wrong
+    password signs nothing; a form refused (its importer, already verified, pages missing) is reported with its
+    code and the others are signed."""
+    require(db, actor, Permission.VERIFY_TRUE_COPY)
+    return batch.each(db, actor, serials, lambda serial: _sign_true_copy(db, actor, serial),
+                      username=username, password=password, progress=progress)
+
+
+def _sign_true_copy(db: Database, actor: Actor, serial: str) -> TrueCopyStatus:
+    """The signature itself, after re-authentication: one form, one signature, one transaction."""
     with db.write(actor, reason="verified true copy") as session:
         form = form_by_serial(session, serial)
         if (refusal := verify_refusal(session, actor, form)) is not None:  # another verifier may have been quicker

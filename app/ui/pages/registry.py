@@ -34,6 +34,7 @@ from app.services.core.timefmt import local_text
 from app.services.identity.permissions import Permission, allowed
 from app.services.site.setup import SiteInfo
 from app.ui.kit import messages, workers
+from app.ui.kit.data_events import Topic
 from app.ui.kit.signature import SignatureDialog
 
 T = TypeVar("T")
@@ -71,6 +72,16 @@ class PageContext:
         return SignatureDialog.run(
             parent or self.window, summary=summary, meaning=meaning, perform=perform, username=self.actor.username,
             on_locked_out=lambda: self.end_session("account locked after failed signature attempts"),
+        )
+
+    def sign_many(self, parent: QWidget | None, *, summary: str, meaning: SignatureMeaning, progress_label: str,
+                  changes: Iterable[Topic], perform: Callable[[str, str, workers.Progress], T]) -> T | None:
+        """:meth:`sign` for a batch (one password entry, one signature per item): ``perform(username, password,
+        progress)`` runs in the background behind a progress window, then the pages showing ``changes`` reload."""
+        return SignatureDialog.run(
+            parent or self.window, summary=summary, meaning=meaning, perform=perform, username=self.actor.username,
+            on_locked_out=lambda: self.end_session("account locked after failed signature attempts"),
+            progress_label=progress_label, changes=changes,
         )
 
     @staticmethod

@@ -21,16 +21,20 @@ from PySide6.QtWidgets import (
 )
 from shiboken6 import isValid
 
-from app.services.core.errors import FormtrailError
+from app.services.identity.batch import BatchResult
 from app.services.identity.permissions import Permission
 from app.services.records import records
 from app.services.records.record_views import FieldView, RecordView
 from app.services.site import settings
 from app.textfmt import noun, of_total, plural
 from app.ui.kit import messages
+from app.ui.kit.data_events import Topic
 from app.ui.kit.flow_layout import FlowLayout, keep_together
+from app.ui.kit.operations import notify, run_op
+from app.ui.kit.signature import batch_report
 from app.ui.kit.style import set_role
 from app.ui.kit.widgets import ErrorLine, hint
+from app.ui.kit.workers import Progress, Task
 from app.ui.pages.records.record_field import FieldRow
 from app.ui.pages.registry import PageContext
 
@@ -70,6 +74,8 @@ class EntryForm(QWidget):
         self._groups: dict[int, QGroupBox] = {}
         self._source_page: int | None = None
         self._memory: dict[str, str] = {}  # what the rows remember between saves (the late-entry reason)
+        self.task: Task | None = None  # values being verified together
+        self.last_result: BatchResult[str] | None = None
         # Which page the user works on follows the keyboard focus. One application signal, not an event filter
         # on every field: a Python event filter met events of widgets being destroyed (a crash under load).
         # A widget can only be built once the QApplication exists, so instance() is that QApplication.
@@ -108,8 +114,8 @@ class EntryForm(QWidget):
         show_label.setBuddy(self.show_combo)
         bar.addWidget(keep_together(show_label, self.show_combo))
         self.verify_all_button = QPushButton("Verify all shown…")
-        self.verify_all_button.setToolTip("Verify every shown value that awaits second-person verification, after "
-                                          "checking each against the sheet")
+        self.verify_all_button.setToolTip("Verify every shown value that awaits your second-person verification "
+                                          "(or only those ticked), after checking each against the sheet")
         self.verify_all_button.clicked.connect(self.verify_all_shown)
         self.verify_all_button.setVisible(ctx.allowed(Permission.VERIFY_DATA))
         bar.addWidget(self.verify_all_button)
@@ -173,6 +179,7 @@ class EntryForm(QWidget):
                                activity_at=self.activity_at, number=view.fields.index(field) + 1,
                                memory=self._memory)
                 row.saved.connect(self._row_saved)
+                row.pick.toggled.connect(lambda _checked: self._update_verify_button())
                 row.correction_requested.connect(self.correction_requested)
                 row.history_requested.connect(self.history_requested)
                 group_layout.addWidget(row)
@@ -255,7 +262,7 @@ class EntryForm(QWidget):
         if waiting:
             parts.append(f"{waiting} awaiting verification")
         self.progress_label.setText(" · ".join(parts))
-        self.verify_all_button.setEnabled(waiting > 0)
+        self._update_verify_button()
 
     def _filter(self) -> None:
         choice = self.show_combo.currentIndex()
@@ -264,12 +271,29 @@ class EntryForm(QWidget):
         for group in self._groups.values():
             rows = group.findChildren(FieldRow)
             group.setHidden(bool(rows) and all(r.isHidden() for r in rows))
+        self._update_verify_button()
+
+    # -- many values verified together ----------------------------------------------------------------
+    def to_verify(self) -> list[str]:
+        """The values "Verify…" acts on: those ticked, or else every shown one; only values the service says
+        this user may verify now."""
+        mine = {n: r for n, r in self.rows.items() if r.field.may_verify}
+        picked = [n for n, r in mine.items() if r.pick.isChecked()]
+        return picked or [n for n, r in mine.items() if not r.isHidden()]
+
+    def _update_verify_button(self) -> None:
+        picked = any(r.field.may_verify and r.pick.isChecked() for r in self.rows.values())
+        count = len(self.to_verify())
+        self.verify_all_button.setText(f"Verify {count} selected…" if picked else
+                                       f"Verify all shown ({count})…" if count else "Verify all shown…")
+        self.verify_all_button.setEnabled(count > 0 and self.task is None)
 
     def verify_all_shown(self) -> None:
-        """Verify every shown value awaiting verification (after one confirmation), reporting refusals."""
-        if self.view is None:
+        """Verify the ticked values, or every shown one awaiting this user's verification (after one
+        confirmation), in the background; the service verifies each on its own and says which it refused, why."""
+        if self.view is None or self.task is not None:
             return
-        names = [n for n, r in self.rows.items() if not r.isHidden() and r.field.may_verify]
+        names = self.to_verify()
         if not names:
             return
         labels = "\n".join(f"• {self.rows[n].field.label}: {self.rows[n].input.text()}" for n in names)
@@ -277,13 +301,30 @@ class EntryForm(QWidget):
         if not messages.confirm(self, f"Verify {these} as checked by you against the sheet?\n\n{labels}",
                                 title="Second-person verification", ok_text="Verify"):
             return
-        refused, view = [], None
-        for name in names:
-            try:
-                view = records.verify_field(self._ctx.db, self._ctx.actor, serial=self.view.serial, field=name)
-            except FormtrailError as exc:
-                refused.append(f"{self.rows[name].field.label}: {exc}")
-        self.error.show_text(f"{len(refused)} not verified – " + refused[0] + (
-            f" (and {len(refused) - 1} more)" if len(refused) > 1 else "") if refused else "")
-        if view is not None:
-            self.changed.emit(view)
+        ctx, serial = self._ctx, self.view.serial
+
+        def job(progress: Progress, _cancelled: object) -> tuple[BatchResult[str], RecordView]:
+            result = records.verify_many(ctx.db, ctx.actor, serial=serial, fields=names, progress=progress)
+            return result, records.record_view(ctx.db, ctx.actor, serial)
+        self.task = run_op(self, job, title="Second-person verification",
+                           label=f"Verifying {plural(len(names), 'value')}…", changes={Topic.RECORDS},
+                           on_done=self._verified, on_failed=self._verify_failed)
+        self._update_verify_button()
+
+    def _verified(self, outcome: tuple[BatchResult[str], RecordView]) -> None:
+        self.task = None
+        result, view = outcome
+        self.last_result = result
+        labels = {f.name: f.label for f in view.fields}
+        text, refusals = batch_report(result, done="value verified", done_plural="values verified",
+                                      name=lambda name: labels.get(name, name))
+        notify(self, text)
+        self.error.show_text(f"{text}. {refusals}" if refusals else "")
+        for row in self.rows.values():
+            row.pick.setChecked(False)
+        self.changed.emit(view)
+
+    def _verify_failed(self, exc: BaseException) -> None:
+        self.task = None
+        self._update_verify_button()
+        self._ctx.show_error(self, exc, title="Second-person verification")

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QCompleter,
     QFrame,
     QHBoxLayout,
@@ -134,9 +135,14 @@ class FieldRow(QFrame):
                                            lambda: self.history_requested.emit(self.field.name))
         self.verify_button = self._button("Verify", "Confirm, as a second person, that the saved value matches "
                                                     "the sheet", self.verify)
+        # Picks the value for "Verify selected…" above the form (offered where Verify is: values one may verify).
+        self.pick = QCheckBox()
+        self.pick.setToolTip("Select this value to verify it together with the other selected ones")
+        self.pick.setAccessibleName(f"Select {field.label} for verification")
         for button in (self.save_button, self.na_button, self.correct_button, self.history_button,
                        self.verify_button):
             line.addWidget(button)
+        line.addWidget(self.pick)
         layout.addLayout(line)
 
         self.help_label = QLabel(self._help(field))
@@ -204,6 +210,9 @@ class FieldRow(QFrame):
         self.history_button.setVisible(bool(field.history))
         self.history_button.setText(f"History ({len(field.history)})" if len(field.history) > 1 else "History")
         self.verify_button.setVisible(field.may_verify)
+        self.pick.setVisible(field.may_verify)
+        if not field.may_verify:
+            self.pick.setChecked(False)
         self.info_label.setText(self._info(current) if current else "")
         self.info_label.setVisible(has_value)
         self._show_flags(field)

@@ -18,21 +18,31 @@ from PySide6.QtWidgets import (
 
 from app.enums import ScanOutcome
 from app.services.core.errors import FormtrailError
+from app.services.identity.batch import BatchResult
 from app.services.identity.permissions import Permission
 from app.services.scans import scans
 from app.services.scans.scans import ScanPageInfo
-from app.ui.kit import data_events
+from app.textfmt import plural
+from app.ui.kit import data_events, messages
 from app.ui.kit.data_events import Topic
 from app.ui.kit.dialogs import accepted, open_dialog
 from app.ui.kit.flow_layout import FlowLayout
 from app.ui.kit.image_viewer import ImageViewer, ViewerPage, scan_page_loader
 from app.ui.kit.operations import notify, run_op, run_query
 from app.ui.kit.reason import ReasonDialog
+from app.ui.kit.signature import batch_report
 from app.ui.kit.widgets import hint, setup_table
 from app.ui.kit.workers import Task, while_alive
 from app.ui.pages.registry import PageContext
 from app.ui.pages.scans.scans_dialogs import ADVICE, LinkDialog
-from app.ui.pages.scans.scans_models import THUMB_SIDE, ExceptionModel
+from app.ui.pages.scans.scans_models import (
+    THUMB_SIDE,
+    ExceptionModel,
+    allow_many,
+    current_selected_row,
+    reselect,
+    selected_rows,
+)
 
 O = ScanOutcome  # noqa: E741 - the outcomes read as O.LINKED, O.BLANK
 _THUMBS_AT_ONCE = 200
@@ -48,12 +58,15 @@ class ExceptionsPanel(QWidget):
         self._ctx = ctx
         self.dialog: QDialog | None = None
         self.task: Task | None = None
+        self.last_result: BatchResult[int] | None = None  # of the last pages set aside together
+        self._shown: ScanPageInfo | None = None  # the page in the viewer and the details
         self._thumbs_pending: set[int] = set()
         self._can_link = ctx.allowed(Permission.LINK_SCANS)
         self._can_retry = ctx.allowed(Permission.IMPORT_SCANS)
         layout = QVBoxLayout(self)
         explanation = ("Pages that could not be linked automatically, newest first. Select one to see it and the "
-                       "reason, then resolve it.")
+                       "reason, then resolve it. Several pages that are not controlled forms (Shift or Ctrl to "
+                       "select them) can be set aside together, with one reason.")
         if not self._can_link:
             explanation += " Linking by hand and setting pages aside are for QA and Document Control."
         layout.addWidget(hint(explanation))
@@ -63,8 +76,8 @@ class ExceptionsPanel(QWidget):
         self.link_button.setToolTip("Link this page to a serial and page by hand (reason required, audited)")
         self.link_button.clicked.connect(self.link)
         self.not_controlled_button = QPushButton("Not a controlled form…")
-        self.not_controlled_button.setToolTip("Set the page aside: it is not one of our issued forms (reason "
-                                              "required). It stays stored.")
+        self.not_controlled_button.setToolTip("Set the selected pages aside: they are not our issued forms (one "
+                                              "reason for all, required). They stay stored.")
         self.not_controlled_button.clicked.connect(self.set_aside)
         self.retry_button = QPushButton("Read code again")
         self.retry_button.setToolTip("Decode the page again, trying harder (every region, filters, rotations)")
@@ -82,7 +95,7 @@ class ExceptionsPanel(QWidget):
         layout.addLayout(bar)
 
         self.model = ExceptionModel(parent=self)
-        self.table = setup_table(QTableView())
+        self.table = allow_many(setup_table(QTableView()))
         self.table.setModel(self.model)
         self.table.setIconSize(self._thumb_size())
         self.table.verticalHeader().setDefaultSectionSize(THUMB_SIDE + 6)
@@ -132,17 +145,16 @@ class ExceptionsPanel(QWidget):
         self._listed([])
 
     def _listed(self, rows: list[ScanPageInfo]) -> None:
-        chosen = self.selected()
+        # The selection stays on the pages still waiting; pages resolved hand it to the page now in their place.
+        chosen = selected_rows(self.table)
+        keys = [self.model.row_at(r).id for r in chosen]
         self.model.set_rows(rows)
         self.count_label.setText(f"{len(rows)} page{'s' if len(rows) != 1 else ''} waiting" if rows
                                  else "Nothing waiting ✔")
         self._load_thumbnails(rows[:_THUMBS_AT_ONCE])
-        row = self.model.row_of(chosen.id) if chosen is not None else None
-        if row is None and rows:
-            row = 0
-        if row is not None:
-            self.table.selectRow(row)
-        else:
+        reselect(self.table, self.model, keys, anchor=chosen[0] if chosen else 0)
+        if not rows:
+            self._shown = None
             self.viewer.set_pages([])
             self.details.setText("")
         self._update_buttons()
@@ -181,8 +193,13 @@ class ExceptionsPanel(QWidget):
             self._thumbs_pending.difference_update(finished)
 
     def selected(self) -> ScanPageInfo | None:
-        rows = self.table.selectionModel().selectedRows()
-        return self.model.row_at(rows[0].row()) if rows else None
+        """The page shown: the one last clicked of those selected."""
+        row = current_selected_row(self.table)
+        return self.model.row_at(row) if row is not None else None
+
+    def selected_pages(self) -> list[ScanPageInfo]:
+        """Every selected page, in list order."""
+        return [self.model.row_at(r) for r in selected_rows(self.table)]
 
     def select(self, scan_page_id: int) -> bool:
         row = self.model.row_of(scan_page_id)
@@ -193,6 +210,9 @@ class ExceptionsPanel(QWidget):
     def _selected(self, *_selection: object) -> None:
         self._update_buttons()
         info = self.selected()
+        if info is not None and info is self._shown:  # the selection grew or shrank around the page shown
+            return
+        self._shown = info
         if info is None:
             self.viewer.set_pages([])
             self.details.setText("")
@@ -230,9 +250,13 @@ class ExceptionsPanel(QWidget):
     def _update_buttons(self) -> None:
         info = self.selected()
         idle = self.task is None
-        self.link_button.setEnabled(info is not None and idle)
+        many = len(self.selected_pages())
+        one = info is not None and many == 1  # linking and reading again: one page at a time
+        self.link_button.setEnabled(one and idle)
         self.not_controlled_button.setEnabled(info is not None and idle)
-        self.retry_button.setEnabled(info is not None and idle and info.retryable)
+        self.not_controlled_button.setText("Not a controlled form…" if many <= 1 else
+                                           f"Set {plural(many, 'page')} aside…")
+        self.retry_button.setEnabled(one and idle and info is not None and info.retryable)
         if info is not None and not info.retryable:
             self.retry_button.setToolTip("Reading the code again would not change this outcome.")
         else:
@@ -251,12 +275,15 @@ class ExceptionsPanel(QWidget):
 
     def link(self) -> None:
         info = self.selected()
-        if info is not None and self._can_link:
+        if info is not None and self._can_link and len(self.selected_pages()) == 1:
             self._open(LinkDialog(self._ctx, info, self))
 
     def set_aside(self) -> None:
         info = self.selected()
-        if info is None or not self._can_link:
+        if info is None or not self._can_link or self.task is not None:
+            return
+        if len(self.selected_pages()) > 1:
+            self.set_aside_many()
             return
         ctx = self._ctx
         self._open(ReasonDialog(
@@ -268,9 +295,58 @@ class ExceptionsPanel(QWidget):
                                                              reason=reason),
         ))
 
+    def set_aside_many(self) -> None:
+        """Set every selected page aside with one reason (asked once); the service sets each aside on its own, in
+        the background, and the summary says which were set aside and which were refused, and why."""
+        pages = self.selected_pages()
+        if not pages or not self._can_link or self.task is not None:
+            return
+        names = {p.id: p.location for p in pages}
+        listed = "\n".join(f"• {p.location}: {p.outcome.title}" for p in pages[:12])
+        more = f"\n… and {len(pages) - 12} more" if len(pages) > 12 else ""
+        dialog = ReasonDialog(
+            self, heading="Not controlled forms", action_text=f"Set {plural(len(pages), 'page')} aside",
+            explanation=f"{listed}{more}\n\nThese pages leave the queue, each with the reason below, but stay stored "
+                        "and listed; this cannot be undone.",
+            placeholder="Why? e.g. 'back sides of a duplex scan' or 'supplier delivery notes'",
+            perform=lambda reason: reason)  # the pages are set aside after the dialog, in the background
+        self.dialog = dialog
+
+        def done(_dialog: QDialog, result: int) -> None:
+            self.dialog = None
+            if accepted(result):
+                self._start_set_aside(list(names), dialog.result_value, names)
+        open_dialog(dialog, done)
+
+    def _start_set_aside(self, ids: list[int], reason: str, names: dict[int, str]) -> None:
+        ctx = self._ctx
+        self.task = run_op(
+            self, lambda progress, cancelled: scans.set_aside_many(ctx.db, ctx.actor, scan_page_ids=ids,
+                                                                   reason=reason, progress=progress),
+            title="Set pages aside", label=f"Setting {plural(len(ids), 'page')} aside…", changes={Topic.SCANS},
+            on_done=lambda result: self._set_aside_done(result, names), on_failed=self._set_aside_failed)
+        self._update_buttons()
+
+    def _set_aside_done(self, result: BatchResult[int], names: dict[int, str]) -> None:
+        self.task = None
+        self.last_result = result
+        text, refusals = batch_report(result, done="page set aside", done_plural="pages set aside",
+                                      name=lambda key: names.get(key, str(key)))
+        notify(self, text)
+        if refusals:
+            messages.info(self, f"{text}\n\n{refusals}", title="Set pages aside — not all")
+        self.reload()
+        self.changed.emit()
+
+    def _set_aside_failed(self, exc: BaseException) -> None:
+        self.task = None
+        self._update_buttons()
+        self._ctx.show_error(self, exc, title="Set pages aside")
+        self.reload()  # pages set aside before the failure are out of the queue
+
     def retry(self) -> None:
         info = self.selected()
-        if info is None or self.task is not None:
+        if info is None or self.task is not None or len(self.selected_pages()) != 1:
             return
         ctx = self._ctx
         self.task = run_op(self, lambda progress, cancelled: scans.retry_decoding(ctx.db, ctx.actor,

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QSize, Qt
 from PySide6.QtGui import QBrush, QColor, QPixmap
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QAbstractItemView, QTableView, QWidget
 
 from app.enums import ScanOutcome
 from app.services.core.timefmt import local_text
@@ -154,3 +154,50 @@ class ReturnedFormModel(ListTableModel[ReturnedForm]):
         if role == Qt.ItemDataRole.ForegroundRole and column == 6:
             return QBrush(OK_COLOUR if next_step(row) == "Done" else PROBLEM_COLOUR)
         return None
+
+
+# -- many rows selected at once (the batch acts: verify many true copies, set aside many pages) ------------
+def allow_many(table: QTableView) -> QTableView:
+    """Let the user select many rows (Shift/Ctrl-click, Ctrl+A) for an act repeated over each of them."""
+    table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+    return table
+
+
+def selected_rows(table: QTableView) -> list[int]:
+    """The selected rows, top to bottom."""
+    return sorted(index.row() for index in table.selectionModel().selectedRows())
+
+
+def current_selected_row(table: QTableView) -> int | None:
+    """The row the user last clicked, if it is selected; else the first selected one (None: nothing selected)."""
+    rows = selected_rows(table)
+    current = table.currentIndex().row()
+    return current if current in rows else (rows[0] if rows else None)
+
+
+def select_rows(table: QTableView, rows: Sequence[int]) -> None:
+    """Select exactly ``rows`` (none: clear), the first of them current and scrolled into view."""
+    model, chooser = table.model(), table.selectionModel()
+    rows = sorted(r for r in set(rows) if 0 <= r < model.rowCount())
+    if not rows:
+        chooser.clearSelection()
+        return
+    last = model.columnCount() - 1
+    selection = QItemSelection()
+    for row in rows:
+        selection.select(model.index(row, 0), model.index(row, last))
+    # Current first (without touching the selection), so the selection's handlers see the right current row.
+    chooser.setCurrentIndex(model.index(rows[0], 0), QItemSelectionModel.SelectionFlag.NoUpdate)
+    chooser.select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect
+                   | QItemSelectionModel.SelectionFlag.Rows)
+    table.scrollTo(model.index(rows[0], 0))
+
+
+def reselect(table: QTableView, model: ListTableModel[Any], keys: Sequence[object], *, anchor: int = 0) -> None:
+    """After the list was read again: select the rows of ``keys`` still shown; if none is, the row now at
+    ``anchor`` (where the selection was: an act that took its rows out of the list moves on to the next), or the
+    last row when the list got shorter."""
+    rows = [row for row in (model.row_of(key) for key in keys) if row is not None]
+    if not rows and model.rowCount():
+        rows = [min(anchor, model.rowCount() - 1)]
+    select_rows(table, rows)

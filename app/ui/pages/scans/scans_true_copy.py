@@ -22,19 +22,30 @@ from PySide6.QtWidgets import (
 
 from app.enums import ScanOutcome, SignatureMeaning
 from app.services.core.errors import FormtrailError
+from app.services.identity.batch import BatchResult
 from app.services.identity.permissions import Permission
 from app.services.scans import scans, true_copy
 from app.services.scans.scans import ScanPageInfo
 from app.services.scans.true_copy import ReturnedForm
-from app.textfmt import plural
+from app.textfmt import noun, plural
+from app.ui.kit import messages
+from app.ui.kit.data_events import Topic
 from app.ui.kit.dialogs import accepted, open_dialog
 from app.ui.kit.flow_layout import FlowLayout, keep_together
 from app.ui.kit.image_viewer import ImageViewer, ViewerPage, scan_page_loader
-from app.ui.kit.operations import run_query
+from app.ui.kit.operations import notify, run_query
+from app.ui.kit.signature import batch_report, batch_summary
 from app.ui.kit.widgets import hint, setup_table
+from app.ui.kit.workers import Progress
 from app.ui.pages.registry import PageContext
 from app.ui.pages.scans.scans_dialogs import DispositionDialog
-from app.ui.pages.scans.scans_models import ReturnedFormModel
+from app.ui.pages.scans.scans_models import (
+    ReturnedFormModel,
+    allow_many,
+    current_selected_row,
+    reselect,
+    selected_rows,
+)
 
 SHOW = {"to-verify": "Waiting for true-copy verification", "to-file": "Waiting for the paper original's disposition",
         "all": "All returned forms"}
@@ -56,21 +67,27 @@ class TrueCopyPanel(QWidget):
         super().__init__(parent)
         self._ctx = ctx
         self.dialog: QDialog | None = None
+        self.last_result: BatchResult[str] | None = None  # of the last batch signed here
         self._all: list[ReturnedForm] = []
         self._pages: list[ScanPageInfo] = []
         self.status: true_copy.TrueCopyStatus | None = None  # of the selected form, for this actor
-        self._want: str | None = None
+        # What to select when the list is read again: these serials if still shown, else the row at the anchor.
+        self._want: list[str] = []
+        self._anchor = 0
+        self._shown: ReturnedForm | None = None  # the form whose details and scans are shown below the list
         layout = QVBoxLayout(self)
         layout.addWidget(hint(
             "For each returned form, a second person — not the one who imported its scans — compares every scanned "
             "page with the paper sheet and signs “true copy verified”. Only then can the paper original be archived, "
-            "or destroyed with QA approval."))
+            "or destroyed with QA approval. Select several forms (Shift or Ctrl) to sign them with one password: "
+            "each gets its own signature."))
         bar = FlowLayout()
         self.show_combo = QComboBox()
         for key, text in SHOW.items():
             self.show_combo.addItem(text, key)
         self.show_combo.currentIndexChanged.connect(self._apply_filter)
         self.search = QLineEdit()
+        self.search.setObjectName("search")  # Ctrl+F (Go menu) finds it
         self.search.setPlaceholderText("serial, template or purpose")
         self.search.setClearButtonEnabled(True)
         self.search.textChanged.connect(self._apply_filter)
@@ -85,7 +102,7 @@ class TrueCopyPanel(QWidget):
         layout.addLayout(bar)
 
         self.model = ReturnedFormModel(parent=self)
-        self.table = setup_table(QTableView())
+        self.table = allow_many(setup_table(QTableView()))
         self.table.setModel(self.model)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
@@ -138,9 +155,12 @@ class TrueCopyPanel(QWidget):
 
     # -- list --------------------------------------------------------------------------------------------
     def reload(self, select: str | None = None) -> None:
-        """Read the returned forms in the background; ``select`` a serial when they are there."""
-        chosen = self.selected()
-        self._want = select or self._want or (chosen.serial if chosen else None)
+        """Read the returned forms in the background; ``select`` a serial when they are there (by default the
+        selection is kept, or moves to the row now where it was)."""
+        if select is not None:
+            self._want = [select]
+        elif not self._want:
+            self._keep_selection()
         ctx = self._ctx
         self.count_label.setText("Reading returned forms…")
         run_query(self, lambda: true_copy.returned_forms(ctx.db, ctx.actor, limit=_LIMIT), key="returned",
@@ -164,23 +184,32 @@ class TrueCopyPanel(QWidget):
                 if (key == "all" or (key == "to-verify" and r.verified_by is None)
                     or (key == "to-file" and r.verified_by is not None and r.disposition is None))
                 and (not text or text in f"{r.serial} {r.template} {r.purpose} {r.reference or ''}".lower())]
-        chosen = self.selected()
-        want = self._want or (chosen.serial if chosen else None)
+        if not self._want:
+            self._keep_selection(anchor=False)  # another filter or search: the first row if none stays shown
+        want, anchor = self._want, self._anchor
         self.model.set_rows(rows)
         self.count_label.setText(f"{len(rows)} of {len(self._all)} returned forms shown"
                                  + (f" (the newest {_LIMIT})" if len(self._all) >= _LIMIT else ""))
-        row = self.model.row_of(want) if want else None
-        if row is None and rows:
-            row = 0
-        if row is not None:
-            self.table.selectRow(row)
-        else:
+        self._want, self._anchor = [], 0
+        reselect(self.table, self.model, want, anchor=anchor)
+        if not rows:
             self._show_form(None)
-        self._want = None
+
+    def _keep_selection(self, *, anchor: bool = True) -> None:
+        """Remember the selection for the next list; with ``anchor``, also where it was (after an act, the form
+        now in the place of those that left the list is selected: the next one to work on)."""
+        rows = selected_rows(self.table)
+        self._want = [self.model.row_at(r).serial for r in rows]
+        self._anchor = rows[0] if rows and anchor else 0
 
     def selected(self) -> ReturnedForm | None:
-        rows = self.table.selectionModel().selectedRows()
-        return self.model.row_at(rows[0].row()) if rows else None
+        """The form shown below the list: the one last clicked of those selected."""
+        row = current_selected_row(self.table)
+        return self.model.row_at(row) if row is not None else None
+
+    def selected_forms(self) -> list[ReturnedForm]:
+        """Every selected form, in list order."""
+        return [self.model.row_at(r) for r in selected_rows(self.table)]
 
     def select(self, serial: str) -> bool:
         row = self.model.row_of(serial)
@@ -190,9 +219,14 @@ class TrueCopyPanel(QWidget):
 
     # -- the selected form ---------------------------------------------------------------------------------
     def _selected(self, *_selection: object) -> None:
-        self._show_form(self.selected())
+        form = self.selected()
+        if form is not None and form is self._shown:  # the selection grew or shrank around the form shown
+            self._update_buttons()
+            return
+        self._show_form(form)
 
     def _show_form(self, form: ReturnedForm | None) -> None:
+        self._shown = form
         if form is None:
             for label in self.fields.values():
                 label.setText("—")
@@ -231,10 +265,7 @@ class TrueCopyPanel(QWidget):
         self.viewer.set_pages([ViewerPage(p.id, f"{form.serial} page {p.page_no} — {p.location}")
                                for p in self._pages])
         status = self.status = form.status  # read with the list, in the background
-        self.verify_button.setEnabled(status is not None and status.may_verify)
-        self.verify_button.setToolTip(_VERIFY_TIP + (f"\n\nNot now: {status.why_not_verify}"
-                                                     if status is not None and status.why_not_verify else ""))
-        self.disposition_button.setEnabled(status is not None and status.may_record_disposition)
+        self._update_buttons()
         if form.verified_by is None:
             step = (f"Not by you: {status.why_not_verify}." if status is not None and status.why_not_verify else
                     "Compare each page in the viewer with the paper sheet, then sign.")
@@ -244,8 +275,33 @@ class TrueCopyPanel(QWidget):
             step = "Nothing more to do for this form."
         self.next_step.setText(step)
 
+    def _update_buttons(self) -> None:
+        """One form: "Verify true copy…"; several: "Verify N true copies…", counting those the service says this
+        user may verify now (the others are left out, and the tooltip says so). The paper original's disposition
+        is recorded one form at a time."""
+        forms = self.selected_forms()
+        status = self.status
+        self.disposition_button.setEnabled(len(forms) == 1 and status is not None and status.may_record_disposition)
+        if len(forms) <= 1:
+            self.verify_button.setText("Verify true copy…")
+            self.verify_button.setEnabled(status is not None and status.may_verify)
+            self.verify_button.setToolTip(_VERIFY_TIP + (f"\n\nNot now: {status.why_not_verify}"
+                                                         if status is not None and status.why_not_verify else ""))
+            return
+        signable = [f for f in forms if f.status.may_verify]
+        self.verify_button.setText(f"Verify {plural(len(signable), 'true copy', 'true copies')}…")
+        self.verify_button.setEnabled(bool(signable))
+        left_out = len(forms) - len(signable)
+        self.verify_button.setToolTip(
+            f"{_VERIFY_TIP}, for each selected form (one password, one signature per form)"
+            + (f"\n\n{plural(left_out, 'selected form')} you may not verify now {noun(left_out, 'is')} "
+               "left out" if left_out else ""))
+
     # -- actions -----------------------------------------------------------------------------------------
     def verify(self) -> None:
+        if len(self.selected_forms()) > 1:
+            self.verify_many()
+            return
         form = self.selected()
         if form is None or self.status is None or not self.status.may_verify:
             return
@@ -259,10 +315,43 @@ class TrueCopyPanel(QWidget):
                             ctx.db, ctx.actor, serial=form.serial, username=username, password=password))
         if done is not None:
             self.verify_button.setEnabled(False)  # until the list is read again with the new status
-            if self.show_combo.currentData() == "to-verify":
-                self.show_only("to-file")  # keep the form in view: its next step is the paper's disposition
-            self.reload(select=form.serial)
+            # The same filter: a form that leaves it (verified) hands the selection to the one now in its place.
+            self.reload()
             self.changed.emit()
+
+    def verify_many(self) -> None:
+        """Sign every selected form this user may verify, with one password entry: the service signs each form
+        on its own (its own signature and manifestation); afterwards a summary of what was signed and refused."""
+        forms = self.selected_forms()
+        signable = [f for f in forms if f.status.may_verify]
+        if not signable:
+            return
+        left_out = [(f.serial, f.status.why_not_verify or "already verified") for f in forms
+                    if not f.status.may_verify]
+        ctx = self._ctx
+        serials = [f.serial for f in signable]
+        statement = (f"I compared the scanned pages of each of these {plural(len(signable), 'returned form')} with "
+                     "its paper original; they are complete and accurate copies. Each form is signed on its own "
+                     "(its own signature, bound to its own pages).")
+        summary = batch_summary(statement, [f"{f.serial}  {f.template}, {f.purpose} ({f.copy})" for f in signable],
+                                left_out=left_out)
+
+        def perform(username: str, password: str, progress: Progress) -> BatchResult[str]:
+            return true_copy.verify_many(ctx.db, ctx.actor, serials=serials, username=username, password=password,
+                                         progress=progress)
+        result = ctx.sign_many(self, summary=summary, meaning=SignatureMeaning.TRUE_COPY_VERIFIED, perform=perform,
+                               progress_label=f"Signing {plural(len(serials), 'true copy', 'true copies')}…",
+                               changes={Topic.SCANS})
+        if result is None:
+            return
+        self.last_result = result
+        text, refusals = batch_report(result, done="true copy verified", done_plural="true copies verified")
+        notify(self, text)
+        if refusals:
+            messages.info(self, f"{text}\n\n{refusals}", title="True copies — not all signed")
+        self.verify_button.setEnabled(False)  # until the list is read again with the new statuses
+        self.reload()
+        self.changed.emit()
 
     def record_disposition(self) -> None:
         form = self.selected()
@@ -275,6 +364,6 @@ class TrueCopyPanel(QWidget):
             self.dialog = None
             if accepted(result):
                 self.disposition_button.setEnabled(False)
-                self.reload(select=form.serial)
+                self.reload()
                 self.changed.emit()
         open_dialog(dialog, done)
