@@ -1,4 +1,5 @@
-"""The home screen's counts, each the size of a list the user can open."""
+"""Site-wide counts of the paper loop, whoever asks. Home no longer shows these: it shows each person's own work,
+counted by ``app.services.reports.work`` (what their roles have to do, of what they may do)."""
 
 from __future__ import annotations
 

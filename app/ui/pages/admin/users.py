@@ -95,6 +95,9 @@ class UsersPage(QWidget):
         self.show_deactivated = QCheckBox("Show deactivated accounts")
         self.show_deactivated.toggled.connect(lambda _on: self._listed(self._all))
         bar.addWidget(self.show_deactivated)
+        self.only_locked = QCheckBox("Only locked accounts")
+        self.only_locked.toggled.connect(lambda _on: self._listed(self._all))
+        bar.addWidget(self.only_locked)
         layout.addLayout(bar)
 
         self.model = UserTableModel(parent=self)
@@ -131,11 +134,18 @@ class UsersPage(QWidget):
         self._all = rows
         if not self.show_deactivated.isChecked():
             rows = [u for u in rows if u.status is not UserStatus.DEACTIVATED]
+        if self.only_locked.isChecked():
+            rows = [u for u in rows if u.status is UserStatus.LOCKED]
         self.model.set_rows(rows)
         want, self._want = self._want or (chosen.username if chosen else None), None
         if want is not None:
             self.select(want)
         self._update_buttons()
+
+    def show_filter(self, name: str) -> None:
+        """Home's "locked" list: only the locked accounts (another name: every account)."""
+        self.only_locked.setChecked(name == "locked")
+        self.reload()
 
     def select(self, username: str) -> None:
         row = self.model.row_of(username)

@@ -1,152 +1,115 @@
-"""Home page: who is logged in, what needs attention (dashboard counts that open their filtered list), where to
-go, and what the user's roles allow.
+"""Home page: who is logged in, the work their roles have (counts that open their list), the first steps of a
+new site, the last backup (with Back up now for those who take backups) and the last integrity check.
 
-A tile opens its page through ``ctx.navigate(key)`` and then calls ``show_filter(name)`` on that page's widget
-when it has one (names: "outstanding", "overdue", "ready", "exceptions", "to-verify", "to-review")."""
+Which counts a person sees, and what each counts, is decided by the service (``app.services.reports.work``);
+a tile opens its page through ``ctx.navigate(key)`` and then calls ``show_filter(name)`` on that page's widget.
+The counts are read in the background when the page is shown and whenever data changes (``data_events``)."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
+from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from app.services.admin import backup
-from app.services.identity.permissions import Permission, permissions_of
+from app.services.identity.permissions import permissions_of
 from app.services.integrity import integrity
-from app.services.reports import dashboard
-from app.services.reports.dashboard import Dashboard
+from app.services.reports import work
+from app.services.reports.work import FirstSteps, Worklist
+from app.ui.kit import data_events, file_dialogs
+from app.ui.kit.data_events import Topic
+from app.ui.kit.operations import notify, run_op, run_query
 from app.ui.kit.style import icon, set_role
 from app.ui.kit.widgets import hint, title
-from app.ui.kit.workers import Task, while_alive
-from app.ui.pages.registry import PageContext, page, pages_for
+from app.ui.pages.home.home_widgets import FirstStepsPanel, Tile
+from app.ui.pages.registry import PageContext, PageSpec, page, pages_for
 
-
-@dataclasses.dataclass(frozen=True)
-class TileSpec:
-    field: str  # attribute of Dashboard
-    title: str
-    explanation: str
-    targets: tuple[tuple[str, str], ...]  # (page key, filter name), the first the user may open wins
-    tone: str  # "alert", "warn", "good" or "plain": the colour when the count is not zero
-
-
-TILES = (
-    TileSpec("outstanding_forms", "Forms still out", "Issued copies not yet returned, voided or declared missing.",
-             (("reconcile", "outstanding"), ("register", "outstanding")), "plain"),
-    TileSpec("overdue_issuances", "Overdue issuances", "Past their return date with forms not accounted for.",
-             (("reconcile", "overdue"), ("register", "overdue")), "alert"),
-    TileSpec("scan_exceptions", "Scan exceptions", "Scanned pages that could not be linked: waiting for a person.",
-             (("scans", "exceptions"),), "warn"),
-    TileSpec("ready_to_reconcile", "Ready to reconcile", "Every form accounted for: QA can close the reconciliation.",
-             (("reconcile", "ready"),), "good"),
-    TileSpec("records_to_verify", "Records to verify", "Transcribed records waiting for second-person verification.",
-             (("records", "to-verify"),), "warn"),
-    TileSpec("records_to_review", "Records to review", "Verified records waiting for review and approval.",
-             (("records", "to-review"),), "warn"),
-)
-
-_TONES = {"alert": ("#fdecea", "#b00020"), "warn": ("#fff4d6", "#8a4b00"), "good": ("#e8f5ea", "#1b6e2d"),
-          "plain": ("#eef3fb", "#1f2d3d")}
-_QUIET = ("#ffffff", "#1f2d3d")
-
-
-class Tile(QPushButton):
-    """A count with its title and a one-line explanation; clicking opens the filtered list."""
-
-    opened = Signal(str, str)  # page key, filter name
-
-    def __init__(self, spec: TileSpec, target: tuple[str, str] | None, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.spec, self.target = spec, target
-        self.count: int | None = None
-        self.setMinimumSize(220, 112)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(14, 10, 14, 10)
-        layout.setSpacing(2)
-        self.count_label = QLabel("…")
-        self.count_label.setObjectName("count")
-        self.title_label = QLabel(spec.title)
-        self.title_label.setObjectName("tile-title")
-        self.explanation = QLabel(spec.explanation)
-        self.explanation.setObjectName("tile-explanation")
-        self.explanation.setWordWrap(True)
-        for label in (self.count_label, self.title_label, self.explanation):
-            label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-            layout.addWidget(label)
-        if target is None:
-            self.setEnabled(False)
-            self.setToolTip("Your roles do not include the page with this list.")
-        else:
-            self.setCursor(Qt.CursorShape.PointingHandCursor)
-            self.setToolTip(f"Open the list ({spec.title.lower()})")
-            self.clicked.connect(lambda: self.opened.emit(*target))
-        self._paint()
-
-    def set_count(self, count: int | None) -> None:
-        self.count = count
-        self.count_label.setText("—" if count is None else str(count))
-        self.setAccessibleName(f"{self.spec.title}: {'unknown' if count is None else count}")
-        self._paint()
-
-    def _paint(self) -> None:
-        background, colour = _TONES[self.spec.tone] if self.count else _QUIET
-        # The tile's own style sheet wins over the application's (which sets every widget's font size).
-        self.setStyleSheet(
-            f"Tile {{ background: {background}; border: 1px solid #d3d9e0; border-radius: 6px; text-align: left; }}"
-            f"Tile:hover {{ border: 1px solid #3a78d4; }} Tile:focus {{ border: 2px solid #3a78d4; }}"
-            f"QLabel {{ color: {colour}; background: transparent; }}"
-            "QLabel#count { font-size: 22pt; font-weight: 700; }"
-            "QLabel#tile-title { font-size: 11pt; font-weight: 600; }"
-            "QLabel#tile-explanation { color: #5b6573; }")
+_COLUMNS = 3
 
 
 class HomePage(QWidget):
     def __init__(self, ctx: PageContext) -> None:
         super().__init__()
         self._ctx = ctx
-        self.task: Task | None = None
-        self._again = False
-        self.counts: Dashboard | None = None
+        self.work: Worklist | None = None
+        self.steps: FirstSteps | None = None
+        self.loading = False
+        self.backing_up = False
         actor = ctx.actor
         visible = pages_for(actor)
-        visible_keys = {spec.key for spec in visible}
+        self._page_titles = {spec.key: spec.title for spec in visible}
         layout = QVBoxLayout(self)
         layout.addWidget(title(f"Welcome, {actor.full_name}"))
         roles = ", ".join(sorted(r.title for r in actor.roles)) or "no role"
-        layout.addWidget(hint(f"Logged in as {actor.username} · {roles} · site {ctx.site.name} ({ctx.site.code})"))
+        layout.addWidget(hint(f"Logged in as {actor.username} · {roles} · site {ctx.site.label}"))
 
+        self.first_steps = FirstStepsPanel(self._page_titles)
+        self.first_steps.open_requested.connect(self.open_list)
+        layout.addWidget(self.first_steps)
+        layout.addWidget(self._work_box())
+        layout.addWidget(self._system_box())
+        layout.addWidget(self._go_to(visible))
+        layout.addWidget(self._allowed_box())
+        layout.addStretch(1)
+        data_events.listen(self, set(Topic), self.refresh)
+        self.refresh()
+
+    # -- layout ----------------------------------------------------------------------------------------------
+    def _work_box(self) -> QGroupBox:
+        box = QGroupBox("Your work")
+        self.work_box = box
+        column = QVBoxLayout(box)
+        bar = QHBoxLayout()
+        bar.addWidget(hint("What your roles have to do now. Click a count to open its list."), 1)
+        self.updated_label = hint("")
+        self.updated_label.setWordWrap(False)
+        bar.addWidget(self.updated_label)
+        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button.clicked.connect(self.refresh)
+        bar.addWidget(self.refresh_button)
+        column.addLayout(bar)
+        self.nothing_label = hint("Nothing is counted for your roles.")
+        self.nothing_label.setVisible(False)
+        column.addWidget(self.nothing_label)
+        self._grid = QGridLayout()
+        self._grid.setSpacing(10)
+        for column_no in range(_COLUMNS):  # a lone tile keeps a tile's width
+            self._grid.setColumnStretch(column_no, 1)
+        column.addLayout(self._grid)
         self.tiles: dict[str, Tile] = {}
-        self.dashboard_box: QGroupBox | None = None
+        return box
+
+    def _system_box(self) -> QGroupBox:
+        box = QGroupBox("System")
+        column = QVBoxLayout(box)
+        row = QHBoxLayout()
         self.backup_label = QLabel()
         self.backup_label.setWordWrap(True)
         self.backup_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        row.addWidget(self.backup_label, 1)
+        self.backup_button = QPushButton("Back up now")
+        self.backup_button.clicked.connect(self.back_up_now)
+        self.backup_button.setVisible(False)  # until the service says this user takes backups
+        row.addWidget(self.backup_button, 0, Qt.AlignmentFlag.AlignTop)
+        column.addLayout(row)
         self.verify_label = QLabel()
         self.verify_label.setWordWrap(True)
         self.verify_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.updated_label = hint("")
-        self.updated_label.setWordWrap(False)
-        if ctx.allowed(Permission.VIEW_DATA):
-            layout.addWidget(self._dashboard(visible_keys))
-        else:  # administrators: no GMP counts, but whether the data is backed up
-            box = QGroupBox("System")
-            system = QVBoxLayout(box)
-            system.addWidget(self.backup_label)
-            system.addWidget(self.verify_label)
-            layout.addWidget(box)
+        column.addWidget(self.verify_label)
+        return box
 
+    def _go_to(self, visible: list[PageSpec]) -> QGroupBox:
         go = QGroupBox("Go to")
         grid = QGridLayout(go)
         self.shortcuts: dict[str, QToolButton] = {}
@@ -156,92 +119,80 @@ class HomePage(QWidget):
             button.setIcon(icon(spec.icon))
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
             button.setMinimumWidth(150)
-            button.clicked.connect(lambda _=False, key=spec.key: ctx.navigate(key))
+            button.clicked.connect(lambda _=False, key=spec.key: self._ctx.navigate(key))
             grid.addWidget(button, i, 0)
             grid.addWidget(hint(spec.description), i, 1)
             self.shortcuts[spec.key] = button
         grid.setColumnStretch(1, 1)
-        layout.addWidget(go)
+        return go
 
+    def _allowed_box(self) -> QGroupBox:
         can = QGroupBox("What your roles allow")
         can_layout = QVBoxLayout(can)
-        allowed = sorted(p.value for p in permissions_of(actor.roles))
+        allowed = sorted(p.value for p in permissions_of(self._ctx.actor.roles))
         text = " · ".join(f"{line[0].upper()}{line[1:]}" for line in allowed) or "Nothing yet: ask an administrator."
         can_label = QLabel(text)
         can_label.setWordWrap(True)
         can_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         can_layout.addWidget(can_label)
-        layout.addWidget(can)
-        layout.addStretch(1)
-        self.refresh()
+        return can
 
-    def _dashboard(self, visible_keys: set[str]) -> QGroupBox:
-        box = QGroupBox("Needs attention")
-        self.dashboard_box = box
-        column = QVBoxLayout(box)
-        bar = QHBoxLayout()
-        bar.addWidget(hint("Click a count to open its list."), 1)
-        bar.addWidget(self.updated_label)
-        self.refresh_button = QPushButton("Refresh")
-        self.refresh_button.clicked.connect(self.refresh)
-        bar.addWidget(self.refresh_button)
-        column.addLayout(bar)
-        grid = QGridLayout()
-        grid.setSpacing(10)
-        for i, spec in enumerate(TILES):
-            target = next((t for t in spec.targets if t[0] in visible_keys), None)
-            tile = Tile(spec, target)
-            tile.opened.connect(self.open_list)
-            grid.addWidget(tile, i // 3, i % 3)
-            self.tiles[spec.field] = tile
-        column.addLayout(grid)
-        column.addWidget(self.backup_label)
-        column.addWidget(self.verify_label)
-        return box
-
-    # -- counts --------------------------------------------------------------------------------------------
+    # -- counts ------------------------------------------------------------------------------------------------
     def page_shown(self) -> None:
         self.refresh()
 
     def refresh(self) -> None:
-        """Count again in the background (the counts read every open issuance)."""
-        if self.task is not None:
-            self._again = True  # the running count may have started before the change: count once more after it
-            return
-        self._again = False
+        """Count again in the background (the latest count wins when several start)."""
         ctx = self._ctx
+        self.loading = True
         self.updated_label.setText("Counting…")
-        counting = bool(self.tiles)
 
-        def job(progress, cancelled):  # noqa: ANN001, ANN202 - worker signature
-            checked = integrity.last_check(ctx.db)
-            if counting:
-                counts = dashboard.dashboard(ctx.db, ctx.actor)
-                return counts, counts.last_backup, checked
-            return None, backup.last_backup(ctx.db), checked
+        def read() -> tuple[Worklist, FirstSteps, integrity.LastCheck | None]:
+            return work.worklist(ctx.db, ctx.actor), work.first_steps(ctx.db, ctx.actor), integrity.last_check(ctx.db)
+        run_query(self, read, key="home", on_done=lambda result: self._loaded(*result), on_failed=self._failed)
 
-        self.task = ctx.run_task(job, name="dashboard")
-        self.task.finished.connect(while_alive(self, lambda result: self._counted(*result)))
-        self.task.failed.connect(while_alive(self, self._failed))
-
-    def _counted(self, counts: Dashboard | None, last_backup: tuple[str, dt.datetime, str] | None,
-                 checked: integrity.LastCheck | None = None) -> None:
-        self.task = None
-        if self._again:
-            self.refresh()
-            return
-        self.counts = counts
-        if counts is not None:
-            for field, tile in self.tiles.items():
-                tile.set_count(getattr(counts, field))
+    def _loaded(self, counted: Worklist, steps: FirstSteps, checked: integrity.LastCheck | None) -> None:
+        self.loading = False
+        self.work, self.steps = counted, steps
+        self._show_tiles(counted)
+        self.first_steps.show_steps(steps)
         self.updated_label.setText(f"Updated {dt.datetime.now(dt.UTC).astimezone():%H:%M:%S}")
-        self._show_backup(last_backup)
+        self._show_backup(counted)
         self._show_check(checked)
 
-    def _show_backup(self, last: tuple[str, dt.datetime, str] | None) -> None:
+    def _show_tiles(self, counted: Worklist) -> None:
+        keys = [item.key for item in counted.items]
+        if keys != list(self.tiles):  # the first count, or the roles changed: lay the tiles out again
+            for tile in self.tiles.values():
+                self._grid.removeWidget(tile)
+                tile.deleteLater()
+            self.tiles = {}
+            for i, item in enumerate(counted.items):
+                tile = Tile(item, can_open=item.page in self._page_titles)
+                tile.opened.connect(self.open_list)
+                self._grid.addWidget(tile, i // _COLUMNS, i % _COLUMNS)
+                self.tiles[item.key] = tile
+        for item in counted.items:
+            self.tiles[item.key].set_count(item.count)
+        self.nothing_label.setVisible(not counted.items)
+
+    def _failed(self, exc: BaseException) -> None:
+        self.loading = False
+        for tile in self.tiles.values():
+            tile.set_count(None)
+        self.updated_label.setText("The counts could not be read.")
+        self._ctx.show_error(self, exc)
+
+    def _show_backup(self, counted: Worklist) -> None:
+        self.backup_button.setVisible(counted.may_back_up)
+        self.backup_button.setEnabled(not self.backing_up)
+        self.backup_button.setToolTip(
+            f"Take a backup now into a new folder inside {counted.backup_folder}" if counted.backup_folder
+            else "Take a backup now: you choose the folder (no folder for scheduled backups is set)")
+        last = counted.last_backup
         if last is None:
             self.backup_label.setText("No backup has been taken yet.")
-            set_role(self.backup_label, "error" if self._ctx.allowed(Permission.BACKUP) else "hint")
+            set_role(self.backup_label, "error" if counted.may_back_up else "hint")
             return
         outcome, when, where = last
         if outcome == "BACKUP":
@@ -249,7 +200,8 @@ class HomePage(QWidget):
             set_role(self.backup_label, "hint")
         else:
             self.backup_label.setText(f"⚠ The last backup FAILED ({self._ctx.when(when, seconds=False)}, to {where}). "
-                                      "Tell your system administrator.")
+                                      + ("Back up now, or find out why it failed." if counted.may_back_up
+                                         else "Tell your system administrator."))
             set_role(self.backup_label, "error")
 
     def _show_check(self, checked: integrity.LastCheck | None) -> None:
@@ -267,20 +219,46 @@ class HomePage(QWidget):
                                       f"{checked.first_problem}. Tell QA: it is a data-integrity incident.")
             set_role(self.verify_label, "error")
 
-    def _failed(self, exc: BaseException) -> None:
-        self.task = None
-        for tile in self.tiles.values():
-            tile.set_count(None)
-        self.updated_label.setText("The counts could not be read.")
-        self._ctx.show_error(self, exc)
-
-    def open_list(self, key: str, name: str) -> None:
+    # -- acts ------------------------------------------------------------------------------------------------
+    def open_list(self, key: str, name: str = "") -> None:
         """Open page ``key`` and, when it can, its list filtered by ``name``."""
         self._ctx.navigate(key)
         widgets = getattr(self._ctx.window, "page_widgets", None) or {}
         widget = widgets.get(key)
-        if widget is not None and hasattr(widget, "show_filter"):
+        if name and widget is not None and hasattr(widget, "show_filter"):
             widget.show_filter(name)
+
+    def back_up_now(self) -> None:
+        """A backup into a new folder inside the configured backup folder (or one the user chooses)."""
+        counted, ctx = self.work, self._ctx
+        if counted is None or not counted.may_back_up or self.backing_up:
+            return
+        folder = Path(counted.backup_folder) if counted.backup_folder else file_dialogs.ask_folder(
+            self, "Back up into which folder?", purpose="backups")
+        if folder is None:
+            return
+        dest = work.backup_destination(ctx.db, folder)
+        self.backing_up = True
+        self.backup_button.setEnabled(False)
+        run_op(self, lambda progress, cancelled: backup.backup(ctx.db, ctx.actor, dest, progress=progress,
+                                                               cancelled=cancelled),
+               title="Back up now", label=f"Backing up to {dest}…", cancellable=True, name="backup now",
+               on_done=self._backed_up, on_failed=self._backup_failed, on_cancelled=self._backup_ended,
+               changes={Topic.SETTINGS})
+
+    def _backed_up(self, result: backup.BackupResult) -> None:
+        self._backup_ended()
+        problems = f" ({len(result.problems)} warnings: see the backup's manifest)" if result.problems else ""
+        notify(self, f"Backup written to {result.path}{problems}", path=result.path)
+
+    def _backup_failed(self, exc: BaseException) -> None:
+        self._backup_ended()
+        self._ctx.show_error(self, exc, title="Back up now")
+
+    def _backup_ended(self) -> None:
+        self.backing_up = False
+        self.backup_button.setEnabled(True)
+        self.refresh()  # the line shows the new backup (or the failure) even when Home is not listening
 
 
 @page("home", description="What needs attention, where to start, and what your roles allow.")

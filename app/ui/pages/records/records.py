@@ -54,6 +54,12 @@ class RecordsPage(QWidget):
         self.stack.setCurrentWidget(self.workspace)
         return True
 
+    def show_filter(self, name: str) -> None:
+        """The list of forms as Home counted it ("mine", "to-transcribe", "to-verify", "to-review",
+        "to-approve"; another name: every form)."""
+        self.stack.setCurrentWidget(self.list)
+        self.list.show_filter(name)
+
     def show_list(self) -> None:
         self.list.reload()
         self.stack.setCurrentWidget(self.list)

@@ -21,6 +21,7 @@ from app.enums import RecordState
 from app.services.core.db import Actor, Database
 from app.services.core.timefmt import local_text
 from app.services.records.worklist import WorkItem, Worklist, worklist
+from app.services.reports import work
 from app.textfmt import noun, plural
 from app.ui.kit import data_events
 from app.ui.kit.data_events import Topic
@@ -75,6 +76,7 @@ class RecordsList(QWidget):
                               "first; type a serial and press Enter to open any form directly."))
         bar = FlowLayout()
         self.search = QLineEdit()
+        self.search.setObjectName("search")  # Ctrl+F (Go menu) finds it
         self.search.setMinimumWidth(240)
         self.search.setPlaceholderText("Serial, template, purpose or person")
         self.search.setClearButtonEnabled(True)
@@ -86,7 +88,13 @@ class RecordsList(QWidget):
         self.state_combo = QComboBox()
         for text, value in FILTERS:
             self.state_combo.addItem(text, value)
-        self.state_combo.currentIndexChanged.connect(self._apply)
+        # The lists Home counts for this user (the service decides which, and which forms are in them).
+        self._work_names: set[str] = set()
+        for name, text in work.page_filters(actor, "records"):
+            self.state_combo.addItem(text, name)
+            self._work_names.add(name)
+        self._members: frozenset[str] | None = None  # the serials of the chosen Home list, once read
+        self.state_combo.currentIndexChanged.connect(self._filter_changed)
         state_label = QLabel("&Record:")
         state_label.setBuddy(self.state_combo)
         bar.addWidget(keep_together(state_label, self.state_combo))
@@ -114,14 +122,39 @@ class RecordsList(QWidget):
         data_events.listen(self, {Topic.RECORDS, Topic.SCANS, Topic.ISSUANCE}, self.reload)
 
     def reload(self) -> None:
-        """Read the worklist in the background; the list shown stays usable meanwhile."""
-        db, actor = self._db, self._actor
-        run_query(self, lambda: worklist(db, actor), key="worklist", on_done=self._loaded,
+        """Read the worklist in the background (with the serials of a Home list when one is chosen); the list
+        shown stays usable meanwhile."""
+        db, actor, name = self._db, self._actor, self._work_filter()
+
+        def read() -> tuple[Worklist, frozenset[str] | None]:
+            return worklist(db, actor), work.members(db, actor, page="records", name=name) if name else None
+        run_query(self, read, key="worklist", on_done=lambda result: self._loaded(*result),
                   on_failed=lambda exc: self.error.show_text(describe(exc)))  # inline: the list stays usable
 
-    def _loaded(self, work: Worklist) -> None:
-        self._items = list(work.items)
-        verify, review = work.to_verify, work.to_review
+    def show_filter(self, name: str) -> None:
+        """Show one of the lists Home counts (a name of ``work.page_filters``), or every form."""
+        self.search.clear()
+        self.state_combo.blockSignals(True)
+        self.state_combo.setCurrentIndex(max(0, self.state_combo.findData(name)))
+        self.state_combo.blockSignals(False)
+        self._members = None
+        self.reload()
+        self._apply()  # nothing shown under the new filter until its forms are read
+
+    def _work_filter(self) -> str | None:
+        wanted = self.state_combo.currentData()
+        return wanted if isinstance(wanted, str) and wanted in self._work_names else None
+
+    def _filter_changed(self) -> None:
+        if self._work_filter() is not None:
+            self._members = None  # until the list's serials are read
+            self.reload()
+        self._apply()
+
+    def _loaded(self, listed: Worklist, members: frozenset[str] | None = None) -> None:
+        self._items = list(listed.items)
+        self._members = members
+        verify, review = listed.to_verify, listed.to_review
         self.error.clear_text()
         self.counts_label.setText(f"{plural(verify, 'record')} {noun(verify, 'awaits', 'await')} second-person "
                                   f"verification · {review} {noun(review, 'awaits', 'await')} review")
@@ -130,8 +163,12 @@ class RecordsList(QWidget):
     def _apply(self) -> None:
         wanted = self.state_combo.currentData()
         text = self.search.text()
-        rows = [i for i in self._items if i.matches(text) and (
-            wanted is None or (wanted == NO_DATA and i.record_state is None) or i.record_state is wanted)]
+        if self._work_filter() is not None:
+            members = self._members or frozenset()
+            rows = [i for i in self._items if i.matches(text) and i.serial in members]
+        else:
+            rows = [i for i in self._items if i.matches(text) and (
+                wanted is None or (wanted == NO_DATA and i.record_state is None) or i.record_state is wanted)]
         chosen = self.selected()
         self.model.set_rows(rows)
         row = self.model.row_of(chosen.serial) if chosen else None
