@@ -9,7 +9,6 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
-    QHBoxLayout,
     QHeaderView,
     QPushButton,
     QTableView,
@@ -24,6 +23,7 @@ from app.services.identity.users import UserInfo
 from app.ui.kit import data_events
 from app.ui.kit.data_events import Topic
 from app.ui.kit.dialogs import accepted, open_dialog
+from app.ui.kit.flow_layout import FlowLayout
 from app.ui.kit.list_model import USER_ROLE, ListTableModel
 from app.ui.kit.operations import run_query
 from app.ui.kit.reason import ReasonDialog
@@ -80,7 +80,7 @@ class UsersPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(hint("Accounts are never deleted: deactivate them instead. Every change here is recorded "
                               "in the audit trail with your name and the reason you give."))
-        bar = QHBoxLayout()
+        bar = FlowLayout()  # wraps onto a second line on a narrow window instead of scrolling sideways
         self.add_button = QPushButton("Add user…")
         self.roles_button = QPushButton("Change roles…")
         self.unlock_button = QPushButton("Unlock…")
@@ -91,7 +91,6 @@ class UsersPage(QWidget):
                              (self.deactivate_button, self.deactivate)):
             button.clicked.connect(slot)
             bar.addWidget(button)
-        bar.addStretch(1)
         self.show_deactivated = QCheckBox("Show deactivated accounts")
         self.show_deactivated.toggled.connect(lambda _on: self._listed(self._all))
         bar.addWidget(self.show_deactivated)
