@@ -19,8 +19,8 @@ def main(folder: str) -> int:
     with tempfile.TemporaryDirectory() as home:
         env = {**os.environ, "FORMTRAIL_HOME": home, "QT_QPA_PLATFORM": "offscreen",
                "FORMTRAIL_NEW_PASSWORD": "Dist-Check-Pw1!"}
-        init = subprocess.run([str(exe), "init", "--site", "DIST-01", "--admin", "admin"], env=env,
-                              capture_output=True, text=True, timeout=300)
+        init = subprocess.run([str(exe), "init", "--site", "DIST-01", "--site-name", "Dist check", "--admin", "admin"],
+                              env=env, capture_output=True, text=True, timeout=300)
         print(init.stdout.strip() or init.stderr.strip())
         if init.returncode != 0:
             return 1

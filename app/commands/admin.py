@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import sys
 
 from sqlalchemy import text
 
@@ -12,6 +13,8 @@ from app.models import Role
 from app.models.engine import build_engine
 from app.models.migrate import needs_upgrade, upgrade
 from app.services.core import audit
+from app.services.core.error_codes import ErrorCode
+from app.services.core.errors import ValidationError
 from app.services.core.timefmt import local_text
 from app.services.identity import auth, users
 from app.services.identity.passwords import PasswordHasher
@@ -24,7 +27,8 @@ ROLE_CHOICES = [r.value for r in Role]
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("init", help="set up a new site and its first administrator")
     p.add_argument("--site", required=True, help="site code printed on forms and in QR codes, e.g. BSL-01")
-    p.add_argument("--site-name", default="", help="site name (default: the code)")
+    p.add_argument("--site-name", help="site name printed on every form beside the code, e.g. 'Basel QC "
+                                       "laboratory' (asked for when run in a terminal)")
     p.add_argument("--admin", required=True, help="user name of the first administrator")
     p.add_argument("--full-name", help="the administrator's full name (default: the user name)")
     p.set_defaults(handler=cmd_init)
@@ -89,13 +93,30 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def cmd_init(cli: Cli) -> int:
     args = cli.args
+    site_name = site_name_of(args.site_name, code=args.site)  # asked (or refused) before the password is typed
     password = cli.new_password(f"Password for {args.admin}")
     info = setup.initialise(
-        cli.db, site_code=args.site, site_name=args.site_name, admin_username=args.admin,
+        cli.db, site_code=args.site, site_name=site_name, admin_username=args.admin,
         admin_full_name=args.full_name or args.admin, admin_password=password,
     )
-    cli.out(f"Site {info.code} set up in {cli.db.display_url}; administrator {args.admin} can now log in.")
+    cli.out(f"Site {info.label} set up in {cli.db.display_url}; administrator {args.admin} can now log in.")
     return 0
+
+
+def site_name_of(given: str | None, *, code: str) -> str:
+    """The site name from --site-name, or typed at the terminal; without either, refused (a script that
+    forgot it must not make a site whose forms print only a code)."""
+    if given is None and not sys.stdin.isatty():
+        raise ValidationError('the site needs a name, printed on every form beside its code: pass --site-name '
+                              '"Basel QC laboratory" (or run `formtrail init` in a terminal to be asked)',
+                              code=ErrorCode.SITE_NAME_REQUIRED)
+    name = given
+    if name is None:
+        try:
+            name = input("Site name, printed on every form beside the code (e.g. Basel QC laboratory): ")
+        except EOFError:  # Ctrl-D at the prompt: no name, refused below
+            name = ""
+    return setup.checked_site_name(name, code=code)  # refused here, before the password is asked
 
 
 def cmd_gui(cli: Cli) -> int:

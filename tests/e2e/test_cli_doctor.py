@@ -16,7 +16,7 @@ def test_doctor_before_and_after_set_up_and_with_a_wrong_file_store(tmp_path):
     assert before.stdout.startswith("FAIL  Database reachable") and "no database at" in before.stdout
     assert not (tmp_path / "home" / "formtrail.db").exists()  # the doctor creates nothing
 
-    cli.run("init", "--site", "BSL-01", "--admin", "admin", new_password=ADMIN_PW)
+    cli.run("init", "--site", "BSL-01", "--site-name", "Basel QC", "--admin", "admin", new_password=ADMIN_PW)
     after = cli.run("doctor")
     assert "This workstation is set up correctly (2 warnings above)." in after.stdout
     cli.run("verify", user="admin", password=ADMIN_PW)
@@ -35,7 +35,7 @@ def test_doctor_before_and_after_set_up_and_with_a_wrong_file_store(tmp_path):
 
 def test_a_database_readable_by_others_is_warned(tmp_path):
     cli = CliRunner(tmp_path / "home")
-    cli.run("init", "--site", "BSL-01", "--admin", "admin", new_password=ADMIN_PW)
+    cli.run("init", "--site", "BSL-01", "--site-name", "Basel QC", "--admin", "admin", new_password=ADMIN_PW)
     (tmp_path / "home" / "formtrail.db").chmod(0o644)
     report = json.loads(cli.run("doctor", "--json").stdout)
     privileges = next(c for c in report["checks"] if c["check"] == "privileges")
@@ -48,7 +48,7 @@ def test_a_reader_that_stops_early_gets_no_error(tmp_path):
     import subprocess
     import sys
     cli = CliRunner(tmp_path / "home")
-    cli.run("init", "--site", "BSL-01", "--admin", "admin", new_password=ADMIN_PW)
+    cli.run("init", "--site", "BSL-01", "--site-name", "Basel QC", "--admin", "admin", new_password=ADMIN_PW)
     closed_reader = ("import os, sys; r, w = os.pipe(); os.close(r); os.dup2(w, 1); "
                      "from app.cli import main; sys.exit(main(['doctor', '--json']))")
     proc = subprocess.run([sys.executable, "-c", closed_reader], env=cli.env, capture_output=True, text=True,

@@ -17,7 +17,8 @@ QA_PW = "Qa-Passw0rd!x"
 @pytest.fixture
 def cli(tmp_path):
     runner = CliRunner(tmp_path / "home")
-    runner.run("init", "--site", "BSL-01", "--admin", "admin", "--full-name", "Ada Admin", new_password=ADMIN_PW)
+    runner.run("init", "--site", "BSL-01", "--site-name", "Basel QC", "--admin", "admin", "--full-name", "Ada Admin",
+               new_password=ADMIN_PW)
     return runner
 
 
@@ -117,7 +118,7 @@ def test_migrate_from_another_database_uses_this_workstations_key_folder(tmp_pat
     keys = tmp_path / "key-share"
     first = CliRunner(tmp_path / "first")
     first.env["FORMTRAIL_KEYS"] = str(keys)
-    first.run("init", "--site", "BSL-01", "--admin", "admin", new_password=ADMIN_PW)
+    first.run("init", "--site", "BSL-01", "--site-name", "Basel QC", "--admin", "admin", new_password=ADMIN_PW)
     other = CliRunner(tmp_path / "other")  # another data directory, the same key share
     other.env["FORMTRAIL_KEYS"] = str(keys)
     target = tmp_path / "moved.db"

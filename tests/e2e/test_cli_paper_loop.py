@@ -18,7 +18,7 @@ ADMIN_PW, PW, TEMP = "Adm1n-Secret!", "Us3r-Passw0rd!", "Temp0rary-Pw!"
 @pytest.fixture
 def cli(tmp_path):
     runner = CliRunner(tmp_path / "home")
-    runner.run("init", "--site", "BSL-01", "--admin", "admin", new_password=ADMIN_PW)
+    runner.run("init", "--site", "BSL-01", "--site-name", "Basel QC", "--admin", "admin", new_password=ADMIN_PW)
     for name, role in (("dc", "document_control"), ("qa", "qa"), ("qa2", "qa"), ("op", "operator"),
                        ("op2", "operator")):
         runner.run("user", "add", name, "--full-name", name.upper(), "--role", role, new_password=TEMP,

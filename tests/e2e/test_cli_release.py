@@ -14,7 +14,7 @@ ADMIN_PW, PW, TEMP = "Adm1n-Secret!", "Us3r-Passw0rd!", "Temp0rary-Pw!"
 def _site_in_review(home) -> CliRunner:  # noqa: ANN001
     """A site with Document Control and QA, and the sample template submitted for approval."""
     runner = CliRunner(home)
-    runner.run("init", "--site", "BSL-01", "--admin", "admin", new_password=ADMIN_PW)
+    runner.run("init", "--site", "BSL-01", "--site-name", "Basel QC", "--admin", "admin", new_password=ADMIN_PW)
     for name, role in (("dc", "document_control"), ("qa", "qa")):
         runner.run("user", "add", name, "--full-name", name.upper(), "--role", role, new_password=TEMP,
                    user="admin", password=ADMIN_PW)

@@ -50,6 +50,19 @@ class CliRunner:
             env["FORMTRAIL_USER"] = user
         if password is not None:
             env["FORMTRAIL_PASSWORD"] = password
+        return self._at_terminal(args, env, {"Password to sign as": sign}, check=check, timeout=timeout)
+
+    def at_terminal(self, *args: str, answers: dict[str, str], new_password: str | None = None,
+                    check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
+        """Run ``formtrail ARGS`` at a (pseudo-)terminal, as a person would: when the output shows a prompt
+        (a key of ``answers``), its answer is typed, once."""
+        env = dict(self.env)
+        if new_password is not None:
+            env["FORMTRAIL_NEW_PASSWORD"] = new_password
+        return self._at_terminal(args, env, answers, check=check, timeout=timeout)
+
+    def _at_terminal(self, args: tuple[str, ...], env: dict[str, str], answers: dict[str, str], *, check: bool,
+                     timeout: float) -> subprocess.CompletedProcess:
         pid, fd = pty.fork()
         if pid == 0:  # the child: its controlling terminal is the pseudo-terminal
             try:
@@ -57,7 +70,7 @@ class CliRunner:
             finally:
                 os._exit(127)
         output = b""
-        answered = False
+        waiting = {prompt.encode(): answer for prompt, answer in answers.items()}
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             ready, _w, _x = select.select([fd], [], [], 0.5)
@@ -70,9 +83,8 @@ class CliRunner:
             if not chunk:
                 break
             output += chunk
-            if not answered and b"Password to sign as" in output:
-                os.write(fd, sign.encode() + b"\n")
-                answered = True
+            for prompt in [p for p in waiting if p in output]:
+                os.write(fd, waiting.pop(prompt).encode() + b"\n")
         else:  # the deadline passed with the command still running: stop it rather than wait for ever
             os.kill(pid, 9)
         _pid, status = os.waitpid(pid, 0)

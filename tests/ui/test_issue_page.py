@@ -14,6 +14,7 @@ from app.enums import FormState
 from app.services.core.errors import DomainError
 from app.services.issuance import printing, register
 from app.services.issuance.register import RegisterFilter
+from app.services.site import settings
 from app.services.templates import templates
 from app.ui.kit import workers
 from app.ui.pages.issuance.issue import IssuePage
@@ -21,7 +22,7 @@ from app.ui.pages.issuance.issue_release import PdfToRelease, ReleasePanel
 from app.ui.pages.issuance.issue_replace import ReplaceDialog
 from app.ui.pages.issuance.register import RegisterPage
 from tests.helpers.forms import effective_template, issue
-from tests.ui.conftest import assert_usable
+from tests.ui.conftest import assert_usable, settle
 from tests.ui.helpers_issuance import answer_signature, pdf_pages, pdf_printer, pdf_text
 
 
@@ -29,6 +30,7 @@ def _page(qtbot, ctx_for, name: str = "dc") -> IssuePage:  # noqa: ANN001
     page = IssuePage(ctx_for(name))
     qtbot.addWidget(page)
     page.show()
+    settle(qtbot)  # the "issued to" choices arrive in the background
     return page
 
 
@@ -37,7 +39,7 @@ def _fill(page: IssuePage, copies: int = 5, code: str = "QC-WS-014") -> None:
     page.copies.setValue(copies)
     page.purpose.setText("Batch 24-0117 dispensing")
     page.reference.setText("LOT 24-0117")
-    page.issued_to.setText("Otto Operator")
+    page.issued_to.setEditText("Otto Operator")
 
 
 def _issue(qtbot, page: IssuePage) -> None:  # noqa: ANN001
@@ -226,10 +228,65 @@ def test_enter_in_a_field_issues_once_the_form_is_complete_and_counts_read_as_en
     qtbot.keyClick(page.purpose, Qt.Key.Key_Return)  # not complete yet: nothing happens
     assert boxes.confirms == [] and page.task is None
     page.purpose.setText("Line clearance")
-    page.issued_to.setText("Line 3")
+    page.issued_to.setEditText("Line 3")
     page.copies.setValue(2)
     assert page.copies.suffix() == " copies" and "2 copies = 2 pages" in page.template_info.text()
     qtbot.keyClick(page.issued_to, Qt.Key.Key_Enter)
     assert len(boxes.confirms) == 1 and "Issue 2 controlled copies" in boxes.confirms[0]
     qtbot.waitUntil(lambda: page.task is None, timeout=20_000)
     assert page.result is not None and page.result_title.text().startswith("✔ Issued 2 copies")
+
+
+def _issued_to(seed, mode: str, entries: list[str] | None = None) -> None:  # noqa: ANN001
+    if entries is not None:
+        settings.change(seed.db, seed.admin, key="issuance.issued_to_list", value=entries, reason="CC-14 areas")
+    settings.change(seed.db, seed.admin, key="issuance.issued_to_mode", value=mode, reason="CC-14 issued to")
+
+
+def _offered(page: IssuePage) -> list[str]:
+    return [page.issued_to.itemText(i) for i in range(page.issued_to.count())]
+
+
+def test_issued_to_offers_the_users_only_and_cannot_be_typed_in_users_mode(qtbot, seed,
+                                                                           ctx_for) -> None:  # noqa: ANN001
+    effective_template(seed, "QC-WS-014")
+    _issued_to(seed, "users", ["QC lab 2"])
+    page = _page(qtbot, ctx_for)
+    assert not page.issued_to.isEditable() and page.issued_to.lineEdit() is None
+    assert _offered(page) == ["Dora Control (dc)", "Olga Operator (op2)", "Otto Operator (op)",
+                              "Quentin Øster (qa2)", "Quinn Müller (qa)", "Vera Viewer (viewer)"]
+    assert page.issued_to_hint.isVisible() and "does not accept other names" in page.issued_to_hint.text()
+    page.template_combo.setCurrentIndex(page.template_combo.findData("QC-WS-014"))
+    page.purpose.setText("Batch 24-0117 dispensing")
+    assert page.issued_to.currentIndex() == -1 and not page.issue_button.isEnabled()  # nobody chosen yet
+    assert "issued to" in page.issue_button.toolTip()
+    page.issued_to.setCurrentIndex(_offered(page).index("Otto Operator (op)"))
+    assert page.issue_button.isEnabled()
+    _issue(qtbot, page)
+    [row] = register.fetch_forms(seed.db, seed.dc, RegisterFilter(issuance_id=page.result.issuance_id))
+    assert row.issued_to == "Otto Operator (op)"
+
+
+def test_issued_to_offers_users_and_the_list_or_suggests_the_list_to_type_over(qtbot, seed,
+                                                                              ctx_for) -> None:  # noqa: ANN001
+    _issued_to(seed, "users+list", ["QC lab 2", "Line 3"])
+    page = _page(qtbot, ctx_for)
+    assert not page.issued_to.isEditable()
+    assert _offered(page)[-2:] == ["QC lab 2", "Line 3"] and "Otto Operator (op)" in _offered(page)
+    _issued_to(seed, "list")
+    page.page_shown()
+    settle(qtbot)
+    assert not page.issued_to.isEditable() and _offered(page) == ["QC lab 2", "Line 3"]
+    _issued_to(seed, "free", ["QC lab 2", "Line 3 east"])
+    page.page_shown()
+    settle(qtbot)
+    assert page.issued_to.isEditable() and _offered(page) == ["QC lab 2", "Line 3 east"]  # suggestions only
+    page.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is page)
+    page.issued_to.setFocus()  # a completer completes only in the focused field, as when a person types
+    qtbot.waitUntil(page.issued_to.hasFocus)
+    qtbot.keyClicks(page.issued_to.lineEdit(), "Line 3")
+    assert page.issued_to_text() == "Line 3"  # typed: a suggestion never completes it by itself
+    page.page_shown()
+    settle(qtbot)
+    assert page.issued_to_text() == "Line 3"  # a reload keeps what was typed

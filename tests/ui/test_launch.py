@@ -22,6 +22,7 @@ def test_first_run_wizard_then_login_then_main_window(qtbot, db) -> None:  # noq
     assert wizard is not None and wizard.isVisible() and controller.login is None
     wizard.next()
     qtbot.keyClicks(wizard.site_page.code, "ZRH-1")
+    qtbot.keyClicks(wizard.site_page.name, "Zurich QC laboratory")  # required (issue 14, item 5)
     wizard.next()
     page = wizard.admin_page
     for field, text in ((page.username, "boss"), (page.full_name, "Bea Boss"), (page.password, ADMIN_PASSWORD),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QWizard
+from PySide6.QtWidgets import QLabel, QWizard
 
 from app.enums import Role
 from app.services.identity import auth
@@ -76,3 +76,26 @@ def test_wizard_shows_the_service_error_and_keeps_the_input(qtbot, db, boxes) ->
     assert boxes.errors and "at least 10 characters" in boxes.errors[0]
     assert wizard.admin_page.username.text() == "jdoe"
     assert setup.site_info(db) is None
+
+
+def test_wizard_requires_the_site_name_and_says_why(qtbot, db) -> None:  # noqa: ANN001
+    """Issue 14, item 5: the name is printed on every form beside the code, so the wizard cannot go on without
+    one, and a name that is only blanks or the code again is refused by the service's rule, on the page."""
+    wizard = SetupWizard(db)
+    qtbot.addWidget(wizard)
+    wizard.show()
+    wizard.next()
+    page = wizard.site_page
+    assert "Required: printed on every form beside the code" in " ".join(
+        label.text() for label in page.findChildren(QLabel))
+    qtbot.keyClicks(page.code, "bsl-02")
+    next_button = wizard.button(QWizard.WizardButton.NextButton)
+    assert not next_button.isEnabled()  # no name yet
+    for name in ("   ", "bsl-02"):
+        page.name.setText(name)
+        assert next_button.isEnabled()
+        wizard.next()
+        assert wizard.currentPage() is page and "site needs a name" in page.error.text(), name
+    page.name.setText("Basel QC laboratory")
+    wizard.next()
+    assert wizard.currentPage() is wizard.admin_page and page.error.text() == ""

@@ -25,17 +25,29 @@ from app.forms.render.pdfstream import StreamingCanvas
 from app.forms.render.qr import QUIET_MODULES, draw_path
 from app.forms.render.qr_batch import encoded
 from app.forms.render.render_base import INK, Geometry, GridCell, PageHead, Slots, geometry, slots
-from app.forms.render.render_layout import PageSpace, check_fits, draw_foot_serial, draw_static_page, measure_pages
+from app.forms.render.render_layout import (
+    PageSpace,
+    check_fits,
+    draw_foot_serial,
+    draw_static_page,
+    draw_watermark,
+    measure_pages,
+)
 
 __all__ = [
     "CopyInfo", "IssueInfo", "PageSpace", "RenderCancelled", "check_fits", "local_text", "measure_pages",
-    "render_issued", "render_preview", "render_reference",
+    "render_issued", "render_preview", "render_reference", "site_line",
 ]
 
 MODULE_MAX = 0.8 * mm  # module size: as large as fits the 32 mm box, at most 0.8 mm (0.78 mm for the usual
 # 33-module symbol, 0.71 mm for 37 modules; see bench/ and the report of the issue for the measurements)
 
 Output = str | os.PathLike[str] | BinaryIO
+# A numbered preview of controlled copies (render_issued(preview=True)): never filled in, never linked.
+PREVIEW_STATUS = "PREVIEW – NOT CONTROLLED"  # what fits the status box; the watermark says it in full
+# draw_watermark prints up to the first " – " large and the rest smaller below it (a longer large line runs
+# under the top-right code).
+PREVIEW_WATERMARK = "PREVIEW – NOT A CONTROLLED COPY – do not fill in, sign or hand out; print the released copies"
 Progress = Callable[[int, int], None]
 
 
@@ -94,6 +106,13 @@ def local_text(moment: dt.datetime, tz: dt.tzinfo | None = None) -> str:
     return f"{stamp} {zone} ({utc_offset})"
 
 
+def site_line(code: str, name: str | None) -> str:
+    """"Basel QC laboratory (BSL-01)" at the head of every page; just "BSL-01" when the site has no name or its
+    name is its code (a site set up before the name was required), so no page prints "BSL-01 (BSL-01)"."""
+    name = (name or "").strip()
+    return f"{name} ({code})" if name and name != code else code
+
+
 @contextlib.contextmanager
 def _open(out: Output) -> Iterator[BinaryIO]:
     """A binary file for ``out``; a file opened here by path is removed again if rendering fails."""
@@ -134,7 +153,7 @@ def _issue_head(layout: TemplateLayout, issue: IssueInfo) -> PageHead:
          GridCell("Issuance", str(issue.issuance_id), 0.45)),
     )
     return PageHead(
-        site=f"{issue.site_name} ({issue.site_code})", version=f"Version {issue.version}",
+        site=site_line(issue.site_code, issue.site_name), version=f"Version {issue.version}",
         effective=f"Effective {issue.effective_date.isoformat()}", status="CONTROLLED COPY", grid=grid,
     )
 
@@ -173,10 +192,11 @@ def render_issued(
     issue: IssueInfo,
     copies: Iterable[CopyInfo],
     *,
-    key: bytes,
+    key: bytes | None,
     progress: Progress | None = None,
     cancelled: Callable[[], bool] | None = None,
     helper: bool | None = None,
+    preview: bool = False,
 ) -> int:
     """Render the controlled copies of one issuance; returns the number of pages written.
 
@@ -184,15 +204,22 @@ def render_issued(
     ``progress(done, total)`` is called after each page, with total = pages × copies. ``cancelled()`` is checked
     before each copy; when it returns true, RenderCancelled is raised. ``helper`` forces (True) or forbids
     (False) encoding the QR codes in a helper process (see ``qr_batch``); None decides by the page count.
+
+    With ``preview``, the same pages as a numbered preview before the release: the same head and serials,
+    PREVIEW_WATERMARK across every page, PREVIEW_STATUS in place of CONTROLLED COPY, and codes without a tag
+    (``Payload.preview_text``) that intake refuses by name; ``key`` is not used (None is fine).
     """
     head = _issue_head(layout, issue)
+    if preview:
+        head = dataclasses.replace(head, status=PREVIEW_STATUS, inverted_status=False)
     geom = geometry(layout.paper)
     where = slots(geom)
     done = 0
     with _open(out) as handle:
         canvas = _canvas(handle, layout, title=f"{layout.code} v{issue.version} {layout.title}",
                          author=f"{issue.issued_by_name} ({issue.issued_by_username})",
-                         subject=f"Controlled copies, issuance {issue.issuance_id}: {issue.purpose}")
+                         subject=(f"{PREVIEW_STATUS}: preview of " if preview else "")
+                         + f"Controlled copies, issuance {issue.issuance_id}: {issue.purpose}")
         forms = []
         for page in range(1, layout.pages + 1):
             name = f"static-p{page}"
@@ -203,7 +230,7 @@ def render_issued(
         copies = list(copies)
         total = len(copies) * layout.pages
         texts = [Payload(site=issue.site_code, serial=copy.serial, page=page, pages=layout.pages,
-                         template=layout.code, version=issue.version).encode(key)
+                         template=layout.code, version=issue.version).code_text(key, preview=preview)
                  for copy in copies for page in range(1, layout.pages + 1)]
         codes = encoded(texts, helper=helper)  # encoded ahead, in a helper process for big issuances
         try:
@@ -212,6 +239,8 @@ def render_issued(
                     raise RenderCancelled(f"cancelled after {done} pages")
                 for form in forms:
                     canvas.doForm(form)
+                    if preview:  # on the page, not in the form XObject: a viewer ignores the alpha there
+                        draw_watermark(canvas, geom, PREVIEW_WATERMARK)
                     _draw_codes(canvas, *next(codes), where)
                     _draw_copy_texts(canvas, geom, where, copy)
                     canvas.showPage()
@@ -236,7 +265,7 @@ def render_preview(out: Output, layout: TemplateLayout, *, site_code: str, versi
     """
     placeholder = "(set at issuance)"
     head = PageHead(
-        site=f"{site_name} ({site_code})" if site_name else site_code, version=version_label,
+        site=site_line(site_code, site_name), version=version_label,
         effective="not effective", status="DRAFT – NOT FOR GMP USE", inverted_status=False,
         grid=((GridCell("Issued to", placeholder), GridCell("Issued by", placeholder, 1.05),
                GridCell("Issued on", placeholder, 1.05)),
@@ -262,7 +291,7 @@ def render_reference(out: Output, layout: TemplateLayout, *, site_code: str, ver
     if valid_until is not None:
         watermark += f" – valid to {valid_until.isoformat()}"
     head = PageHead(
-        site=f"{site_name} ({site_code})" if site_name else site_code, version=f"Version {version}",
+        site=site_line(site_code, site_name), version=f"Version {version}",
         effective=f"Effective {effective_date.isoformat()}" if effective_date else "reference print",
         status="UNCONTROLLED COPY", inverted_status=False,
         grid=((GridCell("Printed by", printed_by), GridCell("Printed on", when, 1.05),

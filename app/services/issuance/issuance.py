@@ -38,6 +38,7 @@ from app.services.core.errors import DomainError, NotFound, ValidationError
 from app.services.core.filestore import PutResult
 from app.services.identity.permissions import Permission, require
 from app.services.issuance import qr_tags, serial_guard
+from app.services.issuance.issued_to import checked_issued_to
 from app.services.templates import templates
 
 MAX_COPIES = 10_000
@@ -187,6 +188,7 @@ def issue_forms(
                                                           "the forms are issued for")
     issued_to = limits.checked("issued_to", issued_to, required="say to whom (a person or an area) the forms are "
                                                                 "issued")
+    issued_to = checked_issued_to(db, issued_to)  # one of the site's choices unless it allows free text
     reference = limits.checked("reference", reference) or None
 
     def attempt() -> IssuanceResult:

@@ -64,7 +64,10 @@ def _coerce(spec: SettingSpec, value: Any) -> Any:
             raise ValidationError(f"{spec.title}: give at least one entry")
         return items
     if isinstance(spec.default, str):
-        return str(value).strip()
+        text = str(value).strip()
+        if spec.choices and text not in spec.choices:
+            raise ValidationError(f"{spec.title}: {text!r} is not one of {', '.join(spec.choices)}")
+        return text
     if isinstance(spec.default, int):
         try:
             value = int(value)

@@ -41,7 +41,7 @@ class LoginDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.setSpacing(10)
         layout.addWidget(title("Formtrail"))
-        layout.addWidget(set_role(hint(f"{site.name} ({site.code})"), "subtitle"))
+        layout.addWidget(set_role(hint(site.label), "subtitle"))  # the code alone when the name is the code
         form = QFormLayout()
         self.username = QLineEdit(username)
         self.username.setPlaceholderText("e.g. jdoe")

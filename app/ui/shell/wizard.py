@@ -23,7 +23,7 @@ class _IntroPage(QWizardPage):
         layout.addWidget(hint(
             "Formtrail issues numbered, QR-coded controlled blank forms, links the returned scans to "
             "electronic records and keeps an audit trail of everything.\n\n"
-            "1. Site: the code printed on every form and inside every QR code.\n"
+            "1. Site: its code and name, printed on every form (the code also inside every QR code).\n"
             "2. First administrator: the account that creates the other users. An administrator manages "
             "users and settings only; it cannot issue forms, enter GMP data or sign.\n\n"
             f"Database: {db.display_url}"
@@ -43,18 +43,27 @@ class _SitePage(QWizardPage):
         self.code.textEdited.connect(lambda text: self.code.setText(text.upper()))
         self.name = QLineEdit()
         self.name.setPlaceholderText("e.g. Basel QC laboratory")
+        self.name.setMaxLength(setup.SITE_NAME_MAX)
         form.addRow("Site &code:", self.code)
         form.addRow("", hint("2–16 capital letters, digits or '-'."))
         form.addRow("Site &name:", self.name)
+        form.addRow("", hint("Required: printed on every form beside the code, e.g. “Basel QC laboratory "
+                             "(BSL-01)”, so a reader knows where the form belongs."))
         self.error = ErrorLine()
         form.addRow("", self.error)
         self.registerField("site_code*", self.code)
-        self.registerField("site_name", self.name)
+        self.registerField("site_name*", self.name)
 
     def validatePage(self) -> bool:  # noqa: N802 - Qt override
         if not setup.SITE_CODE_RE.match(self.code.text().strip()):
             self.error.show_text("The site code is 2–16 capital letters, digits or '-', starting with a letter "
                                  "or digit, e.g. BSL-01.")
+            return False
+        try:
+            setup.checked_site_name(self.name.text(), code=self.code.text().strip())
+        except FormtrailError as exc:  # the service's rule, checked on this page (empty, or the code again)
+            text = messages.describe(exc)
+            self.error.show_text(f"{text[:1].upper()}{text[1:]}.")
             return False
         self.error.clear_text()
         return True
@@ -119,7 +128,7 @@ class SetupWizard(QWizard):
             return super().validateCurrentPage()
         try:
             self.site = setup.initialise(
-                self._db, site_code=self.field("site_code"), site_name=self.field("site_name") or "",
+                self._db, site_code=self.field("site_code"), site_name=self.field("site_name"),
                 admin_username=self.field("admin_username"), admin_full_name=self.field("admin_full_name"),
                 admin_password=self.field("admin_password"),
             )

@@ -16,9 +16,12 @@ from sqlalchemy import func, select
 
 from app.models import ControlledPdf, FormState, Issuance, IssuedForm, StoredFile
 from app.services.core import audit_chain
+from app.services.core.error_codes import ErrorCode
 from app.services.core.errors import DomainError, PermissionDenied, ValidationError
-from app.services.issuance import issuance, printing, register, replacement
+from app.services.identity import users
+from app.services.issuance import issuance, issued_to, printing, register, replacement
 from app.services.reports import audit_log
+from app.services.site import settings
 from tests.helpers.forms import effective_template, issue
 from tests.helpers.seed import PASSWORD
 
@@ -194,3 +197,78 @@ def test_find_form_takes_a_serial_as_typed_or_printed(seed):
         assert row is not None and row.serial == second, typed
     assert register.find_form(seed.db, seed.qa, "999999") is None
     assert register.find_form(seed.db, seed.qa, "not a serial") is None
+
+
+# -- "Issued to": free text, a user, or an area/equipment of the site's list (issue 14, item 5) -------------------
+
+def _issued_to(seed, mode: str, entries: list[str] | None = None) -> None:
+    if entries is not None:
+        settings.change(seed.db, seed.admin, key=issued_to.LIST_KEY, value=entries, reason="CC-14 areas")
+    settings.change(seed.db, seed.admin, key=issued_to.MODE_KEY, value=mode, reason="CC-14 issued to")
+
+
+PEOPLE = ("Dora Control (dc)", "Olga Operator (op2)", "Otto Operator (op)", "Quentin Øster (qa2)",
+          "Quinn Müller (qa)", "Vera Viewer (viewer)")  # by full name; the administrator-only account is not offered
+
+
+def test_issued_to_is_free_text_by_default_with_the_sites_list_as_suggestions(seed):
+    offered = issued_to.issued_to_choices(seed.db, seed.dc)
+    assert (offered.mode, offered.texts, offered.may_type_free_text) == ("free", (), True)
+    _issued_to(seed, "free", ["QC lab 2", "Line 3"])
+    offered = issued_to.issued_to_choices(seed.db, seed.dc)
+    assert (offered.texts, offered.may_type_free_text) == (("QC lab 2", "Line 3"), True)
+    effective_template(seed)
+    assert issue(seed, copies=1, issued_to="Otto at the bench").serials == ("000001",)  # anything typed
+
+
+@pytest.mark.parametrize("mode, expected", [
+    ("users", PEOPLE),
+    ("list", ("QC lab 2", "Line 3")),
+    ("users+list", (*PEOPLE, "QC lab 2", "Line 3")),
+])
+def test_issued_to_choices_per_mode(seed, mode, expected):
+    users.deactivate(seed.db, seed.admin, username="op2", reason="left the company")
+    _issued_to(seed, mode, ["QC lab 2", "Line 3"])
+    offered = issued_to.issued_to_choices(seed.db, seed.dc)
+    assert offered.mode == mode and not offered.may_type_free_text
+    assert offered.texts == tuple(t for t in expected if "(op2)" not in t)  # a deactivated user is not offered
+    assert "does not accept other names" in offered.hint
+
+
+@pytest.mark.parametrize("mode", ["users", "list", "users+list"])
+def test_issuing_to_a_name_not_offered_is_refused_when_free_text_is_not_allowed(seed, mode):
+    effective_template(seed)
+    _issued_to(seed, mode, ["QC lab 2"])
+    with pytest.raises(ValidationError) as refused:
+        issue(seed, issued_to="Somebody Else")
+    assert refused.value.code == ErrorCode.ISSUED_TO_NOT_LISTED
+    assert serial_numbers(seed.db) == []
+
+
+@pytest.mark.parametrize("mode, typed, stored", [
+    ("users", "Otto Operator (op)", "Otto Operator (op)"),
+    ("users", "op", "Otto Operator (op)"),  # a user name, as typed on the command line
+    ("list", "QC lab 2", "QC lab 2"),
+    ("users+list", "qc LAB 2", "QC lab 2"),  # spelled as the list has it
+])
+def test_issuing_to_an_offered_choice_is_accepted_and_printed_as_offered(seed, mode, typed, stored):
+    effective_template(seed)
+    _issued_to(seed, mode, ["QC lab 2"])
+    result = issue(seed, copies=1, issued_to=typed)
+    [row] = register.fetch_forms(seed.db, seed.viewer, register.RegisterFilter(issuance_id=result.issuance_id))
+    assert row.issued_to == stored
+    text = pypdfium2.PdfDocument(str(seed.db.files.verified_path(result.pdf_sha256)))[0].get_textpage()
+    assert stored in text.get_text_range()
+
+
+def test_a_list_mode_with_an_empty_list_says_what_to_do(seed):
+    _issued_to(seed, "list")
+    offered = issued_to.issued_to_choices(seed.db, seed.dc)
+    assert offered.texts == () and not offered.may_type_free_text and "issuance.issued_to_list" in offered.hint
+
+
+def test_only_a_known_mode_can_be_set_and_only_issuers_read_the_choices(seed):
+    with pytest.raises(ValidationError, match="not one of"):
+        settings.change(seed.db, seed.admin, key=issued_to.MODE_KEY, value="everyone", reason="typo")
+    with pytest.raises(PermissionDenied):
+        issued_to.issued_to_choices(seed.db, seed.viewer)

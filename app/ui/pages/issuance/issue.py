@@ -6,6 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import (
     QComboBox,
+    QCompleter,
     QDateEdit,
     QDialog,
     QFormLayout,
@@ -21,15 +22,16 @@ from PySide6.QtWidgets import (
 
 from app.services.core.errors import FormtrailError
 from app.services.identity.permissions import Permission
-from app.services.issuance import issuance, register
+from app.services.issuance import issuance, issued_to, register
 from app.services.issuance.issuance import IssuanceResult
+from app.services.issuance.issued_to import IssuedToChoices
 from app.services.templates import templates
 from app.services.templates.templates import TemplateSummary, TemplateVersionInfo
 from app.textfmt import noun, plural
 from app.ui.kit import messages, workers
-from app.ui.kit.data_events import Topic
+from app.ui.kit.data_events import Topic, listen
 from app.ui.kit.dialogs import open_dialog
-from app.ui.kit.operations import run_op
+from app.ui.kit.operations import run_op, run_query
 from app.ui.kit.style import set_role
 from app.ui.kit.widgets import ErrorLine, day_of, hint, main_action
 from app.ui.pages.issuance.issue_release import PdfToRelease, ReleasePanel
@@ -53,6 +55,7 @@ class IssuePage(QWidget):
         self.progress_seen: tuple[int, int] | None = None
         self.dialog: QDialog | None = None
         self._summaries: dict[str, TemplateSummary] = {}
+        self.recipients: IssuedToChoices | None = None  # what "Issued to" offers, read in the background
         layout = QVBoxLayout(self)
         layout.addWidget(hint("One issuance is a set of copies of one approved form, for one purpose (a batch, a "
                               "study, a piece of equipment), given to one person or area, to be returned by a date. "
@@ -63,6 +66,7 @@ class IssuePage(QWidget):
         row.addWidget(self._result_box(), 1)
         layout.addLayout(row)
         layout.addStretch(1)
+        listen(self, {Topic.USERS, Topic.SETTINGS}, self.load_recipients)  # new users or a changed list
         self.reload()
 
     # -- the request ---------------------------------------------------------------------------------------
@@ -88,15 +92,20 @@ class IssuePage(QWidget):
         self.reference = QLineEdit()
         self.reference.setPlaceholderText("optional: batch or lot number, study or equipment ID")
         form.addRow("&Reference:", self.reference)
-        self.issued_to = QLineEdit()
+        self.issued_to = QComboBox()
+        self.issued_to.setMinimumContentsLength(30)
         self.issued_to.setPlaceholderText("a person or an area, e.g. Otto Operator or QC lab 2")
+        self._set_typing(True)  # until the site's choices arrive: typed, as most sites do
+        self.issued_to.currentTextChanged.connect(lambda *_: self._update())
         form.addRow("Issued &to:", self.issued_to)
+        self.issued_to_hint = hint("")
+        self.issued_to_hint.hide()
+        form.addRow("", self.issued_to_hint)
         self.due = QDateEdit()
         self.due.setCalendarPopup(True)
         self.due.setDisplayFormat("yyyy-MM-dd")
         form.addRow("Return &due by:", self.due)
-        for line in (self.purpose, self.issued_to):
-            line.textChanged.connect(lambda *_: self._update())
+        self.purpose.textChanged.connect(lambda *_: self._update())
         column.addLayout(form)
         self.error = ErrorLine()
         column.addWidget(self.error)
@@ -164,6 +173,44 @@ class IssuePage(QWidget):
         if self.due.date() <= first or not self.purpose.text():
             self.due.setDate(first.addDays(DUE_DAYS))
         self._template_chosen()
+        self.load_recipients()
+
+    # -- whom to issue to ----------------------------------------------------------------------------------
+    def load_recipients(self) -> None:
+        """What "Issued to" offers (the site's setting, its users and its list), read in the background."""
+        db, actor = self._ctx.db, self._ctx.actor
+        run_query(self, lambda: issued_to.issued_to_choices(db, actor), key="issued_to",
+                  on_done=self._recipients_loaded)
+
+    def _recipients_loaded(self, offered: IssuedToChoices) -> None:
+        self.recipients = offered
+        before = self.issued_to.currentText()
+        self.issued_to.blockSignals(True)
+        self.issued_to.clear()
+        self._set_typing(offered.may_type_free_text)
+        self.issued_to.addItems(list(offered.texts))
+        self.issued_to.setCurrentIndex(self.issued_to.findText(before))  # a choice made earlier stays
+        if offered.may_type_free_text:
+            self.issued_to.setEditText(before)  # and so does what was typed
+        self.issued_to.blockSignals(False)
+        self.issued_to_hint.setText(offered.hint)
+        self.issued_to_hint.setVisible(bool(offered.choices) or not offered.may_type_free_text)
+        self._update()
+
+    def _set_typing(self, allowed: bool) -> None:
+        """Typing allowed: an editable combo whose list only suggests (it never completes the text by itself,
+        so "Line 3" is not silently issued to "Line 3 east"); otherwise a pick from the list only."""
+        self.issued_to.setEditable(allowed)
+        line, completer = self.issued_to.lineEdit(), self.issued_to.completer()
+        if not allowed or line is None or completer is None:
+            return
+        self.issued_to.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        line.setPlaceholderText(self.issued_to.placeholderText())
+        completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+
+    def issued_to_text(self) -> str:
+        return self.issued_to.currentText().strip()
 
     def _template_chosen(self) -> None:
         code = self.template_combo.currentData()
@@ -192,14 +239,14 @@ class IssuePage(QWidget):
         for widget in (self.template_combo, self.copies, self.purpose, self.reference, self.issued_to, self.due):
             widget.setEnabled(not locked)
         ready = (version is not None and not locked and bool(self.purpose.text().strip())
-                 and bool(self.issued_to.text().strip()))
+                 and bool(self.issued_to_text()))
         self.issue_button.setEnabled(ready)
         self.issue_button.setText(f"Issue {plural(copies, 'copy')}…")
         if self.result is not None:
             self.issue_button.setToolTip("These copies are issued. Use “Issue more copies” for the next set.")
         elif not ready and version is not None and self.task is None:
-            missing = [name for name, line in (("purpose", self.purpose), ("issued to", self.issued_to))
-                       if not line.text().strip()]
+            missing = [name for name, text in (("purpose", self.purpose.text()), ("issued to", self.issued_to_text()))
+                       if not text.strip()]
             self.issue_button.setToolTip(f"Fill in: {', '.join(missing)}." if missing else "")
         else:
             self.issue_button.setToolTip("")
@@ -211,11 +258,11 @@ class IssuePage(QWidget):
         if version is None or self.task is not None:
             return None
         copies, purpose = self.copies.value(), self.purpose.text().strip()
-        reference, issued_to = self.reference.text().strip() or None, self.issued_to.text().strip()
+        reference, recipient = self.reference.text().strip() or None, self.issued_to_text()
         due = day_of(self.due.date())
         if not messages.confirm(
                 self, f"Issue {plural(copies, 'controlled copy')} of {version.code} version "
-                      f"{version.version} ({version.title})?\n\nTo: {issued_to}\nFor: {purpose}"
+                      f"{version.version} ({version.title})?\n\nTo: {recipient}\nFor: {purpose}"
                       f"{f' ({reference})' if reference else ''}\nReturn due by: {due.isoformat()}\n\n"
                       "Each copy gets its own serial number for good: every copy must come back or be accounted for.",
                 title="Issue controlled copies", ok_text=f"Issue {plural(copies, 'copy')}"):
@@ -225,7 +272,7 @@ class IssuePage(QWidget):
         def job(progress: workers.Progress, cancelled: workers.IsCancelled) -> IssuanceResult:
             try:
                 return issuance.issue_forms(db, actor, code=code, copies=copies, purpose=purpose, reference=reference,
-                                            issued_to=issued_to, due=due, progress=progress, cancelled=cancelled)
+                                            issued_to=recipient, due=due, progress=progress, cancelled=cancelled)
             except issuance.IssueCancelled:
                 raise workers.Cancelled() from None
         self.error.clear_text()
@@ -252,7 +299,7 @@ class IssuePage(QWidget):
         set_role(self.result_title, "ok")
         self.result_text.setText(
             f"{noun(copies, 'Serial')} {serial_range(result.serials)} · {plural(result.pages, 'page')} in one PDF · "
-            f"issuance #{result.issuance_id}\nTo {self.issued_to.text().strip()} for “{self.purpose.text().strip()}”; "
+            f"issuance #{result.issuance_id}\nTo {self.issued_to_text()} for “{self.purpose.text().strip()}”; "
             f"return due by {self.due.date().toString('yyyy-MM-dd')}.")
         self.release.set_pdf(PdfToRelease(pdf_id=result.pdf_id, serials=serial_range(result.serials),
                                           pages=result.pages, paper=paper,
