@@ -10,10 +10,12 @@ from PySide6.QtPdf import QPdfDocument
 
 from app.enums import SignatureMeaning, TemplateStatus
 from app.forms.layout.layout import FieldType, dump_layout, load_layout
+from app.services.core.error_codes import ErrorCode
 from app.services.templates import templates
 from app.ui.kit.reason import ReasonDialog
 from app.ui.pages.templates.template_editor import TemplateEditor
 from app.ui.pages.templates.template_model import TemplateTableModel
+from app.ui.pages.templates.template_new import NewTemplateDialog
 from app.ui.pages.templates.templates import TemplatesPage
 from tests.helpers.forms import effective_template, sample_layout, sample_path
 from tests.ui.helpers_issuance import answer_signature, pdf_pages, pdf_text
@@ -28,11 +30,22 @@ def _page(qtbot, ctx_for, name: str = "dc") -> TemplatesPage:  # noqa: ANN001
     return page
 
 
-def _reason(qtbot, page: TemplatesPage, text: str) -> None:  # noqa: ANN001
+def _reason(qtbot, page: TemplatesPage, text: str, *, then_editor: bool = False) -> None:  # noqa: ANN001
     dialog = page.dialog
     assert isinstance(dialog, ReasonDialog)
     dialog.reason.setPlainText(text)
     dialog.action_button.click()
+    if then_editor:  # a new draft opens in the editor
+        qtbot.waitUntil(lambda: isinstance(page.dialog, TemplateEditor))
+        return
+    qtbot.waitUntil(lambda: page.dialog is None)
+
+
+def _close(qtbot, page: TemplatesPage) -> None:  # noqa: ANN001
+    editor = page.dialog
+    assert isinstance(editor, TemplateEditor)
+    qtbot.waitUntil(lambda: not editor.preview.busy, timeout=15_000)
+    editor.close_button.click()
     qtbot.waitUntil(lambda: page.dialog is None)
 
 
@@ -116,8 +129,12 @@ def test_return_to_draft_new_version_and_retire_need_reasons(qtbot, seed, ctx_fo
     effective_template(seed, "QC-WS-014")
     dc = _page(qtbot, ctx_for, "dc")
     dc.buttons["new"].click()
-    _reason(qtbot, dc, "CC-2026-050: tighter limits")
+    _reason(qtbot, dc, "CC-2026-050: tighter limits", then_editor=True)
     assert dc.info.version == 2 and dc.info.status is S.DRAFT
+    editor = dc.dialog
+    assert isinstance(editor, TemplateEditor)  # the new version opens in the editor, editable
+    assert (editor.info.version, editor.read_only) == (2, False)
+    _close(qtbot, dc)
     templates.submit(seed.db, seed.dc, "QC-WS-014")
 
     qa = _page(qtbot, ctx_for, "qa")
@@ -230,3 +247,71 @@ def test_editor_submits_and_others_only_preview(qtbot, seed, ctx_for, boxes) -> 
     info = templates.get_version(seed.db, seed.dc, "QC-WS-014")
     assert info.status is S.IN_REVIEW and info.title == "Balance weighing worksheet (analytical)"
     assert any("Submit QC-WS-014 version 1" in text for text in boxes.confirms)
+
+
+def _new_template(qtbot, page: TemplatesPage, code: str) -> NewTemplateDialog:  # noqa: ANN001
+    page.new_button.click()
+    dialog = page.dialog
+    assert isinstance(dialog, NewTemplateDialog)
+    assert not dialog.create_button.isEnabled()  # nothing typed yet
+    qtbot.keyClicks(dialog.code, code)
+    dialog.title_edit.setText("pH meter calibration worksheet")
+    dialog.department.setText("Quality Control")
+    dialog.reason.setPlainText("CC-2026-031: new worksheet for the pH meter (SOP-QC-012)")
+    assert dialog.create_button.isEnabled()
+    return dialog
+
+
+def test_new_template_opens_the_editor_on_its_version_1_draft(qtbot, seed, ctx_for) -> None:  # noqa: ANN001
+    page = _page(qtbot, ctx_for, "dc")
+    assert page.new_button.isVisibleTo(page)
+    dialog = _new_template(qtbot, page, "QC-WS-021")
+    dialog.create_button.click()
+    qtbot.waitUntil(lambda: isinstance(page.dialog, TemplateEditor))
+    editor = page.dialog
+    assert isinstance(editor, TemplateEditor) and not editor.read_only
+    assert (editor.info.code, editor.info.version, editor.info.status) == ("QC-WS-021", 1, S.DRAFT)
+    assert editor.title_edit.text() == "pH meter calibration worksheet" and len(editor.field_names()) == 1
+    qtbot.waitUntil(lambda: editor.preview.document.status() == QPdfDocument.Status.Ready, timeout=15_000)
+    assert page.selected().code == "QC-WS-021" and "started as a draft" in page.status_line.text()
+
+    editor.select_field(0)  # the author makes it a real form in the editor
+    form = editor.field_editor
+    form.label.setText("pH buffer 7.00 reading")
+    form.label.textEdited.emit("pH buffer 7.00 reading")
+    assert editor.save()
+    stored = templates.get_version(seed.db, seed.dc, "QC-WS-021", 1)
+    assert stored.status is S.DRAFT and stored.change_reason.startswith("CC-2026-031")
+    assert stored.layout.fields[0].label == "pH buffer 7.00 reading"
+    _close(qtbot, page)
+
+
+def test_new_template_with_a_taken_code_is_refused_in_the_dialog(qtbot, seed, ctx_for) -> None:  # noqa: ANN001
+    effective_template(seed, "QC-WS-014")
+    page = _page(qtbot, ctx_for, "dc")
+    dialog = _new_template(qtbot, page, "qc-ws-014")
+    assert dialog.code.text() == "QC-WS-014"  # codes are capitals, as typed
+    dialog.create_button.click()
+    assert page.dialog is dialog and dialog.isVisible()  # refused: the dialog stays with everything typed
+    assert dialog.error_code == ErrorCode.TEMPLATE_EXISTS
+    assert dialog.error.isVisible() and "QC-WS-014" in dialog.error.text()
+    assert dialog.title_edit.text() == "pH meter calibration worksheet" and dialog.reason.toPlainText()
+    assert [t.code for t in templates.list_templates(seed.db, seed.dc)] == ["QC-WS-014"]
+
+    dialog.code.setText("QC WS 21")
+    dialog.create_button.click()
+    assert dialog.error_code == ErrorCode.TEMPLATE_CODE_INVALID and page.dialog is dialog
+
+    dialog.code.setText("QC-WS-021")
+    dialog.create_button.click()
+    qtbot.waitUntil(lambda: isinstance(page.dialog, TemplateEditor))
+    assert page.dialog.info.label == "QC-WS-021@1"
+    _close(qtbot, page)
+
+
+def test_who_may_not_author_gets_no_new_template(qtbot, ctx_for) -> None:  # noqa: ANN001
+    for name in ("viewer", "op"):
+        page = _page(qtbot, ctx_for, name)
+        assert not page.new_button.isVisibleTo(page) and not page.import_button.isVisibleTo(page)
+    qa = _page(qtbot, ctx_for, "qa")  # QA authors too (and never approves its own version)
+    assert qa.new_button.isVisibleTo(qa)

@@ -2,7 +2,8 @@
 
 A controlled PDF is released once, to a printer or to a file; the release is audited (printer, pages,
 copies) before the bytes are handed over. Asking again is refused: a lost or spoiled print is voided and
-replaced with a new serial, never reprinted (BF-04).
+replaced with a new serial, never reprinted (BF-04). Before the release, a numbered preview (``preview_pdf``)
+shows the same pages watermarked PREVIEW, with codes intake never links; it is audited and releases nothing.
 """
 
 from __future__ import annotations
@@ -13,16 +14,21 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
 from app.forms.render import render
-from app.models import ControlledPdf, Issuance
+from app.models import ControlledPdf, Issuance, IssuedForm
 from app.services.core import audit
 from app.services.core.db import Actor, Database
+from app.services.core.error_codes import ErrorCode
 from app.services.core.errors import DomainError, FormtrailError, NotFound, ValidationError
 from app.services.core.timefmt import local_text
 from app.services.identity.permissions import Permission, require, require_any
-from app.services.issuance.issuance import site_of
+from app.services.issuance.issuance import issue_info, site_of
 from app.services.templates import templates
 
 LP_TIMEOUT_S = 120  # a print system that does not take a job in two minutes is reported, not waited for
@@ -145,10 +151,63 @@ def _place(temporary: Path, out: Path) -> None:
         os.rename(temporary, out)
 
 
+@dataclasses.dataclass(frozen=True)
+class PreviewedPdf:
+    pdf_id: int
+    pages: int
+    serials: str
+
+
+def preview_refusal(pdf: ControlledPdf) -> DomainError | None:
+    """A preview is for checking the copies before their one release; afterwards the paper is out."""
+    if pdf.released_at is not None:
+        return DomainError(
+            f"the controlled copies {pdf.first_serial}–{pdf.last_serial} were already released to {pdf.released_to} "
+            f"on {local_text(pdf.released_at)}; a numbered preview is made only before the release",
+            code=ErrorCode.ALREADY_RELEASED)
+    return None
+
+
+def preview_pdf(db: Database, actor: Actor, pdf_id: int, *, out: render.Output,
+                progress: Callable[[int, int], None] | None = None,
+                cancelled: Callable[[], bool] | None = None) -> PreviewedPdf:
+    """A numbered preview of the controlled PDF ``pdf_id`` before its one release, written to ``out``: the
+    same layout, issuance head and serials, "PREVIEW – NOT A CONTROLLED COPY" across every page and codes that
+    intake refuses by name (never linked). Audited as PREVIEW; the release stays available."""
+    require_any(db, actor, Permission.ISSUE_FORMS, Permission.REPLACE_FORMS)  # who may release may look first
+    with db.read() as session:
+        pdf = session.get(ControlledPdf, pdf_id)
+        if pdf is None:
+            raise NotFound(f"no controlled PDF {pdf_id}")
+        refusal = preview_refusal(pdf)
+        if refusal is not None:
+            raise refusal
+        issuance = session.get(Issuance, pdf.issuance_id)
+        if issuance is None:
+            raise NotFound(f"no issuance {pdf.issuance_id}")
+        version = issuance.template_version
+        layout, head = templates.layout_of(version), issue_info(site_of(session), version, issuance)
+        forms = session.scalars(select(IssuedForm).where(IssuedForm.pdf_id == pdf.id)
+                                .options(joinedload(IssuedForm.replaces)).order_by(IssuedForm.serial_no)).all()
+        copies = [render.CopyInfo(serial=f.serial, copy_no=f.copy_no, copy_count=issuance.copies,
+                                  replaces=f.replaces.serial if f.replaces is not None else None) for f in forms]
+        serials = f"{pdf.first_serial}–{pdf.last_serial}"
+    # Rendered outside any write transaction; only the short audit write follows.
+    try:
+        pages = render.render_issued(out, layout, head, copies, key=None, preview=True, progress=progress,
+                                     cancelled=cancelled)
+    except render.RenderCancelled:
+        raise DomainError("the preview was cancelled; nothing was recorded", code=ErrorCode.PREVIEW_CANCELLED) from None
+    with db.write(actor, reason="numbered preview before the release (not a release)") as session:
+        audit.record_event(session, "PREVIEW", entity="controlled_pdf", entity_id=str(pdf_id),
+                           new={"kind": "numbered preview (not a controlled copy)", "pages": pages,
+                                "serials": serials.replace("–", "-")})
+    return PreviewedPdf(pdf_id=pdf_id, pages=pages, serials=serials)
+
+
 def pdfs_of(db: Database, actor: Actor, issuance_id: int) -> list[tuple[int, str, bool]]:
     """(pdf id, serial range, released?) for the issuance's PDFs, original first."""
     require(db, actor, Permission.VIEW_DATA)
-    from sqlalchemy import select
     with db.read() as session:
         if session.get(Issuance, issuance_id) is None:
             raise NotFound(f"no issuance {issuance_id}")

@@ -16,7 +16,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.forms.layout.layout import (
+    CODE_RE,
+    MAX_CODE,
+    FieldDef,
     LayoutError,
+    SignatureBlock,
+    SignatureRole,
     TemplateLayout,
     canonical_json,
     dump_layout,
@@ -27,6 +32,7 @@ from app.forms.render.render import check_fits
 from app.models import SignatureMeaning, Template, TemplateStatus, TemplateVersion
 from app.services.core import audit
 from app.services.core.db import Actor, Database
+from app.services.core.error_codes import ErrorCode
 from app.services.core.errors import DomainError, NotFound, ValidationError
 from app.services.identity import signatures
 from app.services.identity.permissions import Permission, require
@@ -153,21 +159,62 @@ def import_layout(db: Database, actor: Actor, layout: TemplateLayout, *,
     require(db, actor, Permission.EDIT_TEMPLATES)
     reason = _reason(change_reason or layout.change_reason, "a new template version")
     with db.write(actor, reason=reason) as session:
-        now = db.clock.now()
         template = session.scalar(select(Template).where(Template.code == layout.code).options(
             selectinload(Template.versions)))
-        if template is None:
-            template = Template(code=layout.code, title=layout.title, department=layout.department,
-                                created_at=now, created_by=actor.username)
-            session.add(template)
-        rules.check(rules.new_version_refusal(template))
-        number = max((v.version for v in template.versions), default=0) + 1
-        version = TemplateVersion(template=template, version=number, status=S.DRAFT, change_reason=reason,
-                                  author_id=actor.user_id, author_username=actor.username, created_at=now)
-        _store_layout(version, layout)
-        session.add(version)
-        session.flush()
-        return _info(session, version, actor)
+        return _add_draft(db, session, actor, template, layout, reason)
+
+
+def _add_draft(db: Database, session: Session, actor: Actor, template: Template | None, layout: TemplateLayout,
+               reason: str) -> TemplateVersionInfo:
+    """The next draft version of ``template`` (created first when None) holding ``layout``."""
+    now = db.clock.now()
+    if template is None:
+        template = Template(code=layout.code, title=layout.title, department=layout.department,
+                            created_at=now, created_by=actor.username)
+        session.add(template)
+    rules.check(rules.new_version_refusal(template))
+    number = max((v.version for v in template.versions), default=0) + 1
+    version = TemplateVersion(template=template, version=number, status=S.DRAFT, change_reason=reason,
+                              author_id=actor.user_id, author_username=actor.username, created_at=now)
+    _store_layout(version, layout)
+    session.add(version)
+    session.flush()
+    return _info(session, version, actor)
+
+
+def starter_layout(code: str, title: str, department: str) -> TemplateLayout:
+    """The smallest valid layout a new template starts from: one text entry and a "performed by" block, which
+    the author replaces in the editor (a layout without fields cannot exist)."""
+    return TemplateLayout(
+        code=code, title=title, department=department,
+        fields=(FieldDef(name="entry_1", label="Entry 1 (rename or replace this field)"),),
+        signature_blocks=(SignatureBlock(role=SignatureRole.PERFORMED, label="Performed by"),),
+    )
+
+
+def new_template(db: Database, actor: Actor, *, code: str, title: str, department: str,
+                 reason: str) -> TemplateVersionInfo:
+    """A new template, authored in the app: version 1 as a draft of ``starter_layout``, for its author to
+    complete in the editor. A code already used by a template (whatever its state) is refused: a changed form
+    is a new version of its template, never a second template with the same code."""
+    require(db, actor, Permission.EDIT_TEMPLATES)
+    wanted = code.strip().upper()
+    if not CODE_RE.match(wanted) or len(wanted) > MAX_CODE:
+        raise ValidationError(
+            f"{code.strip()!r} is not a valid template code: use capitals, digits, '-' and '.', starting with a "
+            f"capital or digit, at most {MAX_CODE} characters (e.g. QC-WS-014)", code=ErrorCode.TEMPLATE_CODE_INVALID)
+    why = _reason(reason, "a new template")
+    try:
+        layout = starter_layout(wanted, title.strip(), department.strip())
+    except LayoutError as exc:
+        raise ValidationError(str(exc)) from None
+    with db.write(actor, reason=why) as session:
+        taken = session.scalar(select(Template).where(Template.code == wanted))
+        if taken is not None:
+            raise DomainError(f"a template with the code {wanted} already exists ({taken.title}); choose another "
+                              f"code, or start a new version of {wanted} on the Templates page",
+                              code=ErrorCode.TEMPLATE_EXISTS)
+        return _add_draft(db, session, actor, None, layout, why)
 
 
 def import_file(db: Database, actor: Actor, path: Path, *, change_reason: str | None = None) -> TemplateVersionInfo:

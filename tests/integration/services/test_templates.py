@@ -101,3 +101,55 @@ def test_bad_file_gives_a_clear_error(seed, tmp_path):
     bad.write_text("code: QC-1\ntitle: T\nfields: [{name: 'Bad Name', label: x}]\n")
     with pytest.raises(ValidationError, match="bad.yaml"):
         templates.import_file(seed.db, seed.dc, bad)
+
+
+@pytest.mark.compliance
+def test_bf01_a_template_authored_in_the_app_starts_as_a_draft_version_1(seed):
+    info = templates.new_template(seed.db, seed.dc, code=" qc-ws-021 ", title="pH meter calibration",
+                                  department="Quality Control", reason="CC-2026-031: new worksheet")
+    assert (info.code, info.version, info.status, info.author_username) == ("QC-WS-021", 1, TemplateStatus.DRAFT, "dc")
+    assert info.change_reason == "CC-2026-031: new worksheet" and info.may_edit and info.may_submit
+    assert (info.layout.title, info.layout.department, len(info.layout.fields)) == (
+        "pH meter calibration", "Quality Control", 1)
+    assert info.layout == templates.starter_layout("QC-WS-021", "pH meter calibration", "Quality Control")
+    created = audit_log.fetch_events(seed.db, seed.admin, audit_log.AuditFilter(entity="template_version",
+                                                                                action="CREATE"))
+    assert [(e.entity_id, e.username, e.reason) for e in created] == [
+        ("QC-WS-021@1", "dc", "CC-2026-031: new worksheet")]
+    # The author completes it like any draft; QA approves it; it can be issued.
+    changed = dataclasses.replace(info.layout, fields=sample_layout().fields, pages=1)
+    templates.save_draft(seed.db, seed.dc, "QC-WS-021", 1, changed)
+    templates.submit(seed.db, seed.dc, "QC-WS-021")
+    approved = templates.approve(seed.db, seed.qa, "QC-WS-021", 1, username="qa", password=PASSWORD)
+    assert approved.status is TemplateStatus.EFFECTIVE and approved.layout.fields == sample_layout().fields
+
+
+@pytest.mark.parametrize("code, error", [
+    ("QC-WS-014", ErrorCode.TEMPLATE_EXISTS),  # imported below: a changed form is a new version, not a template
+    ("qc-ws-014", ErrorCode.TEMPLATE_EXISTS),
+    ("QC WS 1", ErrorCode.TEMPLATE_CODE_INVALID),
+    ("-QC", ErrorCode.TEMPLATE_CODE_INVALID),
+    ("Q" * 33, ErrorCode.TEMPLATE_CODE_INVALID),
+    ("", ErrorCode.TEMPLATE_CODE_INVALID),
+])
+def test_new_template_refuses_a_taken_or_bad_code(seed, code, error):
+    effective_template(seed)
+    templates.retire(seed.db, seed.qa, "QC-WS-014", 1, reason="CC-9: replaced")  # retired codes stay taken
+    with pytest.raises((DomainError, ValidationError)) as refused:
+        templates.new_template(seed.db, seed.dc, code=code, title="Another", department="QC", reason="CC-2")
+    assert refused.value.code == error
+    assert [t.code for t in templates.list_templates(seed.db, seed.dc)] == ["QC-WS-014"]
+    assert templates.version_count(seed.db) == 1
+
+
+def test_new_template_needs_a_reason_a_title_and_the_right_to_author(seed):
+    for kwargs in (dict(reason=" "), dict(title=""), dict(department=" ")):
+        values = dict(code="QC-WS-030", title="T", department="QC", reason="CC-3") | kwargs
+        with pytest.raises(ValidationError) as refused:
+            templates.new_template(seed.db, seed.dc, **values)
+        assert refused.value.code == ErrorCode.INVALID_INPUT, kwargs
+    with pytest.raises(PermissionDenied):
+        templates.new_template(seed.db, seed.viewer, code="QC-WS-030", title="T", department="QC", reason="CC-3")
+    assert [e.username for e in audit_log.fetch_events(
+        seed.db, seed.admin, audit_log.AuditFilter(action="ACCESS_DENIED"))] == ["viewer"]
+    assert templates.list_templates(seed.db, seed.dc) == []

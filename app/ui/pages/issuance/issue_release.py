@@ -1,24 +1,41 @@
 """The one release of a controlled PDF: print it (Qt print dialog, then QtPdf onto the printer) or save it.
 
 Used after issuing, after a replacement, and from the register for a PDF not released yet. The release is
-recorded by the service before anything reaches the printer; afterwards both buttons are off for good.
+recorded by the service before anything reaches the printer; afterwards the buttons are off for good.
+Before it, Preview… shows the same numbered pages watermarked PREVIEW, with codes that are never linked.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
+import tempfile
 from pathlib import Path
 
 from PySide6.QtCore import Signal
+from PySide6.QtPdf import QPdfDocument
+from PySide6.QtPdfWidgets import QPdfView
 from PySide6.QtPrintSupport import QPrinter
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
+from app.services.core.error_codes import ErrorCode
 from app.services.core.errors import FormtrailError
 from app.services.identity.permissions import Permission
 from app.services.issuance import printing as print_service
-from app.ui.kit import messages, printing
+from app.ui.kit import messages, printing, workers
+from app.ui.kit.dialogs import open_dialog
 from app.ui.kit.operations import run_op
 from app.ui.kit.style import set_role
+from app.ui.kit.widgets import hint
 from app.ui.kit.workers import Task
 from app.ui.pages.registry import PageContext
 
@@ -42,12 +59,51 @@ def _pages(count: int) -> str:
     return f"{count} page{'s' if count != 1 else ''}"
 
 
+class PreviewDialog(QDialog):
+    """The numbered preview on screen (QtPdf), from a temporary file that is removed when the dialog closes."""
+
+    def __init__(self, path: Path, *, serials: str, pages: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.path = path
+        self.setWindowTitle(f"Preview — {_serials(serials)} (not a controlled copy)")
+        self.resize(900, 1000)
+        column = QVBoxLayout(self)
+        self.caption = hint(
+            f"Numbered preview of {_serials(serials)}, {_pages(pages)}: the same layout, serials and issuance "
+            "details as the copies, marked PREVIEW — NOT A CONTROLLED COPY; its codes are never linked. Close it, "
+            "then print or save the controlled copies once.")
+        column.addWidget(self.caption)
+        self.document = QPdfDocument(self)
+        self.document.load(str(path))
+        self.view = QPdfView(self)
+        self.view.setDocument(self.document)
+        self.view.setPageMode(QPdfView.PageMode.MultiPage)
+        self.view.setZoomMode(QPdfView.ZoomMode.FitToWidth)
+        column.addWidget(self.view, 1)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        column.addWidget(buttons)
+        self.finished.connect(self._discard)  # a bound method: no closure holding the dialog (see kit/dialogs)
+
+    def _discard(self, _result: int = 0) -> None:
+        self.document.close()  # let go of the file first (Windows keeps an open file)
+        self.path.unlink(missing_ok=True)
+
+
+def _temporary_pdf(stem: str) -> Path:
+    fd, name = tempfile.mkstemp(prefix=f"formtrail-preview-{stem}-", suffix=".pdf")
+    os.close(fd)
+    return Path(name)
+
+
 class ReleasePanel(QWidget):
-    """Print… and Save PDF… for one controlled PDF, each usable once in total. ``released(target)`` follows a
-    successful release; ``printed(pages)`` follows the end of a print job."""
+    """Preview…, Print… and Save PDF… for one controlled PDF; Print and Save usable once in total, Preview as
+    often as wanted before that. ``released(target)`` follows a successful release; ``printed(pages)`` follows
+    the end of a print job; ``previewed(path)`` the opening of a preview."""
 
     released = Signal(str)
     printed = Signal(int)
+    previewed = Signal(object)
 
     def __init__(self, ctx: PageContext, parent: QWidget | None = None, *,
                  release_permissions: tuple[Permission, ...] = (Permission.ISSUE_FORMS,)) -> None:
@@ -55,10 +111,18 @@ class ReleasePanel(QWidget):
         self._ctx = ctx
         self.pdf: PdfToRelease | None = None
         self.task: Task | None = None  # the print job running now
+        self.preview_task: Task | None = None  # the preview being rendered
+        self.preview: PreviewDialog | None = None  # the preview on screen
         self.done = False
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
         row = QHBoxLayout()
+        self.preview_button = QPushButton("Pre&view…")
+        self.preview_button.setToolTip("See the numbered copies before printing them: the same pages, marked "
+                                       "PREVIEW — NOT A CONTROLLED COPY, with codes that are never linked. "
+                                       "Not a release.")
+        self.preview_button.clicked.connect(lambda: self.show_preview())
+        row.addWidget(self.preview_button)
         self.print_button = QPushButton("&Print…")
         self.print_button.setToolTip("Choose a printer; the copies are printed once, 1 copy of each page.")
         self.save_button = QPushButton("Save P&DF…")
@@ -89,7 +153,8 @@ class ReleasePanel(QWidget):
                              "(select the serial, then Print…).", "emphasis")
         else:
             self._show_state(f"Not printed yet. Print {_serials(pdf.serials)} ({_pages(pdf.pages)}) or save the PDF — "
-                             "once only.", "emphasis")
+                             "once only. Preview… shows the numbered pages first without using up the release.",
+                             "emphasis")
         self._update_buttons()
 
     def _show_state(self, text: str, role: str) -> None:
@@ -100,8 +165,50 @@ class ReleasePanel(QWidget):
         usable = self.pdf is not None and not self.done and self.can_release and self.task is None
         self.print_button.setEnabled(usable)
         self.save_button.setEnabled(usable)
-        self.print_button.setVisible(self.can_release and self.pdf is not None)
-        self.save_button.setVisible(self.can_release and self.pdf is not None)
+        self.preview_button.setEnabled(usable and self.preview_task is None)
+        for button in (self.print_button, self.save_button, self.preview_button):
+            button.setVisible(self.can_release and self.pdf is not None)
+
+    def show_preview(self) -> Task | None:
+        """Render the numbered preview in the background (audited as a preview, not a release), then show it."""
+        pdf = self.pdf
+        if pdf is None or self.done or self.preview_task is not None:
+            return None
+        path = _temporary_pdf(pdf.serials.split("–")[0])
+        db, actor, pdf_id = self._ctx.db, self._ctx.actor, pdf.pdf_id
+
+        def job(progress: workers.Progress, cancelled: workers.IsCancelled) -> print_service.PreviewedPdf:
+            try:
+                return print_service.preview_pdf(db, actor, pdf_id, out=path, progress=progress,
+                                                 cancelled=cancelled)
+            except FormtrailError as exc:
+                if exc.code == ErrorCode.PREVIEW_CANCELLED:
+                    raise workers.Cancelled() from exc
+                raise
+
+        def ended() -> None:
+            self.preview_task = None
+            self._update_buttons()
+
+        def failed(exc: BaseException) -> None:
+            path.unlink(missing_ok=True)
+            self._ctx.show_error(self, exc, title="No preview")
+        self.preview_task = run_op(
+            self, job, title="Numbered preview", label=f"Drawing the preview of {_serials(pdf.serials)}…",
+            cancellable=True, on_done=lambda done: self._open_preview(path, done), on_failed=failed,
+            on_cancelled=lambda: path.unlink(missing_ok=True))
+        self.preview_task.ended.connect(ended)
+        self._update_buttons()
+        return self.preview_task
+
+    def _open_preview(self, path: Path, done: print_service.PreviewedPdf) -> None:
+        dialog = PreviewDialog(path, serials=done.serials, pages=done.pages, parent=self)
+        self.preview = dialog
+
+        def closed(_dialog: QDialog, _result: int) -> None:
+            self.preview = None
+        open_dialog(dialog, closed)
+        self.previewed.emit(path)
 
     def print_pdf(self, printer: QPrinter | None = None) -> bool:
         """Release to ``printer`` (the print dialog asks for one when None) and print in the background.

@@ -29,6 +29,7 @@ from app.forms.layout.layout import LayoutError, load_layout
 from app.services.core.errors import FormtrailError
 from app.services.identity.permissions import Permission
 from app.services.issuance import printing
+from app.services.reports import work
 from app.services.templates import templates
 from app.services.templates.templates import TemplateSummary, TemplateVersionInfo
 from app.ui.kit import messages
@@ -40,6 +41,7 @@ from app.ui.kit.widgets import hint, setup_table
 from app.ui.pages.registry import PageContext, page
 from app.ui.pages.templates.template_editor import TemplateEditor
 from app.ui.pages.templates.template_model import TemplateTableModel, status_text
+from app.ui.pages.templates.template_new import NewTemplateDialog
 
 S = TemplateStatus
 _TEMPLATE_FILES = "Template files (*.yaml *.yml *.json)"
@@ -74,11 +76,25 @@ class TemplatesPage(QWidget):
                               "effective when QA approves it with an electronic signature. Only effective versions "
                               "can be issued. Select a template to see its versions and what can be done next."))
         bar = QHBoxLayout()
+        self.new_button = QPushButton("&New template…")
+        self.new_button.setToolTip("Author a new master form here: give its code, title and change reason; the "
+                                   "editor opens on version 1 as a draft.")
+        self.new_button.clicked.connect(lambda: self.new_template())
+        self.new_button.setVisible(ctx.allowed(Permission.EDIT_TEMPLATES))
+        bar.addWidget(self.new_button)
         self.import_button = QPushButton("Import template file…")
         self.import_button.setToolTip("Read a template from a YAML or JSON file; it becomes a new draft version.")
         self.import_button.clicked.connect(lambda: self.import_file())
         self.import_button.setVisible(ctx.allowed(Permission.EDIT_TEMPLATES))
         bar.addWidget(self.import_button)
+        # The lists Home counts for this user ("drafts", "to-approve"): the service says which rows are in them.
+        self.show_combo = QComboBox()
+        self.show_combo.addItem("All templates", "")
+        for name, text in work.page_filters(ctx.actor, "templates"):
+            self.show_combo.addItem(text, name)
+        self.show_combo.setVisible(self.show_combo.count() > 1)
+        self.show_combo.currentIndexChanged.connect(lambda *_: self.reload())
+        bar.addWidget(self.show_combo)
         bar.addStretch(1)
         self.status_line = QLabel()
         self.status_line.setWordWrap(True)
@@ -184,6 +200,9 @@ class TemplatesPage(QWidget):
         chosen = select or (current.code if current is not None else None)
         try:
             rows = templates.list_templates(self._ctx.db, self._ctx.actor)
+            if name := self.show_combo.currentData():
+                only = work.members(self._ctx.db, self._ctx.actor, page="templates", name=name)
+                rows = [row for row in rows if row.code in only]
         except FormtrailError as exc:
             self._ctx.show_error(self, exc)
             rows = []
@@ -193,6 +212,13 @@ class TemplatesPage(QWidget):
         if self.selected() is None and rows:
             self.table.selectRow(0)
         self._template_selected()
+
+    def show_filter(self, name: str) -> None:
+        """Show one of the lists Home counts ("drafts", "to-approve"), or every template."""
+        self.show_combo.blockSignals(True)
+        self.show_combo.setCurrentIndex(max(0, self.show_combo.findData(name)))
+        self.show_combo.blockSignals(False)
+        self.reload()
 
     def select(self, code: str) -> None:
         row = self.model.row_of(code)
@@ -326,6 +352,15 @@ class TemplatesPage(QWidget):
             perform=lambda reason: templates.import_file(ctx.db, ctx.actor, path, change_reason=reason),
         ), imported)
 
+    def new_template(self) -> None:
+        """Ask for the code, title and reason; the service makes version 1 as a draft; the editor opens on it."""
+        self._open(NewTemplateDialog(self._ctx, self), self._edit_new_draft)
+
+    def _edit_new_draft(self, info: TemplateVersionInfo) -> None:
+        self._done(f"{info.code} version {info.version} started as a draft: complete it in the editor, then "
+                   "submit it for review.", info.code)
+        self.open_editor(info)
+
     def new_version(self) -> None:
         summary = self.selected()
         if summary is None or self.info is None or not self.info.may_new_version:
@@ -333,14 +368,16 @@ class TemplatesPage(QWidget):
         ctx = self._ctx
         self._open(ReasonDialog(
             self, heading=f"New version of {summary.code}", action_text="Start the new draft",
-            explanation=f"The new draft starts as a copy of version {summary.version}. The effective version stays "
-                        "in use until QA approves the new one.",
+            explanation=f"The new draft starts as a copy of version {summary.version} and opens in the editor. "
+                        "The effective version stays in use until QA approves the new one.",
             placeholder="e.g. CC-2026-021: add the check-weight reading and tighten the limits",
             perform=lambda reason: templates.new_version(ctx.db, ctx.actor, summary.code, change_reason=reason),
-        ), lambda info: self._done(f"{info.code} version {info.version} started as a draft.", info.code))
+        ), self._edit_new_draft)
 
-    def open_editor(self, *, read_only: bool | None = None) -> None:
-        info = self.info
+    def open_editor(self, info: TemplateVersionInfo | None = None, *, read_only: bool | None = None) -> None:
+        """The editor on ``info`` (default: the version shown), read-only unless the service says it may be
+        edited."""
+        info = info or self.info
         if info is None:
             return
         if read_only is None:
