@@ -59,7 +59,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--copies", type=int, required=True)
     p.add_argument("--purpose", required=True, help="batch or lot, study, equipment...")
     p.add_argument("--reference", help="batch/lot number or other reference")
-    p.add_argument("--to", dest="issued_to", required=True, help="person or area the forms are issued to")
+    p.add_argument("--to", dest="issued_to", required=True,
+                   help="person or area the forms are issued to (the setting issuance.issued_to_mode may require "
+                        "one of the names it offers)")
     p.add_argument("--due", required=True, help="return due date YYYY-MM-DD")
     p.add_argument("--out", type=Path, required=True, help="where to save the controlled PDF (its one release)")
     p.add_argument("--json", action="store_true")

@@ -54,5 +54,7 @@ class ErrorCode(enum.StrEnum):
     TEMPLATE_EXISTS = "template-exists"
     TEMPLATE_CODE_INVALID = "template-code-invalid"
     PREVIEW_CANCELLED = "preview-cancelled"
+    # A scanned PREVIEW print offered as a controlled sheet (by hand: intake never links one).
+    PREVIEW_NOT_CONTROLLED = "preview-not-controlled"
     # A batch act (many true copies, pages or values at once) given no item.
     NOTHING_SELECTED = "nothing-selected"

@@ -10,13 +10,15 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from app.forms.layout import payload as qr_payload
 from app.forms.pdfium_lock import PDFIUM_LOCK
 from app.forms.scan.scan_decode import decode_pages
 from app.forms.scan.scan_pages import iter_pages
 from app.models import FormState, IssuedForm, LinkMethod, ScanOutcome, ScanPage, ScanSource
 from app.services.core import audit, limits
 from app.services.core.db import Actor, Database
-from app.services.core.errors import DomainError, NotFound, ValidationError
+from app.services.core.error_codes import ErrorCode
+from app.services.core.errors import DomainError, NotFound, RuleViolation, ValidationError
 from app.services.core.filestore import FileStore
 from app.services.identity import batch
 from app.services.identity.permissions import Permission, require
@@ -157,6 +159,10 @@ def link_manually(db: Database, actor: Actor, *, scan_page_id: int, serial: str,
         row = _page(session, scan_page_id)
         if row.outcome is O.LINKED:
             raise DomainError(f"scan page {row.id} is already linked")
+        if row.decoded_text and qr_payload.is_preview(row.decoded_text):
+            # The one thing a reason cannot make right: a preview was never a controlled copy.
+            raise RuleViolation("this page is a scanned PREVIEW print, not a controlled copy: it cannot be linked "
+                                "to a form; set it aside as not controlled", code=ErrorCode.PREVIEW_NOT_CONTROLLED)
         form = form_by_serial(session, serial)
         if form.state not in RETURNABLE or form.issuance.state.value != "open":
             raise DomainError(f"serial {form.serial} is {form.state.value}; a page cannot be linked to it "

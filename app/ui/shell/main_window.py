@@ -226,7 +226,7 @@ class MainWindow(QMainWindow):
         bar = self.statusBar()
         roles = ", ".join(r.title for r in sorted(self.actor.roles, key=lambda r: r.value)) or "no role"
         self.status_user = QLabel(f"{self.actor.full_name} ({self.actor.username}) · {roles}")
-        self.status_site = QLabel(f"Site {self.site.code} — {self.site.name}")
+        self.status_site = QLabel(f"Site {self.site.label}")
         self.status_db = QLabel(f"Database: {self.db.display_url}")
         self.status_db.setToolTip(f"Workstation: {self.db.workstation}")
         self.status_alert = set_role(QLabel(), "error")

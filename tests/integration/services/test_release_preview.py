@@ -16,10 +16,10 @@ from app.enums import FormState
 from app.forms.layout import payload as qr_payload
 from app.models import ControlledPdf, ScanOutcome
 from app.services.core.error_codes import ErrorCode
-from app.services.core.errors import DomainError, PermissionDenied
+from app.services.core.errors import DomainError, PermissionDenied, RuleViolation
 from app.services.issuance import printing, register, replacement
 from app.services.reports import audit_log
-from app.services.scans import intake
+from app.services.scans import intake, scans
 from tests.helpers import scanlike as sl
 from tests.helpers.forms import effective_template, issue
 from tests.helpers.scans import issued_page_images, write
@@ -129,6 +129,10 @@ def test_inv6_a_scanned_preview_lands_in_the_exceptions_and_the_real_copy_still_
         assert "PREVIEW print of serial 000001" in (outcome.reason or ""), outcome.reason
     [form] = register.fetch_forms(seed.db, seed.op, register.RegisterFilter())
     assert form.state is FormState.ISSUED
+    with pytest.raises(RuleViolation) as refused:  # nor by hand, whatever the reason given
+        scans.link_manually(seed.db, seed.qa, scan_page_id=pages[0].scan_page_id, serial=form.serial, page_no=1,
+                            reason="looks like our form")
+    assert refused.value.code == ErrorCode.PREVIEW_NOT_CONTROLLED
 
     printing.save_to_file(seed.db, seed.dc, result.pdf_id, out=tmp_path / "copies.pdf")
     real = [write(tmp_path / "in2", f"copy-p{i + 1}.png", sl.png_bytes(sl.scanned(image, seed=i), dpi=DPI))
