@@ -19,7 +19,6 @@ from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -31,7 +30,7 @@ from app.services.core.error_codes import ErrorCode
 from app.services.core.errors import FormtrailError
 from app.services.identity.permissions import Permission
 from app.services.issuance import printing as print_service
-from app.ui.kit import messages, printing, workers
+from app.ui.kit import file_dialogs, messages, printing, workers
 from app.ui.kit.dialogs import open_dialog
 from app.ui.kit.operations import run_op
 from app.ui.kit.style import set_role
@@ -261,11 +260,11 @@ class ReleasePanel(QWidget):
         if pdf is None or self.done:
             return None
         if path is None:
-            name, _ = QFileDialog.getSaveFileName(self, f"Save controlled copies: {_serials(pdf.serials)}",
-                                                  str(Path.home() / pdf.file_name), "PDF (*.pdf)")
-            if not name:
+            answer = file_dialogs.ask_save(self, f"Save controlled copies: {_serials(pdf.serials)}",
+                                           purpose="controlled-pdfs", name=pdf.file_name, filters="PDF (*.pdf)")
+            if answer is None:
                 return None
-            path = Path(name)
+            path = answer[0]
             if path.suffix.lower() != ".pdf":
                 path = path.with_name(path.name + ".pdf")
         try:

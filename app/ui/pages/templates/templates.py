@@ -10,7 +10,6 @@ from PySide6.QtCore import QSortFilterProxyModel, Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QFileDialog,
     QFormLayout,
     QGridLayout,
     QGroupBox,
@@ -32,7 +31,7 @@ from app.services.issuance import printing
 from app.services.reports import work
 from app.services.templates import templates
 from app.services.templates.templates import TemplateSummary, TemplateVersionInfo
-from app.ui.kit import messages
+from app.ui.kit import file_dialogs, messages
 from app.ui.kit.dialogs import accepted, open_dialog
 from app.ui.kit.list_model import USER_ROLE
 from app.ui.kit.reason import ReasonDialog
@@ -323,10 +322,10 @@ class TemplatesPage(QWidget):
     def import_file(self, path: Path | None = None) -> None:
         """Import a YAML/JSON template file (asks for it when ``path`` is None)."""
         if path is None:
-            name, _ = QFileDialog.getOpenFileName(self, "Import a template file", str(Path.home()), _TEMPLATE_FILES)
-            if not name:
+            path = file_dialogs.ask_open_file(self, "Import a template file", purpose="templates",
+                                              filters=_TEMPLATE_FILES)
+            if path is None:
                 return
-            path = Path(name)
         try:
             layout = load_layout(path)
         except LayoutError as exc:
@@ -447,12 +446,12 @@ class TemplatesPage(QWidget):
         if info is None:
             return None
         if path is None:
-            name, _ = QFileDialog.getSaveFileName(
-                self, "Export the template version", str(Path.home() / f"{info.code}-v{info.version}.yaml"),
-                "YAML (*.yaml);;JSON (*.json)")
-            if not name:
+            answer = file_dialogs.ask_save(self, "Export the template version", purpose="templates",
+                                           name=f"{info.code}-v{info.version}.yaml",
+                                           filters="YAML (*.yaml);;JSON (*.json)")
+            if answer is None:
                 return None
-            path = Path(name)
+            path = answer[0]
             if path.suffix.lower() not in (".yaml", ".yml", ".json"):
                 path = path.with_name(path.name + ".yaml")
         try:
@@ -468,12 +467,12 @@ class TemplatesPage(QWidget):
         if summary is None or summary.effective_version is None:
             return None
         if path is None:
-            name, _ = QFileDialog.getSaveFileName(
-                self, "Save an uncontrolled reference print",
-                str(Path.home() / f"{summary.code}-v{summary.effective_version}-REFERENCE.pdf"), "PDF (*.pdf)")
-            if not name:
+            answer = file_dialogs.ask_save(self, "Save an uncontrolled reference print", purpose="reports",
+                                           name=f"{summary.code}-v{summary.effective_version}-REFERENCE.pdf",
+                                           filters="PDF (*.pdf)")
+            if answer is None:
                 return None
-            path = Path(name)
+            path = answer[0]
             if path.suffix.lower() != ".pdf":
                 path = path.with_name(path.name + ".pdf")
         try:
