@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication
 from shiboken6 import isValid
 
@@ -97,7 +97,11 @@ def test_done_when_three_true_copies_one_selection_one_password(qtbot, seed, ctx
     assert panel.disposition_button.isHidden()  # operators: no; and never for several forms at once
     seen: list[SignatureDialog] = []
     answer_batch(qtbot, PASSWORD, seen=seen)
-    panel.verify()
+    top = panel.window()
+    top.activateWindow()
+    qtbot.waitUntil(top.isActiveWindow, timeout=5_000)
+    panel.table.setFocus()
+    qtbot.keyClick(panel.table, Qt.Key.Key_Return)  # Enter: the panel's main action, Verify
     [dialog] = seen  # one dialog, one password, for the three forms
     summary = dialog.summary.toPlainText()
     assert all(serial in summary for serial in chosen) and result.serials[3] not in summary

@@ -35,7 +35,7 @@ from app.ui.kit.flow_layout import FlowLayout, keep_together
 from app.ui.kit.image_viewer import ImageViewer, ViewerPage, scan_page_loader
 from app.ui.kit.operations import notify, run_query
 from app.ui.kit.signature import batch_report, batch_summary
-from app.ui.kit.widgets import hint, setup_table
+from app.ui.kit.widgets import hint, main_action, setup_table
 from app.ui.kit.workers import Progress
 from app.ui.pages.registry import PageContext
 from app.ui.pages.scans.scans_dialogs import DispositionDialog
@@ -125,6 +125,7 @@ class TrueCopyPanel(QWidget):
         self.verify_button.setToolTip(_VERIFY_TIP)
         self.verify_button.clicked.connect(self.verify)
         self.verify_button.setVisible(ctx.allowed(Permission.VERIFY_TRUE_COPY))
+        main_action(self, self.verify_button)  # Enter verifies what is selected (the signature dialog asks first)
         self.disposition_button = QPushButton("Record paper original…")
         self.disposition_button.setToolTip("Archived (where) or destroyed (QA approval), after verification")
         self.disposition_button.clicked.connect(self.record_disposition)
