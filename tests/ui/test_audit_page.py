@@ -1,4 +1,5 @@
-"""Audit trail viewer: the lazily loading model, filters, export (AT-07) and chain verification (AT-03)."""
+"""Audit trail viewer: the lazily loading model (newest first, or oldest first on request), filters, the event
+in words (issue 14, item 4), export (AT-07) and chain verification (AT-03)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,14 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QDate
 
+from app.enums import Role
 from app.services.core import audit_chain
+from app.services.identity import users
 from app.services.reports import audit_log
 from app.services.reports.audit_log import AuditFilter
 from app.ui.pages.audit.audit import AuditPage
 from app.ui.pages.audit.audit_model import AuditTableModel
+from tests.helpers.seed import PASSWORD
 from tests.ui.conftest import assert_usable
 
 # WORKAROUND: audit_log.filter_choices uses column-level distinct(), which SQLAlchemy warns about and the
@@ -115,10 +119,84 @@ def test_filter_by_user_entity_text_and_dates(qtbot, seed, ctx_for) -> None:  # 
 
 def test_selecting_a_row_shows_the_whole_event(qtbot, ctx_for) -> None:  # noqa: ANN001
     page = _page(qtbot, ctx_for)
+    page.oldest_check.setChecked(True)
     page.model.fetchMore()
-    page.table.selectRow(1)
+    page.table.selectRow(1)  # the set-up's first account: admin
     text = page.details.toPlainText()
-    assert "Action: CREATE" in text and "Entity id: admin" in text and "Row hash: " in text
+    for needle in ("Event 2 · ", "Who: formtrail set-up (SYSTEM), at workstation TEST-WS-01", "Action: Created",
+                   "What: User account Ada Admin (admin)", "Reason: first-run set-up", "User name: admin",
+                   "Full name: Ada Admin", "Password: (secret: not recorded)", "Row hash: "):
+        assert needle in text, needle
+    assert "{" not in text and '":' not in text and "_" not in text.split("Row hash")[0]
+
+
+def test_newest_first_by_default_and_oldest_first_on_request(qtbot, seed, ctx_for) -> None:  # noqa: ANN001
+    total = audit_log.count_events(seed.db, seed.admin, AuditFilter())
+    page = _page(qtbot, ctx_for, page_size=10)
+    assert page.newest_first and not page.oldest_check.isChecked()
+    page.model.fetchMore()
+    page.model.fetchMore()
+    assert [page.model.row_at(r).seq for r in range(20)] == list(range(total, total - 20, -1))  # pages join up
+    page.oldest_check.setChecked(True)  # the toggle reads the trail again, in the order it happened
+    page.model.fetchMore()
+    page.model.fetchMore()
+    assert [page.model.row_at(r).seq for r in range(20)] == list(range(1, 21))
+    page.oldest_check.setChecked(False)
+    page.model.fetchMore()
+    assert page.model.row_at(0).seq == total
+
+
+def test_newest_first_pages_stay_put_while_events_are_added(qtbot, seed, ctx_for) -> None:  # noqa: ANN001
+    from app.services.identity import auth
+    page = _page(qtbot, ctx_for, page_size=10)
+    page.model.fetchMore()
+    first = [page.model.row_at(r).seq for r in range(10)]
+    auth.authenticate(seed.db, username="qa", password=PASSWORD)  # a new event on top meanwhile
+    page.model.fetchMore()
+    seqs = [page.model.row_at(r).seq for r in range(20)]
+    assert seqs[:10] == first and seqs == list(range(first[0], first[0] - 20, -1))  # no row twice, none skipped
+    page.apply_filter()
+    page.model.fetchMore()
+    assert page.model.row_at(0).seq == first[0] + 1  # read again: the new event is on top
+
+
+def test_a_role_change_reads_as_labelled_old_and_new_values(qtbot, seed, ctx_for) -> None:  # noqa: ANN001
+    users.set_roles(seed.db, seed.admin, username="op2", roles=[Role.QA], reason="moved to QA")
+    page = _page(qtbot, ctx_for)
+    _select(page.entity_combo, "role_grant")
+    assert page.entity_combo.currentText() == "Role"  # the filter offers labels, not table names
+    page.apply_filter()
+    page.model.fetchMore()
+    rows = [page.model.row_at(r) for r in range(page.model.rowCount())]
+    assert {r.entity for r in rows} == {"role_grant"}
+    cells = [[page.model.data(page.model.index(r, c)) for c in range(page.model.columnCount())] for r in range(3)]
+    # newest first: the operator grant revoked (two fields), the QA grant created
+    assert [c[4] for c in cells] == ["Changed", "Changed", "Created"]
+    assert {c[5] for c in cells} == {"Role"} and cells[2][6] == "QA for Olga Operator (op2)"
+    assert {c[6] for c in cells[:2]} == {"Operator for Olga Operator (op2)"}
+    assert {c[7] for c in cells[:2]} == {"Revoked", "Revoked by"}
+    revoked_by = next(r for r in range(2) if cells[r][7] == "Revoked by")
+    assert cells[revoked_by][8:10] == ["(empty)", "Ada Admin (admin)"]
+    page.table.selectRow(revoked_by)
+    text = page.details.toPlainText()
+    assert "What: Role Operator for Olga Operator (op2)" in text and "Reason: moved to QA" in text
+    assert "Changes:\nRevoked by: (empty) → Ada Admin (admin)" in text
+    page.table.selectRow(2)
+    text = page.details.toPlainText()
+    assert "Recorded:\nRole: QA\nUser: Olga Operator (op2)\n" in text and "Granted by: Ada Admin (admin)" in text
+    assert not any(word in text for word in ("role_grant", "revoked_by", "user_id", "{", '":'))
+
+
+def test_the_details_pane_is_tall_and_resizable(qtbot, ctx_for) -> None:  # noqa: ANN001
+    page = _page(qtbot, ctx_for)
+    page.resize(1200, 900)
+    qtbot.waitUntil(lambda: page.details.height() > 0)
+    lines = page.details.height() / page.details.fontMetrics().lineSpacing()
+    assert lines >= 8  # not a 5-line slot
+    assert not page.splitter.childrenCollapsible()
+    table, details = page.splitter.sizes()
+    page.splitter.moveSplitter(table - 150, 1)  # the user drags the bar up: the pane grows
+    assert page.splitter.sizes()[1] > details
 
 
 def test_at07_export_csv_is_recorded(qtbot, seed, ctx_for, boxes, trail, tmp_path: Path,  # noqa: ANN001

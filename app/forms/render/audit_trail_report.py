@@ -1,7 +1,9 @@
 """The printed audit trail (an export of the filtered trail): the filter, then every event in chain order.
 
-The service reads an :class:`AuditTrailReport` (plain data, one transaction); this lays it out. Times arrive as
-the text people read (local time with the zone).
+The service reads an :class:`AuditTrailReport` (plain data, one transaction) already worded for people: who by
+full name and user name, what by its label and the name people know it by, each change as "Label: old → new"
+(``app.services.reports.wording``). This lays it out; nothing is cut short (a long change wraps, and a row
+taller than a page continues on the next).
 """
 
 from __future__ import annotations
@@ -10,39 +12,41 @@ import dataclasses
 from pathlib import Path
 from typing import BinaryIO
 
-from app.forms.render.report import Printed, Table, render_report
+from app.forms.render.report import KeyValues, Printed, Table, render_report
 
 
 @dataclasses.dataclass(frozen=True)
 class AuditLine:
+    """One audit event as people read it."""
+
     seq: int
     when: str
-    full_name: str
-    username: str
+    who: str  # "Otto Operator (op)"
     workstation: str
-    action: str
-    entity: str | None
-    entity_id: str | None
-    field: str | None
-    old_value: str | None
-    new_value: str | None
+    action: str  # "Changed", "Signed"...
+    what: str  # "Record value form 000123, Sample ID (entry 2)"
+    changes: tuple[str, ...]  # "Label: old → new", one a line
     reason: str | None
 
 
 @dataclasses.dataclass(frozen=True)
 class AuditTrailReport:
     printed: Printed
-    filter: tuple[tuple[str, str], ...]  # (name, value) of each condition; none: the complete trail
+    filter: tuple[tuple[str, str], ...]  # (label, value) of each condition; none: the complete trail
     events: tuple[AuditLine, ...]
 
 
+def audit_table(events: tuple[AuditLine, ...], *, heading: str | None = None) -> Table:
+    """The events as a table: one row each, its changes one a line."""
+    return Table(columns=["#", "When", "Who / workstation", "Action", "What", "Change (old → new)", "Reason"],
+                 rows=[[str(e.seq), e.when, f"{e.who}\n{e.workstation}", e.action, e.what, "\n".join(e.changes),
+                        e.reason or ""] for e in events],
+                 widths=[0.5, 1.3, 1.5, 0.9, 1.9, 4.6, 1.7], heading=heading)
+
+
 def render_audit_trail_report(out: Path | BinaryIO, report: AuditTrailReport) -> None:
-    conditions = ", ".join(f"{k}={v}" for k, v in report.filter) or "none (complete trail)"
-    rows = [[str(e.seq), e.when, f"{e.full_name} ({e.username})\n{e.workstation}", e.action,
-             f"{e.entity or ''} {e.entity_id or ''}".strip(), e.field or "", e.old_value or "", e.new_value or "",
-             e.reason or ""] for e in report.events]
+    conditions = list(report.filter) or [("Filter", "none (the complete trail)")]
     render_report(out, report.printed.meta("Audit trail"), [
-        Table(columns=["Filter", "Rows"], rows=[[conditions, str(len(report.events))]], widths=[6, 1]),
-        Table(columns=["#", "When", "Who / workstation", "Action", "Entity", "Field", "Old value", "New value",
-                       "Reason"], rows=rows, widths=[0.5, 1.5, 1.6, 1.1, 1.4, 0.9, 2.2, 2.2, 1.8]),
+        KeyValues([*conditions, ("Events", str(len(report.events)))], heading="Selection"),
+        audit_table(report.events, heading="Events, in the order they happened"),
     ], wide=True)

@@ -2,7 +2,8 @@
 of it and its scans, the QA signature) and the accountability report over a period.
 
 The service reads a :class:`ReconciliationReport` or an :class:`AccountabilityReport` (plain data, one
-transaction); this lays it out. Times arrive as the text people read (local time with the zone).
+transaction); this lays it out. Times arrive as the text people read (local time with the zone), people as
+"Full Name (username)"; hashes are printed whole, so that they can be checked against the files.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ class SheetScan:
     """One scanned page kept with an issued form (linked, or an exception that names it)."""
 
     page_no: int | None
-    outcome: str
+    outcome: str  # in words: "linked", "page already returned: possible uncontrolled copy"
     superseded: bool
     sha256: str
     source_name: str
@@ -39,7 +40,7 @@ class SheetLine:
     pages_back: int
     reason: str | None
     deviation_ref: str | None
-    changed_by: str | None
+    changed_by: str | None  # "Dora Control (dc)"
     changed_at: str | None  # minutes
     replaces: str | None
     replaced_by: str | None
@@ -99,23 +100,23 @@ def reconciliation_sections(r: ReconciliationReport) -> list[Section]:
                               + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) + ")"),
         ], heading="Issuance"),
         Table(columns=["Serial", "Copy", "Final state", "Pages back", "Reason / links / note", "Deviation",
-                       "Changed by / on", "Scans (page, outcome, SHA-256, file)"],
+                       "Changed by / on", "Scans (form page, outcome, file, SHA-256)"],
               rows=[_sheet_row(f) for f in r.forms], widths=[0.9, 0.5, 1.0, 0.7, 2.6, 1.0, 1.5, 3.6],
               highlight_rows=frozenset(i for i, f in enumerate(r.forms) if not f.accounted),
               heading="Every issued serial"),
         Table(columns=["Signature (manifestation)", "Status", "Signed content SHA-256"],
-              rows=[[s.manifestation, s.status, s.content_sha256[:32] + "…"] for s in r.signatures],
+              rows=[[s.manifestation, s.status, s.content_sha256] for s in r.signatures],
               widths=[4, 1.6, 2.4], heading="Signatures") if r.signatures else
         Text("Not signed: the reconciliation is not closed.", heading="Signatures"),
     ]
 
 
 def _sheet_row(f: SheetLine) -> list[str]:
-    scans = "\n".join(f"p.{s.page_no or '?'} {s.outcome}{' (superseded)' if s.superseded else ''} "
-                      f"{s.sha256[:16]}… {s.source_name}" for s in f.scans) or "—"
+    scans = "\n".join(f"page {s.page_no or '?'}: {s.outcome}{' (superseded)' if s.superseded else ''}, "
+                      f"{s.source_name}, SHA-256 {s.sha256}" for s in f.scans) or "—"
     links = " ".join(x for x in (f"replaces {f.replaces}" if f.replaces else "",
                                   f"replaced by {f.replaced_by}" if f.replaced_by else "") if x)
-    who = f"{f.changed_by} {f.changed_at}" if f.changed_at else ""
+    who = f"{f.changed_by}\n{f.changed_at}" if f.changed_at else ""
     return [f.serial, str(f.copy_no), f.state.upper(), f"{f.pages_back}/{f.pages}",
             "; ".join(x for x in (f.reason or "", links, f.note or "") if x), f.deviation_ref or "", who, scans]
 

@@ -2,7 +2,9 @@
 struck through, still readable), its signatures, each scan as a (true) copy and the record's own audit trail.
 
 The service reads a :class:`RecordReport` (plain data, one transaction); this lays it out. Times arrive as
-the text people read (local time with the zone), as the service shows every time.
+the text people read (local time with the zone), people as "Full Name (username)", scans by the form's page and
+the file they came in, the audit trail worded by ``app.services.reports.wording``: nothing here is an internal
+name or a database number.
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import BinaryIO
 
+from app.forms.render.audit_trail_report import AuditLine, audit_table
 from app.forms.render.report import KeyValues, Picture, Printed, Section, Table, Text, render_report
 from app.textfmt import plural
 
-TRAIL_TEXT_LIMIT = 160  # old and new values longer than this are cut in the printed trail (the JSON has all)
+TrailLine = AuditLine  # one event of the record's trail, worded as in the printed audit trail
+_KINDS = {"correction": "correction", "paper-correction": "correction made on the paper"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -26,11 +30,11 @@ class EntryLine:
     is_na: bool
     kind: str  # "original", "correction", "paper-correction"
     reason: str | None
-    entered_by: str
+    entered_by: str  # "Otto Operator (op)"
     entered_at: str
     activity_at: str | None  # when it was done on paper, if given (minutes)
     source: str  # "direct" or "scan"
-    scan_page_id: int | None
+    scan: str | None  # read from: "page 1 of form 000123 (back.png, file page 1, imported 2026-03-04 10:00)"
     verified_by: str | None
     verified_at: str | None  # minutes; None: not verified
     out_of_limits: bool
@@ -59,25 +63,12 @@ class RecordSignature:
 
 @dataclasses.dataclass(frozen=True)
 class RecordScan:
-    scan_page_id: int
-    page_no: int
+    scan_page_id: int  # which picture is this page's (never printed)
+    page_no: int  # the page of the form
     sha256: str  # of the file as received
     source_name: str
     page_index: int  # within that file, from 0
-
-
-@dataclasses.dataclass(frozen=True)
-class TrailLine:
-    seq: int
-    when: str
-    username: str
-    action: str
-    entity: str | None
-    entity_id: str | None
-    field: str | None
-    old_value: str | None
-    new_value: str | None
-    reason: str | None
+    imported: str = ""  # when and by whom the file was received
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,14 +82,14 @@ class RecordReport:
     form_state: str
     issuance_id: int
     issuance_reconciled: bool
-    created_by: str | None
+    created_by: str | None  # "Otto Operator (op)"
     created_at: str | None  # None: no value saved yet
     changed_after_entry: int
     content_sha256: str
     fields: tuple[FieldLines, ...]
     signatures: tuple[RecordSignature, ...]
     scans: tuple[RecordScan, ...]
-    true_copy_verified_by: str | None
+    true_copy_verified_by: str | None  # "Dora Control (dc)"
     true_copy_verified_at: str | None  # None: the scans are not verified as a true copy yet
     trail: tuple[TrailLine, ...]
 
@@ -118,9 +109,7 @@ def record_sections(report: RecordReport, pictures: Mapping[int, Path]) -> list[
         _data(report),
         _signatures(report),
         *(Picture(pictures[scan.scan_page_id], _caption(report, scan)) for scan in report.scans),
-        Table(columns=["#", "When", "Who", "Action", "Entity", "Field", "Old", "New", "Reason"],
-              rows=[_trail_row(e) for e in report.trail], widths=[0.5, 1.4, 0.8, 1.0, 1.6, 1.0, 1.5, 1.5, 1.6],
-              heading="Audit trail of this record"),
+        audit_table(report.trail, heading="Audit trail of this record (in the order it happened)"),
     ]
 
 
@@ -129,7 +118,7 @@ def _summary(r: RecordReport) -> KeyValues:
         ("Form", f"{r.serial} – {r.template} version {r.version}: {r.title}"),
         ("Record state", r.state.upper() + f" (form {r.form_state}, issuance {r.issuance_id}"
          + (", reconciled)" if r.issuance_reconciled else ")")),
-        ("Created", f"{r.created_by} {r.created_at}" if r.created_at else "no data yet"),
+        ("Created", f"by {r.created_by}, {r.created_at}" if r.created_at else "no data yet"),
         ("Changed after entry", plural(r.changed_after_entry, "value")),
         ("Content SHA-256", r.content_sha256),
     ], heading="Record")
@@ -159,20 +148,21 @@ def _field_rows(field: FieldLines) -> list[list[str]]:
         return [[label, "(no value)", "", "", "", "", "required" if field.required else ""]]
     return [[label if index == 0 else "", f"NA ({e.reason})" if e.is_na else (e.value or ""),
              f"{e.entered_by}\n{e.entered_at}", e.activity_at or "—",
-             "direct entry" if e.source == "direct" else f"scan page {e.scan_page_id}", _verified(field, e), _notes(e)]
+             "direct entry" if e.source == "direct" else f"scan: {e.scan or 'page not known'}", _verified(field, e),
+             _notes(e)]
             for index, e in enumerate(field.entries)]
 
 
 def _verified(field: FieldLines, e: EntryLine) -> str:
     if e.verified_at:
-        return f"{e.verified_by} {e.verified_at}"
+        return f"{e.verified_by}\n{e.verified_at}"
     return "UNVERIFIED" if field.critical and not e.is_na and not e.superseded else ""
 
 
 def _notes(e: EntryLine) -> str:
     notes = []
     if e.kind != "original":
-        notes.append(f"{e.kind}: {e.reason}")
+        notes.append(f"{_KINDS.get(e.kind, e.kind.replace('-', ' '))}: {e.reason}")
     if e.out_of_limits:
         notes.append(f"OUT OF LIMITS – {e.justification}")
     if e.late:
@@ -196,15 +186,6 @@ def _caption(r: RecordReport, scan: RecordScan) -> str:
                      f"{r.true_copy_verified_at}")
     else:
         statement = f"Scan of {r.serial} page {scan.page_no} (not yet verified as a true copy)"
-    return f"{statement}; original file {scan.source_name} page {scan.page_index + 1}, SHA-256 {scan.sha256}"
-
-
-def _trail_row(e: TrailLine) -> list[str]:
-    return [str(e.seq), e.when, e.username, e.action, f"{e.entity} {e.entity_id or ''}", e.field or "",
-            _short(e.old_value), _short(e.new_value), e.reason or ""]
-
-
-def _short(text: str | None, limit: int = TRAIL_TEXT_LIMIT) -> str:
-    if not text:
-        return ""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    received = f", {scan.imported}" if scan.imported else ""
+    return (f"{statement}; original file {scan.source_name} page {scan.page_index + 1}{received}, "
+            f"SHA-256 {scan.sha256}")

@@ -169,19 +169,28 @@ def _flowables(section: Section, frame_width: float, frame_height: float) -> lis
     elif isinstance(section, Table):
         widths = section.widths or [1.0] * len(section.columns)
         scale = frame_width / sum(widths)
-        data = [[_p(c, "head") for c in section.columns]]
+        col_widths = [w * scale for w in widths]
+        head = [_p(c, "head") for c in section.columns]
+        # A row taller than a page (a long audit detail) continues in the rows below it: reportlab cannot
+        # split one row across pages, and the text is never cut short.
+        room = frame_height - _row_height(head, col_widths) - 24
+        data: list[list[Any]] = [head]
+        source: list[int] = [-1]  # the section row each table row shows
         for index, row in enumerate(section.rows):
             struck = index in section.struck_rows
-            data.append([_p(str(cell), "cell", struck=struck) for cell in row])
-        table = LongTable(data, colWidths=[w * scale for w in widths], repeatRows=1)
+            for part in _fitted([_p(str(cell), "cell", struck=struck) for cell in row], col_widths, room):
+                data.append(part)
+                source.append(index)
+        table = LongTable(data, colWidths=col_widths, repeatRows=1)
         style = [
             ("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
             ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e4e8ee")),
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ("TOPPADDING", (0, 0), (-1, -1), 1.2),
-            ("BOTTOMPADDING", (0, 0), (-1, -1), 1.2),
+            ("TOPPADDING", (0, 0), (-1, -1), _V_PAD),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), _V_PAD),
         ]
-        style += [("BACKGROUND", (0, i + 1), (-1, i + 1), colors.HexColor("#fff2cc")) for i in section.highlight_rows]
+        style += [("BACKGROUND", (0, i), (-1, i), colors.HexColor("#fff2cc"))
+                  for i, row_index in enumerate(source) if row_index in section.highlight_rows]
         table.setStyle(TableStyle(style))
         if not section.rows:
             out.append(_p("(none)", "body"))
@@ -198,6 +207,32 @@ def _flowables(section: Section, frame_width: float, frame_height: float) -> lis
         out.append(KeepTogether([image, _p(section.caption, "mono")]))
     out.append(Spacer(1, 3 * mm))
     return out
+
+
+_H_PAD = 6  # reportlab's default left and right cell padding
+_V_PAD = 1.2
+
+
+def _row_height(cells: Sequence[Any], widths: Sequence[float]) -> float:
+    return max(cell.wrap(w - 2 * _H_PAD, 1e9)[1] for cell, w in zip(cells, widths, strict=True)) + 2 * _V_PAD
+
+
+def _fitted(cells: list[Any], widths: Sequence[float], room: float) -> list[list[Any]]:
+    """``cells`` as one row, or as several rows each at most ``room`` high, every cell continuing below."""
+    rows: list[list[Any]] = []
+    while _row_height(cells, widths) > room:
+        first, rest = [], []
+        for cell, width in zip(cells, widths, strict=True):
+            tall = cell.wrap(width - 2 * _H_PAD, 1e9)[1] + 2 * _V_PAD > room
+            parts = (cell.split(width - 2 * _H_PAD, room - 2 * _V_PAD) if tall else None) or [cell]
+            first.append(parts[0])
+            rest.append(parts[1] if len(parts) > 1 else _p("", "cell"))
+        if all(part is cell for part, cell in zip(first, cells, strict=True)):
+            break  # nothing would split (one unbreakable line): let reportlab say so rather than loop
+        rows.append(first)
+        cells = rest
+    rows.append(cells)
+    return rows
 
 
 def render_report(

@@ -1,4 +1,7 @@
-"""Reading the audit trail: filtered pages for the viewer, and exports to CSV, JSON and PDF (audited)."""
+"""Reading the audit trail: filtered pages for the viewer, and exports to CSV, JSON and PDF (audited).
+
+Each event read comes with its wording (``app.services.reports.wording``): what people read on the screen and
+in the PDF. The CSV and JSON exports keep the stored values, for machines."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session
 
 from app.forms.render.audit_trail_report import AuditLine, AuditTrailReport, render_audit_trail_report
 from app.models import AuditEvent
@@ -19,7 +23,10 @@ from app.services.core.db import Actor, Database
 from app.services.core.errors import ValidationError
 from app.services.core.timefmt import local_text
 from app.services.identity.permissions import Permission, require
+from app.services.reports import wording
+from app.services.reports.naming import names_for, people_in
 from app.services.reports.printed import printed_in
+from app.services.reports.wording import EventWording
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,6 +38,8 @@ class AuditFilter:
     since: dt.datetime | None = None
     until: dt.datetime | None = None  # exclusive
     text: str | None = None
+    # The last event a viewer counted: its pages stay the same while new events are appended meanwhile.
+    up_to_seq: int | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,18 +57,26 @@ class AuditEventView:
     new_value: str | None
     reason: str | None
     hash: str
+    wording: EventWording  # the event as people read it (not part of the machine exports)
 
     def as_dict(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
+        """The stored event, as the CSV and JSON exports write it."""
+        data = {name: getattr(self, name) for name in STORED_FIELDS}
         data["occurred_at"] = audit.iso_utc(self.occurred_at)
         return data
 
 
+STORED_FIELDS = ("seq", "occurred_at", "username", "full_name", "workstation", "action", "entity", "entity_id",
+                 "field", "old_value", "new_value", "reason", "hash")
+
+
 @dataclasses.dataclass(frozen=True)
 class FilterChoices:
-    usernames: tuple[str, ...]
-    entities: tuple[str, ...]
-    actions: tuple[str, ...]
+    """What each filter offers: (stored value, what people read) pairs."""
+
+    usernames: tuple[tuple[str, str], ...]
+    entities: tuple[tuple[str, str], ...]
+    actions: tuple[tuple[str, str], ...]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,6 +99,8 @@ def _where(query: Select[Any], flt: AuditFilter) -> Select[Any]:
         query = query.where(AuditEvent.occurred_at >= flt.since)
     if flt.until:
         query = query.where(AuditEvent.occurred_at < flt.until)
+    if flt.up_to_seq is not None:
+        query = query.where(AuditEvent.seq <= flt.up_to_seq)
     if flt.text:
         like = f"%{flt.text}%"
         query = query.where(or_(
@@ -91,8 +110,11 @@ def _where(query: Select[Any], flt: AuditFilter) -> Select[Any]:
     return query
 
 
-def event_view(row: AuditEvent) -> AuditEventView:
-    return AuditEventView(**{f.name: getattr(row, f.name) for f in dataclasses.fields(AuditEventView)})
+def event_views(session: Session, rows: list[AuditEvent]) -> list[AuditEventView]:
+    """``rows`` with their wording, the names it needs read in ``session`` (the caller's one read)."""
+    names = names_for(session, rows)
+    return [AuditEventView(**{name: getattr(r, name) for name in STORED_FIELDS},
+                           wording=wording.describe(r, names)) for r in rows]
 
 
 def count_events(db: Database, actor: Actor, flt: AuditFilter) -> int:
@@ -101,21 +123,37 @@ def count_events(db: Database, actor: Actor, flt: AuditFilter) -> int:
         return session.scalar(_where(select(func.count()).select_from(AuditEvent), flt)) or 0
 
 
-def fetch_events(db: Database, actor: Actor, flt: AuditFilter, *, offset: int = 0,
-                 limit: int = 500) -> list[AuditEventView]:
-    """One page of events in chain order (the viewer loads pages as the user scrolls)."""
+def latest_seq(db: Database, actor: Actor) -> int:
+    """The number of the last event (0: none yet): a viewer pins its pages to it (``AuditFilter.up_to_seq``)."""
     require(db, actor, Permission.VIEW_AUDIT)
     with db.read() as session:
-        rows = session.scalars(_where(select(AuditEvent), flt).order_by(AuditEvent.seq).offset(offset).limit(limit))
-        return [event_view(r) for r in rows]
+        return audit.chain_head(session)[0]
+
+
+def fetch_events(db: Database, actor: Actor, flt: AuditFilter, *, offset: int = 0, limit: int = 500,
+                 newest_first: bool = False) -> list[AuditEventView]:
+    """One page of events, in chain order or ``newest_first`` (the viewer loads pages as the user scrolls; pin
+    ``flt.up_to_seq`` so that events appended meanwhile do not shift the pages of the newest-first order)."""
+    require(db, actor, Permission.VIEW_AUDIT)
+    order = AuditEvent.seq.desc() if newest_first else AuditEvent.seq
+    with db.read() as session:
+        rows = list(session.scalars(_where(select(AuditEvent), flt).order_by(order).offset(offset).limit(limit)))
+        return event_views(session, rows)
 
 
 def filter_choices(db: Database, actor: Actor) -> FilterChoices:
     require(db, actor, Permission.VIEW_AUDIT)
     with db.read() as session:
-        def values(column: Any) -> tuple[str, ...]:
-            return tuple(v for v in session.scalars(select(column).distinct().order_by(column)) if v)
-        return FilterChoices(values(AuditEvent.username), values(AuditEvent.entity), values(AuditEvent.action))
+        def values(column: Any) -> list[str]:
+            return [v for v in session.scalars(select(column).distinct().order_by(column)) if v]
+        people = {u: f for u, f in session.execute(select(AuditEvent.username, AuditEvent.full_name).distinct())}
+        names = wording.Names(people=people)
+        return FilterChoices(
+            usernames=tuple((u, wording.person(u, names)) for u in values(AuditEvent.username)),
+            entities=tuple(sorted(((e, wording.entity_label(e)) for e in values(AuditEvent.entity)),
+                                  key=lambda pair: pair[1])),
+            actions=tuple(sorted(((a, wording.action_label(a)) for a in values(AuditEvent.action)),
+                                 key=lambda pair: pair[1])))
 
 
 EXPORT_FORMATS = ("csv", "json", "pdf")
@@ -129,13 +167,14 @@ def export_events(db: Database, actor: Actor, flt: AuditFilter, *, fmt: str, out
     with db.read() as session:  # everything the export shows, in one transaction
         printed = printed_in(session, db, actor)
         query = _where(select(AuditEvent), flt).order_by(AuditEvent.seq).execution_options(yield_per=2000)
-        events = [event_view(r) for r in session.scalars(query)]
+        events = event_views(session, list(session.scalars(query)))
+        conditions = _filter_words(flt, wording.Names(people=people_in(session)))
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".part")
     if fmt == "csv":
         with tmp.open("w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)
-            names = [f.name for f in dataclasses.fields(AuditEventView)]
+            names = list(STORED_FIELDS)
             writer.writerow(names)
             for ev in events:
                 data = ev.as_dict()
@@ -145,8 +184,8 @@ def export_events(db: Database, actor: Actor, flt: AuditFilter, *, fmt: str, out
                    "events": [e.as_dict() for e in events]}
         tmp.write_text(json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8")
     else:
-        render_audit_trail_report(tmp, AuditTrailReport(
-            printed=printed, filter=tuple(_filter_dict(flt).items()), events=tuple(_line(e) for e in events)))
+        render_audit_trail_report(tmp, AuditTrailReport(printed=printed, filter=conditions,
+                                                        events=tuple(audit_line(e) for e in events)))
     tmp.replace(out)
     digest = hashlib.sha256(out.read_bytes()).hexdigest()
     with db.write(actor, reason=f"audit trail export ({fmt})") as session:
@@ -161,7 +200,22 @@ def _filter_dict(flt: AuditFilter) -> dict[str, str]:
             for k, v in dataclasses.asdict(flt).items() if v}
 
 
-def _line(e: AuditEventView) -> AuditLine:
-    return AuditLine(seq=e.seq, when=local_text(e.occurred_at), full_name=e.full_name, username=e.username,
-                     workstation=e.workstation, action=e.action, entity=e.entity, entity_id=e.entity_id,
-                     field=e.field, old_value=e.old_value, new_value=e.new_value, reason=e.reason)
+def _filter_words(flt: AuditFilter, names: wording.Names) -> tuple[tuple[str, str], ...]:
+    """The filter as people read it: ("User", "Otto Operator (op)"), ("Action", "Logged in")..."""
+    words = (
+        ("User", wording.person(flt.username, names)), ("Entity", wording.entity_label(flt.entity)),
+        ("Which", wording.subject(flt.entity, flt.entity_id, names) or (flt.entity_id or "")),
+        ("Action", wording.action_label(flt.action) if flt.action else ""),
+        ("From", local_text(flt.since) if flt.since else ""), ("Before", local_text(flt.until) if flt.until else ""),
+        ("Text", f"\u201c{flt.text}\u201d" if flt.text else ""),
+        ("Up to event", str(flt.up_to_seq) if flt.up_to_seq is not None else ""),
+    )
+    return tuple((label, value) for label, value in words if value)
+
+
+def audit_line(e: AuditEventView) -> AuditLine:
+    """One event as the printed trails show it."""
+    w = e.wording
+    return AuditLine(seq=e.seq, when=local_text(e.occurred_at), who=w.who, workstation=e.workstation,
+                     action=w.action, what=" ".join(x for x in (w.what, w.subject) if x), changes=w.changes,
+                     reason=e.reason)

@@ -3,6 +3,8 @@ included scan and carry the record's own audit trail and the chain head.
 
 Each export reads everything it shows in one read transaction (:func:`read_record`), then writes the file
 (the PDF laid out by ``app.forms.render.record_report``), then records the export in a short audited write.
+The PDF names people by full name and user name, scans by the form's page and their file, and words the trail
+with ``app.services.reports.wording``; the JSON keeps the stored values.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ from app.forms.render.record_report import (
     RecordReport,
     RecordScan,
     RecordSignature,
-    TrailLine,
     render_record_report,
 )
 from app.forms.render.report import Printed
@@ -34,8 +35,11 @@ from app.services.core.timefmt import local_text
 from app.services.identity.permissions import Permission, require
 from app.services.issuance.issuance import form_by_serial
 from app.services.records.record_views import EntryInfo, FieldView, RecordView, build_view
-from app.services.reports.audit_log import AuditEventView, event_view
+from app.services.reports import wording
+from app.services.reports.audit_log import AuditEventView, audit_line, event_views
+from app.services.reports.naming import people_in, scan_pages_in
 from app.services.reports.printed import chain_head_text, printed_in
+from app.services.reports.wording import Names, ScanPageName
 from app.services.scans import scans
 from app.services.templates import templates
 
@@ -51,6 +55,8 @@ class RecordCopy:
     chain_head: str
     true_copy_verified_by: str | None
     true_copy_verified_at: dt.datetime | None
+    people: dict[str, str] = dataclasses.field(default_factory=dict)  # user name -> full name
+    scan_pages: dict[int, ScanPageName] = dataclasses.field(default_factory=dict)  # the scans values were read from
 
 
 def read_record(session: Session, db: Database, serial: str) -> RecordCopy:
@@ -62,9 +68,12 @@ def read_record(session: Session, db: Database, serial: str) -> RecordCopy:
                         template_version_id=form.issuance.template_version_id, state=RecordState.OPEN,
                         created_at=db.clock.now(), created_by="")
     layout = templates.layout_of(form.issuance.template_version)  # the record's: it is made from the issued form
-    return RecordCopy(view=build_view(session, record, layout, form=form), trail=_trail_in(session, form),
-                      chain_head=chain_head_text(session), true_copy_verified_by=form.true_copy_verified_by,
-                      true_copy_verified_at=form.true_copy_verified_at)
+    view = build_view(session, record, layout, form=form)
+    read_from = {e.scan_page_id for f in view.fields for e in f.history if e.scan_page_id is not None}
+    return RecordCopy(view=view, trail=_trail_in(session, form), chain_head=chain_head_text(session),
+                      true_copy_verified_by=form.true_copy_verified_by,
+                      true_copy_verified_at=form.true_copy_verified_at, people=people_in(session),
+                      scan_pages=scan_pages_in(session, read_from | {s.scan_page_id for s in view.scans}))
 
 
 def record_trail(db: Database, serial: str) -> list[AuditEventView]:
@@ -84,7 +93,7 @@ def _trail_in(session: Session, form: IssuedForm) -> tuple[AuditEventView, ...]:
         and_(AuditEvent.entity == "issued_form", AuditEvent.entity_id == serial),
         and_(AuditEvent.entity == "scan_page", AuditEvent.entity_id.in_(scan_ids or ["-"])),
     )).order_by(AuditEvent.seq)
-    return tuple(event_view(e) for e in session.scalars(query))
+    return tuple(event_views(session, list(session.scalars(query))))
 
 
 # -- the PDF ---------------------------------------------------------------------------------------------------
@@ -96,36 +105,50 @@ def gather_record(db: Database, actor: Actor, serial: str) -> RecordReport:
 
 
 def record_report(copy: RecordCopy, printed: Printed) -> RecordReport:
-    """The record as the PDF shows it: plain data, times as people read them."""
+    """The record as the PDF shows it: plain data, times, people and scans as people read them."""
     view = copy.view
+    names = Names(people=copy.people)
     return RecordReport(
         printed=printed, serial=view.serial, template=view.template, version=view.version, title=view.title,
         state=view.state.value, form_state=view.form_state, issuance_id=view.issuance_id,
-        issuance_reconciled=view.issuance_reconciled, created_by=view.created_by,
+        issuance_reconciled=view.issuance_reconciled, created_by=wording.person(view.created_by, names) or None,
         created_at=local_text(view.created_at) if view.created_at else None,
         changed_after_entry=view.changed_after_entry, content_sha256=view.content_sha256,
-        fields=tuple(_field_lines(f) for f in view.fields),
+        fields=tuple(_field_lines(f, copy, names) for f in view.fields),
         signatures=tuple(RecordSignature(s.info.manifestation(), s.status.value, s.info.comment)
                          for s in view.signatures),
-        scans=tuple(RecordScan(s.scan_page_id, s.page_no, s.sha256, s.source_name, s.page_index) for s in view.scans),
-        true_copy_verified_by=copy.true_copy_verified_by,
+        scans=tuple(RecordScan(s.scan_page_id, s.page_no, s.sha256, s.source_name, s.page_index,
+                               imported=_received(copy.scan_pages.get(s.scan_page_id))) for s in view.scans),
+        true_copy_verified_by=wording.person(copy.true_copy_verified_by, names) or None,
         true_copy_verified_at=local_text(copy.true_copy_verified_at) if copy.true_copy_verified_at else None,
-        trail=tuple(TrailLine(e.seq, local_text(e.occurred_at), e.username, e.action, e.entity, e.entity_id, e.field,
-                              e.old_value, e.new_value, e.reason) for e in copy.trail),
+        trail=tuple(audit_line(e) for e in copy.trail),
     )
 
 
-def _field_lines(f: FieldView) -> FieldLines:
+def _received(page: ScanPageName | None) -> str:
+    return f"imported {local_text(page.imported_at, seconds=False)}" if page else ""
+
+
+def _scan_text(page_id: int | None, copy: RecordCopy) -> str | None:
+    """The scan a value was read from: the form's page and the file it came in (never the database number)."""
+    page = copy.scan_pages.get(page_id) if page_id is not None else None
+    if page is None:
+        return None
+    where = f"{page.file}, file page {page.file_page}, {_received(page)}"
+    return f"page {page.page_no} ({where})" if page.page_no else f"an unlinked page ({where})"
+
+
+def _field_lines(f: FieldView, copy: RecordCopy, names: Names) -> FieldLines:
     return FieldLines(label=f.label, unit=f.unit, limits=f.limits, critical=f.critical, required=f.required,
-                      entries=tuple(_entry_line(e) for e in f.history))
+                      entries=tuple(_entry_line(e, copy, names) for e in f.history))
 
 
-def _entry_line(e: EntryInfo) -> EntryLine:
+def _entry_line(e: EntryInfo, copy: RecordCopy, names: Names) -> EntryLine:
     return EntryLine(
-        value=e.value, is_na=e.is_na, kind=e.kind.value, reason=e.reason, entered_by=e.entered_by,
-        entered_at=local_text(e.entered_at),
+        value=e.value, is_na=e.is_na, kind=e.kind.value, reason=e.reason,
+        entered_by=wording.person(e.entered_by, names), entered_at=local_text(e.entered_at),
         activity_at=local_text(e.activity_at, seconds=False) if e.activity_at else None, source=e.source,
-        scan_page_id=e.scan_page_id, verified_by=e.verified_by,
+        scan=_scan_text(e.scan_page_id, copy), verified_by=wording.person(e.verified_by, names) or None,
         verified_at=local_text(e.verified_at, seconds=False) if e.verified_at else None,
         out_of_limits=e.out_of_limits, justification=e.justification, late=e.late, late_reason=e.late_reason,
         superseded=e.superseded,

@@ -38,6 +38,8 @@ from app.services.reconciliation.reconciliation import (
     close_content,
     record_report_event,
 )
+from app.services.reports import wording
+from app.services.reports.naming import people_in
 from app.services.reports.printed import printed_in
 
 __all__ = ["AccountabilityRow", "accountability", "accountability_report", "gather_accountability",
@@ -54,29 +56,31 @@ def gather_reconciliation(db: Database, actor: Actor, issuance_id: int) -> Recon
 
 def reconciliation_in(session: Session, db: Database, issuance_id: int, printed: Printed) -> ReconciliationReport:
     """The reconciliation report's data, read in ``session`` (the archive reads several in its one transaction)."""
-    return _reconciliation_report(reconciliation.view_in(db, session, issuance_id), printed)
+    return _reconciliation_report(reconciliation.view_in(db, session, issuance_id), printed,
+                                  wording.Names(people=people_in(session)))
 
 
-def _reconciliation_report(view: ReconciliationView, printed: Printed) -> ReconciliationReport:
+def _reconciliation_report(view: ReconciliationView, printed: Printed, names: wording.Names) -> ReconciliationReport:
     content = close_content(view)
     return ReconciliationReport(
         printed=printed, issuance_id=view.issuance_id, template=view.template, version=view.version,
         title=view.title, purpose=view.purpose, reference=view.reference, issued_to=view.issued_to,
         issued_by=view.issued_by, issued_by_name=view.issued_by_name, issued_at=local_text(view.issued_at),
         due_date=view.due_date, overdue=view.overdue, closed=view.closed,
-        forms=tuple(_sheet_line(f) for f in view.forms),
+        forms=tuple(_sheet_line(f, names) for f in view.forms),
         signatures=tuple(ReconciliationSignature(s.manifestation(), signatures.status(s, content).value,
                                                  s.content_hash) for s in view.signatures),
     )
 
 
-def _sheet_line(f: ReconFormRow) -> SheetLine:
+def _sheet_line(f: ReconFormRow, names: wording.Names) -> SheetLine:
     return SheetLine(
         serial=f.serial, copy_no=f.copy_no, state=f.state.value, pages=f.pages, pages_back=f.pages_back,
-        reason=f.reason, deviation_ref=f.deviation_ref, changed_by=f.changed_by,
+        reason=f.reason, deviation_ref=f.deviation_ref, changed_by=wording.person(f.changed_by, names) or None,
         changed_at=local_text(f.changed_at, seconds=False) if f.changed_at else None, replaces=f.replaces,
         replaced_by=f.replaced_by, note=f.note, accounted=f.accounted,
-        scans=tuple(SheetScan(s.page_no, s.outcome, s.superseded, s.sha256, s.source_name) for s in f.scans),
+        scans=tuple(SheetScan(s.page_no, wording.value_text("scan_page", "outcome", s.outcome, names).lower(),
+                              s.superseded, s.sha256, s.source_name) for s in f.scans),
     )
 
 

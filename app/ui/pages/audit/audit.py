@@ -1,7 +1,9 @@
-"""Audit trail page: filter, read, export (CSV/JSON/PDF) and verify the hash chain (AT-03, AT-07)."""
+"""Audit trail page: filter, read (newest first, or in the order it happened), export (CSV/JSON/PDF) and verify
+the hash chain (AT-03, AT-07). Every event is shown in the words of ``app.services.reports.wording``."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -33,7 +35,7 @@ from app.ui.kit.operations import notify, run_op
 from app.ui.kit.style import set_role
 from app.ui.kit.widgets import ask_export_path, day_of, hint, setup_table
 from app.ui.kit.workers import Task
-from app.ui.pages.audit.audit_model import AuditTableModel, event_cells
+from app.ui.pages.audit.audit_model import AuditTableModel, event_details
 from app.ui.pages.registry import PageContext, page
 
 _EXPORT_FILTERS = {"CSV for spreadsheets (*.csv)": "csv", "JSON (*.json)": "json", "PDF report (*.pdf)": "pdf"}
@@ -49,10 +51,11 @@ class AuditPage(QWidget):
         super().__init__()
         self._ctx = ctx
         self.task: Task | None = None  # the export or verification running now
+        self._up_to: int | None = None  # the last event counted: the pages read stay put while events are added
         layout = QVBoxLayout(self)
-        layout.addWidget(hint("In the order it happened: every change to controlled data with its old and new value "
-                              "and reason, and every system event (log-ins, lockouts, exports…). Nothing here can be "
-                              "edited or deleted. Select a row to read it in full below."))
+        layout.addWidget(hint("Newest first: every change to controlled data with its old and new value and reason, "
+                              "and every system event (log-ins, lockouts, exports…). Nothing here can be edited or "
+                              "deleted. Select a row to read it in full below."))
         layout.addWidget(self._filters())
 
         self.model = AuditTableModel(self._count, self._fetch, page_size=page_size, parent=self)
@@ -60,18 +63,22 @@ class AuditPage(QWidget):
         self.table.setModel(self.model)
         setup_table(self.table)
         header = self.table.horizontalHeader()
-        for column, width in enumerate((50, 270, 190, 110, 130, 90, 80, 130, 160, 220, 200)):
+        for column, width in enumerate((50, 230, 190, 110, 110, 110, 200, 130, 160, 220, 200)):
             header.resizeSection(column, width)
         self.table.selectionModel().currentRowChanged.connect(self._show_details)
         self.details = QPlainTextEdit()
         self.details.setReadOnly(True)
-        self.details.setPlaceholderText("Select an event to read all of it here.")
-        splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(self.table)
-        splitter.addWidget(self.details)
-        splitter.setStretchFactor(0, 4)
-        splitter.setStretchFactor(1, 1)
-        layout.addWidget(splitter, 1)
+        self.details.setPlaceholderText("Select an event to read all of it here: who, what, why, and every change "
+                                        "as “Label: old → new”. Drag the bar above to make this taller.")
+        self.details.setMinimumHeight(self.details.fontMetrics().lineSpacing() * 8)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(self.table)
+        self.splitter.addWidget(self.details)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setSizes([600, 400])
+        layout.addWidget(self.splitter, 1)
 
         bar = FlowLayout()
         self.count_label = QLabel()
@@ -118,6 +125,10 @@ class AuditPage(QWidget):
         self.text_edit.setObjectName("search")  # Ctrl+F (Go menu) finds it
         self.text_edit.setPlaceholderText("text in values, reasons or ids")
         self.text_edit.returnPressed.connect(self.apply_filter)
+        self.oldest_check = QCheckBox("&Oldest first")
+        self.oldest_check.setToolTip("Show the events in the order they happened (the chain order) instead of the "
+                                     "newest first.")
+        self.oldest_check.toggled.connect(lambda _checked: self.apply_filter())
         self.apply_button, self.clear_button = QPushButton("&Apply filter"), QPushButton("&Clear")
         self.apply_button.setDefault(True)
         self.apply_button.clicked.connect(self.apply_filter)
@@ -130,6 +141,7 @@ class AuditPage(QWidget):
             fields.addWidget(keep_together(label, widget))
         fields.addWidget(keep_together(self.since_check, self.since_date, self.until_check, self.until_date))
         fields.addWidget(keep_together(self.apply_button, self.clear_button))
+        fields.addWidget(self.oldest_check)
         self.text_edit.setMinimumWidth(200)
         column.addLayout(fields)
         column.addWidget(hint("Dates are local days, both included."))
@@ -148,8 +160,8 @@ class AuditPage(QWidget):
             current = combo.currentData()
             combo.clear()
             combo.addItem(everything, None)
-            for value in values:
-                combo.addItem(value, value)
+            for value, label in values:
+                combo.addItem(label, value)
             combo.setCurrentIndex(max(0, combo.findData(current)) if current else 0)
 
     def current_filter(self) -> AuditFilter:
@@ -177,11 +189,21 @@ class AuditPage(QWidget):
         self._load_choices()
         self.model.reload()
 
+    @property
+    def newest_first(self) -> bool:
+        return not self.oldest_check.isChecked()
+
+    def _pinned(self) -> AuditFilter:
+        return dataclasses.replace(self.current_filter(), up_to_seq=self._up_to)
+
     def _count(self) -> int:
-        return audit_log.count_events(self._ctx.db, self._ctx.actor, self.current_filter())
+        # Pinned to the last event now: newest first, events added meanwhile would shift every page read next.
+        self._up_to = audit_log.latest_seq(self._ctx.db, self._ctx.actor)
+        return audit_log.count_events(self._ctx.db, self._ctx.actor, self._pinned())
 
     def _fetch(self, offset: int, limit: int) -> list[AuditEventView]:
-        return audit_log.fetch_events(self._ctx.db, self._ctx.actor, self.current_filter(), offset=offset, limit=limit)
+        return audit_log.fetch_events(self._ctx.db, self._ctx.actor, self._pinned(), offset=offset, limit=limit,
+                                      newest_first=self.newest_first)
 
     def _update_count(self) -> None:
         total, loaded = self.model.total, self.model.loaded
@@ -192,9 +214,7 @@ class AuditPage(QWidget):
         if not current.isValid():
             self.details.clear()
             return
-        cells = event_cells(self.model.row_at(current.row()))
-        lines = [f"{name}: {value}" for name, value in zip(AuditTableModel.COLUMNS, cells, strict=True) if value]
-        self.details.setPlainText("\n".join(lines) + f"\nRow hash: {self.model.row_at(current.row()).hash}")
+        self.details.setPlainText(event_details(self.model.row_at(current.row())))
 
     # -- export and verification --------------------------------------------------------------------------
     def _ask_export_path(self) -> tuple[Path, str] | None:

@@ -1,4 +1,5 @@
-"""Item model of the audit trail viewer: pages of events loaded lazily as the user scrolls."""
+"""Item model of the audit trail viewer: pages of events loaded lazily as the user scrolls, each shown in the
+words of ``app.services.reports.wording`` (labels, full names, form pages; never internal names)."""
 
 from __future__ import annotations
 
@@ -14,29 +15,42 @@ from app.ui.kit.list_model import Index, ListTableModel
 
 CountEvents = Callable[[], int]
 FetchEvents = Callable[[int, int], list[AuditEventView]]
-_SHOWN_CHARS = 160
 
 
-def _short(value: str | None) -> str:
-    if not value:
-        return ""
-    flat = " ".join(value.split())
-    return flat if len(flat) <= _SHOWN_CHARS else flat[:_SHOWN_CHARS - 1] + "…"
+def _flat(value: str) -> str:
+    """One line for a table cell (the view elides what does not fit; the tooltip and the details show all)."""
+    return " ".join(value.split())
 
 
 def event_cells(ev: AuditEventView) -> tuple[str, ...]:
-    """The full text of each column for one event (the table shows shortened values, the tooltip all)."""
-    return (str(ev.seq), local_text(ev.occurred_at), f"{ev.full_name} ({ev.username})", ev.workstation, ev.action,
-            ev.entity or "", ev.entity_id or "", ev.field or "", ev.old_value or "", ev.new_value or "",
-            ev.reason or "")
+    """The text of each column for one event, as people read it."""
+    w = ev.wording
+    return (str(ev.seq), local_text(ev.occurred_at), w.who, ev.workstation, w.action, w.what, w.subject, w.field,
+            w.old, w.new, ev.reason or "")
+
+
+def event_details(ev: AuditEventView) -> str:
+    """The whole event, labelled, one change a line ("Label: old → new"), nothing cut short."""
+    w = ev.wording
+    lines = [f"Event {ev.seq} · {local_text(ev.occurred_at)}",
+             f"Who: {w.who}, at workstation {ev.workstation}",
+             f"Action: {w.action}"]
+    if w.what or w.subject:
+        lines.append(f"What: {' '.join(x for x in (w.what, w.subject) if x)}")
+    if ev.reason:
+        lines.append(f"Reason: {ev.reason}")
+    if w.changes:
+        lines += ["", "Changes:" if ev.field else "Recorded:", *w.changes]
+    lines += ["", f"Row hash: {ev.hash}"]
+    return "\n".join(lines)
 
 
 class AuditTableModel(ListTableModel[AuditEventView]):
     """Adapts the filtered trail. ``count()`` gives the number of matching events and ``fetch(offset, limit)``
-    one page of them (``AuditEventView``, in chain order); only the pages scrolled to are loaded
-    (``canFetchMore``/``fetchMore``). ``UserRole`` gives the AuditEventView of a row."""
+    one page of them (``AuditEventView``, in the order the page asked for); only the pages scrolled to are
+    loaded (``canFetchMore``/``fetchMore``). ``UserRole`` gives the AuditEventView of a row."""
 
-    COLUMNS = ("#", "When", "User", "Workstation", "Action", "Entity", "Entity id", "Field", "Old value",
+    COLUMNS = ("#", "When", "User", "Workstation", "Action", "What", "Which", "Field", "Old value",
                "New value", "Reason")
     LONG_COLUMNS = frozenset({8, 9, 10})
 
@@ -85,13 +99,13 @@ class AuditTableModel(ListTableModel[AuditEventView]):
             self.fetchMore()
 
     def text(self, ev: AuditEventView, column: int) -> str:
-        text = event_cells(ev)[column]
-        return _short(text) if column in self.LONG_COLUMNS else text
+        return _flat(event_cells(ev)[column])
 
     def role_data(self, ev: AuditEventView, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.ToolTipRole and column in self.LONG_COLUMNS:
-            text = event_cells(ev)[column]
-            return text if len(text) > _SHOWN_CHARS else None
+            # A creation or a system event: what it recorded, one "Label: value" a line.
+            text = "\n".join(ev.wording.changes) if column == 9 and not ev.field else event_cells(ev)[column]
+            return text or None
         if role == Qt.ItemDataRole.TextAlignmentRole and column == 0:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None

@@ -33,7 +33,8 @@ def source_text(entry: EntryInfo, pages: Mapping[int, int]) -> str:
     if entry.source != "scan" or entry.scan_page_id is None:
         return "Direct entry"
     page = pages.get(entry.scan_page_id)
-    return f"Scan, page {page}" if page is not None else f"Scan (earlier image, id {entry.scan_page_id})"
+    # An image replaced since (a rescan) is no longer among the form's pages: named so, never by its number.
+    return f"Scan, page {page}" if page is not None else "Scan (an earlier image, since replaced)"
 
 
 def notes_text(entry: EntryInfo) -> str:

@@ -32,7 +32,7 @@ from app.ui.kit.operations import notify, run_op
 from app.ui.kit.style import set_role
 from app.ui.kit.widgets import ErrorLine, hint, setup_table
 from app.ui.kit.workers import Task
-from app.ui.pages.audit.audit_model import AuditTableModel, event_cells
+from app.ui.pages.audit.audit_model import AuditTableModel, event_details
 from app.ui.pages.records.record_history import HistoryModel, field_rows, history_table
 from app.ui.pages.registry import PageContext
 
@@ -212,10 +212,7 @@ class ReviewPanel(QWidget):
         if not current.isValid():
             self.trail_details.clear()
             return
-        event = self.trail_model.row_at(current.row())
-        lines = [f"{name}: {value}" for name, value in zip(AuditTableModel.COLUMNS, event_cells(event), strict=True)
-                 if value]
-        self.trail_details.setPlainText("\n".join(lines))
+        self.trail_details.setPlainText(event_details(self.trail_model.row_at(current.row())))
 
     # -- signing -------------------------------------------------------------------------------------
     def sign(self, meaning: SignatureMeaning) -> None:
