@@ -18,7 +18,7 @@ from app.services.core.error_codes import ErrorCode
 from app.services.issuance.issuance import IssuanceResult
 from app.services.records import records
 from app.services.scans import intake, scans, true_copy
-from app.ui.kit.reason import ReasonDialog
+from app.ui.kit.side_panel import ReasonPanel
 from app.ui.kit.signature import SignatureDialog
 from app.ui.pages.registry import PageContext
 from app.ui.pages.scans.scans import ScansPage
@@ -201,10 +201,10 @@ def test_exceptions_many_pages_set_aside_with_one_reason(qtbot, seed, ctx_for, t
     assert panel.not_controlled_button.text() == "Set 3 pages aside…" and panel.not_controlled_button.isEnabled()
     assert not panel.link_button.isEnabled() and not panel.retry_button.isEnabled()  # one page at a time
     panel.set_aside()
-    dialog = panel.dialog
-    assert isinstance(dialog, ReasonDialog) and dialog.action_button.text() == "Set 3 pages aside"
-    qtbot.keyClicks(dialog.reason, "supplier delivery notes")
-    dialog.accept()
+    form = panel.panel
+    assert isinstance(form, ReasonPanel) and form.action_button.text() == "Set 3 pages aside"
+    qtbot.keyClicks(form.reason, "supplier delivery notes")
+    qtbot.keyClick(form.reason, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: panel.task is None and panel.last_result is not None, timeout=20_000)
     settle(qtbot)
     assert sorted(panel.last_result.done) == sorted(ids) and panel.last_result.refused == ()

@@ -1,13 +1,14 @@
-"""The correction dialog (RC-01): a reason picked and explained, the original kept and shown struck through."""
+"""The correction form (RC-01): a reason picked and explained, the original kept and shown struck through. It
+opens beside the scan, in place of the entry form, so the sheet stays in sight."""
 
 from __future__ import annotations
 
 import pytest
-from PySide6.QtWidgets import QDialog
+from PySide6.QtCore import Qt
 
 from app.enums import EntryKind, SignatureMeaning
 from app.services.records import records
-from app.ui.pages.records.record_correction import PICK, CorrectionDialog
+from app.ui.pages.records.record_correction import PICK, CorrectionPanel
 from tests.helpers.records import fill, verify_critical
 from tests.helpers.seed import PASSWORD
 from tests.ui.helpers_records import issued, open_page, return_sheet, row
@@ -25,9 +26,14 @@ def returned(seed):  # noqa: ANN001, ANN201
 def _open_correction(qtbot, ctx_for, serial, field="sample_weight_2"):  # noqa: ANN001, ANN202
     page = open_page(qtbot, ctx_for("op"), serial)
     row(page, field).correct_button.click()
-    dialog = page.workspace.dialog
-    assert isinstance(dialog, CorrectionDialog) and dialog.isVisible()
-    return page, dialog
+    panel = page.workspace.panel
+    assert isinstance(panel, CorrectionPanel) and panel.isVisible() and not panel.isWindow()
+    scan, stack = page.workspace.scan, page.workspace.panels
+    assert stack.isAncestorOf(panel) and scan.isVisible()
+    assert not stack.geometry().intersects(scan.geometry())  # beside the scan (both in the splitter), not over it
+    assert panel.width() <= stack.width()  # no sideways scrolling in the panel
+    assert not page.workspace.entry.isVisible()  # the form takes the entry list's place
+    return page, panel
 
 
 def _history(seed, serial, field="sample_weight_2"):  # noqa: ANN001, ANN202
@@ -46,8 +52,8 @@ def test_rc01_pick_and_explanation_are_both_required(qtbot, seed, ctx_for, retur
     dialog.explanation.setPlainText("last digit misread; the printout shows 0.0999")
     dialog.reason_combo.setCurrentIndex(0)
     assert not dialog.save_button.isEnabled() and "Pick a reason" in dialog.save_button.toolTip()
-    dialog.accept()  # Enter with something missing: says what, changes nothing
-    assert dialog.isVisible() and "Pick a reason" in dialog.error.text()
+    qtbot.keyClick(dialog.value_edit, Qt.Key.Key_Return)  # Enter with something missing: says what, changes nothing
+    assert dialog.isVisible() and dialog.ok is None and "Pick a reason" in dialog.error.text()
     assert len(_history(seed, returned)) == 1
 
 
@@ -57,7 +63,7 @@ def test_rc01_correction_keeps_the_original_struck_through_with_who_when_why(qtb
     dialog.reason_combo.setCurrentIndex(1)
     dialog.explanation.setPlainText("last digit misread; the printout shows 0.0999")
     dialog.save_button.click()
-    assert dialog.result() == QDialog.DialogCode.Accepted and page.workspace.dialog is None
+    assert dialog.ok is True and page.workspace.panel is None and page.workspace.entry.isVisible()
     original, correction = _history(seed, returned)
     assert (original.value, original.superseded) == ("0.0998", True)
     assert correction.value == "0.0999" and correction.kind is EntryKind.CORRECTION

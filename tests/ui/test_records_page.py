@@ -7,6 +7,7 @@ import datetime as dt
 import json
 
 import pytest
+from PySide6.QtCore import QPoint, QRect, QRectF
 
 from app.enums import RecordState, SignatureMeaning
 from app.services.records import records
@@ -148,10 +149,12 @@ def test_fields_of_a_two_page_sheet_follow_the_page_shown(qtbot, seed, ctx_for) 
     qtbot.waitUntil(lambda: scan.current_page() == 2 and not scan.loading)
     assert "scan page 2" in entry.source_label.text() and entry.source_page() == 2
     scan.page_combo.setFocus()
+    bar = entry.scroll_area.verticalScrollBar()
     scan.show_page(1)
-    assert entry.scroll_area.verticalScrollBar().value() == entry._groups[1].y()
-    scan.show_page(2)  # choosing page 2 in the viewer brings its fields into view
-    assert entry.scroll_area.verticalScrollBar().value() == entry._groups[2].y() > 0
+    assert bar.value() == entry._groups[1].y()
+    scan.show_page(2)  # choosing page 2 in the viewer brings its fields into view (to the top, as far as it goes)
+    assert bar.value() == min(entry._groups[2].y(), bar.maximum()) > 0
+    assert 0 <= entry._groups[2].y() - bar.value() < entry.scroll_area.viewport().height() // 2
 
 
 def test_rc03_self_verification_is_refused_and_a_second_person_verifies(qtbot, seed, ctx_for, returned, trail) -> None:  # noqa: ANN001
@@ -328,3 +331,97 @@ def test_the_scan_follows_the_page_of_the_field_being_typed(qtbot, seed, ctx_for
     qtbot.waitUntil(lambda: shown[-1:] == [2])
     on_page_one.input.setFocus()
     qtbot.waitUntil(lambda: shown[-1:] == [1])
+
+
+def _row_on_screen(scan, qtbot) -> QRectF:  # noqa: ANN001
+    """Wait for the outlined row of the current field, and return where it is in the scan's viewport."""
+    qtbot.waitUntil(lambda: not scan.loading and scan.has_image() and scan.row_in_view() is not None
+                    and scan.marker.isVisible())
+    return scan.row_in_view()
+
+
+def test_the_scan_zooms_to_the_row_of_the_field_being_typed_and_whole_page_shows_all(
+        qtbot, ctx_for, returned) -> None:  # noqa: ANN001
+    """Item 3 of issue 14: focus on a field's entry row zooms the scan to that field's row on the sheet (where
+    the template's renderer printed it), outlined; "Whole page" shows the whole sheet and stops following."""
+    from PySide6.QtWidgets import QApplication
+
+    page = open_page(qtbot, ctx_for("op"), returned)
+    page.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is page)
+    workspace = page.workspace
+    scan = workspace.scan
+    settle(qtbot)  # where the rows are is read in the background
+    assert len(workspace.places) == 12 and not scan.marker.isVisible()
+    fitted = scan.zoom
+    viewport = QRectF(scan.view.viewport().rect())
+    centres = []
+    for name in ("balance_id", "sample_weight_2", "comments"):
+        row(page, name).input.setFocus()
+        qtbot.waitUntil(lambda name=name: workspace.entry.current_field == name)
+        shown = _row_on_screen(scan, qtbot)
+        viewport = QRectF(scan.view.viewport().rect())
+        assert viewport.contains(shown), (name, shown, viewport)  # the whole row is in sight...
+        assert shown.width() > 0.9 * viewport.width() and scan.zoom > fitted  # ...as large as the view allows
+        place = workspace.places[name]
+        image = scan.item.boundingRect()
+        assert scan.marker.rect().top() == pytest.approx(place.y * image.height())
+        centres.append(shown.center().y())
+    assert centres[1] == pytest.approx(viewport.center().y(), abs=3)  # a middle row: centred in the view
+    assert centres[0] < centres[1] and centres[2] > viewport.center().y()  # near the top, near the end
+
+    scan.whole_button.click()  # the whole page, and it stays so while the fields change
+    assert not scan.following
+    assert scan.zoom < fitted
+    qtbot.waitUntil(lambda: QRectF(scan.view.viewport().rect()).contains(  # once the scroll bars have gone
+        QRectF(scan.view.mapFromScene(scan.item.boundingRect()).boundingRect())))
+    zoom = scan.zoom
+    row(page, "sample_id").input.setFocus()
+    qtbot.waitUntil(lambda: workspace.entry.current_field == "sample_id")
+    assert scan.zoom == zoom and scan.marker.isVisible()  # the row is outlined on the whole page
+    assert scan.marker.rect().top() == pytest.approx(workspace.places["sample_id"].y
+                                                     * scan.item.boundingRect().height())
+    scan.whole_button.click()  # following again: straight to the row of the field the cursor is in
+    assert scan.following and scan.zoom > fitted
+    assert QRectF(scan.view.viewport().rect()).contains(_row_on_screen(scan, qtbot))
+
+
+def test_the_scan_shows_the_page_and_row_of_a_field_on_page_two(qtbot, seed, ctx_for) -> None:  # noqa: ANN001
+    from PySide6.QtWidgets import QApplication
+
+    two_pages = issued(seed, copies=1, code="PRD-BR-102")
+    serial = two_pages.serials[0]
+    return_sheet(seed, two_pages, serial)
+    page = open_page(qtbot, ctx_for("op"), serial)
+    page.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is page)
+    settle(qtbot)
+    workspace, scan = page.workspace, page.workspace.scan
+    on_page_two = [r for r in workspace.entry.rows.values() if r.field.page == 2]
+    target = on_page_two[len(on_page_two) // 2]
+    target.input.setFocus()
+    qtbot.waitUntil(lambda: scan.current_page() == 2)
+    shown = _row_on_screen(scan, qtbot)
+    assert QRectF(scan.view.viewport().rect()).contains(shown)
+    assert shown.center().y() == pytest.approx(scan.view.viewport().rect().center().y(), abs=3)
+
+
+def test_at_1280_by_800_eight_fields_are_in_sight_beside_the_scan(
+        qtbot, ctx_for, open_window, returned) -> None:  # noqa: ANN001
+    """Compact rows: of the 12 fields of the worksheet, at least 8 are wholly in sight in the main window at
+    1280 × 800, beside the scan, without scrolling."""
+    window = open_window("op")
+    window.resize(1280, 800)
+    window.navigate("records")
+    page = window.current_page()
+    assert isinstance(page, RecordsPage)
+    settle(qtbot)
+    assert page.open_record(returned)
+    qtbot.waitUntil(lambda: not page.workspace.scan.loading)
+    entry = page.workspace.entry
+    assert len(entry.rows) == 12 and entry.isVisible() and page.workspace.scan.width() > entry.width() * 0.9
+    viewport = entry.scroll_area.viewport()
+    in_sight = [name for name, r in entry.rows.items()
+                if viewport.rect().contains(QRect(r.mapTo(viewport, QPoint(0, 0)), r.size()))]
+    assert len(in_sight) >= 8, (in_sight, viewport.size())
+    assert list(entry.rows)[:len(in_sight)] == in_sight  # the first ones, in the order of the sheet

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw
 from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QImage
 from PySide6.QtWidgets import QApplication
 
 from app.enums import FormState, ScanOutcome
@@ -21,10 +21,10 @@ from app.services.scans import intake, scans, true_copy
 from app.services.scans.intake import ImportReport, PageOutcome
 from app.ui.kit import workers
 from app.ui.kit.image_viewer import ImageViewer, ViewerPage
-from app.ui.kit.reason import ReasonDialog
+from app.ui.kit.side_panel import ReasonPanel
 from app.ui.pages.scans import scans_hot_folder
 from app.ui.pages.scans.scans import ScansPage
-from app.ui.pages.scans.scans_dialogs import DispositionDialog, LinkDialog
+from app.ui.pages.scans.scans_dialogs import DispositionDialog, LinkPanel
 from app.ui.pages.scans.scans_hot_folder import HotFolderEntry, HotFolderModel
 from app.ui.pages.scans.scans_models import ExceptionModel, ImportResultModel, ReturnedFormModel
 from tests.helpers import scanlike as sl
@@ -156,19 +156,26 @@ def test_manual_link_needs_a_reason_and_is_audited(qtbot, seed, ctx_for, tmp_pat
     assert page.exceptions.selected().id == line.scan_page_id
     assert page.exceptions.link_button.isEnabled()
     page.exceptions.link()
-    dialog = page.exceptions.dialog
-    assert isinstance(dialog, LinkDialog) and dialog.isVisible()
-    dialog.serial.setText(issued.serials[1])
-    assert not dialog.link_button.isEnabled()  # no reason yet
-    dialog.page_no.setValue(2)  # wrong page: refused by the service, dialog stays open with what was typed
-    qtbot.keyClicks(dialog.reason, "both codes inked over; serial readable by eye")
-    dialog.accept()
+    panel = page.exceptions.panel
+    # The form opens beside the viewer, in place of the list: the scan stays in sight, as large as it was.
+    assert isinstance(panel, LinkPanel) and panel.isVisible() and not panel.isWindow()
+    assert page.exceptions.viewer.isVisible() and not page.exceptions.table.isVisible()
+    assert page.exceptions.panels.isAncestorOf(panel) and panel.width() <= page.exceptions.panels.width()
+    assert not page.exceptions.panels.geometry().intersects(page.exceptions.viewer.geometry())  # splitter siblings
+    assert not page.exceptions.link_button.isEnabled()  # one form at a time
+    panel.serial.setText(issued.serials[1])
+    assert not panel.link_button.isEnabled()  # no reason yet
+    panel.page_no.setValue(2)  # wrong page: refused by the service, the panel stays open with what was typed
+    qtbot.keyClicks(panel.reason, "both codes inked over; serial readable by eye")
+    qtbot.keyClick(panel.reason, Qt.Key.Key_Return)  # Enter submits
     settle(qtbot)
-    assert boxes.errors and "pages 1 to 1" in boxes.errors[-1] and dialog.isVisible()
-    dialog.page_no.setValue(1)
-    dialog.accept()
+    assert boxes.errors and "pages 1 to 1" in boxes.errors[-1] and panel.isVisible()
+    assert panel.reason.toPlainText() == "both codes inked over; serial readable by eye"
+    panel.page_no.setValue(1)
+    qtbot.keyClick(panel.page_no, Qt.Key.Key_Enter)
     settle(qtbot)
-    assert page.exceptions.dialog is None and page.exceptions.model.rowCount() == 0
+    assert page.exceptions.panel is None and page.exceptions.model.rowCount() == 0
+    assert page.exceptions.table.isVisible()
     assert page.tabs.tabText(page.tabs.indexOf(page.exceptions)) == "Exceptions"
     info = scans.get_page(seed.db, seed.dc, line.scan_page_id)
     assert info.outcome is ScanOutcome.LINKED and info.link_method == "manual" and info.linked_by == "dc"
@@ -195,10 +202,17 @@ def test_set_aside_and_read_again(qtbot, seed, ctx_for, tmp_path, boxes) -> None
 
     assert page.exceptions.select(report.outcomes[0].scan_page_id)
     page.exceptions.set_aside()
-    dialog = page.exceptions.dialog
-    assert isinstance(dialog, ReasonDialog)
-    qtbot.keyClicks(dialog.reason, "supplier letter, not a controlled form")
-    dialog.accept()
+    panel = page.exceptions.panel
+    assert isinstance(panel, ReasonPanel) and page.exceptions.viewer.isVisible()
+    qtbot.keyClick(panel.reason, Qt.Key.Key_Escape)  # Esc closes the panel: nothing set aside
+    assert page.exceptions.panel is None and page.exceptions.model.rowCount() == 2
+    page.exceptions.set_aside()
+    panel = page.exceptions.panel
+    assert not panel.action_button.isEnabled()
+    qtbot.keyClick(panel.reason, Qt.Key.Key_Return)  # Enter with no reason: nothing happens
+    assert page.exceptions.panel is panel and panel.ok is None
+    qtbot.keyClicks(panel.reason, "supplier letter, not a controlled form")
+    panel.action_button.click()
     settle(qtbot)
     remaining = page.exceptions.model.rows
     assert [r.id for r in remaining] == [report.outcomes[1].scan_page_id]
@@ -379,6 +393,59 @@ def test_image_viewer_zoom_rotate_fit_and_pages(qtbot, tmp_path) -> None:  # noq
     assert viewer.shown_key is None and not viewer.next_button.isEnabled()
     viewer.step(-2)
     qtbot.waitUntil(lambda: viewer.shown_key == 1, timeout=5_000)  # from the cache
+
+
+def _darkest_along(image: QImage, points: list[QPoint]) -> list[int]:
+    """For each point, the darkest grey within one pixel of it (where a rule drawn through it should be)."""
+    return [min(QColor(image.pixel(x, y)).value() for x in range(p.x() - 1, p.x() + 2)
+                for y in range(p.y() - 1, p.y() + 2)) for p in points]
+
+
+def test_thin_rules_stay_visible_when_the_page_is_fitted_into_a_small_viewer(qtbot) -> None:  # noqa: ANN001
+    """At Fit a 2000 × 2800 px page is shown about 0.12 times its size: 1-px table rules must stay visible (a
+    bilinear or nearest-pixel shrink skips most image rows and loses them)."""
+    page = Image.new("L", (2000, 2800), 255)
+    draw = ImageDraw.Draw(page)
+    rows = [560, 843, 1151, 1484, 1879, 2213, 2517]  # not multiples of the scale step: no lucky samples
+    columns = [263, 741, 1222, 1663]
+    for y in rows:
+        draw.line([(0, y), (1999, y)], fill=0, width=1)
+    for x in columns:
+        draw.line([(x, 0), (x, 2799)], fill=0, width=1)
+    data = sl.png_bytes(page)
+    viewer = ImageViewer(lambda key: data)
+    qtbot.addWidget(viewer)
+    viewer.resize(300, 420)
+    viewer.show()
+    viewer.set_pages([ViewerPage(1, "ruled")])
+    qtbot.waitUntil(lambda: viewer.shown_key == 1, timeout=5_000)
+    assert viewer.fitting and viewer.zoom < 0.2
+
+    def lines_seen() -> tuple[list[int], list[int]]:
+        viewer.view.viewport().repaint()
+        shot = viewer.view.viewport().grab().toImage()
+        across = [viewer.view.mapFromScene(QPointF(1000 + 37 * i, y)) for y in rows for i in (-9, 0, 9)]
+        down = [viewer.view.mapFromScene(QPointF(x, 1400 + 41 * i)) for x in columns for i in (-9, 0, 9)]
+        between = [viewer.view.mapFromScene(QPointF(1000, (a + b) / 2)) for a, b in zip(rows, rows[1:], strict=False)]
+        return _darkest_along(shot, across + down), _darkest_along(shot, between)
+
+    on_rules, paper = lines_seen()
+    assert min(paper) > 245  # the white paper between the rules stays white
+    assert max(on_rules) < 235, on_rules  # every rule is visibly darker, at every place looked at
+    assert viewer.item.shrunk_size.width() < 300  # drawn from a copy shrunk to the size on screen
+
+    viewer.rotate()  # a quarter turn: the rules still show (now the horizontal ones run down)
+    on_rules, _paper = lines_seen()
+    assert max(on_rules) < 235, on_rules
+
+    # The same check fails with nearest-pixel shrinking: it is what shows the lines lost before.
+    viewer.rotate()
+    viewer.rotate()
+    viewer.rotate()
+    viewer.item.setTransformationMode(Qt.TransformationMode.FastTransformation)
+    viewer.item.setPixmap(viewer.item.pixmap())  # drops the copy shrunk the smooth way
+    on_rules, _paper = lines_seen()
+    assert sum(value > 245 for value in on_rules) > len(on_rules) // 2
 
 
 def test_an_unidentified_page_is_shown_with_the_other_pages_of_its_file(qtbot, seed, ctx_for, tmp_path) -> None:  # noqa: ANN001

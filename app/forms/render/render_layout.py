@@ -8,13 +8,14 @@ from __future__ import annotations
 import dataclasses
 import io
 import math
+from collections.abc import Callable
 
 from reportlab.lib.colors import Color, black, white
 from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
 from reportlab.pdfgen.canvas import Canvas
 
-from app.forms.layout.layout import LayoutError, TemplateLayout
+from app.forms.layout.layout import FieldDef, LayoutError, TemplateLayout
 from app.forms.render.fonts import CONDENSED_BOLD, MONO, SANS, SANS_BOLD, register_fonts
 from app.forms.render.render_base import (
     CRITICAL,
@@ -33,6 +34,7 @@ from app.forms.render.render_base import (
     fit,
     geometry,
     slots,
+    squeezed,
     text_block,
     wrap,
 )
@@ -221,14 +223,23 @@ def _draw_footer(canvas: Canvas, layout: TemplateLayout, page: int, head: PageHe
 
 
 def draw_foot_serial(canvas: Canvas, geom: Geometry, serial: str, copy: str) -> None:
+    """"SERIAL <label>  Copy n of N" beside the bottom code, made smaller and narrower to fit its room when a
+    long serial label (or a replaced one) needs it; never cut."""
     s = slots(geom)
-    canvas.setFillColor(INK)
-    canvas.setFont(MONO, 8.5)
     text = f"SERIAL {serial}"
-    canvas.drawString(s.foot_x, s.foot_y, text)
+    gap = 3 * mm
+    natural = canvas.stringWidth(text, MONO, 8.5) + (gap + canvas.stringWidth(copy, SANS, 7) if copy else 0)
+    factor, narrow = squeezed(natural, s.foot_width, least=0.8)
+    canvas.saveState()
+    canvas.translate(s.foot_x, s.foot_y)
+    canvas.scale(narrow, 1)
+    canvas.setFillColor(INK)
+    canvas.setFont(MONO, 8.5 * factor)
+    canvas.drawString(0, 0, text)
     if copy:
-        canvas.setFont(SANS, 7)
-        canvas.drawString(s.foot_x + canvas.stringWidth(text, MONO, 8.5) + 3 * mm, s.foot_y, copy)
+        canvas.setFont(SANS, 7 * factor)
+        canvas.drawString(canvas.stringWidth(text, MONO, 8.5 * factor) + gap * factor, 0, copy)
+    canvas.restoreState()
 
 
 def draw_placeholder_qr(canvas: Canvas, x: float, y: float, side: float, text: str) -> None:
@@ -299,11 +310,16 @@ class PageSpace:
         )
 
 
+# Told where each field's row is drawn: (field, x, y of the row's bottom, width, height) in points.
+RowSink = Callable[[FieldDef, float, float, float, float], None]
+
+
 def draw_static_page(canvas: Canvas, layout: TemplateLayout, page: int, head: PageHead, *,
-                     check: bool = True) -> PageSpace:
+                     check: bool = True, on_row: RowSink | None = None) -> PageSpace:
     """Everything on page ``page`` that does not change from copy to copy.
 
     With ``check``, raises LayoutError when the page's content does not fit; the space is returned anyway.
+    ``on_row`` hears where each field's row is drawn (the scan viewer zooms to it: one geometry, this one).
     """
     geom = geometry(layout.paper)
     canvas.saveState()
@@ -327,6 +343,8 @@ def draw_static_page(canvas: Canvas, layout: TemplateLayout, page: int, head: Pa
         y = draw_table_header(canvas, cols, geom.left, y)
         for field, height in zip(fields, heights, strict=True):
             draw_row(canvas, field, numbers[field.name], cols, geom.left, y, height)
+            if on_row is not None:
+                on_row(field, geom.left, y - height, sum(c.width for c in cols), height)
             y -= height
     elif page != layout.pages:
         canvas.setFillColor(GREY_TEXT)
@@ -344,14 +362,17 @@ def draw_static_page(canvas: Canvas, layout: TemplateLayout, page: int, head: Pa
     return space
 
 
-def measure_pages(layout: TemplateLayout) -> tuple[PageSpace, ...]:
-    """The space each page needs and has (for the template editor: "page 2: 14 mm left"), without raising."""
+def measure_pages(layout: TemplateLayout, *, on_row: RowSink | None = None) -> tuple[PageSpace, ...]:
+    """The space each page needs and has (for the template editor: "page 2: 14 mm left"), without raising;
+    ``on_row`` hears where each field's row lands: the same as on every issued copy, since where things land
+    does not depend on the head's texts (site and identification lines are fitted to one line each, and every
+    issuance grid has two rows)."""
     register_fonts()
     head = PageHead(site="SITE", version="Version 999", effective="Effective 2000-01-01",
                     status="CONTROLLED COPY", grid=((GridCell("a", "a"),), (GridCell("b", "b"),)))
     scratch = Canvas(io.BytesIO(), pagesize=(geometry(layout.paper).width, geometry(layout.paper).height))
     pages = range(1, layout.pages + 1)
-    return tuple(draw_static_page(scratch, layout, page, head, check=False) for page in pages)
+    return tuple(draw_static_page(scratch, layout, page, head, check=False, on_row=on_row) for page in pages)
 
 
 def check_fits(layout: TemplateLayout) -> None:

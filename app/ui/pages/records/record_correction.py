@@ -1,20 +1,17 @@
-"""The correction dialog (GDP, RC-01): a saved value is replaced by a new entry with a reason; the original
+"""The correction form (GDP, RC-01): a saved value is replaced by a new entry with a reason; the original
 stays in the record, struck through, with who, when and why. The reason is picked from the configured list
-("records.correction_reasons") and explained in free text; both are required."""
+("records.correction_reasons") and explained in free text; both are required. It opens as a panel in place of the
+entry form, beside the scan, which stays in sight while the correction is written."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -23,8 +20,9 @@ from app.services.core.errors import FormtrailError
 from app.services.records import records
 from app.services.records.record_views import FieldView, RecordView
 from app.services.site import settings
+from app.ui.kit.side_panel import ReasonBox, SidePanel
 from app.ui.kit.style import set_role
-from app.ui.kit.widgets import ErrorLine, fit_to_contents, hint, reason_field, title
+from app.ui.kit.widgets import ErrorLine, hint
 from app.ui.pages.records.record_history import value_text
 from app.ui.pages.registry import PageContext
 
@@ -35,22 +33,21 @@ def correction_reasons(ctx: PageContext) -> list[str]:
     return next((list(s.value) for s in settings.list_settings(ctx.db) if s.key == "records.correction_reasons"), [])
 
 
-class CorrectionDialog(QDialog):
+class CorrectionPanel(SidePanel):
     """Asks for the new value and the reason, then calls ``records.correct_value``; ``result_view`` holds the
     RecordView after the correction. Service refusals are shown inline; nothing typed is lost."""
 
     def __init__(self, ctx: PageContext, field: FieldView, *, serial: str, source_page: int | None,
                  signed: bool = False, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(f"Correct: {field.label}", parent)
         assert field.current is not None
         self._ctx, self.field, self.serial, self.source_page = ctx, field, serial, source_page
         self.result_view: RecordView | None = None
-        self.setWindowTitle(f"Correct {field.label} – {serial}")
         current = field.current
-        layout = QVBoxLayout(self)
-        layout.addWidget(title(f"Correct: {field.label}"))
-        layout.addWidget(hint("The current value is not overwritten: it stays in the record, struck through, with "
-                              "your name, the time and your reason (good documentation practice)."))
+        layout = self.body
+        layout.addWidget(hint(f"Record {serial}. The current value is not overwritten: it stays in the record, "
+                              "struck through, with your name, the time and your reason (good documentation "
+                              "practice)."))
         if signed:
             warning = QLabel("This record is signed. A correction marks its signatures \"content changed after "
                              "signing\"; it must then be reviewed and signed again.")
@@ -58,6 +55,7 @@ class CorrectionDialog(QDialog):
             layout.addWidget(set_role(warning, "error"))
 
         form = QFormLayout()
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # the panel is narrower than a dialog was
         self.current_label = QLabel(value_text(current, field.unit)
                                     + (f" – {current.reason}" if current.is_na else ""))
         self.current_label.setStyleSheet("font-weight: 600;")
@@ -90,18 +88,19 @@ class CorrectionDialog(QDialog):
         reason_label = QLabel("&Reason:")
         reason_label.setBuddy(self.reason_combo)
         form.addRow(reason_label, self.reason_combo)
-        self.explanation = reason_field("Explain: what was wrong and how you know the new value is right "
-                                        "(required)")
+        self.explanation = ReasonBox("Explain: what was wrong and how you know the new value is right "
+                                     "(required)")
+        self.explanation.submit_requested.connect(self.try_submit)
         explanation_label = QLabel("&Explanation:")
         explanation_label.setBuddy(self.explanation)
         form.addRow(explanation_label, self.explanation)
 
-        self.paper_check = QCheckBox("Correction made by hand on the &paper (single strike-through, initials, date, "
-                                     "reason on the sheet)")
+        self.paper_check = QCheckBox("Correction made by hand on the &paper")
+        done_so = "(single strike-through, initials, date and reason on the sheet)"
         if source_page:
             self.paper_check.setToolTip(f"Captured from scan page {source_page}, the page shown beside the form.")
-            paper_note = f"Tick it when the sheet itself shows the correction: it is captured from scan page " \
-                         f"{source_page}, shown beside the form."
+            paper_note = f"Tick it when the sheet itself shows the correction {done_so}: it is captured from " \
+                         f"scan page {source_page}, shown beside the form."
         else:
             self.paper_check.setEnabled(False)
             paper_note = "A correction made on the paper is captured from its scan: none is linked yet."
@@ -117,19 +116,13 @@ class CorrectionDialog(QDialog):
 
         self.error = ErrorLine()
         layout.addWidget(self.error)
-        buttons = QDialogButtonBox()
-        self.save_button = buttons.addButton("Save correction", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.save_button.setDefault(True)
-        buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
+        self.save_button = self.action_button
+        self.save_button.setText("Save correction")
         for signal in (self.value_edit.textChanged, self.na_edit.textChanged, self.explanation.textChanged,
                        self.reason_combo.currentIndexChanged, self.na_check.toggled):
             signal.connect(self._update)
-        fit_to_contents(self, min_width=560)
         self._update()
-        self.value_edit.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.first_focus = self.value_edit
 
     def _na_toggled(self, on: bool) -> None:
         self.value_edit.setEnabled(not on)
@@ -156,9 +149,14 @@ class CorrectionDialog(QDialog):
     def _update(self) -> None:
         missing = self._missing()
         self.save_button.setEnabled(missing is None)
-        self.save_button.setToolTip(missing or "")
+        self.save_button.setToolTip(missing or "Save the correction (Enter)")
 
-    def accept(self) -> None:
+    def try_submit(self) -> None:
+        """Enter with something missing says what (the button is disabled, so the base class would not)."""
+        if self.ok is None:
+            self.submit()
+
+    def submit(self) -> None:
         reason = self.reason()
         if self._missing() is not None or reason is None:
             self.error.show_text(self._missing() or "")
@@ -178,4 +176,4 @@ class CorrectionDialog(QDialog):
                 self.justification_label.show()
                 self.justification_edit.setFocus()
             return
-        super().accept()
+        self.finish(True)

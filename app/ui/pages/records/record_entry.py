@@ -63,6 +63,7 @@ class EntryForm(QWidget):
 
     changed = Signal(object)  # RecordView after a save, a verification
     page_focused = Signal(int)  # the user moved to a field printed on this page
+    field_focused = Signal(str)  # the user moved to another field (its name): the scan shows its row
     correction_requested = Signal(str)
     history_requested = Signal(str)
 
@@ -71,7 +72,8 @@ class EntryForm(QWidget):
         self._ctx = ctx
         self.view: RecordView | None = None
         self.rows: dict[str, FieldRow] = {}
-        self._groups: dict[int, QGroupBox] = {}
+        self._groups: dict[int, QWidget] = {}  # a group box per page of the sheet; one plain box for one page
+        self.current_field: str | None = None  # the field the keyboard is in, or was in last
         self._source_page: int | None = None
         self._memory: dict[str, str] = {}  # what the rows remember between saves (the late-entry reason)
         self.task: Task | None = None  # values being verified together
@@ -83,14 +85,13 @@ class EntryForm(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
 
+        # The lines above the fields are kept short (explanations in tooltips): the fields get the height.
         self.source_label = QLabel()
         self.source_label.setWordWrap(True)
         set_role(self.source_label, "emphasis")
         layout.addWidget(self.source_label)
         activity = FlowLayout()
         self.activity_check = QCheckBox("&Activity date/time written on the sheet:")
-        self.activity_check.setToolTip("When the work was done, as written on the paper. Stored apart from the "
-                                       "time you save the value.")
         self.activity_edit = QDateTimeEdit()
         self.activity_edit.setDisplayFormat("yyyy-MM-dd HH:mm")
         self.activity_edit.setCalendarPopup(True)
@@ -98,13 +99,10 @@ class EntryForm(QWidget):
         self.activity_check.toggled.connect(self.activity_edit.setEnabled)
         activity.addWidget(keep_together(self.activity_check, self.activity_edit))
         layout.addLayout(activity)
-        self.activity_hint = hint("")
-        layout.addWidget(self.activity_hint)
 
-        self.progress_label = QLabel()
-        self.progress_label.setWordWrap(True)
-        layout.addWidget(self.progress_label)
         bar = FlowLayout()
+        self.progress_label = QLabel()
+        bar.addWidget(self.progress_label)
         self.show_combo = QComboBox()
         self.show_combo.addItems(_SHOW)
         self.show_combo.setMinimumContentsLength(22)
@@ -131,8 +129,11 @@ class EntryForm(QWidget):
         self._body_layout.addStretch(1)
         self.scroll_area.setWidget(self._body)
         layout.addWidget(self.scroll_area, 1)
-        layout.addWidget(hint("◆ critical (verified by a second person) · * required. Each value is saved the "
-                              "moment you press Enter or Save; a saved value changes only by a correction."))
+        legend = hint("◆ critical · * required · Enter saves the value")
+        legend.setWordWrap(False)
+        legend.setToolTip("◆ critical: a second person verifies the value. * required. Each value is saved the "
+                          "moment you press Enter or Save; a saved value changes only by a correction.")
+        layout.addWidget(legend)
 
     # -- the record ----------------------------------------------------------------------------------
     @property
@@ -149,15 +150,17 @@ class EntryForm(QWidget):
             self.activity_edit.setDateTime(QDateTime.fromSecsSinceEpoch(int(self._ctx.db.clock.now().timestamp())))
             hours = next((s.value for s in settings.list_settings(self._ctx.db)
                           if s.key == "records.late_entry_hours"), None)
-            self.activity_hint.setText(
+            tip = (
+                "When the work was done, as written on the paper; stored apart from the time you save the value. "
                 "Optional; applies to each value saved while it is ticked. A value entered more than "
                 f"{hours} h after the activity asks for the reason of the late entry and is flagged for review.")
+            for widget in (self.activity_check, self.activity_edit):
+                widget.setToolTip(tip)
         pages = {s.scan_page_id: s.page_no for s in view.scans}
         for field in view.fields:
             self.rows[field.name].set_field(field, editable=self.editable, pages=pages)
         for widget in (self.activity_check, self.activity_edit):
             widget.setVisible(self.editable)
-        self.activity_hint.setVisible(self.editable)
         self.activity_edit.setEnabled(self.activity_check.isChecked())
         self._update_progress()
         self._filter()
@@ -169,11 +172,14 @@ class EntryForm(QWidget):
         for group in self._groups.values():
             group.deleteLater()
         self.rows, self._groups, self._memory = {}, {}, {}
+        self.current_field = None
         pages = sorted({f.page for f in view.fields})
         for page_no in pages:
-            group = QGroupBox(f"Page {page_no} of the sheet" if len(pages) > 1 else "Values on the sheet")
+            group = QGroupBox(f"Page {page_no} of the sheet") if len(pages) > 1 else QWidget()
             group_layout = QVBoxLayout(group)
-            group_layout.setSpacing(6)
+            group_layout.setSpacing(3)
+            if len(pages) == 1:
+                group_layout.setContentsMargins(0, 0, 0, 0)
             for field in (f for f in view.fields if f.page == page_no):
                 row = FieldRow(self._ctx, field, serial=view.serial, source_page=lambda: self._source_page,
                                activity_at=self.activity_at, number=view.fields.index(field) + 1,
@@ -193,6 +199,9 @@ class EntryForm(QWidget):
         row = next((r for r in self.rows.values() if r.isAncestorOf(new)), None)
         if row is not None:
             self.page_focused.emit(row.field.page)
+            if row.field.name != self.current_field:
+                self.current_field = row.field.name
+                self.field_focused.emit(row.field.name)
 
     def set_source_page(self, page_no: int | None) -> None:
         """The scan page shown beside the form: values saved now are recorded as read from it."""
@@ -201,11 +210,13 @@ class EntryForm(QWidget):
             why = self.view.why_not_enter if self.view else None
             self.source_label.setText("Read-only: " + (f"{why}." if why else
                                                        "you may view this record but not enter data."))
+            self.source_label.setToolTip("")
         elif self._source_page:
-            self.source_label.setText(f"Transcribing from scan page {self._source_page} (shown on the left): "
-                                      "each value is saved with that page as its source.")
+            self.source_label.setText(f"Transcribing from scan page {self._source_page} (shown on the left)")
+            self.source_label.setToolTip("Each value you save now is recorded with that page as its source.")
         else:
             self.source_label.setText("No scan linked: values are saved as direct entries.")
+            self.source_label.setToolTip("")
 
     def show_page_group(self, page_no: int) -> None:
         """Bring the fields printed on ``page_no`` into view, unless the user is already on one of them."""

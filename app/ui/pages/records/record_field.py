@@ -101,20 +101,33 @@ class FieldRow(QFrame):
         self._memory = memory if memory is not None else {}  # shared by the rows of one form: last late reason
         self._pages: Mapping[int, int] = {}
         self._na_mode = False
+        # Compact: the label with its limits on one line, the value and its buttons on the next; what a field
+        # means in full is in the tooltip, so that eight or more fields fit beside the scan on a laptop screen.
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(10, 6, 8, 6)
-        layout.setSpacing(3)
+        layout.setContentsMargins(8, 3, 6, 3)
+        layout.setSpacing(2)
+        tip = self._tooltip(field)
+        heading = QHBoxLayout()
+        heading.setSpacing(8)
         self.name_label = QLabel((f"{number}.  " if number else "") + self._title(field))
-        self.name_label.setToolTip("Numbered as in the No. column of the printed sheet.")
+        self.name_label.setToolTip(tip)
         self.name_label.setWordWrap(True)
         self.name_label.setStyleSheet("font-weight: 600;")
-        layout.addWidget(self.name_label)
+        heading.addWidget(self.name_label, 1)
+        self.help_label = QLabel(self._help(field))
+        self.help_label.setStyleSheet("color: #5b6573;")
+        self.help_label.setToolTip(tip)
+        self.help_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
+        self.help_label.setVisible(bool(self.help_label.text()))
+        heading.addWidget(self.help_label, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(heading)
 
         line = QHBoxLayout()
         self.input = QLineEdit()
         self.input.setPlaceholderText(_PLACEHOLDER.get(field.type, "") if field.type is not FieldType.CHOICE
                                       else "one of: " + ", ".join(field.choices))
         self.input.setAccessibleName(field.label)
+        self.input.setToolTip(tip)
         self.name_label.setBuddy(self.input)
         choices = ["yes", "no"] if field.type is FieldType.CHECKBOX else list(field.choices)
         if choices:
@@ -145,11 +158,6 @@ class FieldRow(QFrame):
         line.addWidget(self.pick)
         layout.addLayout(line)
 
-        self.help_label = QLabel(self._help(field))
-        self.help_label.setStyleSheet("color: #5b6573;")
-        self.help_label.setWordWrap(True)
-        self.help_label.setVisible(bool(self.help_label.text()))
-        layout.addWidget(self.help_label)
         self.na_extra = _Extra("Why NA:", "the reason this field does not apply (required)")
         self.justification_extra = _Extra("Justification:", "why the out-of-limit value is recorded as it is, "
                                                              "e.g. deviation number (required)")
@@ -183,14 +191,26 @@ class FieldRow(QFrame):
 
     @staticmethod
     def _help(field: FieldView) -> str:
+        """What one reads beside the label: the limits, and "optional" (the markers say the rest)."""
         parts = []
         if field.limits:
             parts.append(f"limits {field.limits}")
-        if field.critical:
-            parts.append("◆ critical: a second person verifies it")
         if not field.required:
             parts.append("optional")
         return " · ".join(parts)
+
+    @staticmethod
+    def _tooltip(field: FieldView) -> str:
+        lines = [field.label]
+        if field.help:
+            lines.append(field.help)
+        if field.limits:
+            lines.append(f"Limits {field.limits}")
+        if field.critical:
+            lines.append("◆ critical: a second person verifies it")
+        lines.append("required" if field.required else "optional")
+        lines.append("Numbered as in the No. column of the printed sheet.")
+        return "\n".join(lines)
 
     # -- showing the field -------------------------------------------------------------------------
     def set_field(self, field: FieldView, *, editable: bool, pages: Mapping[int, int]) -> None:

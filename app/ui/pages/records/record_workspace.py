@@ -1,4 +1,6 @@
-"""One record open for work: the scan on the left; on the right the entry form and the review panel."""
+"""One record open for work: the scan on the left; on the right the entry form and the review panel, or the
+correction form in their place (beside the scan, which stays in sight). The scan follows the field being typed
+in: its page, zoomed to its row (where the template's renderer prints that row)."""
 
 from __future__ import annotations
 
@@ -14,14 +16,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.forms.render.field_places import FieldPlace, field_places
 from app.services.core.errors import FormtrailError
 from app.services.identity.permissions import Permission
 from app.services.records import records
 from app.services.records.record_views import RecordView
+from app.services.templates import templates
 from app.ui.kit.dialogs import accepted, open_dialog
+from app.ui.kit.operations import run_query
+from app.ui.kit.side_panel import PanelStack, SidePanel
 from app.ui.kit.style import set_role
 from app.ui.kit.widgets import ErrorLine
-from app.ui.pages.records.record_correction import CorrectionDialog
+from app.ui.pages.records.record_correction import CorrectionPanel
 from app.ui.pages.records.record_entry import EntryForm
 from app.ui.pages.records.record_history import HistoryDialog
 from app.ui.pages.records.record_review import ReviewPanel
@@ -39,7 +45,9 @@ class RecordWorkspace(QWidget):
         super().__init__(parent)
         self._ctx = ctx
         self.view: RecordView | None = None
-        self.dialog: QDialog | None = None  # the correction or history dialog open now (tests, focus)
+        self.dialog: QDialog | None = None  # the history dialog open now (tests, focus)
+        self.places: dict[str, FieldPlace] = {}  # where each field's row is on the sheet
+        self._places_of: tuple[str, int] | None = None  # the template version ``places`` belong to
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         header = QHBoxLayout()
@@ -67,9 +75,10 @@ class RecordWorkspace(QWidget):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.entry, "Values")
         self.tabs.addTab(self.review, "Review and sign")
+        self.panels = PanelStack(self.tabs)  # the tabs, or the correction form in their place
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.scan)
-        self.splitter.addWidget(self.tabs)
+        self.splitter.addWidget(self.panels)
         self.splitter.setStretchFactor(0, 5)
         self.splitter.setStretchFactor(1, 4)
         self.splitter.setChildrenCollapsible(False)
@@ -80,6 +89,7 @@ class RecordWorkspace(QWidget):
         self.scan.page_changed.connect(self.entry.set_source_page)
         self.scan.page_changed.connect(self.entry.show_page_group)
         self.entry.page_focused.connect(self.scan.show_page)
+        self.entry.field_focused.connect(self._follow)
         self.entry.changed.connect(self.apply)
         self.entry.correction_requested.connect(self.correct)
         self.entry.history_requested.connect(self.history)
@@ -119,6 +129,11 @@ class RecordWorkspace(QWidget):
 
     def apply(self, view: RecordView) -> None:
         """Show the record as the service returned it after a change (or on opening)."""
+        if self.view is None or self.view.serial != view.serial:
+            if self.panel is not None:
+                self.panel.close_panel()  # a correction of the record shown before
+            self.scan.show_field(None)
+        self._read_places(view)
         self.view = view
         self.title_label.setText(f"{view.serial} · {view.template} v{view.version} {view.title}")
         self.state_label.setText(f"Record: {view.state.value}")
@@ -128,13 +143,48 @@ class RecordWorkspace(QWidget):
         self.review.set_view(view)
         self.changed.emit(view)
 
+    # -- the scan follows the field ----------------------------------------------------------------
+    def _read_places(self, view: RecordView) -> None:
+        """Where the template prints each field's row, measured in the background once per template version (a
+        failure only means the scan does not zoom to the rows)."""
+        version = (view.template, view.version)
+        if version == self._places_of:
+            return
+        self._places_of, self.places = version, {}
+        ctx = self._ctx
+        run_query(self, lambda: field_places(templates.get_version(ctx.db, ctx.actor, *version).layout),
+                  key="places", on_done=self._places_read, on_failed=self._places_failed)
+
+    def _places_failed(self, _exc: BaseException) -> None:
+        self._places_of = None  # read again with the record's next view
+
+    def _places_read(self, places: dict[str, FieldPlace]) -> None:
+        self.places = places
+        if self.entry.current_field is not None:
+            self._follow(self.entry.current_field)
+
+    def _follow(self, name: str) -> None:
+        self.scan.show_field(self.places.get(name))
+
+    # -- correction and history -------------------------------------------------------------------
+    @property
+    def panel(self) -> SidePanel | None:
+        """The correction form open beside the scan, or None."""
+        return self.panels.panel
+
     def correct(self, name: str) -> None:
         if self.view is None:
             return
         field = self.view.field(name)
-        dialog = CorrectionDialog(self._ctx, field, serial=self.view.serial, source_page=self.scan.current_page(),
-                                  signed=any(s.valid for s in self.view.signatures), parent=self)
-        self._open(dialog)
+        self.scan.show_field(self.places.get(name))  # the row being corrected, on its page: the source page
+        panel = CorrectionPanel(self._ctx, field, serial=self.view.serial, source_page=self.scan.current_page(),
+                                signed=any(s.valid for s in self.view.signatures))
+
+        def done(finished: SidePanel, ok: bool) -> None:
+            view = finished.result_view if isinstance(finished, CorrectionPanel) else None
+            if ok and view is not None:
+                self.apply(view)
+        self.panels.open(panel, done)
 
     def history(self, name: str) -> None:
         if self.view is None:

@@ -1,4 +1,5 @@
-"""Dialogs of the Scans page: link a page by hand, and record what happened to a paper original."""
+"""Forms of the Scans page: link a page by hand (a panel beside the viewer), and record what happened to a paper
+original (a dialog)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from app.services.identity.permissions import Permission
 from app.services.scans import scans, true_copy
 from app.services.scans.scans import ScanPageInfo
 from app.ui.kit import messages
+from app.ui.kit.side_panel import SidePanel
 from app.ui.kit.widgets import fit_to_contents, hint, reason_field, title
 from app.ui.pages.registry import PageContext
 
@@ -52,19 +54,17 @@ ADVICE = {
 }
 
 
-class LinkDialog(QDialog):
-    """Link an exception page to a serial and page by hand (QA or Document Control; reason required)."""
+class LinkPanel(SidePanel):
+    """Link an exception page to a serial and page by hand (QA or Document Control; reason required), in a
+    panel beside the viewer: the serial is read off the scan while it is typed."""
 
     def __init__(self, ctx: PageContext, info: ScanPageInfo, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__("Link to a form by hand", parent)
         self._ctx, self._info = ctx, info
         self.result_value: ScanPageInfo | None = None
-        self.setWindowTitle("Link a scanned page by hand")
-        layout = QVBoxLayout(self)
-        layout.addWidget(title("Link to a form by hand"))
-        layout.addWidget(hint(f"{info.location}: {info.outcome.title}. {info.reason or ''}".strip()))
+        self.body.addWidget(hint(f"{info.location}: {info.outcome.title}. {info.reason or ''}".strip()))
         if info.outcome in ADVICE:
-            layout.addWidget(hint(ADVICE[info.outcome]))
+            self.body.addWidget(hint(ADVICE[info.outcome]))
         form = QFormLayout()
         self.serial = QLineEdit(info.serial or "")
         self.serial.setPlaceholderText("serial printed beside the code, e.g. 000123")
@@ -73,29 +73,19 @@ class LinkDialog(QDialog):
         self.page_no.setValue(info.page_no or 1)
         form.addRow("&Serial:", self.serial)
         form.addRow("&Page of the form:", self.page_no)
-        layout.addLayout(form)
-        label = QLabel("&Reason (required, recorded in the audit trail):")
-        self.reason = reason_field("Why? e.g. 'code covered by a stain; serial 000123 readable by eye'")
-        label.setBuddy(self.reason)
-        layout.addWidget(label)
-        layout.addWidget(self.reason)
-        buttons = QDialogButtonBox()
-        self.link_button = buttons.addButton("Link page", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.link_button.setDefault(True)
-        buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
-        fit_to_contents(self, min_width=500)
+        self.body.addLayout(form)
+        self.reason = self.reason_box("Why? e.g. 'code covered by a stain; serial 000123 readable by eye'")
+        self.link_button = self.action_button
+        self.link_button.setText("Link page")
         self.serial.textChanged.connect(self._update)
         self.reason.textChanged.connect(self._update)
         self._update()
-        (self.reason if info.serial else self.serial).setFocus()
+        self.first_focus = self.reason if info.serial else self.serial
 
     def _update(self) -> None:
         self.link_button.setEnabled(bool(self.serial.text().strip() and self.reason.toPlainText().strip()))
 
-    def accept(self) -> None:
+    def submit(self) -> None:
         serial, reason = self.serial.text().strip(), self.reason.toPlainText().strip()
         if not serial or not reason:
             return
@@ -103,9 +93,9 @@ class LinkDialog(QDialog):
             self.result_value = scans.link_manually(self._ctx.db, self._ctx.actor, scan_page_id=self._info.id,
                                                     serial=serial, page_no=self.page_no.value(), reason=reason)
         except FormtrailError as exc:
-            messages.show_exception(self, exc, title=self.windowTitle())
+            messages.show_exception(self, exc, title="Link a scanned page by hand")
             return
-        super().accept()
+        self.finish(True)
 
 
 class DispositionDialog(QDialog):

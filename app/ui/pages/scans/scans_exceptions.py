@@ -1,12 +1,14 @@
 """The Exceptions tab of the Scans page: every page waiting for a person, with its reason and thumbnail,
-a viewer, and the three ways out (link by hand, not a controlled form, read the code again)."""
+a viewer, and the three ways out (link by hand, not a controlled form, read the code again). The forms of the
+first two open beside the viewer, in place of the list, so the page stays in sight while they are filled in."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
-    QDialog,
     QHeaderView,
     QLabel,
     QPushButton,
@@ -25,16 +27,15 @@ from app.services.scans.scans import ScanPageInfo
 from app.textfmt import plural
 from app.ui.kit import data_events, messages
 from app.ui.kit.data_events import Topic
-from app.ui.kit.dialogs import accepted, open_dialog
 from app.ui.kit.flow_layout import FlowLayout
 from app.ui.kit.image_viewer import ImageViewer, ViewerPage, scan_page_loader
 from app.ui.kit.operations import notify, run_op, run_query
-from app.ui.kit.reason import ReasonDialog
+from app.ui.kit.side_panel import PanelStack, ReasonPanel, SidePanel
 from app.ui.kit.signature import batch_report
 from app.ui.kit.widgets import hint, setup_table
 from app.ui.kit.workers import Task, while_alive
 from app.ui.pages.registry import PageContext
-from app.ui.pages.scans.scans_dialogs import ADVICE, LinkDialog
+from app.ui.pages.scans.scans_dialogs import ADVICE, LinkPanel
 from app.ui.pages.scans.scans_models import (
     THUMB_SIDE,
     ExceptionModel,
@@ -56,7 +57,6 @@ class ExceptionsPanel(QWidget):
     def __init__(self, ctx: PageContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._ctx = ctx
-        self.dialog: QDialog | None = None
         self.task: Task | None = None
         self.last_result: BatchResult[int] | None = None  # of the last pages set aside together
         self._shown: ScanPageInfo | None = None  # the page in the viewer and the details
@@ -119,8 +119,9 @@ class ExceptionsPanel(QWidget):
         self.details.setMinimumHeight(64)
         column.addWidget(self.details)
         self.viewer = ImageViewer(scan_page_loader(ctx.db, ctx.actor), self)
+        self.panels = PanelStack(left, focus=self.table)  # the list, or the form open for the page shown
         splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(left)
+        splitter.addWidget(self.panels)
         splitter.addWidget(self.viewer)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
@@ -192,6 +193,11 @@ class ExceptionsPanel(QWidget):
         if finished is not None:
             self._thumbs_pending.difference_update(finished)
 
+    @property
+    def panel(self) -> SidePanel | None:
+        """The form open beside the viewer (link by hand, set aside), or None."""
+        return self.panels.panel
+
     def selected(self) -> ScanPageInfo | None:
         """The page shown: the one last clicked of those selected."""
         row = current_selected_row(self.table)
@@ -249,7 +255,7 @@ class ExceptionsPanel(QWidget):
 
     def _update_buttons(self) -> None:
         info = self.selected()
-        idle = self.task is None
+        idle = self.task is None and self.panel is None
         many = len(self.selected_pages())
         one = info is not None and many == 1  # linking and reading again: one page at a time
         self.link_button.setEnabled(one and idle)
@@ -263,31 +269,30 @@ class ExceptionsPanel(QWidget):
             self.retry_button.setToolTip("Decode the page again, trying harder (every region, filters, rotations)")
 
     # -- actions -----------------------------------------------------------------------------------------
-    def _open(self, dialog: QDialog) -> None:
-        self.dialog = dialog
-
-        def done(_dialog: QDialog, result: int) -> None:
-            self.dialog = None
-            if accepted(result):
+    def _open(self, panel: SidePanel, on_done: Callable[[SidePanel, bool], None] | None = None) -> None:
+        def done(_panel: SidePanel, ok: bool) -> None:
+            if ok:
                 self.reload()
                 self.changed.emit()
-        open_dialog(dialog, done)
+            self._update_buttons()
+        self.panels.open(panel, on_done or done)
+        self._update_buttons()
 
     def link(self) -> None:
         info = self.selected()
-        if info is not None and self._can_link and len(self.selected_pages()) == 1:
-            self._open(LinkDialog(self._ctx, info, self))
+        if info is not None and self._can_link and len(self.selected_pages()) == 1 and self.panel is None:
+            self._open(LinkPanel(self._ctx, info))
 
     def set_aside(self) -> None:
         info = self.selected()
-        if info is None or not self._can_link or self.task is not None:
+        if info is None or not self._can_link or self.task is not None or self.panel is not None:
             return
         if len(self.selected_pages()) > 1:
             self.set_aside_many()
             return
         ctx = self._ctx
-        self._open(ReasonDialog(
-            self, heading="Not a controlled form", action_text="Set aside",
+        self._open(ReasonPanel(
+            heading="Not a controlled form", action_text="Set aside",
             explanation=f"{info.location}: {info.outcome.title}. The page leaves the queue but stays stored and "
                         "listed; this cannot be undone.",
             placeholder="Why? e.g. 'back side of a duplex scan' or 'supplier delivery note'",
@@ -299,24 +304,23 @@ class ExceptionsPanel(QWidget):
         """Set every selected page aside with one reason (asked once); the service sets each aside on its own, in
         the background, and the summary says which were set aside and which were refused, and why."""
         pages = self.selected_pages()
-        if not pages or not self._can_link or self.task is not None:
+        if not pages or not self._can_link or self.task is not None or self.panel is not None:
             return
         names = {p.id: p.location for p in pages}
         listed = "\n".join(f"• {p.location}: {p.outcome.title}" for p in pages[:12])
         more = f"\n… and {len(pages) - 12} more" if len(pages) > 12 else ""
-        dialog = ReasonDialog(
-            self, heading="Not controlled forms", action_text=f"Set {plural(len(pages), 'page')} aside",
+        panel = ReasonPanel(
+            heading="Not controlled forms", action_text=f"Set {plural(len(pages), 'page')} aside",
             explanation=f"{listed}{more}\n\nThese pages leave the queue, each with the reason below, but stay stored "
                         "and listed; this cannot be undone.",
             placeholder="Why? e.g. 'back sides of a duplex scan' or 'supplier delivery notes'",
-            perform=lambda reason: reason)  # the pages are set aside after the dialog, in the background
-        self.dialog = dialog
+            perform=lambda reason: reason)  # the pages are set aside after the panel, in the background
 
-        def done(_dialog: QDialog, result: int) -> None:
-            self.dialog = None
-            if accepted(result):
-                self._start_set_aside(list(names), dialog.result_value, names)
-        open_dialog(dialog, done)
+        def done(finished: SidePanel, ok: bool) -> None:
+            if ok:
+                self._start_set_aside(list(names), finished.result_value, names)
+            self._update_buttons()
+        self._open(panel, done)
 
     def _start_set_aside(self, ids: list[int], reason: str, names: dict[int, str]) -> None:
         ctx = self._ctx
