@@ -43,6 +43,9 @@ class Issuance(Controlled, Base):
     # The version of the site's QR key its codes are tagged with (NULL: the key of the site table, before
     # keys left the database). A code tagged with an older key than its issuance's is not linked.
     key_version: Mapped[int | None]
+    # The serial format (setting issuance.serial_format) its copies were printed with, kept so a later change of
+    # the setting never changes how they are named (NULL: issued before the setting existed, the bare number).
+    serial_format: Mapped[str | None] = mapped_column(String(80))
 
     template_version: Mapped[TemplateVersion] = relationship()
     forms: Mapped[list[IssuedForm]] = relationship(

@@ -16,9 +16,10 @@ from sqlalchemy.exc import DBAPIError
 from app.models import Base
 from app.models.checks import ValuesRefused
 from app.models.engine import build_engine
-from app.models.migrate import current_revision, head_revision, upgrade
+from app.models.migrate import current_revision, downgrade, head_revision, upgrade
 from app.runtime import RuntimeConfig, open_database
 from app.services.integrity import integrity
+from app.services.issuance import labels
 from app.services.reconciliation import reconciliation
 from tests.helpers.cli import CliRunner
 from tests.helpers.clock import FakeClock
@@ -36,17 +37,25 @@ def pg_template() -> str:
 
 @pytest.fixture
 def at_0006(db_url: str, tmp_path: Path) -> Iterator[tuple[Seed, list[str]]]:
-    """A site used by the release before 0007: a template, an issuance, a filled record, a voided form."""
+    """A site used by the release before 0007: a template, an issuance, a filled record, a voided form. Filled
+    by today's services (which read and write columns later migrations added), then taken back to 0006; its
+    issuance has no serial format, as that release made them (0008 keeps the format of later ones)."""
     engine = build_engine(db_url)
-    upgrade(engine, "0006")
+    upgrade(engine)
     engine.dispose()
     config = RuntimeConfig(home=tmp_path / "home", db_url=db_url, workstation="OLD-WS", hasher_profile="fast")
     db = open_database(config, migrate=False, clock=FakeClock(dt.datetime.now(dt.timezone.utc)))
     seed = seed_site(db)
     effective_template(seed)
-    serials = issue(seed, copies=3).serials
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(labels, "current_format", lambda _session: None)
+        serials = issue(seed, copies=3).serials
     fill(seed, serials[0])
     reconciliation.void_form(seed.db, seed.qa, serial=serials[2], reason="spoiled by a coffee stain")
+    db.engine.dispose()
+    back = build_engine(db_url)
+    downgrade(back, "0006")
+    back.dispose()
     yield seed, serials
     db.engine.dispose()
 
@@ -54,14 +63,16 @@ def at_0006(db_url: str, tmp_path: Path) -> Iterator[tuple[Seed, list[str]]]:
 def test_an_upgrade_keeps_data_triggers_indexes_and_keys_and_adds_the_checks(at_0006, db_url):  # noqa: ANN001
     seed, serials = at_0006
     engine = seed.db.engine
-    rows, schema = _rows(engine), _schema(engine)
+    rows, schema, columns = _rows(engine), _schema(engine), _columns(engine)
     assert not _checks(engine)
     engine.dispose()
 
     assert upgrade(build_engine(db_url)) == ("0006", head_revision())
 
     assert current_revision(engine) == head_revision()
-    assert _rows(engine) == rows and _schema(engine) == schema
+    assert _rows(engine, columns) == rows and _schema(engine) == schema
+    # 0008: issuances made before the serial format setting print the bare number (their format is NULL).
+    assert _scalar(engine, "SELECT count(*) FROM issuance WHERE serial_format IS NOT NULL") == 0
     assert _checks(engine) == {c.name for t in Base.metadata.tables.values() for c in t.constraints
                                if c.__class__.__name__ == "CheckConstraint"}
     with pytest.raises(DBAPIError, match="(?i)check constraint"):
@@ -114,11 +125,22 @@ def _scalar(engine: Engine, statement: str) -> object:
         return conn.execute(text(statement)).scalar_one()
 
 
-def _rows(engine: Engine) -> dict[str, list[tuple]]:
-    """Every row of every table but Alembic's own, in a stable order."""
+def _rows(engine: Engine, columns: dict[str, list[str]] | None = None) -> dict[str, list[tuple]]:
+    """Every row of every table but Alembic's own, in a stable order; ``columns``: only these tables and columns
+    (those an older schema had, the upgrade adding others)."""
     with engine.connect() as conn:
-        return {table: [tuple(r) for r in conn.execute(text(f'SELECT * FROM "{table}" ORDER BY 1'))]
-                for table in inspect(conn).get_table_names() if table != "alembic_version"}
+        tables = columns or {t: ["*"] for t in inspect(conn).get_table_names() if t != "alembic_version"}
+        return {table: [tuple(r) for r in conn.execute(text(
+                    f'SELECT {", ".join(c if c == "*" else f"{chr(34)}{c}{chr(34)}" for c in names)} '
+                    f'FROM "{table}" ORDER BY 1'))]
+                for table, names in tables.items()}
+
+
+def _columns(engine: Engine) -> dict[str, list[str]]:
+    with engine.connect() as conn:
+        inspector = inspect(conn)
+        return {t: [c["name"] for c in inspector.get_columns(t)] for t in inspector.get_table_names()
+                if t != "alembic_version"}
 
 
 def _schema(engine: Engine) -> dict[str, object]:

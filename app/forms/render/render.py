@@ -24,7 +24,7 @@ from app.forms.render.fonts import MONO, SANS_BOLD, register_fonts
 from app.forms.render.pdfstream import StreamingCanvas
 from app.forms.render.qr import QUIET_MODULES, draw_path
 from app.forms.render.qr_batch import encoded
-from app.forms.render.render_base import INK, Geometry, GridCell, PageHead, Slots, geometry, slots
+from app.forms.render.render_base import INK, Geometry, GridCell, PageHead, Slots, geometry, slots, squeezed
 from app.forms.render.render_layout import (
     PageSpace,
     check_fits,
@@ -80,10 +80,13 @@ class IssueInfo:
 
 @dataclasses.dataclass(frozen=True)
 class CopyInfo:
-    serial: str  # digits, e.g. "000123"
+    serial: str  # digits, e.g. "000123": what the QR code carries
     copy_no: int
     copy_count: int
     replaces: str | None = None  # a replacement copy prints the serial it replaces
+    # The serials as printed (the site's serial format, e.g. "BSL-01-000123"); None: the digits themselves.
+    label: str | None = None
+    replaces_label: str | None = None
 
     def __post_init__(self) -> None:
         if not self.serial.isdigit():
@@ -92,6 +95,23 @@ class CopyInfo:
             raise ValueError(f"copy {self.copy_no} of {self.copy_count} is out of range")
         if self.replaces is not None and (not self.replaces.isdigit() or self.replaces == self.serial):
             raise ValueError(f"replaced serial {self.replaces!r} must be digits and not the new serial")
+        # A label must read back as its serial (the digits at its end), or the paper names another form.
+        for label, serial in ((self.label, self.serial), (self.replaces_label, self.replaces)):
+            if label is not None and (serial is None or not _ends_with_number(label, int(serial))):
+                raise ValueError(f"label {label!r} does not end with the number of serial {serial!r}")
+
+    @property
+    def printed(self) -> str:
+        return self.label or self.serial
+
+    @property
+    def replaces_printed(self) -> str | None:
+        return self.replaces_label or self.replaces
+
+
+def _ends_with_number(label: str, number: int) -> bool:
+    digits = label[len(label.rstrip("0123456789")):]
+    return bool(digits) and int(digits) == number
 
 
 def local_text(moment: dt.datetime, tz: dt.tzinfo | None = None) -> str:
@@ -175,15 +195,28 @@ def _draw_codes(canvas: StreamingCanvas, size: int, path: str, where: Slots) -> 
 def _draw_copy_texts(canvas: StreamingCanvas, geom: Geometry, where: Slots, copy: CopyInfo) -> None:
     copy_text = f"Copy {copy.copy_no} of {copy.copy_count}"
     canvas.setFillColor(INK)
-    canvas.setFont(MONO, where.serial_size)
-    canvas.drawRightString(where.serial_right, where.serial_y, copy.serial)
+    draw_fitted(canvas, copy.printed, MONO, where.serial_size, right=where.serial_right, y=where.serial_y,
+                width=where.serial_width, least=0.45, centred=True)
     canvas.setFont(SANS_BOLD, 8.5)
     canvas.drawRightString(where.copy_right, where.copy_y, copy_text)
     if copy.replaces:
-        canvas.setFont(SANS_BOLD, 6.5)
-        canvas.drawRightString(where.replaces_right, where.replaces_y, f"REPLACES {copy.replaces}")
-        copy_text += f" · replaces {copy.replaces}"
-    draw_foot_serial(canvas, geom, copy.serial, copy_text)
+        draw_fitted(canvas, f"REPLACES {copy.replaces_printed}", SANS_BOLD, 6.5, right=where.replaces_right,
+                    y=where.replaces_y, width=where.replaces_width, least=0.8)
+        copy_text += f" · replaces {copy.replaces_printed}"
+    draw_foot_serial(canvas, geom, copy.printed, copy_text)
+
+
+def draw_fitted(canvas: StreamingCanvas, text: str, font: str, size: float, *, right: float, y: float,
+                width: float, least: float, centred: bool = False) -> None:
+    """``text`` right-aligned at ``right`` on baseline ``y``, made to fit ``width`` (``render_base.squeezed``);
+    ``centred``: a smaller text is raised to stay centred on the line the full size would take."""
+    factor, narrow = squeezed(canvas.stringWidth(text, font, size), width, least=least)
+    canvas.saveState()
+    canvas.translate(right, y + (size * (1 - factor) * 0.36 if centred else 0))
+    canvas.scale(narrow, 1)
+    canvas.setFont(font, size * factor)
+    canvas.drawRightString(0, 0, text)
+    canvas.restoreState()
 
 
 def render_issued(

@@ -104,7 +104,7 @@ class PageHead:
 class Slots:
     """Where the per-copy parts go (points, PDF coordinates)."""
 
-    serial_right: float  # the serial is right-aligned at this x
+    serial_right: float  # the serial label is right-aligned at this x
     serial_y: float
     serial_size: float
     copy_right: float
@@ -113,6 +113,10 @@ class Slots:
     replaces_y: float
     foot_x: float  # footer line beside the bottom QR: "Serial 000123 · Copy 3 of 5"
     foot_y: float
+    # The room each of them has (a longer serial label is made smaller, then narrower, never cut: see ``squeezed``).
+    serial_width: float
+    replaces_width: float  # right of the "SERIAL NO." caption
+    foot_width: float  # left of the footer's identification line (render_layout keeps 62 mm free for it)
     qr_top: tuple[float, float]
     qr_bottom: tuple[float, float]
     qr_side: float
@@ -127,7 +131,19 @@ def slots(geom: Geometry) -> Slots:
         replaces_right=id_right - 2.5 * mm, replaces_y=top - 10.6 * mm,
         foot_x=BOTTOM_QR_LEFT + QR_SLOT + 3 * mm, foot_y=QR_EDGE + 1.2 * mm,
         qr_top=geom.top_qr, qr_bottom=geom.bottom_qr, qr_side=QR_SLOT,
+        serial_width=47 * mm, replaces_width=31 * mm, foot_width=59 * mm,
     )
+
+
+def squeezed(natural: float, width: float, *, least: float) -> tuple[float, float]:
+    """(size factor, horizontal scale) that make a text ``natural`` points wide fit ``width``: the font shrinks
+    first, to ``least`` of its size at most, then the letters are narrowed. (1, 1) when it fits as it is. A
+    serial label is never cut with an ellipsis: every character of it is needed to find the form."""
+    if natural <= width or natural <= 0:
+        return 1.0, 1.0
+    ratio = width / natural
+    size = max(ratio, least)
+    return size, ratio / size
 
 
 # --- text helpers -----

@@ -58,3 +58,7 @@ class ErrorCode(enum.StrEnum):
     PREVIEW_NOT_CONTROLLED = "preview-not-controlled"
     # A batch act (many true copies, pages or values at once) given no item.
     NOTHING_SELECTED = "nothing-selected"
+    # The serial label setting: a format whose labels would not read back as their number; a label typed with the
+    # number of one form and the prefix of another (a mistyped number, caught by its template or site part).
+    SERIAL_FORMAT_INVALID = "serial-format-invalid"
+    SERIAL_LABEL_MISMATCH = "serial-label-mismatch"

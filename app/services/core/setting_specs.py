@@ -45,6 +45,10 @@ SPECS: dict[str, SettingSpec] = {
                                                        "user), list (an entry of the list below) or users+list",
                     choices=("free", "users", "list", "users+list")),
         SettingSpec("issuance.issued_to_list", [], "Areas and equipment forms may be issued to (comma separated)"),
+        # Checked by app/services/site/serial_format.py when changed; each issuance keeps the format it printed.
+        SettingSpec("issuance.serial_format", "{site}-{seq:06}", "Serial number as printed beside the QR code: "
+                                                                 "{site}, {template}, {version}, {year} and, last, "
+                                                                 "the number {seq:06} (applies to new issuances)"),
         SettingSpec("issuance.due_soon_days", 3, "Home lists an issuance as due back this many days before its "
                                                  "return date", 0, 60),
         SettingSpec("backup.folder", "", "Folder for scheduled backups (empty = no scheduled backups)"),

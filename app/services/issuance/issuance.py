@@ -37,8 +37,9 @@ from app.services.core.error_codes import ErrorCode
 from app.services.core.errors import DomainError, NotFound, ValidationError
 from app.services.core.filestore import PutResult
 from app.services.identity.permissions import Permission, require
-from app.services.issuance import qr_tags, serial_guard
+from app.services.issuance import labels, qr_tags, serial_guard
 from app.services.issuance.issued_to import checked_issued_to
+from app.services.site import serial_format
 from app.services.templates import templates
 
 MAX_COPIES = 10_000
@@ -61,6 +62,7 @@ class IssuanceResult:
     pdf_id: int
     pdf_sha256: str
     pages: int
+    labels: tuple[str, ...] = ()  # the serials as printed beside the QR code (setting issuance.serial_format)
 
 
 def format_serial(number: int) -> str:
@@ -68,18 +70,24 @@ def format_serial(number: int) -> str:
 
 
 def parse_serial(text: str) -> int:
-    """Accept "000123", "123" or "BSL-01-000123" (site prefix as printed beside the code)."""
-    digits = text.strip().rsplit("-", 1)[-1] if "-" in text else text.strip()
-    if not digits.isdigit():
-        raise ValidationError(f"{text!r} is not a serial number (digits, as printed beside the QR code)")
-    return int(digits)
+    """Accept "000123", "123" or a label as printed beside the code ("BSL-01-QC-WS-014-000123": the digits after
+    the last of ``serial_format.SEPARATORS``), whatever format it was printed with."""
+    return serial_format.split(text)[1]
 
 
 def form_by_serial(session: Session, serial: str) -> IssuedForm:
-    number = parse_serial(serial)
+    """The form of a serial as typed: digits, or its label (whose prefix must be the form's own, see
+    ``labels.prefix_fits``: a label with another form's prefix is refused, code serial-label-mismatch)."""
+    prefix, number = serial_format.split(serial)
     form = session.scalar(select(IssuedForm).where(IssuedForm.serial_no == number))
     if form is None:
         raise NotFound(f"no issued form with serial {format_serial(number)}")
+    if prefix:
+        site_code = site_of(session).code
+        label = labels.label_of(form, site_code)
+        if not labels.prefix_fits(prefix, label=label, site_code=site_code):
+            raise ValidationError(f"{serial.strip()!r} names no issued form: serial {form.serial} is labelled "
+                                  f"{label}. Check the number typed.", code=ErrorCode.SERIAL_LABEL_MISMATCH)
     return form
 
 
@@ -173,6 +181,7 @@ class _Plan:
     issuance: Issuance  # not added to any session: its fields are printed, then it is inserted
     first: int
     serials: tuple[str, ...]
+    labels: tuple[str, ...]  # as printed, with the format stored on the issuance
     pages_per_form: int
 
 
@@ -196,7 +205,8 @@ def issue_forms(
                      issued_to=issued_to, due=due)
         put, pages = render_to_store(
             db, site=plan.site, version=plan.version, issuance=plan.issuance,
-            copies=[render.CopyInfo(serial=s, copy_no=i + 1, copy_count=copies) for i, s in enumerate(plan.serials)],
+            copies=[render.CopyInfo(serial=s, copy_no=i + 1, copy_count=copies, label=label)
+                    for i, (s, label) in enumerate(zip(plan.serials, plan.labels, strict=True))],
             progress=progress, cancelled=cancelled,
         )
         return _record(db, actor, plan, put=put, pages=pages)
@@ -224,16 +234,20 @@ def _plan(db: Database, actor: Actor, *, code: str, copies: int, purpose: str, r
         version = templates.effective_version(session, code)
         site = site_of(session)
         first = next_serial(session, site)
+        fmt = labels.current_format(session)  # kept on the issuance: its labels never change afterwards
         issuance = Issuance(
             id=next_issuance_id(session), site_id=site.id, template_version_id=version.id, copies=copies,
             purpose=purpose, reference=reference, issued_to=issued_to, issued_by_id=actor.user_id,
             issued_by=actor.username, issued_by_name=actor.full_name, issued_at=now, due_date=due,
-            state=IssuanceState.OPEN, key_version=db.keyring().current,
+            state=IssuanceState.OPEN, key_version=db.keyring().current, serial_format=fmt,
         )
         pages_per_form = templates.layout_of(version).pages
         _ = version.template  # loaded now: the plan outlives the session
     serials = tuple(format_serial(first + i) for i in range(copies))
-    return _Plan(site=site, version=version, issuance=issuance, first=first, serials=serials,
+    printed = tuple(labels.serial_label(fmt, site_code=site.code, template=version.template.code,
+                                        version=version.version, issued_at=now, serial_no=first + i)
+                    for i in range(copies))
+    return _Plan(site=site, version=version, issuance=issuance, first=first, serials=serials, labels=printed,
                  pages_per_form=pages_per_form)
 
 
@@ -257,4 +271,4 @@ def _record(db: Database, actor: Actor, plan: _Plan, *, put: PutResult, pages: i
         session.flush()
         return IssuanceResult(issuance_id=issuance.id, template=plan.version.template.code,
                               version=plan.version.version, serials=serials, pdf_id=pdf.id, pdf_sha256=put.sha256,
-                              pages=pages)
+                              pages=pages, labels=plan.labels)

@@ -28,6 +28,7 @@ from app.services.core.error_codes import ErrorCode
 from app.services.core.errors import DomainError, FormtrailError, NotFound, ValidationError
 from app.services.core.timefmt import local_text
 from app.services.identity.permissions import Permission, require, require_any
+from app.services.issuance import labels
 from app.services.issuance.issuance import issue_info, site_of
 from app.services.templates import templates
 
@@ -185,12 +186,15 @@ def preview_pdf(db: Database, actor: Actor, pdf_id: int, *, out: render.Output,
         issuance = session.get(Issuance, pdf.issuance_id)
         if issuance is None:
             raise NotFound(f"no issuance {pdf.issuance_id}")
-        version = issuance.template_version
-        layout, head = templates.layout_of(version), issue_info(site_of(session), version, issuance)
+        version, site = issuance.template_version, site_of(session)
+        layout, head = templates.layout_of(version), issue_info(site, version, issuance)
         forms = session.scalars(select(IssuedForm).where(IssuedForm.pdf_id == pdf.id)
                                 .options(joinedload(IssuedForm.replaces)).order_by(IssuedForm.serial_no)).all()
         copies = [render.CopyInfo(serial=f.serial, copy_no=f.copy_no, copy_count=issuance.copies,
-                                  replaces=f.replaces.serial if f.replaces is not None else None) for f in forms]
+                                  replaces=f.replaces.serial if f.replaces is not None else None,
+                                  label=labels.label_of(f, site.code),
+                                  replaces_label=labels.label_of(f.replaces, site.code) if f.replaces else None)
+                  for f in forms]
         serials = f"{pdf.first_serial}–{pdf.last_serial}"
     # Rendered outside any write transaction; only the short audit write follows.
     try:

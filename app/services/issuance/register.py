@@ -14,17 +14,20 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy.orm import Session
 
 import app
 from app.forms.render.report import ReportMeta, Table, render_report
 from app.models import FormState, Issuance, IssuanceState, IssuedForm, Template, TemplateVersion
 from app.services.core import audit
 from app.services.core.db import Actor, Database
-from app.services.core.errors import ValidationError
+from app.services.core.errors import NotFound, ValidationError
 from app.services.core.timefmt import local_text
 from app.services.identity.permissions import Permission, allowed, require
-from app.services.issuance.issuance import format_serial, parse_serial
+from app.services.issuance import labels
+from app.services.issuance.issuance import form_by_serial, format_serial, site_of
 from app.services.issuance.replacement import replace_refusal_of
+from app.services.site import serial_format
 from app.services.site.setup import require_site
 
 
@@ -58,6 +61,7 @@ class RegisterRow:
     # Whether the acting user may replace this copy now, and why not (from replacement.replace_refusal_of).
     may_replace: bool = False
     why_not_replace: str | None = None
+    label: str = ""  # the serial as printed beside the QR code (its issuance's serial format)
 
     @property
     def template_label(self) -> str:
@@ -86,7 +90,8 @@ def _overdue_condition(on: dt.date) -> Any:
                 Issuance.state == IssuanceState.OPEN)
 
 
-def _query(columns: Any, flt: RegisterFilter, on: dt.date) -> Select[Any]:
+def _query(columns: Any, flt: RegisterFilter, on: dt.date, *, typed: int | None = None) -> Select[Any]:
+    """``typed``: the serial number the text filter names (``_typed_serial``), if it names one."""
     query = (select(*columns) if isinstance(columns, tuple) else select(columns))
     query = query.select_from(IssuedForm).join(Issuance, IssuedForm.issuance_id == Issuance.id).join(
         TemplateVersion, Issuance.template_version_id == TemplateVersion.id).join(
@@ -105,18 +110,37 @@ def _query(columns: Any, flt: RegisterFilter, on: dt.date) -> Select[Any]:
         text = flt.text.strip()
         like = f"%{text}%"
         conditions: list[ColumnElement[bool]] = [Issuance.purpose.ilike(like), Issuance.reference.ilike(like)]
-        if text.isdigit():
-            conditions.append(IssuedForm.serial_no == int(text))
+        if typed is not None:
+            conditions.append(IssuedForm.serial_no == typed)
         query = query.where(or_(*conditions))
     if flt.issuance_id is not None:
         query = query.where(IssuedForm.issuance_id == flt.issuance_id)
     return query
 
 
+def _typed_serial(session: Session, text: str | None) -> int | None:
+    """The serial number a search text names: digits ("123", "000123"), or a form's label as printed
+    ("BSL-01-QC-WS-014-000123", any case) whose prefix is that form's own (so "Lot 2024-05" is a text, not
+    serial 5)."""
+    if not text or not text.strip():
+        return None
+    try:
+        prefix, number = serial_format.split(text)
+    except ValidationError:
+        return None
+    if not prefix:
+        return number
+    try:
+        return form_by_serial(session, text).serial_no
+    except (NotFound, ValidationError):
+        return None
+
+
 def count_forms(db: Database, actor: Actor, flt: RegisterFilter) -> int:
     require(db, actor, Permission.VIEW_DATA)
     with db.read() as session:
-        return session.scalar(_query(func.count(IssuedForm.id), flt, today(db))) or 0
+        query = _query(func.count(IssuedForm.id), flt, today(db), typed=_typed_serial(session, flt.text))
+        return session.scalar(query) or 0
 
 
 def fetch_forms(db: Database, actor: Actor, flt: RegisterFilter, *, sort: str = "serial", descending: bool = True,
@@ -128,10 +152,13 @@ def fetch_forms(db: Database, actor: Actor, flt: RegisterFilter, *, sort: str = 
     order = SORT_COLUMNS[sort].desc() if descending else SORT_COLUMNS[sort].asc()
     columns = (IssuedForm.serial, Template.code, TemplateVersion.version, IssuedForm.copy_no, Issuance.copies,
                Issuance.purpose, Issuance.reference, Issuance.issued_to, Issuance.issued_by, Issuance.issued_at,
-               Issuance.due_date, IssuedForm.state, Issuance.id, Issuance.state, IssuedForm.replaces_id)
+               Issuance.due_date, IssuedForm.state, Issuance.id, Issuance.state, IssuedForm.replaces_id,
+               IssuedForm.serial_no, Issuance.serial_format)
     with db.read() as session:
-        rows = session.execute(_query(columns, flt, on).order_by(order, IssuedForm.serial_no.desc())
+        typed = _typed_serial(session, flt.text)
+        rows = session.execute(_query(columns, flt, on, typed=typed).order_by(order, IssuedForm.serial_no.desc())
                                .offset(offset).limit(limit)).all()
+        site_code = site_of(session).code if rows else ""
         replaced_ids = {r[14] for r in rows if r[14] is not None}
         serial_of = dict(session.execute(select(IssuedForm.id, IssuedForm.serial)
                                          .where(IssuedForm.id.in_(replaced_ids))).all()) if replaced_ids else {}
@@ -144,16 +171,23 @@ def fetch_forms(db: Database, actor: Actor, flt: RegisterFilter, *, sort: str = 
             serial=r[0], template=r[1], version=r[2], copy_no=r[3], copies=r[4], purpose=r[5], reference=r[6],
             issued_to=r[7], issued_by=r[8], issued_at=r[9], due_date=r[10], state=r[11], issuance_id=r[12],
             overdue=r[11] is FormState.ISSUED and r[10] < on and r[13] is IssuanceState.OPEN,
-            replaces=serial_of.get(r[14]), may_replace=why_not is None, why_not_replace=why_not))
+            replaces=serial_of.get(r[14]), may_replace=why_not is None, why_not_replace=why_not,
+            label=labels.serial_label(r[16], site_code=site_code, template=r[1], version=r[2], issued_at=r[9],
+                                      serial_no=r[15])))
     return result
 
 
 def find_form(db: Database, actor: Actor, serial: str) -> RegisterRow | None:
-    """The register row of one serial as typed or printed ("123", "000123", "BSL-01-000123"), or None when the
-    text is no serial or no such form was issued."""
+    """The register row of one serial as typed or printed ("123", "000123", "BSL-01-000123", its label
+    "BSL-01-QC-WS-014-000123"), or None when the text is no serial, no such form was issued, or the text is a
+    label with another form's prefix (``issuance.form_by_serial``)."""
+    require(db, actor, Permission.VIEW_DATA)
     try:
-        number = parse_serial(serial)
-    except ValidationError:
+        prefix, number = serial_format.split(serial)
+        if prefix:
+            with db.read() as session:
+                number = form_by_serial(session, serial).serial_no
+    except (NotFound, ValidationError):
         return None
     # The register's text filter matches the serial exactly (or text inside purposes and references, where the
     # zero-padded serial almost never occurs): the exact row is picked out of what matches.

@@ -13,7 +13,7 @@ from app.services.core.errors import DomainError
 from app.services.core.filestore import PutResult
 from app.services.identity import signatures
 from app.services.identity.permissions import Permission, require
-from app.services.issuance import serial_guard
+from app.services.issuance import labels, serial_guard
 from app.services.issuance.issuance import (
     Cancelled,
     Progress,
@@ -36,6 +36,8 @@ class ReplacementResult:
     pdf_id: int
     pdf_sha256: str
     pages: int
+    old_label: str = ""  # both as printed (the issuance's serial format)
+    new_label: str = ""
 
 
 def replace_refusal(form: IssuedForm) -> DomainError | None:
@@ -76,14 +78,19 @@ def replace_form(
             issuance, version, site = old.issuance, old.issuance.template_version, site_of(session)
             number, copy_no, copy_count = next_serial(session, site), old.copy_no, issuance.copies
             _ = version.template  # loaded for rendering after the session
+            # The new copy belongs to the old one's issuance: it prints with that issuance's format and year.
+            old_label = labels.label_of(old, site.code)
+            new_label = labels.serial_label(issuance.serial_format, site_code=site.code, template=version.template.code,
+                                            version=version.version, issued_at=issuance.issued_at, serial_no=number)
         # Rendered under the issuing lock but outside any write transaction (see app/services/issuance/serial_guard).
         put, pages = render_to_store(
             db, site=site, version=version, issuance=issuance,
             copies=[render.CopyInfo(serial=format_serial(number), copy_no=copy_no, copy_count=copy_count,
-                                    replaces=old.serial)],
+                                    replaces=old.serial, label=new_label, replaces_label=old_label)],
             progress=progress, cancelled=cancelled,
         )
-        return _record(db, actor, serial=serial, reason=reason, expected=number, put=put, pages=pages)
+        done = _record(db, actor, serial=serial, reason=reason, expected=number, put=put, pages=pages)
+        return dataclasses.replace(done, old_label=old_label, new_label=new_label)
     return under_issuing_lock(db, attempt)
 
 

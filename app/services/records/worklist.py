@@ -23,11 +23,12 @@ class WorkItem:
     record_state: RecordState | None
     returned_at: dt.datetime | None  # when its latest linked scan was imported
     overdue: bool
+    label: str = ""  # the serial as printed beside the QR code: typed from the paper, it finds the form too
 
     def matches(self, text: str) -> bool:
         needle = text.strip().casefold()
         return not needle or any(needle in value.casefold() for value in
-                                 (self.serial, self.template, self.purpose, self.issued_to))
+                                 (self.serial, self.label, self.template, self.purpose, self.issued_to))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,7 +49,7 @@ def load_work(db: Database, actor: Actor, *, limit: int = 1000) -> list[WorkItem
             returned.setdefault(page.serial, page.imported_at)
     items = [WorkItem(serial=r.serial, template=r.template_label, purpose=r.purpose, issued_to=r.issued_to,
                       form_state=r.state, record_state=states.get(r.serial), returned_at=returned.get(r.serial),
-                      overdue=r.overdue) for r in rows]
+                      overdue=r.overdue, label=r.label) for r in rows]
     return sorted(items, key=lambda i: (i.form_state is not FormState.RETURNED,
                                         -i.returned_at.timestamp() if i.returned_at else 0.0, -int(i.serial)))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -13,6 +14,10 @@ from app.services.core.db import Actor, Database
 from app.services.core.errors import ValidationError
 from app.services.core.setting_specs import SPECS, SettingSpec, get, spec_of
 from app.services.identity.permissions import Permission, require
+from app.services.site import serial_format
+
+# Text settings with a grammar of their own: each returns the value to store or raises ValidationError.
+_CHECKS: dict[str, Callable[[str], str]] = {serial_format.KEY: serial_format.checked}
 
 __all__ = ["SPECS", "SettingSpec", "SettingValue", "change", "get", "list_settings"]
 
@@ -67,7 +72,8 @@ def _coerce(spec: SettingSpec, value: Any) -> Any:
         text = str(value).strip()
         if spec.choices and text not in spec.choices:
             raise ValidationError(f"{spec.title}: {text!r} is not one of {', '.join(spec.choices)}")
-        return text
+        check = _CHECKS.get(spec.key)
+        return check(text) if check is not None else text
     if isinstance(spec.default, int):
         try:
             value = int(value)

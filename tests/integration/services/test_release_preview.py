@@ -87,7 +87,7 @@ def test_the_preview_of_a_replacement_shows_the_serial_it_replaces(seed) -> None
     out = io.BytesIO()
     printing.preview_pdf(seed.db, seed.qa, new.pdf_id, out=out)  # QA, who replaced it, may release it
     [text] = _texts(out.getvalue())
-    assert new.new_serial in text and "REPLACES 000002" in text and "Copy 2 of 2" in text and "PREVIEW" in text
+    assert new.new_label in text and "REPLACES BSL-01-000002" in text and "Copy 2 of 2" in text and "PREVIEW" in text
 
 
 def test_only_who_may_release_may_preview_and_the_refusal_is_logged(seed) -> None:  # noqa: ANN001

@@ -45,6 +45,14 @@ def serial_range(serials: tuple[str, ...]) -> str:
     return serials[0] if len(serials) == 1 else f"{serials[0]}–{serials[-1]}"
 
 
+def printed_as(result: IssuanceResult) -> str:
+    """" (printed BSL-01-000001 … BSL-01-000005)" when the site's serial format prints more than the number."""
+    if not result.labels or result.labels == result.serials:
+        return ""
+    first, last = result.labels[0], result.labels[-1]
+    return f" (printed {first})" if first == last else f" (printed {first} … {last})"
+
+
 class IssuePage(QWidget):
     def __init__(self, ctx: PageContext) -> None:
         super().__init__()
@@ -298,8 +306,9 @@ class IssuePage(QWidget):
                                   f"version {result.version}")
         set_role(self.result_title, "ok")
         self.result_text.setText(
-            f"{noun(copies, 'Serial')} {serial_range(result.serials)} · {plural(result.pages, 'page')} in one PDF · "
-            f"issuance #{result.issuance_id}\nTo {self.issued_to_text()} for “{self.purpose.text().strip()}”; "
+            f"{noun(copies, 'Serial')} {serial_range(result.serials)}{printed_as(result)} · "
+            f"{plural(result.pages, 'page')} in one PDF · issuance #{result.issuance_id}\n"
+            f"To {self.issued_to_text()} for “{self.purpose.text().strip()}”; "
             f"return due by {self.due.date().toString('yyyy-MM-dd')}.")
         self.release.set_pdf(PdfToRelease(pdf_id=result.pdf_id, serials=serial_range(result.serials),
                                           pages=result.pages, paper=paper,

@@ -1,0 +1,54 @@
+"""Serial labels: how an issued form's serial number is printed beside its QR code ("BSL-01-QC-WS-014-000123").
+
+The label is fixed when the copies are printed: each issuance keeps the format (setting issuance.serial_format)
+it was issued with, and its labels are made again from that and the issuance's own data (site, template,
+version, issue year), so changing the setting later never renames forms already out. A typed label is read
+back as its number (``app.services.site.serial_format.split``); its prefix, when one is typed, must be the
+form's own (or the site code, as typed before labels existed), so a mistyped number is caught by the rest.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy.orm import Session
+
+from app.models import IssuedForm
+from app.services.core import setting_specs
+from app.services.site import serial_format
+
+
+def current_format(session: Session) -> str:
+    """The format new issuances print with, checked again (a stored value is refused as when it was set)."""
+    return serial_format.checked(setting_specs.get(session, serial_format.KEY))
+
+
+def issue_year(issued_at: dt.datetime, tz: dt.tzinfo | None = None) -> int:
+    """The year of the issue date as printed on the copies ("Issued on" is printed in local time too)."""
+    return issued_at.astimezone(tz).year
+
+
+def serial_label(fmt: str | None, *, site_code: str, template: str, version: int, issued_at: dt.datetime,
+                 serial_no: int, tz: dt.tzinfo | None = None) -> str:
+    """The label of serial ``serial_no`` of an issuance made at ``issued_at`` with ``fmt`` (None: the bare
+    number, for issuances made before the setting existed)."""
+    return serial_format.label(fmt, site=site_code, template=template, version=version,
+                               year=issue_year(issued_at, tz), number=serial_no)
+
+
+def label_of(form: IssuedForm, site_code: str) -> str:
+    """The label printed on ``form`` (a replacement prints with its issuance's format and year too)."""
+    issuance = form.issuance
+    version = issuance.template_version
+    return serial_label(issuance.serial_format, site_code=site_code, template=version.template.code,
+                        version=version.version, issued_at=issuance.issued_at, serial_no=form.serial_no)
+
+
+def prefix_fits(typed_prefix: str, *, label: str, site_code: str) -> bool:
+    """Whether ``typed_prefix`` (the part of a typed label before the number) names the form labelled ``label``:
+    none, the label's own prefix, or the site code with "-" (the prefix typed before labels existed). Case is
+    not significant."""
+    if not typed_prefix:
+        return True
+    own, _number = serial_format.split(label)
+    return typed_prefix.casefold() in {own.casefold(), f"{site_code}-".casefold()}

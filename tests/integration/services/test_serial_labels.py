@@ -1,0 +1,258 @@
+"""The serial label setting (issue 14, item 5): issuance.serial_format decides how the serial is PRINTED
+("BSL-01-QC-WS-014-000001"); the serial number, its uniqueness, the stored serial and the QR payload do not
+change. Each issuance keeps the format it printed with; a label is accepted wherever a serial is typed."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pypdfium2
+import pytest
+import zxingcpp
+from PIL import ImageDraw
+from reportlab.lib.units import mm
+from sqlalchemy import select
+
+from app.forms.layout.payload import verify
+from app.models import Issuance, IssuedForm
+from app.services.core.error_codes import ErrorCode
+from app.services.core.errors import ValidationError
+from app.services.issuance import issuance, labels, printing, register, replacement
+from app.services.reconciliation import reconciliation
+from app.services.records import worklist
+from app.services.scans import intake, scans
+from app.services.site import serial_format, settings
+from tests.helpers import scanlike as sl
+from tests.helpers.cli import CliRunner
+from tests.helpers.clock import FakeClock
+from tests.helpers.forms import effective_template, issue
+from tests.helpers.scans import issued_page_images, site_key, write
+from tests.helpers.seed import PASSWORD
+
+LONG = "{site}-{template}-{seq:06}"
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """Today: the CLI in a child process reads the real clock, and a password set long ago would be expired."""
+    return FakeClock(dt.datetime.now(dt.UTC))
+
+
+def _set_format(seed, fmt: str) -> None:
+    settings.change(seed.db, seed.admin, key=serial_format.KEY, value=fmt, reason="CC-2026-014 serial labels")
+
+
+def _stored_format(seed) -> object:
+    return next(s.value for s in settings.list_settings(seed.db) if s.key == serial_format.KEY)
+
+
+def _texts(path) -> list[str]:
+    doc = pypdfium2.PdfDocument(str(path))
+    try:
+        return [doc[i].get_textpage().get_text_range() for i in range(len(doc))]
+    finally:
+        doc.close()
+
+
+def _issued_texts(seed, result) -> list[str]:
+    return _texts(seed.db.files.verified_path(result.pdf_sha256))
+
+
+def _label_boxes(path, wanted: list[str]) -> list[tuple[float, float, float, float] | None]:
+    """Per page: (left, bottom, right, top) of the first character of ``wanted[page]`` and the page's size."""
+    doc = pypdfium2.PdfDocument(str(path))
+    try:
+        boxes = []
+        for index, label in enumerate(wanted):
+            text = doc[index].get_textpage()
+            found = text.search(label).get_next()
+            boxes.append((*text.get_charbox(found[0])[2:], *doc[index].get_size()) if found else None)
+        return boxes
+    finally:
+        doc.close()
+
+
+@pytest.mark.compliance
+@pytest.mark.parametrize("fmt", ["{site}-{template}", "{seq:06}-{site}", "{site}-{lot}-{seq:06}", "{template}{seq}"])
+def test_a_serial_format_that_would_not_read_back_is_refused_when_set(seed, fmt):
+    with pytest.raises(ValidationError) as refused:
+        _set_format(seed, fmt)
+    assert refused.value.code == ErrorCode.SERIAL_FORMAT_INVALID
+    assert _stored_format(seed) == serial_format.DEFAULT  # nothing stored
+    _set_format(seed, f" {LONG} ")
+    assert _stored_format(seed) == LONG
+
+
+@pytest.mark.compliance
+def test_default_labels_carry_the_site_code_and_the_number_stays_bare(seed):
+    effective_template(seed)
+    result = issue(seed, copies=2)
+    assert result.serials == ("000001", "000002") and result.labels == ("BSL-01-000001", "BSL-01-000002")
+    with seed.db.read() as s:
+        assert [f.serial for f in s.scalars(select(IssuedForm).order_by(IssuedForm.serial_no))] == list(result.serials)
+    texts = _issued_texts(seed, result)
+    assert "BSL-01-000002" in texts[1] and "SERIAL BSL-01-000002" in texts[1]
+
+
+@pytest.mark.compliance
+@pytest.mark.sqlite_only  # image decoding; the labels' database side runs on both engines below
+def test_a_long_label_is_printed_beside_the_code_and_the_scanned_sheet_still_links(seed, tmp_path):
+    """BF-02 / invariant 6 with a serial format: the label is printed beside the QR code on every page, the code
+    itself still carries the bare serial, and a scan of the sheet links to the form."""
+    effective_template(seed, "PRD-BR-102")  # two pages per copy
+    _set_format(seed, LONG)
+    result = issue(seed, "PRD-BR-102", copies=2)
+    assert result.labels == ("BSL-01-PRD-BR-102-000001", "BSL-01-PRD-BR-102-000002")
+    wanted = [result.labels[index // 2] for index in range(4)]
+    boxes = _label_boxes(seed.db.files.verified_path(result.pdf_sha256), wanted)
+    for index, (box, text) in enumerate(zip(boxes, _issued_texts(seed, result), strict=True)):
+        assert box is not None, (index, text)
+        right, top, width, height = box
+        assert top > height - 40 * mm and right < width - 40 * mm  # in the identification box, left of the code
+        assert f"SERIAL {wanted[index]}" in text  # and in the footer beside the bottom code
+    images = issued_page_images(seed.db, result.pdf_sha256, dpi=200)
+    payloads = {verify(b.text, site_key(seed.db)).serial for b in zxingcpp.read_barcodes(images[0])}
+    assert payloads == {"000001"}  # the QR payload is unchanged: issued paper keeps linking
+    files = [write(tmp_path / "in", f"{i}.png", sl.png_bytes(sl.scanned(image, seed=i), dpi=200))
+             for i, image in enumerate(images)]
+    report = intake.import_files(seed.db, seed.op, files)
+    assert [(o.outcome, o.serial, o.page_no) for o in report.outcomes if o.page is not None] == [
+        ("linked", "000001", 1), ("linked", "000001", 2), ("linked", "000002", 1), ("linked", "000002", 2)]
+
+
+@pytest.mark.compliance
+def test_changing_the_setting_later_does_not_rename_forms_already_issued(seed, tmp_path):
+    effective_template(seed)
+    first = issue(seed, copies=2)  # the default format
+    _set_format(seed, LONG)
+    second = issue(seed, copies=1)
+    assert first.labels == ("BSL-01-000001", "BSL-01-000002") and second.labels == ("BSL-01-QC-WS-014-000003",)
+    _set_format(seed, "{seq:06}")
+    rows = {r.serial: r.label for r in register.fetch_forms(seed.db, seed.viewer, register.RegisterFilter())}
+    assert rows == {"000001": "BSL-01-000001", "000002": "BSL-01-000002", "000003": "BSL-01-QC-WS-014-000003"}
+    with seed.db.read() as s:
+        kept = dict(s.execute(select(Issuance.id, Issuance.serial_format)).all())
+    assert kept == {first.issuance_id: serial_format.DEFAULT, second.issuance_id: LONG}
+
+    # The numbered preview of the first issuance prints its own labels, not the current format's.
+    out = tmp_path / "preview.pdf"
+    printing.preview_pdf(seed.db, seed.dc, first.pdf_id, out=out)
+    assert "BSL-01-000002" in _texts(out)[1]
+    # A replacement in the first issuance prints with that issuance's format, and names the old label.
+    done = replacement.replace_form(seed.db, seed.qa, serial="BSL-01-000002", reason="coffee spilled on page 1",
+                                    username="qa", password=PASSWORD)
+    assert (done.old_label, done.new_label) == ("BSL-01-000002", "BSL-01-000004")
+    [page] = _texts(seed.db.files.verified_path(done.pdf_sha256))
+    assert "REPLACES BSL-01-000002" in page and "SERIAL BSL-01-000004" in page
+    # New issuances take the current setting.
+    assert issue(seed, copies=1).labels == ("000005",)
+
+
+@pytest.mark.compliance
+def test_inv1_serial_numbers_stay_one_gap_free_sequence_whatever_the_format(seed):
+    effective_template(seed)
+    effective_template(seed, "PRD-BR-102")
+    made = []
+    for fmt, code in ((serial_format.DEFAULT, "QC-WS-014"), (LONG, "PRD-BR-102"), ("{year}/{seq}", "QC-WS-014"),
+                      (LONG, "QC-WS-014")):
+        _set_format(seed, fmt)
+        made.append(issue(seed, code, copies=2))
+    with seed.db.read() as s:
+        numbers = list(s.scalars(select(IssuedForm.serial_no).order_by(IssuedForm.id)))
+    assert numbers == list(range(1, 9))  # consecutive across formats, none reused
+    year = seed.db.clock.now().astimezone().year
+    assert [r.labels for r in made] == [
+        ("BSL-01-000001", "BSL-01-000002"), ("BSL-01-PRD-BR-102-000003", "BSL-01-PRD-BR-102-000004"),
+        (f"{year}/5", f"{year}/6"), ("BSL-01-QC-WS-014-000007", "BSL-01-QC-WS-014-000008")]
+    assert [issuance.parse_serial(label) for r in made for label in r.labels] == numbers
+
+
+@pytest.mark.compliance
+def test_a_label_is_accepted_wherever_a_serial_is_typed(seed, tmp_path):
+    effective_template(seed)
+    _set_format(seed, LONG)
+    result = issue(seed, copies=3, purpose="Lot 2024-000002 cleaning")  # a purpose that looks like a label
+    label = result.labels[1]
+    assert label == "BSL-01-QC-WS-014-000002"
+    for typed in (label, label.lower(), f" {label} ", "BSL-01-QC-WS-014-2", "BSL-01-000002", "000002", "2"):
+        row = register.find_form(seed.db, seed.qa, typed)
+        assert row is not None and (row.serial, row.label) == ("000002", label), typed
+    # The register's text search: the label finds its form only; a text that merely ends with digits is a text.
+    by_label = register.fetch_forms(seed.db, seed.qa, register.RegisterFilter(text=label))
+    assert [r.serial for r in by_label] == ["000002"]
+    assert register.count_forms(seed.db, seed.qa, register.RegisterFilter(text=label)) == 1
+    by_text = register.fetch_forms(seed.db, seed.qa, register.RegisterFilter(text="Lot 2024-000002"))
+    assert len(by_text) == 3  # the purpose of all three, not serial 000002 in particular
+    # The records list's search box filters by the printed label too.
+    items = worklist.load_work(seed.db, seed.op)
+    assert [i.serial for i in items if i.matches("bsl-01-qc-ws-014-000003")] == ["000003"]
+    # Acting on a form by its label: void, record, scans of the form.
+    row = reconciliation.void_form(seed.db, seed.dc, serial=result.labels[2], reason="spoiled by a coffee stain")
+    assert row.serial == "000003"
+    assert scans.pages_of_form(seed.db, seed.qa, label) == []
+
+
+@pytest.mark.compliance
+def test_a_label_with_the_prefix_of_another_form_is_refused_not_taken_for_its_number(seed):
+    """A mistyped number inside a label: the template part no longer fits the form the number names."""
+    effective_template(seed)
+    effective_template(seed, "PRD-BR-102")
+    _set_format(seed, LONG)
+    issue(seed, copies=1)  # 000001 is QC-WS-014
+    issue(seed, "PRD-BR-102", copies=1)  # 000002 is PRD-BR-102
+    wrong = "BSL-01-QC-WS-014-000002"
+    assert register.find_form(seed.db, seed.qa, wrong) is None
+    with pytest.raises(ValidationError) as refused:
+        reconciliation.void_form(seed.db, seed.dc, serial=wrong, reason="spoiled")
+    assert refused.value.code == ErrorCode.SERIAL_LABEL_MISMATCH and "BSL-01-PRD-BR-102-000002" in str(refused.value)
+    assert register.fetch_forms(seed.db, seed.qa, register.RegisterFilter(text=wrong)) == []
+    assert register.find_form(seed.db, seed.qa, "BSL-01-PRD-BR-102-000002") is not None
+
+
+@pytest.mark.compliance
+def test_forms_issued_before_the_setting_keep_their_bare_label(seed, monkeypatch):
+    """An issuance made before migration 0008 has no format: its label is the bare number, as printed."""
+    effective_template(seed)
+    with monkeypatch.context() as patch:
+        patch.setattr(labels, "current_format", lambda _session: None)
+        old = issue(seed, copies=1)
+    assert old.labels == ("000001",) and "SERIAL 000001" in _issued_texts(seed, old)[0]
+    [row] = register.fetch_forms(seed.db, seed.qa, register.RegisterFilter(issuance_id=old.issuance_id))
+    assert row.label == "000001"
+    for typed in ("000001", "BSL-01-000001"):  # the site prefix, as typed before labels existed
+        assert register.find_form(seed.db, seed.qa, typed) is not None, typed
+    assert register.find_form(seed.db, seed.qa, "BSL-01-QC-WS-014-000001") is None
+
+
+@pytest.mark.compliance
+@pytest.mark.sqlite_only  # the scan's decoding; linking by hand is the same service on both engines
+def test_a_scan_is_linked_by_hand_to_the_label_read_by_eye(seed, tmp_path):
+    effective_template(seed)
+    _set_format(seed, LONG)
+    result = issue(seed, copies=1)
+    [image] = issued_page_images(seed.db, result.pdf_sha256, dpi=150)
+    draw, side = ImageDraw.Draw(image), sl.mm_to_px(55, 150)  # ink spilled over both codes
+    draw.rectangle((image.width - side, 0, image.width, side), fill=0)
+    draw.rectangle((0, image.height - side, side, image.height), fill=0)
+    path = write(tmp_path, "inked.png", sl.png_bytes(sl.scanned(image), dpi=150))
+    [line] = intake.import_files(seed.db, seed.op, [path]).outcomes
+    assert line.outcome == "no-code"
+    info = scans.link_manually(seed.db, seed.dc, scan_page_id=line.scan_page_id, serial=result.labels[0], page_no=1,
+                               reason=f"label {result.labels[0]} readable by eye")
+    assert info.serial == "000001"
+
+
+@pytest.mark.compliance
+def test_the_command_line_takes_a_label_where_it_takes_a_serial(seed, db_url, tmp_path):
+    effective_template(seed)
+    _set_format(seed, LONG)
+    result = issue(seed, copies=2)
+    cli = CliRunner(tmp_path / "home", db_url=db_url)
+    shown = cli.run("record", "show", result.labels[0], user="op", password=PASSWORD)
+    assert shown.stdout.startswith("000001")
+    cli.run("form", "void", result.labels[1], "--reason", "spoiled by a coffee stain", user="dc", password=PASSWORD)
+    [row] = register.fetch_forms(seed.db, seed.qa, register.RegisterFilter(text="000002"))
+    assert row.state.value == "voided"
+    wrong = cli.run("form", "void", "BSL-01-PRD-BR-102-000001", "--reason", "x", user="dc", password=PASSWORD,
+                    check=False)
+    assert wrong.returncode == 1 and "BSL-01-QC-WS-014-000001" in wrong.stderr and "Traceback" not in wrong.stderr
