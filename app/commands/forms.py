@@ -177,17 +177,24 @@ def cmd_issue(cli: Cli) -> int:
     try:
         printing.save_to_file(cli.db, actor, result.pdf_id, out=a.out)
     except FormtrailError as exc:
-        raise CliError(f"issuance {result.issuance_id} (serials {result.serials[0]}–{result.serials[-1]}) is "
+        raise CliError(f"issuance {result.issuance_id} (serials {_span(result.labels or result.serials)}) is "
                        f"issued, but its PDF was not saved: {exc} It is not released yet: release it with "
                        f"`formtrail release {result.issuance_id} --out FILE`.") from exc
+    printed = result.labels or result.serials
     if a.json:
-        cli.json({"issuance_id": result.issuance_id, "serials": list(result.serials), "template": result.template,
-                  "version": result.version, "pages": result.pages, "pdf": str(a.out), "sha256": result.pdf_sha256})
+        cli.json({"issuance_id": result.issuance_id, "serials": list(result.serials), "labels": list(printed),
+                  "template": result.template, "version": result.version, "pages": result.pages, "pdf": str(a.out),
+                  "sha256": result.pdf_sha256})
     else:
         cli.out(f"Issuance {result.issuance_id}: {plural(len(result.serials), 'copy')} of {result.template}@"
-                f"{result.version}, serials {result.serials[0]}–{result.serials[-1]}, "
+                f"{result.version}, {'serial' if len(printed) == 1 else 'serials'} {_span(printed)}, "
                 f"{plural(result.pages, 'page')} saved to {a.out}")
     return 0
+
+
+def _span(labels: tuple[str, ...]) -> str:
+    """The first and last serial as printed ("BSL-01-000001 – BSL-01-000005"; a label may hold "-" itself)."""
+    return labels[0] if len(labels) == 1 else f"{labels[0]} – {labels[-1]}"
 
 
 def cmd_replace(cli: Cli) -> int:
@@ -196,18 +203,20 @@ def cmd_replace(cli: Cli) -> int:
     actor = cli.actor()
     result = replacement.replace_form(cli.db, actor, serial=a.serial, reason=a.reason, username=actor.username,
                                       password=cli.sign_password("approved"))
+    old, new = result.old_label or result.old_serial, result.new_label or result.new_serial  # as printed
     try:
         printing.save_to_file(cli.db, actor, result.pdf_id, out=a.out)
     except FormtrailError as exc:
-        raise CliError(f"{result.old_serial} is replaced by {result.new_serial}, but its PDF was not saved: {exc} "
+        raise CliError(f"{old} is replaced by {new}, but its PDF was not saved: {exc} "
                        f"Release it with `formtrail release {result.issuance_id} --pdf {result.pdf_id} --out "
                        "FILE`.") from exc
     if a.json:
-        cli.json({"old_serial": result.old_serial, "new_serial": result.new_serial,
-                  "issuance_id": result.issuance_id, "pdf": str(a.out), "sha256": result.pdf_sha256})
+        cli.json({"old_serial": result.old_serial, "new_serial": result.new_serial, "old_label": old,
+                  "new_label": new, "issuance_id": result.issuance_id, "pdf": str(a.out),
+                  "sha256": result.pdf_sha256})
     else:
-        cli.out(f"{result.old_serial} replaced by {result.new_serial}; PDF saved to {a.out}. The paper of "
-                f"{result.old_serial} must still come back or be declared missing.")
+        cli.out(f"{old} replaced by {new}; PDF saved to {a.out}. The paper of {old} must still come back or be "
+                "declared missing.")
     return 0
 
 
@@ -230,14 +239,14 @@ def cmd_register(cli: Cli) -> int:
         return 0
     rows = form_register.fetch_forms(cli.db, actor, flt, sort="serial", descending=False, limit=10**9)
     if a.json:
-        cli.json([{"serial": r.serial, "template": r.template, "version": r.version, "copy": r.copy_no,
-                   "copies": r.copies, "purpose": r.purpose, "reference": r.reference, "issued_to": r.issued_to,
-                   "issued_by": r.issued_by, "issued_at": r.issued_at.isoformat(), "due": r.due_date.isoformat(),
-                   "state": r.state.value, "overdue": r.overdue, "issuance_id": r.issuance_id,
-                   "replaces": r.replaces} for r in rows])
+        cli.json([{"serial": r.serial, "label": r.printed_as, "template": r.template, "version": r.version,
+                   "copy": r.copy_no, "copies": r.copies, "purpose": r.purpose, "reference": r.reference,
+                   "issued_to": r.issued_to, "issued_by": r.issued_by, "issued_at": r.issued_at.isoformat(),
+                   "due": r.due_date.isoformat(), "state": r.state.value, "overdue": r.overdue,
+                   "issuance_id": r.issuance_id, "replaces": r.replaces} for r in rows])
     else:
-        cli.table(["serial", "template", "copy", "purpose", "to", "issued", "due", "state"],
-                  [[r.serial, r.template_label, f"{r.copy_no}/{r.copies}", r.purpose, r.issued_to,
+        cli.table(["serial", "label", "template", "copy", "purpose", "to", "issued", "due", "state"],
+                  [[r.serial, r.printed_as, r.template_label, f"{r.copy_no}/{r.copies}", r.purpose, r.issued_to,
                     local_text(r.issued_at, seconds=False), r.due_date,
                     r.state.value + (" OVERDUE" if r.overdue else "")] for r in rows])
     return 0

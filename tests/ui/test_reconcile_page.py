@@ -14,7 +14,8 @@ from PySide6.QtWidgets import QApplication
 from app.enums import FormState, IssuanceState, Role
 from app.services.identity import auth, users
 from app.services.reconciliation import reconciliation
-from app.services.site import settings
+from app.services.issuance import replacement
+from app.services.site import serial_format, settings
 from app.ui.kit.reason import ReasonDialog
 from app.ui.kit.signature import SignatureDialog
 from app.ui.pages.reconciliation import reconcile_dialogs
@@ -92,7 +93,7 @@ def test_qa_reconciles_an_issuance_without_a_manual(qtbot, seed, ctx_for, tmp_pa
     page.open_scans()
     viewer = page.viewer_dialog.viewer
     qtbot.waitUntil(lambda: viewer.shown_key is not None, timeout=20_000)
-    assert viewer.pages[0].label.startswith(f"{s[0]} p.1 — linked")
+    assert viewer.pages[0].label.startswith(f"{issued.labels[0]} p.1 — linked")  # as printed on the sheet
     page.viewer_dialog.close()
 
     # Void one (reason required).
@@ -219,7 +220,8 @@ def test_replace_with_qa_signature(qtbot, seed, ctx_for, boxes, saved) -> None: 
     new = next(r for r in rows.values() if r.replaces == issued.serials[1])
     assert rows[issued.serials[1]].state is FormState.REPLACED and rows[issued.serials[1]].replaced_by == new.serial
     assert page.selected_form().serial == new.serial
-    assert f"{new.serial} replaces {issued.serials[1]}" in boxes.infos[-1]
+    assert f"{new.label} replaces {issued.labels[1]}" in boxes.infos[-1]  # as printed on the two sheets
+    assert new.label == "BSL-01-000003" and new.replaces_label == issued.labels[1]
     # QA, who approved the replacement, releases its PDF once.
     assert saved and saved[-1].read_bytes().startswith(b"%PDF") and "print it once" in boxes.infos[-1]
 
@@ -301,3 +303,25 @@ def test_close_is_refused_with_its_reason_when_a_setting_requires(  # noqa: ANN0
     assert says in page.state_label.text() and "QA can close" not in page.state_label.text()
     page.close_reconciliation()  # bypassing the disabled button: nothing to sign, the reason is said
     assert QApplication.activeModalWidget() is None and says in boxes.errors[-1] and not page.read_only
+
+
+def test_the_forms_table_shows_each_serial_as_printed_on_the_paper(qtbot, seed, ctx_for) -> None:  # noqa: ANN001
+    """Issue 14, item 5: the Serial column and the replacement links read as the labels on the sheets; the row
+    is still found by its bare serial."""
+    settings.change(seed.db, seed.admin, key=serial_format.KEY, value="{site}-{template}-{seq:06}",
+                    reason="CC-2026-014 serial labels")
+    issued = five_issued(seed, copies=2)
+    assert issued.labels == ("BSL-01-QC-WS-014-000001", "BSL-01-QC-WS-014-000002")
+    replacement.replace_form(seed.db, seed.qa, serial=issued.serials[1], reason="torn", username="qa",
+                             password=PASSWORD)  # 000003
+    page = _page(qtbot, ctx_for("qa"))
+    model = page.form_model
+    shown = {model.row_at(r).serial: (model.data(model.index(r, 0)), model.data(model.index(r, 5)))
+             for r in range(model.rowCount())}
+    assert shown["000001"] == ("BSL-01-QC-WS-014-000001", "still out: 0 of 1 page back")
+    assert shown["000002"][0] == "BSL-01-QC-WS-014-000002" and \
+        "replaced by BSL-01-QC-WS-014-000003" in shown["000002"][1]
+    assert shown["000003"][0] == "BSL-01-QC-WS-014-000003" and \
+        "replaces BSL-01-QC-WS-014-000002" in shown["000003"][1]
+    assert "BSL-01-QC-WS-014-000001 — still out" in page.outstanding_label.text()
+    assert page.select_form("000002") and page.selected_form().label == "BSL-01-QC-WS-014-000002"

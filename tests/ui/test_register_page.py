@@ -50,7 +50,7 @@ def test_register_model_passes_the_model_tester(qtmodeltester, seed) -> None:  #
     qtmodeltester.check(model)
     assert model.rowCount() == 5
     assert [model.data(model.index(0, c)) for c in range(6)] == [
-        "000005", "QC-WS-014@1", "5 of 5", "issued (out)", "2026-03-18", "Otto Operator"]
+        "BSL-01-000005", "QC-WS-014@1", "5 of 5", "issued (out)", "2026-03-18", "Otto Operator"]
 
 
 def test_the_model_loads_pages_lazily_and_sorts_in_the_database(seed) -> None:  # noqa: ANN001
@@ -138,7 +138,7 @@ def test_selecting_a_form_shows_its_issuance_and_pdfs(qtbot, seed, ctx_for) -> N
     issue(seed, "QC-WS-014", 2, purpose="Batch 24-0200")
     page = _page(qtbot, ctx_for, "viewer")
     assert page.select("000002")
-    assert "Serial 000002" in page.detail.text() and "copy 2 of 3" in page.detail.text()
+    assert "Serial BSL-01-000002:" in page.detail.text() and "copy 2 of 3" in page.detail.text()
     assert "000001–000003 NOT PRINTED YET" in page.pdf_label.text()
     assert not page.release.print_button.isVisible()  # a viewer prints nothing
     assert not page.replace_button.isVisible()
@@ -197,3 +197,31 @@ def test_replace_is_offered_exactly_where_the_service_accepts_it(qtbot, seed, ct
     rows = {r.serial: r for r in register.fetch_forms(seed.db, seed.dc, RegisterFilter())}
     assert not rows["000002"].may_replace and "role" in (rows["000002"].why_not_replace or "")
     assert "voided" in (rows["000001"].why_not_replace or "")
+
+
+def test_the_serial_column_shows_the_label_printed_on_the_paper(qtbot, seed, ctx_for) -> None:  # noqa: ANN001
+    """Issue 14, item 5: each serial as its issuance printed it (a later format change renames nothing); the bare
+    number and the label both still find the form."""
+    from app.services.site import serial_format, settings
+    effective_template(seed, "QC-WS-014")
+    issue(seed, "QC-WS-014", 1)  # 000001 with the default format
+    settings.change(seed.db, seed.admin, key=serial_format.KEY, value="{site}-{template}-{seq:06}",
+                    reason="CC-2026-014 serial labels")
+    issue(seed, "QC-WS-014", 2)  # 000002-000003
+    replacement.replace_form(seed.db, seed.qa, serial="000003", reason="torn", username="qa",
+                             password=PASSWORD)  # 000004, in the second issuance: its format
+    page = _page(qtbot, ctx_for, "viewer")
+    page.model.fetch_all()
+    model = page.model
+    shown = {model.row_at(r).serial: (model.data(model.index(r, 0)), model.data(model.index(r, 10)))
+             for r in range(model.rowCount())}
+    assert shown == {"000001": ("BSL-01-000001", ""), "000002": ("BSL-01-QC-WS-014-000002", ""),
+                     "000003": ("BSL-01-QC-WS-014-000003", ""),
+                     "000004": ("BSL-01-QC-WS-014-000004", "BSL-01-QC-WS-014-000003")}
+    assert model.data(model.index(0, 0), Qt.ItemDataRole.ToolTipRole) == \
+        "Replacement copy of serial BSL-01-QC-WS-014-000003."
+    for typed in ("000002", "BSL-01-QC-WS-014-000002", "bsl-01-qc-ws-014-2"):
+        page.text_edit.setText(typed)
+        page.apply_filter()
+        assert _serials(page) == ["000002"], typed
+    assert page.select("000002") and "Serial BSL-01-QC-WS-014-000002:" in page.detail.text()

@@ -121,7 +121,9 @@ def test_done_when_drop_five_sheets_and_a_photocopy(qtbot, seed, ctx_for, tmp_pa
     assert "raise a deviation" in page.exceptions.details.text()
     # The viewer offers this page and the page already linked for the same form, to compare.
     labels = [p.label for p in page.exceptions.viewer.pages]
-    assert labels[0].startswith("This page") and labels[1].startswith(f"{returned.serials[0]} p.1 (linked")
+    # the form named as printed on its paper (the serial's label)
+    assert labels[0].startswith("This page") and labels[1].startswith(f"{issued.labels[0]} p.1 (linked")
+    assert f"Form {issued.labels[0]}, page 1" in page.exceptions.details.text()
     qtbot.waitUntil(lambda: page.exceptions.viewer.shown_key == info.id, timeout=20_000)
 
     # Results: selecting a line shows that page.
@@ -458,4 +460,4 @@ def test_an_unidentified_page_is_shown_with_the_other_pages_of_its_file(qtbot, s
     page = _page(qtbot, ctx_for, "dc")
     page.show_filter("exceptions")
     labels = [p.label for p in page.exceptions.viewer.pages]
-    assert labels == ["This page — duplex.tif p.2", f"{issued.serials[0]} p.1 (linked) — duplex.tif p.1"]
+    assert labels == ["This page — duplex.tif p.2", f"{issued.labels[0]} p.1 (linked) — duplex.tif p.1"]

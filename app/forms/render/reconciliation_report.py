@@ -31,9 +31,10 @@ class SheetScan:
 
 @dataclasses.dataclass(frozen=True)
 class SheetLine:
-    """One issued serial and what became of it."""
+    """One issued serial and what became of it. Serials are given as printed on the paper (their label, e.g.
+    "BSL-01-000123"), so the report names each sheet as the person holding it reads it."""
 
-    serial: str
+    serial: str  # the label
     copy_no: int
     state: str  # "returned", "voided", ...
     pages: int
@@ -42,8 +43,8 @@ class SheetLine:
     deviation_ref: str | None
     changed_by: str | None  # "Dora Control (dc)"
     changed_at: str | None  # minutes
-    replaces: str | None
-    replaced_by: str | None
+    replaces: str | None  # the label of the form this one replaces
+    replaced_by: str | None  # the label of its replacement
     note: str | None  # what is still expected of the sheet, in words
     accounted: bool
     scans: tuple[SheetScan, ...]
@@ -101,7 +102,7 @@ def reconciliation_sections(r: ReconciliationReport) -> list[Section]:
         ], heading="Issuance"),
         Table(columns=["Serial", "Copy", "Final state", "Pages back", "Reason / links / note", "Deviation",
                        "Changed by / on", "Scans (form page, outcome, file, SHA-256)"],
-              rows=[_sheet_row(f) for f in r.forms], widths=[0.9, 0.5, 1.0, 0.7, 2.6, 1.0, 1.5, 3.6],
+              rows=[_sheet_row(f) for f in r.forms], widths=[1.8, 0.5, 1.0, 0.7, 2.3, 1.0, 1.5, 3.1],
               highlight_rows=frozenset(i for i, f in enumerate(r.forms) if not f.accounted),
               heading="Every issued serial"),
         Table(columns=["Signature (manifestation)", "Status", "Signed content SHA-256"],

@@ -92,10 +92,17 @@ class RecordReport:
     true_copy_verified_by: str | None  # "Dora Control (dc)"
     true_copy_verified_at: str | None  # None: the scans are not verified as a true copy yet
     trail: tuple[TrailLine, ...]
+    # The serial as printed on the paper ("BSL-01-000123", the issuance's serial format); "": the serial itself.
+    label: str = ""
+
+    @property
+    def printed_as(self) -> str:
+        """How the form is named in the report: as on the sheet in the reader's hand."""
+        return self.label or self.serial
 
     @property
     def heading(self) -> str:
-        return f"Record {self.serial} – {self.template} v{self.version}"
+        return f"Record {self.printed_as} – {self.template} v{self.version}"
 
 
 def render_record_report(out: Path | BinaryIO, report: RecordReport, pictures: Mapping[int, Path]) -> None:
@@ -115,13 +122,18 @@ def record_sections(report: RecordReport, pictures: Mapping[int, Path]) -> list[
 
 def _summary(r: RecordReport) -> KeyValues:
     return KeyValues([
-        ("Form", f"{r.serial} – {r.template} version {r.version}: {r.title}"),
+        ("Form", f"{_form_name(r)} – {r.template} version {r.version}: {r.title}"),
         ("Record state", r.state.upper() + f" (form {r.form_state}, issuance {r.issuance_id}"
          + (", reconciled)" if r.issuance_reconciled else ")")),
         ("Created", f"by {r.created_by}, {r.created_at}" if r.created_at else "no data yet"),
         ("Changed after entry", plural(r.changed_after_entry, "value")),
         ("Content SHA-256", r.content_sha256),
     ], heading="Record")
+
+
+def _form_name(r: RecordReport) -> str:
+    """The label, and the bare serial the audit trail names the record by when the label prints more."""
+    return r.printed_as if r.printed_as == r.serial else f"{r.printed_as} (serial {r.serial})"
 
 
 def _data(r: RecordReport) -> Table:
@@ -182,10 +194,10 @@ def _signatures(r: RecordReport) -> Table | Text:
 
 def _caption(r: RecordReport, scan: RecordScan) -> str:
     if r.true_copy_verified_at:
-        statement = (f"TRUE COPY of {r.serial} page {scan.page_no}, verified by {r.true_copy_verified_by}, "
+        statement = (f"TRUE COPY of {r.printed_as} page {scan.page_no}, verified by {r.true_copy_verified_by}, "
                      f"{r.true_copy_verified_at}")
     else:
-        statement = f"Scan of {r.serial} page {scan.page_no} (not yet verified as a true copy)"
+        statement = f"Scan of {r.printed_as} page {scan.page_no} (not yet verified as a true copy)"
     received = f", {scan.imported}" if scan.imported else ""
     return (f"{statement}; original file {scan.source_name} page {scan.page_index + 1}{received}, "
             f"SHA-256 {scan.sha256}")

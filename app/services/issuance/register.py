@@ -62,6 +62,12 @@ class RegisterRow:
     may_replace: bool = False
     why_not_replace: str | None = None
     label: str = ""  # the serial as printed beside the QR code (its issuance's serial format)
+    replaces_label: str | None = None  # the replaced form's, as printed on it
+
+    @property
+    def printed_as(self) -> str:
+        """The serial as people read it on the paper: the label (the bare serial for rows made without one)."""
+        return self.label or self.serial
 
     @property
     def template_label(self) -> str:
@@ -162,6 +168,7 @@ def fetch_forms(db: Database, actor: Actor, flt: RegisterFilter, *, sort: str = 
         replaced_ids = {r[14] for r in rows if r[14] is not None}
         serial_of = dict(session.execute(select(IssuedForm.id, IssuedForm.serial)
                                          .where(IssuedForm.id.in_(replaced_ids))).all()) if replaced_ids else {}
+        replaced_label = labels.labels_of(session, replaced_ids)
     may_replace_any = allowed(actor, Permission.REPLACE_FORMS)
     result = []
     for r in rows:
@@ -173,7 +180,8 @@ def fetch_forms(db: Database, actor: Actor, flt: RegisterFilter, *, sort: str = 
             overdue=r[11] is FormState.ISSUED and r[10] < on and r[13] is IssuanceState.OPEN,
             replaces=serial_of.get(r[14]), may_replace=why_not is None, why_not_replace=why_not,
             label=labels.serial_label(r[16], site_code=site_code, template=r[1], version=r[2], issued_at=r[9],
-                                      serial_no=r[15])))
+                                      serial_no=r[15]),
+            replaces_label=replaced_label.get(r[14]) if r[14] is not None else None))
     return result
 
 
@@ -211,11 +219,13 @@ def export_register(db: Database, actor: Actor, flt: RegisterFilter, *, fmt: str
         raise ValidationError(f"register export format must be csv or pdf, not {fmt!r}")
     rows = fetch_forms(db, actor, flt, sort="serial", descending=False, limit=10**9)
     site = require_site(db)
-    headers = ["serial", "template", "copy", "purpose", "reference", "issued to", "issued by", "issued on", "due",
-               "state", "issuance", "replaces"]
-    table = [[r.serial, r.template_label, f"{r.copy_no} of {r.copies}", r.purpose, r.reference or "", r.issued_to,
-              r.issued_by, local_text(r.issued_at, seconds=False), r.due_date.isoformat(),
-              r.state.value + (" (overdue)" if r.overdue else ""), str(r.issuance_id), r.replaces or ""]
+    # "label": the serial as printed on the paper; "serial": the number itself, as the audit trail names it.
+    headers = ["serial", "label", "template", "copy", "purpose", "reference", "issued to", "issued by", "issued on",
+               "due", "state", "issuance", "replaces"]
+    table = [[r.serial, r.printed_as, r.template_label, f"{r.copy_no} of {r.copies}", r.purpose, r.reference or "",
+              r.issued_to, r.issued_by, local_text(r.issued_at, seconds=False), r.due_date.isoformat(),
+              r.state.value + (" (overdue)" if r.overdue else ""), str(r.issuance_id),
+              r.replaces_label or r.replaces or ""]
              for r in rows]
     out.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "csv":
@@ -233,7 +243,8 @@ def export_register(db: Database, actor: Actor, flt: RegisterFilter, *, fmt: str
         render_report(out, meta, [
             Table(columns=["Filter", "Forms"], rows=[[described, str(len(rows))]], widths=[6, 1]),
             Table(columns=[h.capitalize() for h in headers], rows=table,
-                  widths=[1, 1.3, 0.8, 2, 1.2, 1.4, 1, 1.5, 1, 1.1, 0.7, 0.8]),
+                  # about millimetres: a label such as BSL-01-QC-WS-014-000123 on one line
+                  widths=[14, 37, 22, 13, 23, 18, 20, 14, 19, 18, 15, 16, 36]),
         ], wide=True)
     digest = hashlib.sha256(out.read_bytes()).hexdigest()
     with db.write(actor, reason="register export") as session:

@@ -29,7 +29,7 @@ from app.services.core.db import Actor, Database
 from app.services.core.errors import DomainError, FormtrailError, NotFound, ValidationError
 from app.services.identity import signatures
 from app.services.identity.permissions import Permission, allowed, require
-from app.services.issuance import replacement
+from app.services.issuance import labels, replacement
 from app.services.issuance.issuance import form_by_serial
 from app.services.issuance.register import today
 from app.services.reconciliation import closing
@@ -68,6 +68,14 @@ class ReconFormRow:
     may_void: bool = False
     may_declare_missing: bool = False
     may_replace: bool = False
+    # The serials as printed on the paper (their issuance's serial format): what people read and type.
+    label: str = ""
+    replaces_label: str | None = None
+    replaced_by_label: str | None = None
+
+    @property
+    def printed_as(self) -> str:
+        return self.label or self.serial
 
 
 @dataclasses.dataclass(frozen=True)
@@ -143,9 +151,11 @@ def _rows(session: Session, issuance: Issuance, actor: Actor | None = None) -> t
         if scan.issued_form_id is not None:  # always: the query selects the pages of these forms
             by_form.setdefault(scan.issued_form_id, []).append(scan)
     serial_of = {f.id: f.serial for f in forms}
-    replaced_by = {f.replaces_id: f.serial for f in forms if f.replaces_id}
+    label_of = labels.labels_of(session, ids)
+    replacement_of = {f.replaces_id: f.id for f in forms if f.replaces_id}  # old form id -> new form id
     rows = []
     for form in forms:
+        new_id = replacement_of.get(form.id)
         mine = by_form.get(form.id, [])
         pages_back = len({s.page_no for s in mine if s.page_no})
         accounted, note = _account(form, pages_back)
@@ -156,7 +166,10 @@ def _rows(session: Session, issuance: Issuance, actor: Actor | None = None) -> t
             reason=form.state_reason, deviation_ref=form.deviation_ref, changed_by=form.state_changed_by,
             changed_at=form.state_changed_at,
             replaces=serial_of.get(form.replaces_id) if form.replaces_id is not None else None,
-            replaced_by=replaced_by.get(form.id), accounted=accounted, note=note,
+            replaced_by=serial_of.get(new_id) if new_id is not None else None, accounted=accounted, note=note,
+            label=label_of.get(form.id, form.serial),
+            replaces_label=label_of.get(form.replaces_id) if form.replaces_id is not None else None,
+            replaced_by_label=label_of.get(new_id) if new_id is not None else None,
             may_void=actor is not None and allowed(actor, Permission.RECONCILE) and void_refusal(form) is None,
             may_declare_missing=actor is not None and allowed(actor, Permission.RECONCILE)
             and missing_refusal(form) is None,

@@ -15,6 +15,7 @@ from app.forms.layout.layout import FieldType, TemplateLayout
 from app.models import Entry, EntryKind, IssuedForm, Record, RecordState, ScanOutcome, ScanPage, TemplateVersion
 from app.services.core.errors import DamagedData, NotFound
 from app.services.identity import signatures
+from app.services.issuance import labels
 from app.services.records.record_values import limits_text
 
 
@@ -111,6 +112,7 @@ class RecordView:
     why_not_enter: str | None = None  # when the form's state closes the record, in words
     may_review: bool = False
     may_approve: bool = False
+    label: str = ""  # the serial as printed on the form (its issuance's serial format), e.g. "BSL-01-000123"
 
     def field(self, name: str) -> FieldView:
         return next(f for f in self.fields if f.name == name)
@@ -200,4 +202,5 @@ def build_view(session: Session, record: Record, layout: TemplateLayout, *,
         fields=tuple(fields), signatures=sigs,
         scans=tuple(_scan_ref(s) for s in scans),
         content_sha256=hashlib.sha256(canonical.encode()).hexdigest(),
+        label=labels.label_of(form, labels.site_code(session)),
     )

@@ -29,6 +29,7 @@ from app.services.core.db import Actor, Database
 from app.services.core.errors import ValidationError
 from app.services.core.keys import KeyRing, KeyStore
 from app.services.identity.permissions import Permission, require
+from app.services.issuance import labels
 from app.services.reports import record_export, reports
 from app.services.reports.printed import printed_in
 from app.services.reports.record_export import RecordCopy
@@ -129,15 +130,17 @@ def gather_archive(db: Database, actor: Actor, *, issuance_id: int | None = None
         pdfs = session.scalars(select(ControlledPdf).where(
             ControlledPdf.issuance_id.in_([i.id for i in issuances]))).all()
         with_record = sorted(set(session.scalars(select(Record.serial).where(Record.issued_form_id.in_(list(forms))))))
+        label_of = labels.labels_of(session, forms)
         printed = printed_in(session, db, actor)
         return ArchiveContents(
             printed=printed, selection=selection,
             issuances=tuple((i.id, i.template_version.label, i.purpose, i.reference or "", i.issued_to, i.issued_by,
                              i.issued_at.isoformat(), i.due_date.isoformat(), i.state.value, len(i.forms))
                             for i in issuances),
-            forms=tuple((f.serial, f.issuance_id, f.copy_no, f.pages, f.state.value, f.state_reason or "",
-                         f.deviation_ref or "", f.state_changed_by or "", f.true_copy_verified_by or "",
-                         f.paper_disposition or "", f.paper_location or "") for f in forms.values()),
+            forms=tuple((f.serial, label_of.get(f.id, f.serial), f.issuance_id, f.copy_no, f.pages, f.state.value,
+                         f.state_reason or "", f.deviation_ref or "", f.state_changed_by or "",
+                         f.true_copy_verified_by or "", f.paper_disposition or "", f.paper_location or "")
+                        for f in forms.values()),
             scans=tuple((p.id, s.sha256, s.original_name, p.page_index + 1, p.outcome.value,
                          forms[p.issued_form_id].serial if p.issued_form_id else "", p.page_no or "",
                          p.link_method or "", s.imported_by, s.imported_at.isoformat()) for p, s in pages),
@@ -182,8 +185,8 @@ def _write(db: Database, actor: Actor, root: Path, contents: ArchiveContents) ->
         (root / sub).mkdir(parents=True)
     _csv(root / "data" / "issuances.csv", ["issuance", "template", "purpose", "reference", "issued_to",
                                            "issued_by", "issued_at", "due", "state", "forms"], contents.issuances)
-    _csv(root / "data" / "forms.csv", ["serial", "issuance", "copy", "pages", "state", "reason", "deviation",
-                                       "changed_by", "true_copy_verified_by", "paper", "paper_location"],
+    _csv(root / "data" / "forms.csv", ["serial", "label", "issuance", "copy", "pages", "state", "reason",
+                                       "deviation", "changed_by", "true_copy_verified_by", "paper", "paper_location"],
          contents.forms)
     _csv(root / "data" / "scans.csv", ["scan_page", "source_sha256", "source_name", "source_page", "outcome",
                                        "serial", "page_no", "link", "imported_by", "imported_at"], contents.scans)

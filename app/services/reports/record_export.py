@@ -121,7 +121,7 @@ def record_report(copy: RecordCopy, printed: Printed) -> RecordReport:
                                imported=_received(copy.scan_pages.get(s.scan_page_id))) for s in view.scans),
         true_copy_verified_by=wording.person(copy.true_copy_verified_by, names) or None,
         true_copy_verified_at=local_text(copy.true_copy_verified_at) if copy.true_copy_verified_at else None,
-        trail=tuple(audit_line(e) for e in copy.trail),
+        trail=tuple(audit_line(e) for e in copy.trail), label=view.label,
     )
 
 
@@ -213,8 +213,9 @@ def as_dict(view: RecordView, *, history: bool) -> dict[str, object]:
             item["entries"] = [e.as_dict() for e in f.history]
         fields.append(item)
     return {
-        "serial": view.serial, "state": view.state.value, "template": view.template, "version": view.version,
-        "title": view.title, "form_state": view.form_state, "issuance_id": view.issuance_id,
+        "serial": view.serial, "label": view.label or view.serial, "state": view.state.value,
+        "template": view.template, "version": view.version, "title": view.title, "form_state": view.form_state,
+        "issuance_id": view.issuance_id,
         "content_sha256": view.content_sha256, "changed_after_entry": view.changed_after_entry, "fields": fields,
         "signatures": [{"manifestation": s.info.manifestation(), "meaning": s.info.meaning.value,
                         "signer": s.info.signer_username, "signed_at": s.info.signed_at.isoformat(),

@@ -74,11 +74,13 @@ def _reconciliation_report(view: ReconciliationView, printed: Printed, names: wo
 
 
 def _sheet_line(f: ReconFormRow, names: wording.Names) -> SheetLine:
+    """One sheet as the report prints it: the serials as labelled on the paper."""
     return SheetLine(
-        serial=f.serial, copy_no=f.copy_no, state=f.state.value, pages=f.pages, pages_back=f.pages_back,
+        serial=f.label or f.serial, copy_no=f.copy_no, state=f.state.value, pages=f.pages, pages_back=f.pages_back,
         reason=f.reason, deviation_ref=f.deviation_ref, changed_by=wording.person(f.changed_by, names) or None,
-        changed_at=local_text(f.changed_at, seconds=False) if f.changed_at else None, replaces=f.replaces,
-        replaced_by=f.replaced_by, note=f.note, accounted=f.accounted,
+        changed_at=local_text(f.changed_at, seconds=False) if f.changed_at else None,
+        replaces=f.replaces_label or f.replaces, replaced_by=f.replaced_by_label or f.replaced_by, note=f.note,
+        accounted=f.accounted,
         scans=tuple(SheetScan(s.page_no, wording.value_text("scan_page", "outcome", s.outcome, names).lower(),
                               s.superseded, s.sha256, s.source_name) for s in f.scans),
     )

@@ -22,6 +22,7 @@ from app.services.core.errors import DomainError, NotFound, RuleViolation, Valid
 from app.services.core.filestore import FileStore
 from app.services.identity import batch
 from app.services.identity.permissions import Permission, require
+from app.services.issuance import labels
 from app.services.issuance.issuance import form_by_serial, site_of
 from app.services.scans.intake_link import RETURNABLE, classify, complete_if_returned, current_page_scan, link_page
 
@@ -54,6 +55,12 @@ class ScanPageInfo:
     resolution: str | None
     resolved_by: str | None
     superseded: bool
+    label: str | None = None  # the form's serial as printed on it (its issuance's serial format); None: no form
+
+    @property
+    def printed_as(self) -> str | None:
+        """The form as people read it on the paper: its label (the serial for a view made without one)."""
+        return self.label or self.serial
 
     @property
     def is_exception(self) -> bool:
@@ -69,7 +76,7 @@ class ScanPageInfo:
         return f"{self.source_name} p.{self.page_index + 1}"
 
 
-def _info(row: ScanPage, form: IssuedForm | None) -> ScanPageInfo:
+def _info(row: ScanPage, form: IssuedForm | None, label: str | None = None) -> ScanPageInfo:
     return ScanPageInfo(
         id=row.id, source_id=row.source_id, source_name=row.source.original_name, source_sha256=row.source.sha256,
         page_index=row.page_index, outcome=row.outcome, reason=row.reason, serial=form.serial if form else None,
@@ -77,6 +84,7 @@ def _info(row: ScanPage, form: IssuedForm | None) -> ScanPageInfo:
         imported_by=row.source.imported_by, width=row.width, height=row.height, dpi=row.dpi,
         colour_mode=row.colour_mode, link_method=row.link_method, linked_by=row.linked_by,
         resolution=row.resolution, resolved_by=row.resolved_by, superseded=row.superseded_by_id is not None,
+        label=label if form else None,
     )
 
 
@@ -85,7 +93,13 @@ def _rows(session: Session, query) -> list[ScanPageInfo]:  # noqa: ANN001 - a Se
     form_ids = {r.issued_form_id for r in rows if r.issued_form_id}
     forms = ({f.id: f for f in session.scalars(select(IssuedForm).where(IssuedForm.id.in_(form_ids)))}
              if form_ids else {})
-    return [_info(r, forms.get(r.issued_form_id)) for r in rows]
+    label_of = labels.labels_of(session, form_ids)
+    return [_info(r, forms.get(r.issued_form_id), label_of.get(r.issued_form_id or 0)) for r in rows]
+
+
+def _one(session: Session, row: ScanPage, form: IssuedForm | None) -> ScanPageInfo:
+    """One page's view, its form labelled as printed (read in the same transaction)."""
+    return _info(row, form, labels.label_of(form, labels.site_code(session)) if form else None)
 
 
 def list_exceptions(db: Database, actor: Actor, *, limit: int = 5000) -> list[ScanPageInfo]:
@@ -131,7 +145,7 @@ def get_page(db: Database, actor: Actor, scan_page_id: int) -> ScanPageInfo:
     with db.read() as session:
         row = _page(session, scan_page_id)
         form = session.get(IssuedForm, row.issued_form_id) if row.issued_form_id else None
-        return _info(row, form)
+        return _one(session, row, form)
 
 
 def _page(session: Session, scan_page_id: int) -> ScanPage:
@@ -178,7 +192,7 @@ def link_manually(db: Database, actor: Actor, *, scan_page_id: int, serial: str,
             with audit.reason(session, f"superseded by rescan (scan page {row.id}): {reason}"):
                 earlier.superseded_by_id = row.id
         complete_if_returned(session, form, now=now, by=actor.username)
-        return _info(row, form)
+        return _one(session, row, form)
 
 
 def mark_not_controlled(db: Database, actor: Actor, *, scan_page_id: int, reason: str) -> ScanPageInfo:
@@ -229,7 +243,7 @@ def retry_decoding(db: Database, actor: Actor, *, scan_page_id: int) -> ScanPage
             session.flush()
             complete_if_returned(session, verdict.form, now=now, by=actor.username)
         session.flush()
-        return _info(row, verdict.form)
+        return _one(session, row, verdict.form)
 
 
 def page_png(db: Database, actor: Actor, scan_page_id: int, *, max_side: int = 2200) -> bytes:

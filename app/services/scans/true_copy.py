@@ -15,6 +15,7 @@ from app.services.core.db import Actor, Database
 from app.services.core.errors import DomainError, FormtrailError, ValidationError
 from app.services.identity import batch, signatures
 from app.services.identity.permissions import Permission, allowed, require
+from app.services.issuance import labels
 from app.services.issuance.issuance import form_by_serial
 from app.textfmt import of_total
 
@@ -166,6 +167,11 @@ class ReturnedForm:
     issued_to: str
     issued_at: dt.datetime
     status: TrueCopyStatus
+    label: str = ""  # the serial as printed on the form (its issuance's serial format)
+
+    @property
+    def printed_as(self) -> str:
+        return self.label or self.serial
 
     @property
     def verified_by(self) -> str | None:
@@ -191,10 +197,12 @@ def returned_forms(db: Database, actor: Actor, *, limit: int = 500) -> list[Retu
     with db.read() as session:
         forms = session.scalars(select(IssuedForm).where(IssuedForm.state == FormState.RETURNED)
                                 .order_by(IssuedForm.serial_no.desc()).limit(limit)).all()
+        label_of = labels.labels_of(session, [form.id for form in forms])
         return [ReturnedForm(serial=form.serial, template=form.issuance.template_version.label,
                              purpose=form.issuance.purpose, reference=form.issuance.reference,
                              copy=f"{form.copy_no} of {form.issuance.copies}", issued_to=form.issuance.issued_to,
-                             issued_at=form.issuance.issued_at, status=_status_for(session, actor, form))
+                             issued_at=form.issuance.issued_at, status=_status_for(session, actor, form),
+                             label=label_of.get(form.id, form.serial))
                 for form in forms]
 
 

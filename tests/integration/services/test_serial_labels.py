@@ -4,7 +4,9 @@ change. Each issuance keeps the format it printed with; a label is accepted wher
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import json
 
 import pypdfium2
 import pytest
@@ -20,7 +22,8 @@ from app.services.core.errors import ValidationError
 from app.services.issuance import issuance, labels, printing, register, replacement
 from app.services.reconciliation import reconciliation
 from app.services.records import worklist
-from app.services.scans import intake, scans
+from app.services.reports import record_export, reports
+from app.services.scans import intake, scans, true_copy
 from app.services.site import serial_format, settings
 from tests.helpers import scanlike as sl
 from tests.helpers.cli import CliRunner
@@ -256,3 +259,102 @@ def test_the_command_line_takes_a_label_where_it_takes_a_serial(seed, db_url, tm
     wrong = cli.run("form", "void", "BSL-01-PRD-BR-102-000001", "--reason", "x", user="dc", password=PASSWORD,
                     check=False)
     assert wrong.returncode == 1 and "BSL-01-QC-WS-014-000001" in wrong.stderr and "Traceback" not in wrong.stderr
+
+
+# -- the label wherever a person reads which form is meant: reports, the register export, the command line -----
+def _one_line(texts: list[str]) -> str:
+    """The text of a PDF's pages with every run of white space as one space (table cells wrap)."""
+    return " ".join(" ".join(texts).split())
+
+
+@pytest.mark.compliance
+def test_the_reports_name_each_form_by_its_label_and_keep_the_bare_serial(seed, tmp_path):
+    """BF-05 / PR-01 with a serial format: the reconciliation report, the record PDF and the register export
+    name the forms as printed on the paper; the record's JSON and the register keep the bare serial beside it."""
+    effective_template(seed)
+    _set_format(seed, LONG)
+    result = issue(seed, copies=2)
+    first, second = result.labels
+    assert (first, second) == ("BSL-01-QC-WS-014-000001", "BSL-01-QC-WS-014-000002")
+    done = replacement.replace_form(seed.db, seed.qa, serial=second, reason="coffee spilled on page 1",
+                                    username="qa", password=PASSWORD)
+    third = done.new_label
+    assert third == "BSL-01-QC-WS-014-000003"
+    _set_format(seed, serial_format.DEFAULT)  # changed later: the reports still print the labels issued
+
+    recon = reports.reconciliation_report(seed.db, seed.qa, result.issuance_id, out=tmp_path / "recon.pdf")
+    text = _one_line(_texts(recon))
+    for needle in (first, f"{second} 2 REPLACED", f"replaced by {third}", f"replaces {second}"):
+        assert needle in text, needle
+    assert [f.serial for f in reports.gather_reconciliation(seed.db, seed.qa, result.issuance_id).forms] == [
+        first, second, third]
+
+    out = record_export.export_pdf(seed.db, seed.qa, "000001", out=tmp_path / "record.pdf")
+    text = _one_line(_texts(out))
+    assert f"Record {first} – QC-WS-014 v1" in text  # the heading (and the file's title)
+    assert f"Form {first} (serial 000001) – QC-WS-014 version 1" in text
+    data = record_export.export_json(seed.db, seed.qa, first, out=tmp_path / "record.json")
+    assert (data["serial"], data["label"]) == ("000001", first)
+    assert json.loads((tmp_path / "record.json").read_text(encoding="utf-8"))["label"] == first
+
+    register.export_register(seed.db, seed.qa, register.RegisterFilter(), fmt="csv", out=tmp_path / "reg.csv")
+    with (tmp_path / "reg.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [(r["serial"], r["label"], r["replaces"]) for r in rows] == [
+        ("000001", first, ""), ("000002", second, ""), ("000003", third, second)]
+    register.export_register(seed.db, seed.qa, register.RegisterFilter(), fmt="pdf", out=tmp_path / "reg.pdf")
+    text = _one_line(_texts(tmp_path / "reg.pdf"))
+    assert "Serial Label Template" in text and f"000003 {third}" in text
+
+
+def test_forms_issued_before_the_setting_are_named_by_their_bare_serial_in_reports(seed, tmp_path, monkeypatch):
+    effective_template(seed)
+    with monkeypatch.context() as patch:
+        patch.setattr(labels, "current_format", lambda _session: None)
+        old = issue(seed, copies=1)
+    data = record_export.export_json(seed.db, seed.qa, "000001")
+    assert (data["serial"], data["label"]) == ("000001", "000001")
+    text = _one_line(_texts(record_export.export_pdf(seed.db, seed.qa, "000001", out=tmp_path / "record.pdf")))
+    assert "Record 000001 – QC-WS-014 v1" in text and "Form 000001 – QC-WS-014 version 1" in text
+    [line] = reports.gather_reconciliation(seed.db, seed.qa, old.issuance_id).forms
+    assert line.serial == "000001"
+
+
+@pytest.mark.compliance
+@pytest.mark.sqlite_only  # image decoding; the statements' data is read on both engines above
+def test_the_true_copy_statement_names_the_form_as_printed(seed, tmp_path):
+    effective_template(seed)
+    _set_format(seed, LONG)
+    result = issue(seed, copies=1)
+    [image] = issued_page_images(seed.db, result.pdf_sha256, dpi=150)
+    back = write(tmp_path / "in", "back.png", sl.png_bytes(sl.scanned(image), dpi=150))
+    assert intake.import_files(seed.db, seed.op, [back]).linked == 1
+    label = result.labels[0]
+    out = record_export.export_pdf(seed.db, seed.qa, label, out=tmp_path / "before.pdf")
+    assert f"Scan of {label} page 1 (not yet verified as a true copy)" in _one_line(_texts(out))
+    true_copy.verify_true_copy(seed.db, seed.dc, serial=label, username="dc", password=PASSWORD)
+    out = record_export.export_pdf(seed.db, seed.qa, label, out=tmp_path / "after.pdf")
+    assert f"TRUE COPY of {label} page 1, verified by Dora Control (dc)" in _one_line(_texts(out))
+    [returned] = true_copy.returned_forms(seed.db, seed.dc)
+    assert (returned.serial, returned.label) == ("000001", label)
+    [page] = scans.pages_of_form(seed.db, seed.dc, label)
+    assert (page.serial, page.label) == ("000001", label)
+
+
+@pytest.mark.compliance
+def test_the_command_line_prints_the_labels_it_issued_and_lists(seed, db_url, tmp_path):
+    effective_template(seed)
+    _set_format(seed, LONG)
+    cli = CliRunner(tmp_path / "home", db_url=db_url)
+    issued = cli.run("issue", "QC-WS-014", "--copies", "2", "--purpose", "LOT 7", "--to", "Line 3", "--due",
+                     "2099-01-01", "--out", str(tmp_path / "issued.pdf"), user="dc", password=PASSWORD)
+    assert "serials BSL-01-QC-WS-014-000001 – BSL-01-QC-WS-014-000002" in issued.stdout
+    replaced = cli.run("replace", "000002", "--reason", "torn", "--out", str(tmp_path / "new.pdf"), user="qa",
+                       password=PASSWORD, sign=PASSWORD)
+    assert "BSL-01-QC-WS-014-000002 replaced by BSL-01-QC-WS-014-000003" in replaced.stdout
+    listed = cli.run("register", user="dc", password=PASSWORD).stdout
+    header, *lines = [line.split() for line in listed.splitlines() if line.strip() and not set(line) <= {"-", " "}]
+    assert header[:3] == ["serial", "label", "template"]
+    assert [line[:2] for line in lines] == [[f"00000{n}", f"BSL-01-QC-WS-014-00000{n}"] for n in (1, 2, 3)]
+    as_json = json.loads(cli.run("register", "--json", user="dc", password=PASSWORD).stdout)
+    assert [(r["serial"], r["label"]) for r in as_json][2] == ("000003", "BSL-01-QC-WS-014-000003")

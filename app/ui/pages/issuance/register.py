@@ -291,8 +291,8 @@ class RegisterPage(QWidget):
             self.pdf_label.clear()
             self.release.set_pdf(None)
             return
-        replaced = f" It replaces serial {row.replaces}." if row.replaces else ""
-        self.detail.setText(f"Serial {row.serial}: {form_text(row)}. Issued by {row.issued_by} on "
+        replaced = f" It replaces serial {row.replaces_label or row.replaces}." if row.replaces else ""
+        self.detail.setText(f"Serial {row.printed_as}: {form_text(row)}. Issued by {row.issued_by} on "
                             f"{self._ctx.when(row.issued_at, seconds=False)} (issuance #{row.issuance_id}); due back "
                             f"{row.due_date.isoformat()}{' — OVERDUE' if row.overdue else ''}.{replaced}")
         set_role(self.detail, "error" if row.overdue else "")

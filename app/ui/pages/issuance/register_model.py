@@ -30,9 +30,10 @@ def state_text(row: RegisterRow) -> str:
 
 
 def row_cells(row: RegisterRow) -> tuple[str, ...]:
-    return (row.serial, row.template_label, f"{row.copy_no} of {row.copies}", state_text(row),
+    """The cells of a row; serials as printed on the paper (the label: typing its bare number finds it too)."""
+    return (row.printed_as, row.template_label, f"{row.copy_no} of {row.copies}", state_text(row),
             row.due_date.isoformat(), row.issued_to, row.purpose, row.reference or "",
-            local_text(row.issued_at, seconds=False), row.issued_by, row.replaces or "")
+            local_text(row.issued_at, seconds=False), row.issued_by, row.replaces_label or row.replaces or "")
 
 
 class RegisterTableModel(ListTableModel[RegisterRow]):
@@ -42,7 +43,7 @@ class RegisterTableModel(ListTableModel[RegisterRow]):
 
     COLUMNS = ("Serial", "Template", "Copy", "State", "Due back", "Issued to", "Purpose", "Reference", "Issued on",
                "Issued by", "Replaces")
-    WIDTHS = (64, 120, 90, 100, 100, 130, 200, 110, 200, 80, 70)
+    WIDTHS = (130, 120, 90, 100, 100, 130, 200, 110, 200, 80, 130)
     SORT_KEYS: tuple[str | None, ...] = ("serial", "template", None, "state", "due_date", "issued_to", "purpose",
                                          None, "issued_at", "issued_by", None)
     KEY = "serial"
@@ -122,7 +123,7 @@ class RegisterTableModel(ListTableModel[RegisterRow]):
             if row.overdue:
                 return f"Overdue: due back on {row.due_date.isoformat()} and not returned yet."
             if row.replaces:
-                return f"Replacement copy of serial {row.replaces}."
+                return f"Replacement copy of serial {row.replaces_label or row.replaces}."
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (0, 2):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None

@@ -335,7 +335,7 @@ class ReconcilePage(QWidget):
 
     @staticmethod
     def _outstanding_text(view: ReconciliationView) -> str:
-        lines = [f"{f.serial} — {f.note}" for f in view.outstanding]
+        lines = [f"{f.printed_as} — {f.note}" for f in view.outstanding]
         return "Not accounted for yet: " + "; ".join(lines)
 
     def selected_form(self) -> ReconFormRow | None:
@@ -391,8 +391,8 @@ class ReconcilePage(QWidget):
             return
         ctx = self._ctx
         self._open(ReasonDialog(
-            self, heading=f"Void {form.serial}", action_text="Void form",
-            explanation=f"A spoiled or erroneous sheet ({form.serial}, copy {form.copy_no}). Voiding is final: the "
+            self, heading=f"Void {form.printed_as}", action_text="Void form",
+            explanation=f"A spoiled or erroneous sheet ({form.printed_as}, copy {form.copy_no}). Voiding is final: the "
                         "serial is accounted for as voided and can never be linked as valid. The spoiled sheet is "
                         "part of the record: it should still come back and be scanned.",
             placeholder="Why? e.g. 'wrong batch number written on the header; sheet spoiled'",
@@ -410,17 +410,17 @@ class ReconcilePage(QWidget):
         if form is None or not form.may_replace:
             return
         self._open(ReasonDialog(
-            self, heading=f"Replace {form.serial}", action_text="Continue to signature…",
-            explanation=f"A new serial is issued for copy {form.copy_no}, linked to {form.serial}. {form.serial} can "
-                        "never be linked as valid again, and its own paper must still come back or be declared "
-                        "missing. QA approves the replacement with an e-signature.",
+            self, heading=f"Replace {form.printed_as}", action_text="Continue to signature…",
+            explanation=f"A new serial is issued for copy {form.copy_no}, linked to {form.printed_as}. "
+                        f"{form.printed_as} can never be linked as valid again, and its own paper must still come "
+                        "back or be declared missing. QA approves the replacement with an e-signature.",
             placeholder="Why can the copy not be used? e.g. 'torn during use; sheet kept'",
             perform=lambda reason: reason,
         ), form.serial, then=lambda dialog: self._sign_replacement(form, dialog.result_value))
 
     def _sign_replacement(self, form: ReconFormRow, reason: str) -> None:
         ctx = self._ctx
-        result = ctx.sign(self, summary=f"Replacement of {form.serial} (copy {form.copy_no}) by a new serial.\n"
+        result = ctx.sign(self, summary=f"Replacement of {form.printed_as} (copy {form.copy_no}) by a new serial.\n"
                                         f"Reason: {reason}", meaning=SignatureMeaning.APPROVED,
                           perform=lambda username, password: replacement.replace_form(
                               ctx.db, ctx.actor, serial=form.serial, reason=reason, username=username,
@@ -428,8 +428,9 @@ class ReconcilePage(QWidget):
         if result is None:
             return
         self.reload(form=result.new_serial)
+        new, old = result.new_label or result.new_serial, result.old_label or form.printed_as  # as printed
         if ctx.allowed(P.ISSUE_FORMS) or ctx.allowed(P.REPLACE_FORMS):  # QA releases what it replaced
-            path = reconcile_dialogs.ask_save_path(self, f"Save the controlled PDF of {result.new_serial}",
+            path = reconcile_dialogs.ask_save_path(self, f"Save the controlled PDF of {new}",
                                                    f"{result.new_serial}-replacement.pdf")
             if path is not None:
                 try:
@@ -438,10 +439,10 @@ class ReconcilePage(QWidget):
                     ctx.show_error(self, exc)
                 else:
                     self.last_saved = saved.path
-                    messages.info(self, f"{result.new_serial} replaces {form.serial}. Its controlled PDF was saved to "
+                    messages.info(self, f"{new} replaces {old}. Its controlled PDF was saved to "
                                         f"{saved.path}; print it once.", title="Replacement issued")
                     return
-        messages.info(self, f"{result.new_serial} replaces {form.serial}. Document Control releases the new copy's "
+        messages.info(self, f"{new} replaces {old}. Document Control releases the new copy's "
                             "controlled PDF once (Issue page); it is never printed twice.",
                       title="Replacement issued")
 
@@ -449,15 +450,16 @@ class ReconcilePage(QWidget):
         form = self.selected_form()
         if form is None or not form.scans:
             return
-        pages = [ViewerPage(s.scan_page_id, f"{form.serial} p.{s.page_no or '?'} — {s.outcome}"
+        pages = [ViewerPage(s.scan_page_id, f"{form.printed_as} p.{s.page_no or '?'} — {s.outcome}"
                                             f"{' (superseded)' if s.superseded else ''} — {s.source_name}")
                  for s in form.scans]
         if self.viewer_dialog is not None and isValid(self.viewer_dialog):
             self.viewer_dialog.close()
         dialog = ImageViewerDialog(scan_page_loader(self._ctx.db, self._ctx.actor), pages,
-                                   title=f"Scans of {form.serial}", parent=self,
-                                   explanation=f"{form.serial}: {form.state.value}, {form.pages_back} of {form.pages} "
-                                               "pages back. Rotating only changes the view, never the stored scan.")
+                                   title=f"Scans of {form.printed_as}", parent=self,
+                                   explanation=f"{form.printed_as}: {form.state.value}, {form.pages_back} of "
+                                               f"{form.pages} pages back. Rotating only changes the view, never "
+                                               "the stored scan.")
         self.viewer_dialog = dialog
         dialog.show()
 

@@ -43,13 +43,14 @@ class MissingDialog(QDialog):
         super().__init__(parent)
         self._ctx, self._form = ctx, form
         self.result_value: ReconFormRow | None = None
-        self.setWindowTitle(f"Declare {form.serial} missing")
+        self.setWindowTitle(f"Declare {form.printed_as} missing")
         layout = QVBoxLayout(self)
-        layout.addWidget(title(f"Declare {form.serial} missing"))
+        layout.addWidget(title(f"Declare {form.printed_as} missing"))
         replaced = form.replaced_by is not None
         layout.addWidget(hint(
-            (f"{form.serial} was replaced by {form.replaced_by}, but its own paper has not come back. " if replaced
-             else f"{form.serial} is still out ({of_total(form.pages_back, form.pages, 'page')} back). ")
+            (f"{form.printed_as} was replaced by {form.replaced_by_label or form.replaced_by}, but its own paper has "
+             "not come back. " if replaced
+             else f"{form.printed_as} is still out ({of_total(form.pages_back, form.pages, 'page')} back). ")
             + "Declare it missing only after searching for it, and with a deviation raised: the serial is then "
               "accounted for as missing; scans of it arriving later are kept but never linked as valid."))
         form_layout = QFormLayout()

@@ -115,22 +115,25 @@ def form_notes(row: ReconFormRow) -> str:
     if row.deviation_ref:
         parts.append(f"deviation {row.deviation_ref}")
     if row.replaces:
-        parts.append(f"replaces {row.replaces}")
+        parts.append(f"replaces {row.replaces_label or row.replaces}")
     if row.replaced_by:
-        parts.append(f"replaced by {row.replaced_by}")
+        parts.append(f"replaced by {row.replaced_by_label or row.replaced_by}")
     if row.note:
         parts.append(row.note)
     return " · ".join(parts)
 
 
 class FormRowModel(ListTableModel[ReconFormRow]):
+    """The sheets of one issuance; the "Serial" column shows each serial as printed on the paper (its label),
+    rows are still found by the bare serial (``row_of``)."""
+
     COLUMNS = ("Serial", "Copy", "State", "Pages back", "Scans", "Reason · deviation · links", "Changed by / on",
                "Accounted for")
     KEY = "serial"
 
     def text(self, row: ReconFormRow, column: int) -> str:
         if column == 0:
-            return row.serial
+            return row.printed_as
         if column == 1:
             return str(row.copy_no)
         if column == 2:

@@ -157,8 +157,8 @@ class ReviewPanel(QWidget):
         self.state_label.setText(f"Record state: {view.state.value.upper()}")
         created = f"{view.created_by}, {self._ctx.when(view.created_at)}" if view.created_at else "no value yet"
         self.facts_label.setText(
-            f"Form {view.serial} ({view.form_state}) · issuance {view.issuance_id}, {reconciled} · record created "
-            f"by {created} · {plural(len(view.scans), 'scan page')} · values changed after entry: "
+            f"Form {view.label or view.serial} ({view.form_state}) · issuance {view.issuance_id}, {reconciled} · "
+            f"record created by {created} · {plural(len(view.scans), 'scan page')} · values changed after entry: "
             f"{view.changed_after_entry} · content SHA-256 {view.content_sha256[:16]}…")
         self.next_label.setText(next_step(view) + self._broken_note(view))
         self._show_signatures(view)
@@ -222,7 +222,7 @@ class ReviewPanel(QWidget):
             return
         ctx = self._ctx
         self.error.clear_text()
-        summary = (f"Record of form {view.serial} – {view.template} v{view.version} \"{view.title}\"\n"
+        summary = (f"Record of form {view.label or view.serial} – {view.template} v{view.version} \"{view.title}\"\n"
                    f"{plural(len(view.fields), 'field')}, "
                    f"{plural(view.changed_after_entry, 'value')} changed after entry, "
                    f"{plural(len(view.scans), 'scan page')}; content SHA-256 {view.content_sha256}\n"

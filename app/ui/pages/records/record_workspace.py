@@ -135,7 +135,8 @@ class RecordWorkspace(QWidget):
             self.scan.show_field(None)
         self._read_places(view)
         self.view = view
-        self.title_label.setText(f"{view.serial} · {view.template} v{view.version} {view.title}")
+        # The form as printed on the sheet being transcribed (its label)
+        self.title_label.setText(f"{view.label or view.serial} · {view.template} v{view.version} {view.title}")
         self.state_label.setText(f"Record: {view.state.value}")
         self.scan.set_scans(view.scans, pages=max((f.page for f in view.fields), default=1))
         self.entry.set_view(view)

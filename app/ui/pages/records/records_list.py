@@ -49,7 +49,8 @@ class WorkListModel(ListTableModel[WorkItem]):
     KEY = "serial"
 
     def text(self, item: WorkItem, column: int) -> str:
-        return (item.serial, item.template, item.purpose, item.issued_to,
+        # The serial as printed on the paper (its label); the search box finds a form by either.
+        return (item.label or item.serial, item.template, item.purpose, item.issued_to,
                 item.form_state.value + (" (overdue)" if item.overdue else ""),
                 _RECORD_TEXT[item.record_state],
                 local_text(item.returned_at, seconds=False) if item.returned_at else "")[column]
@@ -196,5 +197,6 @@ class RecordsList(QWidget):
         if self.model.rowCount() == 1:
             self.open_requested.emit(self.model.row_at(0).serial)
         else:
-            exact = next((i for i in self._items if i.serial == text.rsplit("-", 1)[-1].zfill(6)), None)
+            exact = next((i for i in self._items if i.label.casefold() == text.casefold()
+                          or i.serial == text.rsplit("-", 1)[-1].zfill(6)), None)
             self.open_requested.emit(exact.serial if exact else text)

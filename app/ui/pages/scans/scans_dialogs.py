@@ -66,15 +66,16 @@ class LinkPanel(SidePanel):
         if info.outcome in ADVICE:
             self.body.addWidget(hint(ADVICE[info.outcome]))
         form = QFormLayout()
-        self.serial = QLineEdit(info.serial or "")
-        self.serial.setPlaceholderText("serial printed beside the code, e.g. 000123")
+        self.serial = QLineEdit(info.printed_as or "")  # the label as printed, or just its number
+        self.serial.setPlaceholderText(f"serial as printed beside the code, e.g. {ctx.site.code}-000123 or 123")
         self.page_no = QSpinBox()
         self.page_no.setRange(1, 999)
         self.page_no.setValue(info.page_no or 1)
         form.addRow("&Serial:", self.serial)
         form.addRow("&Page of the form:", self.page_no)
         self.body.addLayout(form)
-        self.reason = self.reason_box("Why? e.g. 'code covered by a stain; serial 000123 readable by eye'")
+        self.reason = self.reason_box(f"Why? e.g. 'code covered by a stain; serial {ctx.site.code}-000123 readable "
+                                      "by eye'")
         self.link_button = self.action_button
         self.link_button.setText("Link page")
         self.serial.textChanged.connect(self._update)
@@ -102,13 +103,15 @@ class DispositionDialog(QDialog):
     """Where the paper original of a verified form went: archived (with its location), or destroyed (QA
     approval by e-signature)."""
 
-    def __init__(self, ctx: PageContext, serial: str, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: PageContext, serial: str, parent: QWidget | None = None, *,
+                 label: str | None = None) -> None:
+        """``label``: the serial as printed on the paper, to name the form by (default: ``serial``)."""
         super().__init__(parent)
-        self._ctx, self._serial = ctx, serial
+        self._ctx, self._serial, self._label = ctx, serial, label or serial
         self.result_value: Any = None
-        self.setWindowTitle(f"Paper original of {serial}")
+        self.setWindowTitle(f"Paper original of {self._label}")
         layout = QVBoxLayout(self)
-        layout.addWidget(title(f"Paper original of {serial}"))
+        layout.addWidget(title(f"Paper original of {self._label}"))
         layout.addWidget(hint("The scans are verified true copies. Record what happens to the paper sheet."))
         self.archived = QRadioButton("&Archived — kept in the paper archive")
         self.destroyed_option = QRadioButton("&Destroyed — needs QA approval by e-signature")
@@ -127,10 +130,10 @@ class DispositionDialog(QDialog):
         form.addRow("   &Location:", self.location)
         layout.addLayout(form)
         layout.addWidget(self.destroyed_option)
-        label = QLabel("&Reason (required, recorded in the audit trail):")
+        caption = QLabel("&Reason (required, recorded in the audit trail):")
         self.reason = reason_field("e.g. 'filed after true-copy verification'")
-        label.setBuddy(self.reason)
-        layout.addWidget(label)
+        caption.setBuddy(self.reason)
+        layout.addWidget(caption)
         layout.addWidget(self.reason)
         buttons = QDialogButtonBox()
         self.record_button = buttons.addButton("Record", QDialogButtonBox.ButtonRole.AcceptRole)
@@ -160,7 +163,7 @@ class DispositionDialog(QDialog):
                     location=self.location.text().strip(), reason=reason)
             else:
                 self.result_value = ctx.sign(
-                    self, summary=f"Destruction of the paper original of {serial}, whose scans are verified true "
+                    self, summary=f"Destruction of the paper original of {self._label}, whose scans are verified true "
                                   f"copies.\nReason: {reason}", meaning=SignatureMeaning.APPROVED,
                     perform=lambda username, password: true_copy.record_disposition(
                         ctx.db, ctx.actor, serial=serial, disposition=Disposition.DESTROYED, location=None,

@@ -223,7 +223,9 @@ class ExceptionsPanel(QWidget):
             self.viewer.set_pages([])
             self.details.setText("")
             return
-        lines = [f"{info.outcome.title} — {info.location}", info.reason or "",
+        # The form the code named, as printed on its paper (the reason, stored at import, gives the bare serial).
+        form = f"Form {info.printed_as}" + (f", page {info.page_no}" if info.page_no else "") if info.serial else ""
+        lines = [f"{info.outcome.title} — {info.location}", form, info.reason or "",
                  f"Imported by {info.imported_by}, {self._ctx.when(info.imported_at, seconds=False)}"
                  f"{f' · {info.width} × {info.height} px' if info.width else ''}"
                  f"{f' · {round(info.dpi)} dpi' if info.dpi else ''}"]
@@ -248,7 +250,7 @@ class ExceptionsPanel(QWidget):
             if other.id == info.id:
                 continue
             status = "linked" if other.outcome is O.LINKED else other.outcome.title
-            form = f"{other.serial} p.{other.page_no or '?'} " if other.serial else ""
+            form = f"{other.printed_as} p.{other.page_no or '?'} " if other.serial else ""
             pages.append(ViewerPage(other.id, f"{form}({status}{', superseded' if other.superseded else ''}) — "
                                               f"{other.location}"))
         return pages
@@ -364,7 +366,7 @@ class ExceptionsPanel(QWidget):
     def _retried(self, info: ScanPageInfo) -> None:
         self.task = None
         if info.outcome is O.LINKED:
-            notify(self, f"{info.location} now reads: linked to {info.serial} page {info.page_no}")
+            notify(self, f"{info.location} now reads: linked to {info.printed_as} page {info.page_no}")
         else:
             notify(self, f"{info.location} still cannot be linked: {info.outcome.title}. {info.reason or ''}".strip())
         self.reload()

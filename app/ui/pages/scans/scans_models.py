@@ -129,12 +129,14 @@ def next_step(row: ReturnedForm) -> str:
 
 
 class ReturnedFormModel(ListTableModel[ReturnedForm]):
+    """Returned forms; "Serial" shows each as printed on the paper (its label), rows are keyed by the serial."""
+
     COLUMNS = ("Serial", "Template", "Purpose", "Issued to", "True copy", "Paper original", "Next step")
     KEY = "serial"
 
     def text(self, row: ReturnedForm, column: int) -> str:
         if column == 0:
-            return row.serial
+            return row.printed_as
         if column == 1:
             return row.template
         if column == 2:

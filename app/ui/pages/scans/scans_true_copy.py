@@ -184,7 +184,7 @@ class TrueCopyPanel(QWidget):
         rows = [r for r in self._all
                 if (key == "all" or (key == "to-verify" and r.verified_by is None)
                     or (key == "to-file" and r.verified_by is not None and r.disposition is None))
-                and (not text or text in f"{r.serial} {r.template} {r.purpose} {r.reference or ''}".lower())]
+                and (not text or text in f"{r.serial} {r.label} {r.template} {r.purpose} {r.reference or ''}".lower())]
         if not self._want:
             self._keep_selection(anchor=False)  # another filter or search: the first row if none stays shown
         want, anchor = self._want, self._anchor
@@ -252,7 +252,7 @@ class TrueCopyPanel(QWidget):
         else:
             paper = "not recorded yet" if form.verified_by else "keep the paper until the scans are verified"
         values = {
-            "serial": form.serial, "template": form.template,
+            "serial": form.printed_as, "template": form.template,
             "purpose": f"{form.purpose} / {form.reference or '—'}", "copy": form.copy,
             "issued": f"{form.issued_to} / {when(form.issued_at, seconds=False)}",
             "pages": ", ".join(f"p.{p.page_no}: {p.location}" for p in self._pages) or "none",
@@ -263,7 +263,7 @@ class TrueCopyPanel(QWidget):
         }
         for key, label in self.fields.items():
             label.setText(values[key])
-        self.viewer.set_pages([ViewerPage(p.id, f"{form.serial} page {p.page_no} — {p.location}")
+        self.viewer.set_pages([ViewerPage(p.id, f"{form.printed_as} page {p.page_no} — {p.location}")
                                for p in self._pages])
         status = self.status = form.status  # read with the list, in the background
         self._update_buttons()
@@ -308,7 +308,7 @@ class TrueCopyPanel(QWidget):
             return
         ctx = self._ctx
         pages = "\n".join(f"  page {p.page_no}: {p.location}, SHA-256 {p.source_sha256[:16]}…" for p in self._pages)
-        summary = (f"Form {form.serial} ({form.template}, {form.purpose}): I compared the "
+        summary = (f"Form {form.printed_as} ({form.template}, {form.purpose}): I compared the "
                    f"{plural(len(self._pages), 'scanned page')} with the paper original; they are complete and "
                    f"accurate copies.\n{pages}")
         done = ctx.sign(self, summary=summary, meaning=SignatureMeaning.TRUE_COPY_VERIFIED,
@@ -327,14 +327,14 @@ class TrueCopyPanel(QWidget):
         signable = [f for f in forms if f.status.may_verify]
         if not signable:
             return
-        left_out = [(f.serial, f.status.why_not_verify or "already verified") for f in forms
+        left_out = [(f.printed_as, f.status.why_not_verify or "already verified") for f in forms
                     if not f.status.may_verify]
         ctx = self._ctx
         serials = [f.serial for f in signable]
         statement = (f"I compared the scanned pages of each of these {plural(len(signable), 'returned form')} with "
                      "its paper original; they are complete and accurate copies. Each form is signed on its own "
                      "(its own signature, bound to its own pages).")
-        summary = batch_summary(statement, [f"{f.serial}  {f.template}, {f.purpose} ({f.copy})" for f in signable],
+        summary = batch_summary(statement, [f"{f.printed_as}  {f.template}, {f.purpose} ({f.copy})" for f in signable],
                                 left_out=left_out)
 
         def perform(username: str, password: str, progress: Progress) -> BatchResult[str]:
@@ -346,7 +346,9 @@ class TrueCopyPanel(QWidget):
         if result is None:
             return
         self.last_result = result
-        text, refusals = batch_report(result, done="true copy verified", done_plural="true copies verified")
+        printed = {f.serial: f.printed_as for f in signable}  # the forms named as on their paper
+        text, refusals = batch_report(result, done="true copy verified", done_plural="true copies verified",
+                                      name=lambda serial: printed.get(serial, serial))
         notify(self, text)
         if refusals:
             messages.info(self, f"{text}\n\n{refusals}", title="True copies — not all signed")
@@ -358,7 +360,7 @@ class TrueCopyPanel(QWidget):
         form = self.selected()
         if form is None or self.status is None or not self.status.may_record_disposition:
             return
-        dialog = DispositionDialog(self._ctx, form.serial, self)
+        dialog = DispositionDialog(self._ctx, form.serial, self, label=form.printed_as)
         self.dialog = dialog
 
         def done(_dialog: QDialog, result: int) -> None:
