@@ -14,7 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "screenshots"
 WANTED = {  # (physical width, height, scaling): views kept, as <role>-<view>
-    (1280, 720, 1.0): ["qa-reconcile", "qa-record-tab2", "dc-issue"],
+    (1280, 720, 1.0): ["qa-reconcile", "qa-record-tab2", "dc-issue", "qa-audit", "qa-home", "op-home"],
     (2560, 1440, 2.0): ["qa-scans-tab1", "dc-home"],
 }
 
@@ -34,7 +34,32 @@ def main() -> int:
             for view in views:
                 shutil.copy(Path(tmp) / "shots" / f"{view}.png", OUT / f"{view}{suffix}.png")
                 print(OUT / f"{view}{suffix}.png")
+    record_pdf_pages()
     return 0
+
+
+def record_pdf_pages() -> None:
+    """The first page of a record's complete copy (PDF) of the demo site, as people read it, at 100 dpi."""
+    import pypdfium2
+
+    sys.path.insert(0, str(ROOT))  # the demo site is the tests' helper
+    from app.services.reports import record_export
+    from tests.helpers.layout_probe import demo_site
+    os.environ.setdefault("FORMTRAIL_HASH_PROFILE", "fast")
+    with tempfile.TemporaryDirectory() as tmp:
+        db, seed, serial = demo_site(Path(tmp))
+        pdf = Path(tmp) / "record.pdf"
+        # the opened record of the demo site, with a correction, so the PDF shows history as well
+        record_export.export_pdf(db, seed.qa, serial, out=pdf)
+        doc = pypdfium2.PdfDocument(str(pdf))
+        try:
+            for index in range(min(2, len(doc))):
+                target = OUT / f"record-pdf-p{index + 1}.png"
+                doc[index].render(scale=100 / 72).to_pil().save(target)
+                print(target)
+        finally:
+            doc.close()
+        db.engine.dispose()
 
 
 if __name__ == "__main__":
