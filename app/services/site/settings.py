@@ -46,7 +46,8 @@ def list_settings(db: Database) -> list[SettingValue]:
 
 
 def change(db: Database, actor: Actor, *, key: str, value: Any, reason: str) -> None:
-    """Change one setting (administrators only); the old and new value go to the trail with the reason."""
+    """Change one setting (administrators only); the old and new value go to the trail with the reason. Setting
+    the value it already has changes nothing and writes nothing."""
     require(db, actor, Permission.MANAGE_SETTINGS)
     spec = spec_of(key)
     if not reason or not reason.strip():
@@ -55,6 +56,9 @@ def change(db: Database, actor: Actor, *, key: str, value: Any, reason: str) -> 
     with db.write(actor, reason=reason.strip()) as session:
         now = db.clock.now()
         stored = session.get(Setting, key)
+        if stored is not None and json.loads(stored.value) == value:
+            # Nothing changes: writing only who and when would be an update the trail has no change for.
+            return
         if stored is None:
             session.add(Setting(key=key, value=json.dumps(value), changed_at=now, changed_by=actor.username))
         else:
@@ -65,7 +69,7 @@ def _coerce(spec: SettingSpec, value: Any) -> Any:
     if isinstance(spec.default, list):
         items = value if isinstance(value, list) else str(value).split(",")
         items = [str(i).strip() for i in items if str(i).strip()]
-        if not items:
+        if not items and spec.default:  # a list that may start empty (issued-to choices) may be emptied again
             raise ValidationError(f"{spec.title}: give at least one entry")
         return items
     if isinstance(spec.default, str):

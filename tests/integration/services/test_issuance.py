@@ -219,6 +219,13 @@ def test_issued_to_is_free_text_by_default_with_the_sites_list_as_suggestions(se
     assert (offered.texts, offered.may_type_free_text) == (("QC lab 2", "Line 3"), True)
     effective_template(seed)
     assert issue(seed, copies=1, issued_to="Otto at the bench").serials == ("000001",)  # anything typed
+    before = len(audit_log.fetch_events(seed.db, seed.admin, audit_log.AuditFilter(entity="setting"), limit=1000))
+    _issued_to(seed, "free", [])  # the site's list may be emptied again (it starts empty); the mode stays
+    changed = audit_log.fetch_events(seed.db, seed.admin, audit_log.AuditFilter(entity="setting"), limit=1000)
+    assert [e.entity_id for e in changed[before:]] == [issued_to.LIST_KEY]  # "free" again wrote nothing
+    assert issued_to.issued_to_choices(seed.db, seed.dc).texts == ()
+    with pytest.raises(ValidationError, match="at least one entry"):  # a list that starts full may not
+        settings.change(seed.db, seed.admin, key="records.correction_reasons", value=[], reason="CC-14")
 
 
 @pytest.mark.parametrize("mode, expected", [
