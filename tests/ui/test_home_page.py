@@ -64,6 +64,7 @@ def test_qa_home_lists_the_true_copies_waiting_and_opens_them(qtbot, seed, open_
     assert window.current_key() == "scans" and scans_page.tabs.currentWidget() is scans_page.true_copies
     qtbot.waitUntil(lambda: scans_page.true_copies.model.rowCount() == 7, timeout=10_000)
     assert {r.serial for r in scans_page.true_copies.model.rows} == set(serials)
+    assert scans_page.true_copies.show_combo.currentData() == "for-me"  # exactly what was counted
 
     reconcile = _open(qtbot, window, home, "ready_to_close")
     assert window.current_key() == "reconcile" and reconcile.filter_combo.currentData() == "ready"

@@ -233,6 +233,10 @@ def test_true_copy_by_a_second_person_then_paper_archived(qtbot, seed, ctx_for, 
     assert importer.true_copies.select(serial)
     assert "another person must sign" in importer.true_copies.next_step.text()
     assert not importer.true_copies.verify_button.isEnabled()  # the service says: not the importer
+    importer.true_copies.show_only("for-me")  # what Home counts for the importer: none of these
+    assert importer.true_copies.model.rowCount() == 0
+    importer.true_copies.show_only("to-verify")
+    assert importer.true_copies.select(serial)
     importer.true_copies.verify()
     assert QApplication.activeModalWidget() is None  # nothing to sign
     with pytest.raises(RuleViolation) as refused:  # and refuses, logged, should the screen be bypassed

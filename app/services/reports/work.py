@@ -250,7 +250,7 @@ _ITEMS = (
     _Item("values_to_verify", "Values to verify", "Critical values someone else entered: verify them.",
           "Values for me to verify", P.VERIFY_DATA, "records", "to-verify", "warn", _values_to_verify),
     _Item("true_copies", "True copies to verify", "Returned scans you did not import: check them against paper.",
-          "True copies to verify", P.VERIFY_TRUE_COPY, "scans", "true-copy", "warn", _true_copies),
+          "True copies to verify", P.VERIFY_TRUE_COPY, "scans", "true-copy-for-me", "warn", _true_copies),
     _Item("ready_to_close", "Issuances ready to close", "Every sheet accounted for: sign the reconciliation.",
           "Ready to close", P.CLOSE_RECONCILIATION, "reconcile", "ready", "good", _ready),
     _Item("records_to_review", "Records to review", "Verified records you took no part in: review and sign.",

@@ -50,7 +50,7 @@ def test_each_role_has_its_own_counts(seed) -> None:  # noqa: ANN001
     assert list(counts(seed, "viewer")) == ["still_out", "overdue_issuances"]  # looks on: what is out, what is late
     items = work.worklist(seed.db, seed.qa).items
     assert all(i.title and i.explanation.endswith(".") and len(i.explanation) < 80 for i in items)
-    assert {(i.page, i.filter) for i in items} >= {("scans", "true-copy"), ("records", "to-review"),
+    assert {(i.page, i.filter) for i in items} >= {("scans", "true-copy-for-me"), ("records", "to-review"),
                                                     ("templates", "to-approve"), ("reconcile", "ready")}
 
 
@@ -66,7 +66,7 @@ def test_qa_sees_the_true_copies_waiting_but_not_what_they_imported(seed, tmp_pa
                                   "true_copies": 0}  # op imported them: a second person verifies
     assert counts(seed, "op2")["true_copies"] == 7 and counts(seed, "op2")["to_transcribe"] == 7
     assert counts(seed, "dc")["true_copies"] == 7
-    listed = work.members(seed.db, seed.qa, page="scans", name="true-copy")
+    listed = work.members(seed.db, seed.qa, page="scans", name="true-copy-for-me")
     assert listed == frozenset(issued.serials)
     assert work.members(seed.db, seed.op, page="records", name="to-transcribe") == frozenset(issued.serials)
 

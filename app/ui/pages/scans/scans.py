@@ -26,7 +26,7 @@ def dropped_paths(event: QDropEvent | QDragEnterEvent | QDragMoveEvent) -> list[
 class ScansPage(QWidget):
     """Tabs: Import (DC and operators), Exceptions (everyone who sees the page), True copies.
 
-    ``show_filter("exceptions" | "true-copy" | "import")`` brings a tab to the front (the home dashboard uses it)."""
+    ``show_filter("exceptions" | "true-copy" | "true-copy-for-me" | "import")`` brings a tab to the front (the home dashboard uses it)."""
 
     def __init__(self, ctx: PageContext) -> None:
         super().__init__()
@@ -64,6 +64,9 @@ class ScansPage(QWidget):
         elif name in ("true-copy", "true-copies"):
             self.tabs.setCurrentWidget(self.true_copies)
             self.true_copies.show_only("to-verify")
+        elif name == "true-copy-for-me":  # Home's count: exactly the forms this user may verify
+            self.tabs.setCurrentWidget(self.true_copies)
+            self.true_copies.show_only("for-me")
         elif name == "import" and self.importer is not None:
             self.tabs.setCurrentWidget(self.importer)
 

@@ -47,8 +47,9 @@ from app.ui.pages.scans.scans_models import (
     selected_rows,
 )
 
-SHOW = {"to-verify": "Waiting for true-copy verification", "to-file": "Waiting for the paper original's disposition",
-        "all": "All returned forms"}
+SHOW = {"to-verify": "Waiting for true-copy verification",
+        "for-me": "Waiting for you to verify",  # what Home counts for the user: the service's may_verify
+        "to-file": "Waiting for the paper original's disposition", "all": "All returned forms"}
 _LIMIT = 500
 _VERIFY_TIP = "Sign that every scanned page is a complete and accurate copy of the paper"
 
@@ -183,6 +184,7 @@ class TrueCopyPanel(QWidget):
         key, text = self.show_combo.currentData(), self.search.text().strip().lower()
         rows = [r for r in self._all
                 if (key == "all" or (key == "to-verify" and r.verified_by is None)
+                    or (key == "for-me" and r.status.may_verify)
                     or (key == "to-file" and r.verified_by is not None and r.disposition is None))
                 and (not text or text in f"{r.serial} {r.label} {r.template} {r.purpose} {r.reference or ''}".lower())]
         if not self._want:
