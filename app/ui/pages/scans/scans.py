@@ -26,7 +26,8 @@ def dropped_paths(event: QDropEvent | QDragEnterEvent | QDragMoveEvent) -> list[
 class ScansPage(QWidget):
     """Tabs: Import (DC and operators), Exceptions (everyone who sees the page), True copies.
 
-    ``show_filter("exceptions" | "true-copy" | "true-copy-for-me" | "import")`` brings a tab to the front (the home dashboard uses it)."""
+    ``show_filter("exceptions" | "true-copy" | "true-copy-for-me" | "import")`` brings a tab to the front (the
+    home dashboard uses it)."""
 
     def __init__(self, ctx: PageContext) -> None:
         super().__init__()
