@@ -26,18 +26,25 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _unreleased(cli: Cli, issuance_id: int, pdf_id: int | None) -> int:
     pdfs = printing.pdfs_of(cli.db, cli.actor(), issuance_id)
-    waiting = [(pid, serials) for pid, serials, released in pdfs if not released]
+    waiting = [pdf for pdf in pdfs if not pdf.released]
     if pdf_id is not None:
-        if pdf_id not in {pid for pid, _s, _r in pdfs}:
+        if pdf_id not in {pdf.pdf_id for pdf in pdfs}:
             raise CliError(f"issuance {issuance_id} has no PDF {pdf_id}")
         return pdf_id
     if not waiting:
         raise CliError(f"every PDF of issuance {issuance_id} is already released; controlled copies are never "
                        "printed twice (void a spoiled copy and replace it)")
     if len(waiting) > 1:
-        listed = ", ".join(f"{pid} ({serials})" for pid, serials in waiting)
+        listed = ", ".join(f"{pdf.pdf_id} ({pdf.printed})" for pdf in waiting)
         raise CliError(f"issuance {issuance_id} has {len(waiting)} PDFs not released: {listed}; choose one with --pdf")
-    return waiting[0][0]
+    return waiting[0].pdf_id
+
+
+def _which(released: printing.ReleasedPdf) -> str:
+    """The copies released, as printed on them ("serials BSL-01-000001 – BSL-01-000003"); the audit trail
+    keeps the bare numbers."""
+    first, _, last = released.serials.partition("–")
+    return f"{'serial' if first == last else 'serials'} {released.printed}"
 
 
 def cmd_release(cli: Cli) -> int:
@@ -45,7 +52,7 @@ def cmd_release(cli: Cli) -> int:
     pdf_id = _unreleased(cli, a.issuance, a.pdf)
     if a.out is not None:
         released = printing.save_to_file(cli.db, cli.actor(), pdf_id, out=a.out)
-        cli.out(f"Released serials {released.serials} ({plural(released.pages, 'page')}) to {a.out}. Print that "
+        cli.out(f"Released {_which(released)} ({plural(released.pages, 'page')}) to {a.out}. Print that "
                 "file once: it is the only release of these copies.")
         return 0
     if shutil.which("lp") is None:
@@ -55,9 +62,9 @@ def cmd_release(cli: Cli) -> int:
         raise CliError(f"the printer {a.printer!r} is not available: {(check.stderr or check.stdout).strip()}")
     released = printing.release_to_printer(cli.db, cli.actor(), pdf_id, printer=a.printer)
     try:
-        printing.send_to_cups(released.path, printer_name=a.printer, title=released.serials)
+        printing.send_to_cups(released.path, printer_name=a.printer, title=released.printed)
     except printing.PrintFailed as exc:
-        raise CliError(f"the release of {released.serials} was recorded, but {exc}. These copies cannot be "
+        raise CliError(f"the release of {released.printed} was recorded, but {exc}. These copies cannot be "
                        "printed again: void the copies that did not come out and ask QA to replace them.") from exc
-    cli.out(f"Released serials {released.serials} ({plural(released.pages, 'page')}) to printer {a.printer}.")
+    cli.out(f"Released {_which(released)} ({plural(released.pages, 'page')}) to printer {a.printer}.")
     return 0

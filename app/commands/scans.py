@@ -77,7 +77,7 @@ def _print_report(cli: Cli, report: intake.ImportReport, as_json: bool) -> None:
         return
     for o in report.outcomes:
         where = f"{o.source}" + (f" p.{o.page}" if o.page else "")
-        what = f"{o.serial} page {o.page_no}" if o.outcome == "linked" else f"{o.outcome}: {o.reason}"
+        what = o.form_page if o.linked else f"{o.outcome}: {o.reason}"
         cli.out(f"{where}: {what}")
     extra = [f"{plural(n, what)} {how}" for n, what, how in ((report.skipped, "entry", "skipped"),
                                                               (report.unfinished, "file", "not finished")) if n]

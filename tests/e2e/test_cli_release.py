@@ -80,7 +80,7 @@ def test_copies_whose_save_failed_are_released_later_once(cli, tmp_path):
     issuance_id = _unreleased_issuance(tmp_path)
     out = tmp_path / "released.pdf"
     released = cli.run("release", str(issuance_id), "--out", str(out), user="dc", password=PW)
-    assert "Released serials 000001–000003" in released.stdout and out.read_bytes().startswith(b"%PDF")
+    assert "Released serials BSL-01-000001 – BSL-01-000003" in released.stdout and out.read_bytes().startswith(b"%PDF")
     second = cli.run("release", str(issuance_id), "--out", str(tmp_path / "x.pdf"), check=False,
                      user="dc", password=PW)
     assert second.returncode == 1 and "already released" in second.stderr

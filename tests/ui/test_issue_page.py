@@ -108,7 +108,7 @@ def test_print_through_qtpdf_onto_a_printer_and_a_second_print_is_refused(qtbot,
     qtbot.waitUntil(lambda: page.release.task is None, timeout=20_000)
     assert_usable(page.release)
     assert printed == [4] and pdf_pages(tmp_path / "printer.pdf") == 4
-    assert "Printed serials 000001–000002 (4 pages)" in page.release.state.text()
+    assert "Printed serials BSL-01-000001 – BSL-01-000002 (4 pages)" in page.release.state.text()  # as printed
     assert not page.release.print_button.isEnabled()
 
     other = ReleasePanel(ctx_for("dc"))  # another screen holding the same PDF (e.g. the register)
@@ -177,14 +177,16 @@ def test_qa_replaces_a_copy_with_a_signature_and_prints_it_once(qtbot, seed, ctx
     assert qa.selected().serial == "000004" and qa.selected().replaces == "000002"
     old = register.fetch_forms(seed.db, seed.qa, RegisterFilter(text="000002"))[0]
     assert old.state is FormState.REPLACED
-    assert printing.pdfs_of(seed.db, seed.dc, issued.issuance_id) == [
-        (issued.pdf_id, "000001–000003", False), (result.pdf_id, "000004–000004", True)]
+    assert [(p.pdf_id, p.serials, p.printed, p.released) for p in printing.pdfs_of(seed.db, seed.dc,
+                                                                                   issued.issuance_id)] == [
+        (issued.pdf_id, "000001–000003", "BSL-01-000001 – BSL-01-000003", False),
+        (result.pdf_id, "000004–000004", "BSL-01-000004", True)]
 
     dc = RegisterPage(ctx_for("dc"))
     qtbot.addWidget(dc)
     dc.show()
     assert dc.select("000004")
-    assert "000004 printed or saved" in dc.pdf_label.text()
+    assert "BSL-01-000004 printed or saved" in dc.pdf_label.text()
 
 
 def test_a_wrong_serial_or_a_returned_copy_cannot_be_replaced(qtbot, seed, ctx_for) -> None:  # noqa: ANN001
@@ -207,7 +209,7 @@ def test_a_printer_that_cannot_print_does_not_use_up_the_release(qtbot, seed, ct
     assert not page.release.print_pdf(pdf_printer(tmp_path))  # a folder, as the print dialog suggests by default
     assert "cannot write the PDF file" in boxes.errors[-1]
     assert page.release.print_button.isEnabled()  # still released to nobody
-    assert printing.pdfs_of(seed.db, seed.dc, page.result.issuance_id)[0][2] is False
+    assert printing.pdfs_of(seed.db, seed.dc, page.result.issuance_id)[0].released is False
     assert page.release.print_pdf(pdf_printer(tmp_path / "ok.pdf"))
     qtbot.waitUntil(lambda: page.release.task is None, timeout=20_000)
     assert_usable(page.release)

@@ -139,7 +139,7 @@ def test_selecting_a_form_shows_its_issuance_and_pdfs(qtbot, seed, ctx_for) -> N
     page = _page(qtbot, ctx_for, "viewer")
     assert page.select("000002")
     assert "Serial BSL-01-000002:" in page.detail.text() and "copy 2 of 3" in page.detail.text()
-    assert "000001–000003 NOT PRINTED YET" in page.pdf_label.text()
+    assert "BSL-01-000001 – BSL-01-000003 NOT PRINTED YET" in page.pdf_label.text()
     assert not page.release.print_button.isVisible()  # a viewer prints nothing
     assert not page.replace_button.isVisible()
     page.issuance_button.click()

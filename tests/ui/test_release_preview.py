@@ -36,7 +36,7 @@ def test_preview_shows_the_numbered_pages_then_the_release_still_works(  # noqa:
     dialog = panel.preview
     assert isinstance(dialog, PreviewDialog)
     qtbot.waitUntil(lambda: dialog.document.status() == QPdfDocument.Status.Ready, timeout=15_000)
-    assert dialog.document.pageCount() == 4 and "000001–000002" in dialog.windowTitle()
+    assert dialog.document.pageCount() == 4 and "serials BSL-01-000001 – BSL-01-000002" in dialog.windowTitle()
     [path] = shown
     assert pdf_pages(path) == 4 and "PREVIEW" in pdf_text(path, 3) and "000002" in pdf_text(path, 3)
     assert [e.action for e in trail(entity="controlled_pdf")] == ["CREATE", "PREVIEW"]  # no release (PRINT)

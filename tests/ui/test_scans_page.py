@@ -78,6 +78,8 @@ def test_models_pass_the_model_tester(qtmodeltester, seed, tmp_path) -> None:  #
     results = ImportResultModel(report.outcomes)
     qtmodeltester.check(results)
     assert results.data(results.index(0, 2)) == "✔ Linked"
+    linked = report.outcomes[0]  # the form named as printed on the sheet (the site's default format)
+    assert results.data(results.index(0, 3)) == f"BSL-01-{linked.serial} page {linked.page_no}"
     assert results.data(results.index(5, 2)) == "⚠ Page already returned: possible uncontrolled copy"
     assert "may be an uncontrolled copy" in results.data(results.index(5, 3))
     exceptions = ExceptionModel(scans.list_exceptions(seed.db, seed.dc))

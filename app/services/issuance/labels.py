@@ -46,6 +46,14 @@ def label_of(form: IssuedForm, site_code: str) -> str:
                         version=version.version, issued_at=issuance.issued_at, serial_no=form.serial_no)
 
 
+def span(first: str, last: str) -> str:
+    """A run of forms as printed: "BSL-01-000001 – BSL-01-000005" (spaced: a label holds "-" itself), the bare
+    numbers of forms issued before the setting as they always read ("000001–000005"), one form alone."""
+    if first == last:
+        return first
+    return f"{first}–{last}" if first.isdigit() and last.isdigit() else f"{first} – {last}"
+
+
 def site_code(session: Session) -> str:
     """The site's code, as its labels print it ("" before the set-up, when no form can exist)."""
     return session.scalar(select(Site.code)) or ""

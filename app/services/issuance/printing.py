@@ -14,11 +14,11 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import Session, joinedload
 
 from app.forms.render import render
 from app.models import ControlledPdf, Issuance, IssuedForm
@@ -44,7 +44,22 @@ class ReleasedPdf:
     pdf_id: int
     path: Path  # the verified stored file (read-only); copy or print it, never edit it
     pages: int
-    serials: str
+    serials: str  # "000001–000003", the numbers as stored (and audited)
+    printed: str  # the same forms as printed beside their codes (``labels.span``): what a person is told
+
+
+def _printed_spans(session: Session, pdfs: Sequence[ControlledPdf]) -> dict[int, str]:
+    """pdf id -> its first and last form as printed (``labels.span``): the edge forms of all ``pdfs`` are
+    read and labelled together, never a query per PDF or per form."""
+    if not pdfs:
+        return {}
+    edges = {s for p in pdfs for s in (p.first_serial, p.last_serial)}
+    rows = session.execute(select(IssuedForm.id, IssuedForm.pdf_id, IssuedForm.serial)
+                           .where(IssuedForm.pdf_id.in_([p.id for p in pdfs]), IssuedForm.serial.in_(edges))).all()
+    printed = labels.labels_of(session, (form_id for form_id, _pdf, _serial in rows))
+    by_edge = {(pdf_id, serial): printed.get(form_id, serial) for form_id, pdf_id, serial in rows}
+    return {p.id: labels.span(by_edge.get((p.id, p.first_serial), p.first_serial),
+                              by_edge.get((p.id, p.last_serial), p.last_serial)) for p in pdfs}
 
 
 def _refuse_second_release(pdf: ControlledPdf) -> None:
@@ -56,18 +71,30 @@ def _refuse_second_release(pdf: ControlledPdf) -> None:
         )
 
 
+@dataclasses.dataclass(frozen=True)
+class _Source:
+    verified: Path  # the stored file, its hash checked
+    printed: str
+
+
+def _source(db: Database, pdf_id: int) -> _Source:
+    """The PDF to release, checked before the release's write: not released yet, its file intact (hashing a big
+    PDF is slow: never inside the write transaction), and its forms as printed."""
+    with db.read() as session:
+        pdf = session.get(ControlledPdf, pdf_id)
+        if pdf is None:
+            raise NotFound(f"no controlled PDF {pdf_id}")
+        _refuse_second_release(pdf)
+        sha, printed = pdf.sha256, _printed_spans(session, [pdf])[pdf.id]
+    return _Source(verified=db.files.verified_path(sha), printed=printed)
+
+
 def _release(db: Database, actor: Actor, pdf_id: int, *, target: str, details: dict[str, object],
-             verified: Path | None = None) -> ReleasedPdf:
+             source: _Source | None = None) -> ReleasedPdf:
     # Document Control releases issuances; QA, who approves a replacement, may release that replacement.
     require_any(db, actor, Permission.ISSUE_FORMS, Permission.REPLACE_FORMS)
-    if verified is None:  # hashing a big PDF is slow: never inside the write transaction
-        with db.read() as session:
-            pdf = session.get(ControlledPdf, pdf_id)
-            if pdf is None:
-                raise NotFound(f"no controlled PDF {pdf_id}")
-            _refuse_second_release(pdf)
-            sha = pdf.sha256
-        verified = db.files.verified_path(sha)
+    if source is None:
+        source = _source(db, pdf_id)
     with db.write(actor, reason="controlled copies released") as session:
         pdf = session.get(ControlledPdf, pdf_id, with_for_update=True)
         if pdf is None:
@@ -77,8 +104,8 @@ def _release(db: Database, actor: Actor, pdf_id: int, *, target: str, details: d
         audit.record_event(session, "PRINT", entity="controlled_pdf", entity_id=str(pdf.id),
                            new={"target": target, "pages": pdf.pages,
                                 "serials": f"{pdf.first_serial}-{pdf.last_serial}", "sha256": pdf.sha256, **details})
-        return ReleasedPdf(pdf_id=pdf.id, path=verified, pages=pdf.pages,
-                           serials=f"{pdf.first_serial}–{pdf.last_serial}")
+        return ReleasedPdf(pdf_id=pdf.id, path=source.verified, pages=pdf.pages,
+                           serials=f"{pdf.first_serial}–{pdf.last_serial}", printed=source.printed)
 
 
 def release_to_printer(db: Database, actor: Actor, pdf_id: int, *, printer: str, copies: int = 1) -> ReleasedPdf:
@@ -97,15 +124,10 @@ def save_to_file(db: Database, actor: Actor, pdf_id: int, *, out: Path) -> Relea
     require_any(db, actor, Permission.ISSUE_FORMS, Permission.REPLACE_FORMS)
     if out.exists():
         raise ValidationError(f"{out} already exists; choose a new file name", code="file-exists")
-    with db.read() as session:
-        pdf = session.get(ControlledPdf, pdf_id)
-        if pdf is None:
-            raise NotFound(f"no controlled PDF {pdf_id}")
-        _refuse_second_release(pdf)
-        source = db.files.verified_path(pdf.sha256)
-    write_new_file(source, out)
+    source = _source(db, pdf_id)
+    write_new_file(source.verified, out)
     try:
-        released = _release(db, actor, pdf_id, target=f"file {out}", details={"file": str(out)}, verified=source)
+        released = _release(db, actor, pdf_id, target=f"file {out}", details={"file": str(out)}, source=source)
     except BaseException:
         out.unlink(missing_ok=True)
         raise
@@ -157,6 +179,7 @@ class PreviewedPdf:
     pdf_id: int
     pages: int
     serials: str
+    printed: str  # as printed on the copies (``labels.span``)
 
 
 def preview_refusal(pdf: ControlledPdf) -> DomainError | None:
@@ -196,6 +219,8 @@ def preview_pdf(db: Database, actor: Actor, pdf_id: int, *, out: render.Output,
                                   replaces_label=labels.label_of(f.replaces, site.code) if f.replaces else None)
                   for f in forms]
         serials = f"{pdf.first_serial}–{pdf.last_serial}"
+        printed = labels.span(copies[0].label or copies[0].serial, copies[-1].label or copies[-1].serial) \
+            if copies else serials
     # Rendered outside any write transaction; only the short audit write follows.
     try:
         pages = render.render_issued(out, layout, head, copies, key=None, preview=True, progress=progress,
@@ -206,18 +231,44 @@ def preview_pdf(db: Database, actor: Actor, pdf_id: int, *, out: render.Output,
         audit.record_event(session, "PREVIEW", entity="controlled_pdf", entity_id=str(pdf_id),
                            new={"kind": "numbered preview (not a controlled copy)", "pages": pages,
                                 "serials": serials.replace("–", "-")})
-    return PreviewedPdf(pdf_id=pdf_id, pages=pages, serials=serials)
+    return PreviewedPdf(pdf_id=pdf_id, pages=pages, serials=serials, printed=printed)
 
 
-def pdfs_of(db: Database, actor: Actor, issuance_id: int) -> list[tuple[int, str, bool]]:
-    """(pdf id, serial range, released?) for the issuance's PDFs, original first."""
+@dataclasses.dataclass(frozen=True)
+class IssuancePdf:
+    """One controlled PDF of an issuance (the original, or a replacement's)."""
+
+    pdf_id: int
+    first_serial: str
+    last_serial: str
+    released: bool
+    printed: str  # its forms as printed beside their codes: "BSL-01-000001 – BSL-01-000003" (``labels.span``)
+
+    @property
+    def serials(self) -> str:
+        """The numbers as stored: "000001–000003"."""
+        return f"{self.first_serial}–{self.last_serial}"
+
+    @property
+    def copies(self) -> int:
+        return int(self.last_serial) - int(self.first_serial) + 1
+
+    def holds(self, serial: str) -> bool:
+        """Whether the form numbered ``serial`` (as stored) is in this PDF's run."""
+        return int(self.first_serial) <= int(serial) <= int(self.last_serial)
+
+
+def pdfs_of(db: Database, actor: Actor, issuance_id: int) -> list[IssuancePdf]:
+    """The issuance's PDFs, original first, each with its serial range as stored and as printed."""
     require(db, actor, Permission.VIEW_DATA)
     with db.read() as session:
         if session.get(Issuance, issuance_id) is None:
             raise NotFound(f"no issuance {issuance_id}")
-        rows = session.scalars(select(ControlledPdf).where(ControlledPdf.issuance_id == issuance_id)
-                               .order_by(ControlledPdf.id))
-        return [(p.id, f"{p.first_serial}–{p.last_serial}", p.released_at is not None) for p in rows]
+        pdfs = list(session.scalars(select(ControlledPdf).where(ControlledPdf.issuance_id == issuance_id)
+                                    .order_by(ControlledPdf.id)))
+        printed = _printed_spans(session, pdfs)
+        return [IssuancePdf(pdf_id=p.id, first_serial=p.first_serial, last_serial=p.last_serial,
+                            released=p.released_at is not None, printed=printed[p.id]) for p in pdfs]
 
 
 def print_reference(db: Database, actor: Actor, code: str, *, out: Path) -> Path:

@@ -30,7 +30,7 @@ from app.models import (
 )
 from app.services.core import audit, keys
 from app.services.core.db import Actor, Database
-from app.services.issuance import qr_tags
+from app.services.issuance import labels, qr_tags
 from app.services.issuance.issuance import site_of
 from app.services.scans.intake_report import PageOutcome
 from app.textfmt import plural
@@ -253,8 +253,11 @@ def record_pages(db: Database, actor: Actor, pages: list[tuple[Item, PageDecode]
         session.flush()
         complete_returned(session, [v.form for _i, _p, _r, v in rows if v.outcome is O.LINKED and v.form],
                           now=now, by=actor.username)
+        # The report names each form as printed on the sheet: the batch's forms labelled in one read.
+        printed = labels.labels_of(session, (v.form.id for _i, _p, _r, v in rows if v.form is not None))
     return [PageOutcome(
         source=str(item.path), page=item.page + 1, sha256=item.sha256, outcome=verdict.outcome.value,
         serial=verdict.form.serial if verdict.form else None, page_no=verdict.page_no, reason=verdict.reason,
-        scan_page_id=row.id, code=page.error.reason_code if page.error is not None else verdict.outcome.value)
+        scan_page_id=row.id, code=page.error.reason_code if page.error is not None else verdict.outcome.value,
+        label=printed.get(verdict.form.id) if verdict.form else None)
         for item, page, row, verdict in rows]

@@ -52,6 +52,12 @@ class PageOutcome:
     reason: str | None = None
     scan_page_id: int | None = None
     code: str | None = None  # the precise, stable reason code (e.g. "truncated", "too-many-pages", "fifo")
+    label: str | None = None  # the form's serial as printed beside its code, wherever ``serial`` is given
+
+    @property
+    def form_page(self) -> str:
+        """The form and page a linked line names, as printed on the sheet ("BSL-01-000001 page 2")."""
+        return f"{self.label or self.serial} page {self.page_no}"
 
     @property
     def linked(self) -> bool:

@@ -55,6 +55,7 @@ def test_bf04_the_preview_shows_the_numbered_pages_and_does_not_use_up_the_relea
     out = tmp_path / "preview.pdf"
     done = printing.preview_pdf(seed.db, seed.dc, result.pdf_id, out=out)
     assert (done.pdf_id, done.pages, done.serials) == (result.pdf_id, 6, "000001–000003")
+    assert done.printed == "BSL-01-000001 – BSL-01-000003"  # as printed on the copies (the default format)
 
     preview, real = _texts(out), _texts(seed.db.files.verified_path(result.pdf_sha256))
     assert len(preview) == len(real) == 6

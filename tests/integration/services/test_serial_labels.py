@@ -22,7 +22,7 @@ from app.services.core.errors import ValidationError
 from app.services.issuance import issuance, labels, printing, register, replacement
 from app.services.reconciliation import reconciliation
 from app.services.records import worklist
-from app.services.reports import record_export, reports
+from app.services.reports import audit_log, record_export, reports
 from app.services.scans import intake, scans, true_copy
 from app.services.site import serial_format, settings
 from tests.helpers import scanlike as sl
@@ -358,3 +358,95 @@ def test_the_command_line_prints_the_labels_it_issued_and_lists(seed, db_url, tm
     assert [line[:2] for line in lines] == [[f"00000{n}", f"BSL-01-QC-WS-014-00000{n}"] for n in (1, 2, 3)]
     as_json = json.loads(cli.run("register", "--json", user="dc", password=PASSWORD).stdout)
     assert [(r["serial"], r["label"]) for r in as_json][2] == ("000003", "BSL-01-QC-WS-014-000003")
+
+
+# -- the issued PDFs, their release and the scan import name the sheets as printed ------------------------------
+def _released_serials(seed) -> list[str]:  # noqa: ANN001
+    """The serial runs the audit trail recorded for each release: stored values, the bare numbers."""
+    events = audit_log.fetch_events(seed.db, seed.admin, audit_log.AuditFilter(action="PRINT"))
+    return [json.loads(e.new_value or "{}").get("serials") for e in events if e.entity == "controlled_pdf"]
+
+
+@pytest.mark.compliance
+def test_bf04_the_issued_pdfs_are_named_by_the_labels_printed_on_them(seed, tmp_path):
+    """The PDFs of an issuance (the register's list, the preview, the release) name their copies as printed,
+    with the issuance's own format after the setting changed; the audit trail keeps the bare numbers."""
+    effective_template(seed)
+    _set_format(seed, LONG)
+    result = issue(seed, copies=3)
+    assert result.labels == tuple(f"BSL-01-QC-WS-014-00000{n}" for n in (1, 2, 3))
+    done = replacement.replace_form(seed.db, seed.qa, serial=result.labels[1], reason="torn while filling in",
+                                    username="qa", password=PASSWORD)
+    _set_format(seed, serial_format.DEFAULT)  # later: the PDFs keep the labels they were printed with
+    assert [(p.pdf_id, p.serials, p.printed, p.released, p.copies)
+            for p in printing.pdfs_of(seed.db, seed.viewer, result.issuance_id)] == [
+        (result.pdf_id, "000001–000003", "BSL-01-QC-WS-014-000001 – BSL-01-QC-WS-014-000003", False, 3),
+        (done.pdf_id, "000004–000004", "BSL-01-QC-WS-014-000004", False, 1)]
+    preview = printing.preview_pdf(seed.db, seed.dc, result.pdf_id, out=tmp_path / "preview.pdf")
+    assert (preview.serials, preview.printed) == ("000001–000003",
+                                                 "BSL-01-QC-WS-014-000001 – BSL-01-QC-WS-014-000003")
+    saved = printing.save_to_file(seed.db, seed.dc, result.pdf_id, out=tmp_path / "copies.pdf")
+    assert (saved.serials, saved.printed) == ("000001–000003", "BSL-01-QC-WS-014-000001 – BSL-01-QC-WS-014-000003")
+    assert saved.path == tmp_path / "copies.pdf"
+    again = printing.save_to_file(seed.db, seed.qa, done.pdf_id, out=tmp_path / "replacement.pdf")
+    assert (again.serials, again.printed) == ("000004–000004", "BSL-01-QC-WS-014-000004")
+    assert _released_serials(seed) == ["000001-000003", "000004-000004"]
+
+
+def test_pdfs_issued_before_the_setting_keep_their_bare_numbers(seed, monkeypatch):
+    effective_template(seed)
+    with monkeypatch.context() as patch:
+        patch.setattr(labels, "current_format", lambda _session: None)
+        old = issue(seed, copies=2)
+    [pdf] = printing.pdfs_of(seed.db, seed.viewer, old.issuance_id)
+    assert (pdf.serials, pdf.printed) == ("000001–000002", "000001–000002")
+
+
+@pytest.mark.compliance
+def test_the_release_command_names_the_copies_as_printed(seed, db_url, tmp_path):
+    """`formtrail release` says which sheets it released as they read on the paper: the original's run, then a
+    replacement's single form; with two PDFs waiting it lists them so; the audit trail keeps the numbers."""
+    effective_template(seed)
+    _set_format(seed, LONG)
+    result = issue(seed, copies=3)
+    done = replacement.replace_form(seed.db, seed.qa, serial=result.labels[2], reason="coffee spilled on it",
+                                    username="qa", password=PASSWORD)
+    _set_format(seed, "{seq:06}")  # changed later: the command still prints the labels issued
+    cli = CliRunner(tmp_path / "home", db_url=db_url)
+    which = cli.run("release", str(result.issuance_id), "--out", str(tmp_path / "x.pdf"), user="dc",
+                    password=PASSWORD, check=False)
+    assert which.returncode == 1 and "Traceback" not in which.stderr
+    assert (f"{result.pdf_id} (BSL-01-QC-WS-014-000001 – BSL-01-QC-WS-014-000003), "
+            f"{done.pdf_id} (BSL-01-QC-WS-014-000004); choose one with --pdf") in which.stderr
+    first = cli.run("release", str(result.issuance_id), "--pdf", str(result.pdf_id), "--out",
+                    str(tmp_path / "copies.pdf"), user="dc", password=PASSWORD)
+    assert "Released serials BSL-01-QC-WS-014-000001 – BSL-01-QC-WS-014-000003 (3 pages) to " in first.stdout
+    second = cli.run("release", str(result.issuance_id), "--out", str(tmp_path / "replacement.pdf"), user="qa",
+                     password=PASSWORD)
+    assert "Released serial BSL-01-QC-WS-014-000004 (1 page) to " in second.stdout
+    assert _released_serials(seed) == ["000001-000003", "000004-000004"]
+
+
+@pytest.mark.compliance
+@pytest.mark.sqlite_only  # image decoding; the labels' database side runs on both engines above
+def test_the_import_report_names_each_linked_sheet_as_printed(seed, db_url, tmp_path):
+    """The scan import report (the Scans page's results table, `formtrail scan import`) names the form of each
+    page by its label; the bare serial stays beside it in the report's data."""
+    effective_template(seed)
+    _set_format(seed, LONG)
+    result = issue(seed, copies=2)
+    first, second = issued_page_images(seed.db, result.pdf_sha256, dpi=150)
+    report = intake.import_files(seed.db, seed.op, [
+        write(tmp_path / "in", "a.png", sl.png_bytes(sl.scanned(first), dpi=150)),
+        write(tmp_path / "in", "b.png", sl.png_bytes(sl.scanned(first, seed=7), dpi=150))])  # a second image
+    assert [(o.outcome, o.serial, o.label, o.form_page) for o in report.outcomes] == [
+        ("linked", "000001", "BSL-01-QC-WS-014-000001", "BSL-01-QC-WS-014-000001 page 1"),
+        ("possible-copy", "000001", "BSL-01-QC-WS-014-000001", "BSL-01-QC-WS-014-000001 page 1")]
+    cli = CliRunner(tmp_path / "home", db_url=db_url)
+    path = write(tmp_path / "cli", "c.png", sl.png_bytes(sl.scanned(second), dpi=150))
+    shown = cli.run("scan", "import", str(path), user="op", password=PASSWORD).stdout
+    assert f"{path} p.1: BSL-01-QC-WS-014-000002 page 1" in shown
+    path = write(tmp_path / "cli", "d.png", sl.png_bytes(sl.scanned(second, seed=3), dpi=150))
+    [line] = [json.loads(text) for text in cli.run("scan", "import", str(path), "--json", user="op",
+                                                   password=PASSWORD).stdout.splitlines()]
+    assert (line["outcome"], line["serial"], line["label"]) == ("possible-copy", "000002", "BSL-01-QC-WS-014-000002")

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from app.services.core.errors import FormtrailError
 from app.services.identity.permissions import Permission
-from app.services.issuance import issuance, issued_to, register
+from app.services.issuance import issuance, issued_to, labels, register
 from app.services.issuance.issuance import IssuanceResult
 from app.services.issuance.issued_to import IssuedToChoices
 from app.services.templates import templates
@@ -310,8 +310,9 @@ class IssuePage(QWidget):
             f"{plural(result.pages, 'page')} in one PDF · issuance #{result.issuance_id}\n"
             f"To {self.issued_to_text()} for “{self.purpose.text().strip()}”; "
             f"return due by {self.due.date().toString('yyyy-MM-dd')}.")
+        printed = labels.span(result.labels[0], result.labels[-1]) if result.labels else ""
         self.release.set_pdf(PdfToRelease(pdf_id=result.pdf_id, serials=serial_range(result.serials),
-                                          pages=result.pages, paper=paper,
+                                          pages=result.pages, paper=paper, printed=printed,
                                           file_name=f"{result.template}-{serial_range(result.serials)}.pdf"
                                           .replace("–", "-")))
         self.again_button.show()

@@ -44,14 +44,20 @@ class PdfToRelease:
     """What the panel releases: the stored PDF, its serial range and pages, the paper it was made for."""
 
     pdf_id: int
-    serials: str  # "000001–000005"
+    serials: str  # "000001–000005", as stored
     pages: int
     paper: str = "A4"
     file_name: str = "controlled-copies.pdf"  # suggested when saving
+    printed: str = ""  # the same run as printed beside the codes ("BSL-01-000001 – BSL-01-000005"); "": as stored
 
 
-def _serials(serials: str) -> str:
-    return f"serials {serials}" if "–" in serials else f"serial {serials}"
+def _serials(pdf: PdfToRelease | None, *, capital: bool = False) -> str:
+    """"serials BSL-01-000001 – BSL-01-000005": what a person reads on the sheets (the stored run says how many;
+    a replacement's single serial is passed without a run)."""
+    first, _, last = pdf.serials.partition("–") if pdf is not None else ("", "", "")
+    word = "the copies" if pdf is None else "serial" if last in ("", first) else "serials"
+    named = word if pdf is None else f"{word} {pdf.printed or pdf.serials}"
+    return named[:1].upper() + named[1:] if capital else named
 
 
 def _pages(count: int) -> str:
@@ -62,13 +68,14 @@ class PreviewDialog(QDialog):
     """The numbered preview on screen (QtPdf), from a temporary file that is removed when the dialog closes."""
 
     def __init__(self, path: Path, *, serials: str, pages: int, parent: QWidget | None = None) -> None:
+        """``serials``: the copies named as printed ("serials BSL-01-000001 – BSL-01-000002")."""
         super().__init__(parent)
         self.path = path
-        self.setWindowTitle(f"Preview — {_serials(serials)} (not a controlled copy)")
+        self.setWindowTitle(f"Preview — {serials} (not a controlled copy)")
         self.resize(900, 1000)
         column = QVBoxLayout(self)
         self.caption = hint(
-            f"Numbered preview of {_serials(serials)}, {_pages(pages)}: the same layout, serials and issuance "
+            f"Numbered preview of {serials}, {_pages(pages)}: the same layout, serials and issuance "
             "details as the copies, marked PREVIEW — NOT A CONTROLLED COPY; its codes are never linked. Close it, "
             "then print or save the controlled copies once.")
         column.addWidget(self.caption)
@@ -145,13 +152,13 @@ class ReleasePanel(QWidget):
         if pdf is None:
             self.state.clear()
         elif released:
-            self._show_state(f"{_serials(pdf.serials).capitalize()} already printed or saved: controlled copies "
+            self._show_state(f"{_serials(pdf, capital=True)} already printed or saved: controlled copies "
                              "are never printed twice.", "hint")
         elif not self.can_release:
-            self._show_state(f"Not printed yet. Document Control prints {_serials(pdf.serials)} from the Register "
+            self._show_state(f"Not printed yet. Document Control prints {_serials(pdf)} from the Register "
                              "(select the serial, then Print…).", "emphasis")
         else:
-            self._show_state(f"Not printed yet. Print {_serials(pdf.serials)} ({_pages(pdf.pages)}) or save the PDF — "
+            self._show_state(f"Not printed yet. Print {_serials(pdf)} ({_pages(pdf.pages)}) or save the PDF — "
                              "once only. Preview… shows the numbered pages first without using up the release.",
                              "emphasis")
         self._update_buttons()
@@ -193,15 +200,16 @@ class ReleasePanel(QWidget):
             path.unlink(missing_ok=True)
             self._ctx.show_error(self, exc, title="No preview")
         self.preview_task = run_op(
-            self, job, title="Numbered preview", label=f"Drawing the preview of {_serials(pdf.serials)}…",
-            cancellable=True, on_done=lambda done: self._open_preview(path, done), on_failed=failed,
+            self, job, title="Numbered preview", label=f"Drawing the preview of {_serials(pdf)}…",
+            cancellable=True, on_done=lambda done: self._open_preview(path, pdf, done), on_failed=failed,
             on_cancelled=lambda: path.unlink(missing_ok=True))
         self.preview_task.ended.connect(ended)
         self._update_buttons()
         return self.preview_task
 
-    def _open_preview(self, path: Path, done: print_service.PreviewedPdf) -> None:
-        dialog = PreviewDialog(path, serials=done.serials, pages=done.pages, parent=self)
+    def _open_preview(self, path: Path, pdf: PdfToRelease, done: print_service.PreviewedPdf) -> None:
+        named = _serials(dataclasses.replace(pdf, printed=done.printed))  # as the preview printed them
+        dialog = PreviewDialog(path, serials=named, pages=done.pages, parent=self)
         self.preview = dialog
 
         def closed(_dialog: QDialog, _result: int) -> None:
@@ -216,7 +224,7 @@ class ReleasePanel(QWidget):
         if pdf is None or self.done:
             return False
         if printer is None:
-            printer = printing.choose_printer(self, title=f"Print controlled copies: {_serials(pdf.serials)}",
+            printer = printing.choose_printer(self, title=f"Print controlled copies: {_serials(pdf)}",
                                               paper=pdf.paper)
             if printer is None:
                 return False
@@ -226,7 +234,7 @@ class ReleasePanel(QWidget):
             self._ctx.show_error(self, exc, title="Not printed")
             return False
         target = printing.printer_name(printer)
-        self._mark_released(f"Printing {_serials(released.serials)} on {target}…", target)
+        self._mark_released(f"Printing {_serials(pdf)} on {target}…", target)
         path = released.path
         self.task = run_op(self, lambda progress, cancelled: printing.print_pdf(path, printer, progress=progress),
                            title="Printing controlled copies",
@@ -237,19 +245,16 @@ class ReleasePanel(QWidget):
 
     def _printed(self, pages: int, target: str) -> None:
         self.task = None
-        pdf = self.pdf
-        serials = pdf.serials if pdf else ""
-        self._show_state(f"✔ Printed {_serials(serials)} ({_pages(pages)}) on {target}. Controlled copies are never "
-                         "printed twice: if a sheet is spoiled or lost, QA replaces it with a new serial.", "ok")
+        self._show_state(f"✔ Printed {_serials(self.pdf)} ({_pages(pages)}) on {target}. Controlled copies are "
+                         "never printed twice: if a sheet is spoiled or lost, QA replaces it with a new serial.", "ok")
         self._update_buttons()
         self.printed.emit(pages)
 
     def _print_failed(self, exc: BaseException) -> None:
         self.task = None
-        serials = self.pdf.serials if self.pdf else ""
         self._show_state(f"✘ Printing failed after the release was recorded: {exc}", "error")
         self._update_buttons()
-        messages.error(self, f"The release of {_serials(serials)} was recorded, but printing failed:\n"
+        messages.error(self, f"The release of {_serials(self.pdf)} was recorded, but printing failed:\n"
                              f"{messages.describe(exc)}\n\nThese copies cannot be printed again. Void the copies "
                              "that did not come out of the printer (Reconcile) and ask QA to replace them with new "
                              "serials.", title="Printing failed")
@@ -260,7 +265,7 @@ class ReleasePanel(QWidget):
         if pdf is None or self.done:
             return None
         if path is None:
-            answer = file_dialogs.ask_save(self, f"Save controlled copies: {_serials(pdf.serials)}",
+            answer = file_dialogs.ask_save(self, f"Save controlled copies: {_serials(pdf)}",
                                            purpose="controlled-pdfs", name=pdf.file_name, filters="PDF (*.pdf)")
             if answer is None:
                 return None
@@ -272,7 +277,7 @@ class ReleasePanel(QWidget):
         except FormtrailError as exc:
             self._ctx.show_error(self, exc, title="Not saved")
             return None
-        self._mark_released(f"✔ Saved {_serials(saved.serials)} ({_pages(saved.pages)}) to {saved.path}. Print "
+        self._mark_released(f"✔ Saved {_serials(pdf)} ({_pages(saved.pages)}) to {saved.path}. Print "
                             "that file once; it is the only release of these copies.", f"file {saved.path}", role="ok")
         return saved.path
 

@@ -133,7 +133,8 @@ class ReplaceDialog(QDialog):
         except FormtrailError:
             paper = "A4"
         self.release.set_pdf(PdfToRelease(pdf_id=result.pdf_id, serials=result.new_serial, pages=result.pages,
-                                          paper=paper, file_name=f"{row.template}-{result.new_serial}.pdf"))
+                                          paper=paper, file_name=f"{row.template}-{result.new_serial}.pdf",
+                                          printed=result.new_label))
         self.release.show()
         self.replace_button.hide()
         self.close_button.setText("Close")

@@ -307,36 +307,22 @@ class RegisterPage(QWidget):
         except FormtrailError as exc:
             self.pdf_label.setText(f"PDFs cannot be listed: {exc}")
             return
-        lines = [f"{self._short(serials)} {'printed or saved' if released else 'NOT PRINTED YET'}"
-                 for _, serials, released in pdfs]
+        lines = [f"{pdf.printed} {'printed or saved' if pdf.released else 'NOT PRINTED YET'}" for pdf in pdfs]
         self.pdf_label.setText(f"PDFs of issuance #{row.issuance_id}: " + "; ".join(lines))
-        waiting = [(pdf_id, serials) for pdf_id, serials, released in pdfs if not released]
-        target = next(((pdf_id, serials) for pdf_id, serials in waiting if self._in_range(row.serial, serials)),
-                      waiting[0] if waiting else None)
+        waiting = [pdf for pdf in pdfs if not pdf.released]
+        target = next((pdf for pdf in waiting if pdf.holds(row.serial)), waiting[0] if waiting else None)
         if target is None:
             self.release.set_pdf(None)
             return
-        pdf_id, serials = target
         try:
             layout = templates.get_version(self._ctx.db, self._ctx.actor, row.template, row.version).layout
             paper, per_copy = layout.paper.value, layout.pages
         except FormtrailError:
             paper, per_copy = "A4", 1
-        first, _, last = serials.partition("–")
-        copies = int(last or first) - int(first) + 1
-        serials = first if copies == 1 else serials
-        self.release.set_pdf(PdfToRelease(pdf_id=pdf_id, serials=serials, pages=copies * per_copy, paper=paper,
-                                          file_name=f"{row.template}-{serials.replace('–', '-')}.pdf"))
-
-    @staticmethod
-    def _short(serials: str) -> str:
-        first, _, last = serials.partition("–")
-        return first if last in ("", first) else serials
-
-    @staticmethod
-    def _in_range(serial: str, serials: str) -> bool:
-        first, _, last = serials.partition("–")
-        return int(first) <= int(serial) <= int(last or first)
+        serials = target.first_serial if target.copies == 1 else target.serials
+        self.release.set_pdf(PdfToRelease(pdf_id=target.pdf_id, serials=serials, pages=target.copies * per_copy,
+                                          paper=paper, file_name=f"{row.template}-{serials.replace('–', '-')}.pdf",
+                                          printed=target.printed))
 
     def _only_selected_issuance(self) -> None:
         row = self.selected()

@@ -57,7 +57,7 @@ class ImportResultModel(ListTableModel[PageOutcome]):
         if column == 2:
             return ("✔ " if row.linked else "⚠ ") + outcome_title(row.outcome)
         if row.linked:
-            return f"{row.serial} page {row.page_no}"
+            return row.form_page
         return row.reason or ""
 
     def role_data(self, row: PageOutcome, column: int, role: int) -> Any:
