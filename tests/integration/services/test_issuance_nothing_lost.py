@@ -91,8 +91,8 @@ def test_release_happens_only_after_the_file_exists(seed, tmp_path):
     with pytest.raises(ValidationError) as refused:
         printing.save_to_file(seed.db, seed.dc, result.pdf_id, out=blocker / "copies.pdf")
     assert refused.value.code == "cannot-write-file"
-    [(pdf_id, _serials, released)] = printing.pdfs_of(seed.db, seed.dc, result.issuance_id)
-    assert pdf_id == result.pdf_id and released is False  # the one release is still available
+    [pdf] = printing.pdfs_of(seed.db, seed.dc, result.issuance_id)
+    assert pdf.pdf_id == result.pdf_id and pdf.released is False  # the one release is still available
     good = tmp_path / "out" / "copies.pdf"
     saved = printing.save_to_file(seed.db, seed.dc, result.pdf_id, out=good)
     assert saved.path == good and good.read_bytes().startswith(b"%PDF")
