@@ -108,3 +108,19 @@ def test_the_issuance_list_is_read_off_the_gui_thread(qtbot, seed, ctx_for, monk
     assert reader and not any(reader)  # never read on the GUI thread
     assert page.selected_issuance().issuance_id == issued.issuance_id
     assert page.view is not None and page.view.issuance_id == issued.issuance_id
+
+
+def test_an_older_query_never_passes_for_a_newer_one_after_the_newest_answered(qtbot) -> None:  # noqa: ANN001
+    """Read A is slow; B starts and answers; C starts: A, ending before C, must not be shown (it is older)."""
+    owner = _widget(qtbot)
+    gate_a, gate_c = threading.Event(), threading.Event()
+    got: list[str] = []
+    operations.run_query(owner, lambda: gate_a.wait(10) and "A", on_done=got.append, key="list")
+    operations.run_query(owner, lambda: "B", on_done=got.append, key="list")
+    qtbot.waitUntil(lambda: got == ["B"], timeout=5_000)
+    operations.run_query(owner, lambda: gate_c.wait(10) and "C", on_done=got.append, key="list")
+    gate_a.set()
+    qtbot.wait(200)  # A has ended meanwhile
+    gate_c.set()
+    settle(qtbot)
+    assert got == ["B", "C"]

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import itertools
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -108,6 +109,9 @@ def run_op(
 
 
 _QUERIES: dict[tuple[int, str], int] = {}  # (owner's id, key) -> the generation whose answer is awaited
+# One counter for all queries: a per-slot count would start again at 1 once the latest answer was taken, and an
+# older query still running would then pass for the newest.
+_GENERATIONS = itertools.count(1)
 _IN_FLIGHT: set[Task] = set()
 
 
@@ -119,7 +123,7 @@ def run_query(
     if ``owner`` still exists and this is the latest query of ``owner`` under ``key``. ``on_failed`` defaults
     to the standard error message."""
     slot = (id(owner), key)
-    generation = _QUERIES.get(slot, 0) + 1
+    generation = next(_GENERATIONS)
     _QUERIES[slot] = generation
     task = workers.run_task(lambda progress, cancelled: query(), serial=False, name=name or f"query {key}")
     _IN_FLIGHT.add(task)
