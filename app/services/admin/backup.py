@@ -247,7 +247,7 @@ def _typed(column: Any, value: Any) -> Any:
 
 
 def last_backup(db: Database) -> tuple[str, dt.datetime, str] | None:
-    """(outcome "BACKUP"/"BACKUP_FAILED", when, destination) of the newest backup, for the dashboard."""
+    """(outcome "BACKUP"/"BACKUP_FAILED", when, destination) of the newest backup, for Home."""
     from app.models import AuditEvent
     with db.read() as session:
         row = session.execute(select(AuditEvent.action, AuditEvent.occurred_at, AuditEvent.entity_id)

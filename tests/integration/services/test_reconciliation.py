@@ -14,7 +14,7 @@ from app.services.core.errors import DomainError, PermissionDenied, RuleViolatio
 from app.services.issuance import replacement
 from app.services.reconciliation import reconciliation
 from app.services.records import records
-from app.services.reports import audit_log, dashboard, reports
+from app.services.reports import audit_log, reports, work
 from app.services.scans import intake, scans, true_copy
 from app.services.site import settings
 from tests.helpers import scanlike as sl
@@ -128,19 +128,22 @@ def test_replaced_sheet_needs_its_paper_or_a_missing_declaration(seed, five, tmp
     assert view.outstanding == ()
 
 
-def test_overdue_and_dashboard(seed, five, clock):
+def _counts(seed, who: str) -> dict[str, int]:
+    """Home's counts for one of the seeded users."""
+    return {item.key: item.count for item in work.worklist(seed.db, seed.actors[who]).items}
+
+
+def test_overdue_and_home_counts(seed, five, clock):
     result, _images = five
-    board = dashboard.dashboard(seed.db, seed.viewer)
-    assert (board.outstanding_forms, board.overdue_issuances) == (5, 0)
+    assert (_counts(seed, "viewer")["still_out"], _counts(seed, "viewer")["overdue_issuances"]) == (5, 0)
     clock.advance(days=30)
-    board = dashboard.dashboard(seed.db, seed.viewer)
-    assert board.overdue_issuances == 1
+    assert _counts(seed, "viewer")["overdue_issuances"] == 1
     [row] = [s for s in reconciliation.list_issuances(seed.db, seed.viewer) if s.overdue]
     assert row.issuance_id == result.issuance_id
     for serial in result.serials:
         reconciliation.void_form(seed.db, seed.qa, serial=serial, reason="expired")
-    board = dashboard.dashboard(seed.db, seed.viewer)
-    assert (board.overdue_issuances, board.ready_to_reconcile, board.outstanding_forms) == (0, 1, 0)
+    viewer = _counts(seed, "viewer")
+    assert (viewer["overdue_issuances"], viewer["still_out"], _counts(seed, "qa")["ready_to_close"]) == (0, 0, 1)
 
 
 def test_accountability_report(seed, five, tmp_path):
@@ -156,10 +159,10 @@ def test_accountability_report(seed, five, tmp_path):
     assert "QC-WS-014@1" in text and "Otto Operator" in text
 
 
-def test_exceptions_count_on_dashboard(seed, five, tmp_path):
+def test_exceptions_count_on_home(seed, five, tmp_path):
     write(tmp_path, "x.png", sl.png_bytes(sl.make_page("hello", dpi=DPI).image, dpi=DPI))
     intake.import_files(seed.db, seed.op, [tmp_path / "x.png"])
-    assert dashboard.dashboard(seed.db, seed.viewer).scan_exceptions == 1
+    assert _counts(seed, "dc")["scan_exceptions"] == 1
     assert len(scans.list_exceptions(seed.db, seed.viewer)) == 1
 
 
