@@ -145,8 +145,8 @@ def test_bk03_in_place_restore_keeps_the_replaced_file_and_reports_the_gap(seed,
         restored.engine.dispose()
 
 
-def test_scheduled_backup_runs_when_due_and_shows_on_the_dashboard(seed, tmp_path, clock):
-    from app.services.reports import dashboard
+def test_scheduled_backup_runs_when_due_and_shows_on_home(seed, tmp_path, clock):
+    from app.services.reports import work
     from app.services.site import settings
     assert backup.run_scheduled_backup(seed.db, seed.dc) is None  # not configured
     settings.change(seed.db, seed.admin, key="backup.folder", value=str(tmp_path / "auto"), reason="CC-11")
@@ -156,7 +156,7 @@ def test_scheduled_backup_runs_when_due_and_shows_on_the_dashboard(seed, tmp_pat
     assert backup.run_scheduled_backup(seed.db, seed.dc) is None  # not due yet
     clock.advance(hours=13)
     assert backup.run_scheduled_backup(seed.db, seed.dc) is not None
-    outcome, when, where = dashboard.dashboard(seed.db, seed.viewer).last_backup
+    outcome, when, where = work.worklist(seed.db, seed.viewer).last_backup
     assert outcome == "BACKUP" and str(tmp_path / "auto") in where
 
 
