@@ -76,3 +76,10 @@ def test_file_dialogs_start_where_the_same_purpose_went_last(dialogs, tmp_path) 
     assert dialogs == [home, home, str(tmp_path / "exports"), str(tmp_path / "scans")]
     (tmp_path / "scans").rmdir()  # a folder that went away: back to the home folder, no error
     assert ui_state.last_folder("scans") == Path.home()
+
+
+def test_a_name_typed_without_its_ending_gets_it() -> None:
+    assert file_dialogs.ending(Path("/x/report"), ".pdf") == Path("/x/report.pdf")
+    assert file_dialogs.ending(Path("/x/report.PDF"), ".pdf") == Path("/x/report.PDF")
+    assert file_dialogs.ending(Path("/x/QC-WS-014-v2.yml"), ".yaml", ".yml", ".json") == Path("/x/QC-WS-014-v2.yml")
+    assert file_dialogs.ending(Path("/x/batch.2024"), ".csv") == Path("/x/batch.2024.csv")

@@ -23,6 +23,19 @@ def ask_save(parent: QWidget | None, caption: str, *, purpose: str, name: str, f
     return path, chosen_filter
 
 
+def ending(path: Path, *suffixes: str) -> Path:
+    """``path`` ending in one of ``suffixes`` (".pdf", ".yaml"...): the first is added when it ends in none."""
+    return path if path.suffix.lower() in suffixes else path.with_name(path.name + suffixes[0])
+
+
+def ask_save_as(parent: QWidget | None, caption: str, *, purpose: str, name: str, filters: str,
+                suffixes: tuple[str, ...]) -> Path | None:
+    """Where to save a file of one of ``suffixes`` (the first is added to a name typed without it); None when
+    cancelled."""
+    answer = ask_save(parent, caption, purpose=purpose, name=name, filters=filters)
+    return ending(answer[0], *suffixes) if answer is not None else None
+
+
 def ask_open_files(parent: QWidget | None, caption: str, *, purpose: str, filters: str = "") -> list[Path]:
     """Files to open (empty when cancelled)."""
     names, _chosen = QFileDialog.getOpenFileNames(parent, caption, str(ui_state.last_folder(purpose)), filters)

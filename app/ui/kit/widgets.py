@@ -141,9 +141,7 @@ def ask_export_path(parent: QWidget, caption: str, name: str, formats: dict[str,
         return None
     path, chosen = answer
     fmt = formats.get(chosen) or path.suffix.lstrip(".").lower() or formats[default]
-    if path.suffix.lower() != f".{fmt}":
-        path = path.with_name(f"{path.name}.{fmt}")
-    return path, fmt
+    return file_dialogs.ending(path, f".{fmt}"), fmt
 
 
 def main_action(page: QWidget, button: QAbstractButton) -> None:

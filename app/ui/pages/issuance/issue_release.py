@@ -265,13 +265,11 @@ class ReleasePanel(QWidget):
         if pdf is None or self.done:
             return None
         if path is None:
-            answer = file_dialogs.ask_save(self, f"Save controlled copies: {_serials(pdf)}",
-                                           purpose="controlled-pdfs", name=pdf.file_name, filters="PDF (*.pdf)")
-            if answer is None:
+            path = file_dialogs.ask_save_as(self, f"Save controlled copies: {_serials(pdf)}",
+                                            purpose="controlled-pdfs", name=pdf.file_name, filters="PDF (*.pdf)",
+                                            suffixes=(".pdf",))
+            if path is None:
                 return None
-            path = answer[0]
-            if path.suffix.lower() != ".pdf":
-                path = path.with_name(path.name + ".pdf")
         try:
             saved = print_service.save_to_file(self._ctx.db, self._ctx.actor, pdf.pdf_id, out=path)
         except FormtrailError as exc:

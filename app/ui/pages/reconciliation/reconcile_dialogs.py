@@ -29,11 +29,8 @@ from app.ui.pages.registry import PageContext
 
 def ask_save_path(parent: QWidget | None, caption: str, suggestion: str) -> Path | None:
     """Where to save a PDF (None when the user cancels); always ends in .pdf. Tests replace this function."""
-    answer = file_dialogs.ask_save(parent, caption, purpose="reports", name=suggestion, filters="PDF (*.pdf)")
-    if answer is None:
-        return None
-    path = answer[0]
-    return path if path.suffix.lower() == ".pdf" else path.with_name(path.name + ".pdf")
+    return file_dialogs.ask_save_as(parent, caption, purpose="reports", name=suggestion, filters="PDF (*.pdf)",
+                                    suffixes=(".pdf",))
 
 
 class MissingDialog(QDialog):

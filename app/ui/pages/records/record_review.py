@@ -240,13 +240,10 @@ class ReviewPanel(QWidget):
     def ask_path(self, fmt: str) -> Path | None:
         """Where to save the export (a file dialog; tests replace this method)."""
         assert self.view is not None
-        answer = file_dialogs.ask_save(self, f"Export record {self.view.serial}", purpose="exports",
-                                       name=f"record-{self.view.serial}.{fmt}",
-                                       filters={"pdf": "PDF report (*.pdf)", "json": "JSON (*.json)"}[fmt])
-        if answer is None:
-            return None
-        target = answer[0]
-        return target if target.suffix.lower() == f".{fmt}" else target.with_name(f"{target.name}.{fmt}")
+        return file_dialogs.ask_save_as(self, f"Export record {self.view.serial}", purpose="exports",
+                                        name=f"record-{self.view.serial}.{fmt}",
+                                        filters={"pdf": "PDF report (*.pdf)", "json": "JSON (*.json)"}[fmt],
+                                        suffixes=(f".{fmt}",))
 
     def export(self, fmt: str) -> None:
         if self.view is None:

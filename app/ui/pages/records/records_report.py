@@ -71,13 +71,10 @@ class IntegrityReportDialog(QDialog):
     def ask_path(self, fmt: str) -> Path | None:
         """Where to write the report (a file dialog; tests replace this method)."""
         since, until = self.since.date().toPython(), self.until.date().toPython()
-        answer = file_dialogs.ask_save(self, "Write the integrity report", purpose="exports",
-                                       name=f"integrity-{self._ctx.site.code}-{since}-{until}.{fmt}",
-                                       filters="PDF report (*.pdf)" if fmt == "pdf" else "CSV (*.csv)")
-        if answer is None:
-            return None
-        target = answer[0]
-        return target if target.suffix.lower() == f".{fmt}" else target.with_name(f"{target.name}.{fmt}")
+        return file_dialogs.ask_save_as(self, "Write the integrity report", purpose="exports",
+                                        name=f"integrity-{self._ctx.site.code}-{since}-{until}.{fmt}",
+                                        filters="PDF report (*.pdf)" if fmt == "pdf" else "CSV (*.csv)",
+                                        suffixes=(f".{fmt}",))
 
     def write(self) -> None:
         # QDate.toPython() returns a datetime.date; the stubs type it as object.

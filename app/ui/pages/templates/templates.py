@@ -446,14 +446,11 @@ class TemplatesPage(QWidget):
         if info is None:
             return None
         if path is None:
-            answer = file_dialogs.ask_save(self, "Export the template version", purpose="templates",
-                                           name=f"{info.code}-v{info.version}.yaml",
-                                           filters="YAML (*.yaml);;JSON (*.json)")
-            if answer is None:
+            path = file_dialogs.ask_save_as(self, "Export the template version", purpose="templates",
+                                            name=f"{info.code}-v{info.version}.yaml",
+                                            filters="YAML (*.yaml);;JSON (*.json)", suffixes=(".yaml", ".yml", ".json"))
+            if path is None:
                 return None
-            path = answer[0]
-            if path.suffix.lower() not in (".yaml", ".yml", ".json"):
-                path = path.with_name(path.name + ".yaml")
         try:
             templates.export_version(self._ctx.db, self._ctx.actor, info.code, info.version, path)
         except FormtrailError as exc:
@@ -467,14 +464,11 @@ class TemplatesPage(QWidget):
         if summary is None or summary.effective_version is None:
             return None
         if path is None:
-            answer = file_dialogs.ask_save(self, "Save an uncontrolled reference print", purpose="reports",
-                                           name=f"{summary.code}-v{summary.effective_version}-REFERENCE.pdf",
-                                           filters="PDF (*.pdf)")
-            if answer is None:
+            path = file_dialogs.ask_save_as(self, "Save an uncontrolled reference print", purpose="reports",
+                                            name=f"{summary.code}-v{summary.effective_version}-REFERENCE.pdf",
+                                            filters="PDF (*.pdf)", suffixes=(".pdf",))
+            if path is None:
                 return None
-            path = answer[0]
-            if path.suffix.lower() != ".pdf":
-                path = path.with_name(path.name + ".pdf")
         try:
             printing.print_reference(self._ctx.db, self._ctx.actor, summary.code, out=path)
         except FormtrailError as exc:
