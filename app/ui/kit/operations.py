@@ -85,24 +85,16 @@ def run_op(
     ProgressDialog(task, title=title, label=label, parent=owner, cancellable=cancellable,
                    show_after_ms=SHOW_AFTER_MS if show_after_ms is None else show_after_ms)
 
-    def done(result: Any) -> None:
-        if isValid(owner) and on_done is not None:
-            on_done(result)
-
     def failed(exc: BaseException) -> None:
-        if not isValid(owner):
-            return
         if on_failed is not None:
             on_failed(exc)
         else:
             messages.show_exception(owner, exc, title=title)
-
-    def cancelled() -> None:
-        if isValid(owner) and on_cancelled is not None:
-            on_cancelled()
-    task.finished.connect(done)
-    task.failed.connect(failed)
-    task.cancelled.connect(cancelled)
+    if on_done is not None:
+        task.finished.connect(workers.while_alive(owner, on_done))
+    task.failed.connect(workers.while_alive(owner, failed))
+    if on_cancelled is not None:
+        task.cancelled.connect(workers.while_alive(owner, on_cancelled))
     if changed:
         task.ended.connect(lambda: data_events.announce(changed))
     return task
