@@ -13,7 +13,7 @@ from app.services.core.errors import FormtrailError
 from app.services.core.timefmt import local_text
 from app.services.issuance import issuance, printing, replacement
 from app.services.issuance import register as form_register
-from app.services.templates import templates
+from app.services.templates import template_geometry, templates
 from app.textfmt import plural
 
 
@@ -53,6 +53,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--version", type=int, required=True)
     p.add_argument("--out", type=Path, required=True)
     p.set_defaults(handler=cmd_export)
+    p = group.add_parser("layout", help="where every writing box of a version is printed, in millimetres")
+    p.add_argument("code")
+    p.add_argument("--version", type=int, help="default: the newest version")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_layout)
 
     p = sub.add_parser("issue", help="issue numbered controlled copies of an effective template")
     p.add_argument("code")
@@ -155,6 +160,18 @@ def cmd_retire(cli: Cli) -> int:
 def cmd_export(cli: Cli) -> int:
     out = templates.export_version(cli.db, cli.actor(), cli.args.code, cli.args.version, cli.args.out)
     cli.out(f"Exported to {out}")
+    return 0
+
+
+def cmd_layout(cli: Cli) -> int:
+    geometry = template_geometry.geometry_of(cli.db, cli.actor(), cli.args.code, cli.args.version)
+    if cli.args.json:
+        cli.json(geometry.as_dict())
+        return 0
+    cli.out(f"{geometry.code}: {geometry.width_mm:.0f} × {geometry.height_mm:.0f} mm, millimetres from the top-left")
+    rows = [[p.page, b.field or "-", b.part, f"{b.rect.x_mm:.1f}", f"{b.rect.y_mm:.1f}", f"{b.rect.w_mm:.1f}",
+             f"{b.rect.h_mm:.1f}"] for p in geometry.pages for b in p.boxes]
+    cli.table(["page", "field", "part", "x", "y", "width", "height"], rows)
     return 0
 
 

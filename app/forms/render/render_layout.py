@@ -39,6 +39,7 @@ from app.forms.render.render_base import (
     wrap,
 )
 from app.forms.render.render_table import (
+    BoxSink,
     columns,
     draw_row,
     draw_signatures,
@@ -315,11 +316,12 @@ RowSink = Callable[[FieldDef, float, float, float, float], None]
 
 
 def draw_static_page(canvas: Canvas, layout: TemplateLayout, page: int, head: PageHead, *,
-                     check: bool = True, on_row: RowSink | None = None) -> PageSpace:
+                     check: bool = True, on_row: RowSink | None = None, on_box: BoxSink | None = None) -> PageSpace:
     """Everything on page ``page`` that does not change from copy to copy.
 
     With ``check``, raises LayoutError when the page's content does not fit; the space is returned anyway.
-    ``on_row`` hears where each field's row is drawn (the scan viewer zooms to it: one geometry, this one).
+    ``on_row`` hears where each field's row is drawn (the scan viewer zooms to it: one geometry, this one);
+    ``on_box`` where each writing box is (the scan reader looks for ink there: the same one geometry).
     """
     geom = geometry(layout.paper)
     canvas.saveState()
@@ -342,7 +344,7 @@ def draw_static_page(canvas: Canvas, layout: TemplateLayout, page: int, head: Pa
     if fields:
         y = draw_table_header(canvas, cols, geom.left, y)
         for field, height in zip(fields, heights, strict=True):
-            draw_row(canvas, field, numbers[field.name], cols, geom.left, y, height)
+            draw_row(canvas, field, numbers[field.name], cols, geom.left, y, height, on_box=on_box)
             if on_row is not None:
                 on_row(field, geom.left, y - height, sum(c.width for c in cols), height)
             y -= height
@@ -351,7 +353,7 @@ def draw_static_page(canvas: Canvas, layout: TemplateLayout, page: int, head: Pa
         canvas.setFont(SANS, 8)
         canvas.drawString(geom.left, y - 4 * mm, "This page has no entries.")
     if page == layout.pages and layout.signature_blocks:
-        draw_signatures(canvas, layout, geom, y - (3 * mm if fields else 0))
+        draw_signatures(canvas, layout, geom, y - (3 * mm if fields else 0), on_box=on_box)
     _draw_footer(canvas, layout, page, head, geom)
     if head.placeholder_qr is not None:
         for x, yq in (geom.top_qr, geom.bottom_qr):
@@ -362,9 +364,11 @@ def draw_static_page(canvas: Canvas, layout: TemplateLayout, page: int, head: Pa
     return space
 
 
-def measure_pages(layout: TemplateLayout, *, on_row: RowSink | None = None) -> tuple[PageSpace, ...]:
+def measure_pages(layout: TemplateLayout, *, on_row: RowSink | None = None,
+                  on_box: Callable[[int], BoxSink] | None = None) -> tuple[PageSpace, ...]:
     """The space each page needs and has (for the template editor: "page 2: 14 mm left"), without raising;
-    ``on_row`` hears where each field's row lands: the same as on every issued copy, since where things land
+    ``on_row`` hears where each field's row lands, ``on_box(page)`` gives the sink for that page's writing boxes:
+    the same as on every issued copy, since where things land
     does not depend on the head's texts (site and identification lines are fitted to one line each, and every
     issuance grid has two rows)."""
     register_fonts()
@@ -372,7 +376,8 @@ def measure_pages(layout: TemplateLayout, *, on_row: RowSink | None = None) -> t
                     status="CONTROLLED COPY", grid=((GridCell("a", "a"),), (GridCell("b", "b"),)))
     scratch = Canvas(io.BytesIO(), pagesize=(geometry(layout.paper).width, geometry(layout.paper).height))
     pages = range(1, layout.pages + 1)
-    return tuple(draw_static_page(scratch, layout, page, head, check=False, on_row=on_row) for page in pages)
+    return tuple(draw_static_page(scratch, layout, page, head, check=False, on_row=on_row,
+                                  on_box=on_box(page) if on_box is not None else None) for page in pages)
 
 
 def check_fits(layout: TemplateLayout) -> None:

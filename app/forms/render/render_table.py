@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
@@ -12,7 +12,6 @@ from reportlab.pdfgen.canvas import Canvas
 from app.forms.layout.layout import FieldDef, FieldType, SignatureRole, TemplateLayout
 from app.forms.render.fonts import CONDENSED, CONDENSED_BOLD, SANS, SANS_BOLD
 from app.forms.render.render_base import (
-    BOX,
     CRITICAL,
     GREY_TEXT,
     HEAD_FILL,
@@ -51,6 +50,12 @@ def _num(value: int | float, decimals: int | None = None) -> str:
     else:
         text = f"{value}"
     return text.replace("-", "−")
+
+
+# Told where each writing box is drawn: (field name or None, part, x, y of the bottom, width, height, masks),
+# in points from the page's lower-left corner; masks are (x, y, w, h) rectangles printed inside the box.
+BoxSink = Callable[[str | None, str, float, float, float, float, tuple[tuple[float, float, float, float], ...]],
+                   None]
 
 
 # --- the field table -----
@@ -103,19 +108,27 @@ _OPTION_GAP = 3.5 * mm
 _OPTION_LEAD = 11.0
 
 
+TICK_BOX = 3.5 * mm  # side of a printed tick box: drawn as a square (not a glyph) so the reader knows its edges
+_TICK_GAP = 1.2 * mm  # between a tick box and its label
+
+
+def _option_width(label: str) -> float:
+    return TICK_BOX + _TICK_GAP + string_width(label, CONDENSED, _OPTION_SIZE)
+
+
 def _value_lines(field: FieldDef, width: float) -> list[list[str]]:
-    """Tick-box options laid out in lines; an option is never split from its box."""
+    """Tick-box options (their labels) laid out in lines; an option is never split from its box."""
     if field.type is FieldType.CHOICE:
-        options = [f"{BOX} {c}" for c in field.choices]
+        options = list(field.choices)
     elif field.type is FieldType.CHECKBOX:
-        options = [f"{BOX} Yes", f"{BOX} No"]
+        options = ["Yes", "No"]
     else:
         return []
     room = width - 2 * PAD
     lines: list[list[str]] = [[]]
     used = 0.0
     for option in options:
-        w = string_width(option, CONDENSED, _OPTION_SIZE)
+        w = _option_width(option)
         if lines[-1] and used + _OPTION_GAP + w > room:
             lines.append([])
             used = 0.0
@@ -159,7 +172,7 @@ def draw_table_header(canvas: Canvas, cols: Sequence[Column], x0: float, y_top: 
 
 
 def draw_row(canvas: Canvas, field: FieldDef, number: int, cols: Sequence[Column], x0: float, y_top: float,
-              height: float) -> None:
+             height: float, *, on_box: BoxSink | None = None) -> None:
     bottom = y_top - height
     x = x0
     for col in cols:
@@ -191,7 +204,9 @@ def draw_row(canvas: Canvas, field: FieldDef, number: int, cols: Sequence[Column
         elif key == "limits" and field.has_limits:
             _draw_limits(canvas, limits_text(field), x, first, col.width)
         elif key == "value":
-            _draw_value(canvas, field, x, y_top, col.width, height)
+            _draw_value(canvas, field, x, y_top, col.width, height, on_box=on_box)
+        elif key in ("done", "checked") and on_box is not None and not not_used:
+            on_box(field.name, "done_by" if key == "done" else "checked_by", x, bottom, col.width, height, ())
         x += col.width
     canvas.setStrokeColor(RULE)
     canvas.setLineWidth(0.6)
@@ -226,26 +241,38 @@ def _draw_limits(canvas: Canvas, text: str, x: float, y: float, width: float) ->
 _HINTS = {FieldType.DATE: "dd-mmm-yyyy", FieldType.TIME: "hh:mm (24 h)", FieldType.INITIALS: "initials"}
 
 
-def _draw_value(canvas: Canvas, field: FieldDef, x: float, y_top: float, width: float, height: float) -> None:
+def _draw_value(canvas: Canvas, field: FieldDef, x: float, y_top: float, width: float, height: float, *,
+                on_box: BoxSink | None = None) -> None:
     lines = _value_lines(field, width)
     if lines:
-        canvas.setFillColor(INK)
         canvas.setFont(CONDENSED, _OPTION_SIZE)
+        canvas.setLineWidth(0.7)
         y = y_top - height / 2 - 3 + (len(lines) - 1) * _OPTION_LEAD / 2
         for line in lines:
             cursor = x + PAD
-            for option in line:
-                canvas.drawString(cursor, y, option)
-                cursor += string_width(option, CONDENSED, _OPTION_SIZE) + _OPTION_GAP
+            for label in line:
+                box_y = y + 0.35 * _OPTION_SIZE - TICK_BOX / 2  # centred on the text's middle
+                canvas.setStrokeColor(INK)
+                canvas.rect(cursor, box_y, TICK_BOX, TICK_BOX, stroke=1, fill=0)
+                if on_box is not None:
+                    on_box(field.name, f"option:{label}", cursor, box_y, TICK_BOX, TICK_BOX, ())
+                canvas.setFillColor(INK)
+                canvas.drawString(cursor + TICK_BOX + _TICK_GAP, y, label)
+                cursor += _option_width(label) + _OPTION_GAP
             y -= _OPTION_LEAD
         return
     hint = _HINTS.get(field.type)
     if field.type is FieldType.NUMBER and field.decimals is not None:
         hint = "whole number" if field.decimals == 0 else "format " + _num(0, field.decimals)
+    masks: tuple[tuple[float, float, float, float], ...] = ()
     if hint:
         canvas.setFillColor(GREY_TEXT)
         canvas.setFont(CONDENSED, 6.2)
         canvas.drawRightString(x + width - 1.2 * mm, y_top - height + 1.2 * mm, hint)
+        hint_w = string_width(hint, CONDENSED, 6.2)
+        masks = ((x + width - 1.2 * mm - hint_w - 0.5 * mm, y_top - height + 0.6 * mm, hint_w + 1 * mm, 3.2 * mm),)
+    if on_box is not None:
+        on_box(field.name, "entry", x, y_top - height, width, height, masks)
 
 
 SIGN_PER_ROW = 4
@@ -261,7 +288,8 @@ def signature_height(layout: TemplateLayout) -> float:
     return _SIGN_HEAD + rows * SIGN_BOX + (rows - 1) * 2 * mm
 
 
-def draw_signatures(canvas: Canvas, layout: TemplateLayout, geom: Geometry, y_top: float) -> float:
+def draw_signatures(canvas: Canvas, layout: TemplateLayout, geom: Geometry, y_top: float, *,
+                    on_box: BoxSink | None = None) -> float:
     """The wet-signature blocks side by side: role, name (print), signature and date lines."""
     width = geom.right - geom.left
     canvas.setFillColor(INK)
@@ -276,6 +304,8 @@ def draw_signatures(canvas: Canvas, layout: TemplateLayout, geom: Geometry, y_to
     gap = 3 * mm
     box_w = (width - gap * (per_row - 1)) / per_row
     y = y_top - _SIGN_HEAD
+    roles = [b.role for b in blocks]
+    seen: dict[SignatureRole, int] = {}
     for start in range(0, len(blocks), per_row):
         for i, block in enumerate(blocks[start:start + per_row]):
             x = geom.left + i * (box_w + gap)
@@ -302,9 +332,19 @@ def draw_signatures(canvas: Canvas, layout: TemplateLayout, geom: Geometry, y_to
             ends = (date_x - 2 * mm, x + box_w - PAD, x + box_w - PAD)
             canvas.setStrokeColor(GREY_TEXT)
             canvas.setLineWidth(0.4)
+            masks = []
             for (caption, cx, cy), end in zip(captions, ends, strict=True):
                 canvas.drawString(cx, cy + 0.8, caption)
-                canvas.line(cx + canvas.stringWidth(caption, CONDENSED, 6.4) + 1 * mm, cy, end, cy)
+                caption_w = canvas.stringWidth(caption, CONDENSED, 6.4)
+                canvas.line(cx + caption_w + 1 * mm, cy, end, cy)
+                masks += [(cx - 0.5 * mm, cy - 0.2 * mm, caption_w + 1 * mm, 3 * mm),
+                          (cx + caption_w + 0.5 * mm, cy - 0.6 * mm, end - cx - caption_w, 1.2 * mm)]
+            if on_box is not None:
+                seen[block.role] = seen.get(block.role, 0) + 1
+                part = f"signature:{block.role.value}"
+                if roles.count(block.role) > 1:
+                    part += f":{seen[block.role]}"
+                on_box(None, part, x, bottom, box_w, SIGN_BOX - 6.5 * mm, tuple(masks))
         y -= SIGN_BOX + 2 * mm
     return y + 2 * mm
 
