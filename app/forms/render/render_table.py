@@ -105,7 +105,7 @@ def _param_lines(field: FieldDef, width: float) -> tuple[list[str], list[str]]:
 
 _OPTION_SIZE = 8.8
 _OPTION_GAP = 3.5 * mm
-_OPTION_LEAD = 11.0
+_OPTION_LEAD = 16.0  # tick boxes of wrapped options 2 mm apart: a tick's arm must not reach the box above
 
 
 TICK_BOX = 3.5 * mm  # side of a printed tick box: drawn as a square (not a glyph) so the reader knows its edges
@@ -142,7 +142,8 @@ def row_height(field: FieldDef, cols: Sequence[Column]) -> float:
     label, helptext = _param_lines(field, by_key["param"].width)
     text = 2 * PAD + len(label) * _LABEL_LEAD + len(helptext) * _HELP_LEAD
     choices = len(_value_lines(field, by_key["value"].width))
-    return max(ROW_MIN, text, 2 * PAD + choices * _OPTION_LEAD + 1.5 * mm)
+    options = 2 * PAD + (choices - 1) * _OPTION_LEAD + TICK_BOX + 1.2 * mm if choices else 0.0
+    return max(ROW_MIN, text, options)
 
 
 def header_height(cols: Sequence[Column]) -> float:
@@ -344,7 +345,10 @@ def draw_signatures(canvas: Canvas, layout: TemplateLayout, geom: Geometry, y_to
                 part = f"signature:{block.role.value}"
                 if roles.count(block.role) > 1:
                     part += f":{seen[block.role]}"
-                on_box(None, part, x, bottom, box_w, SIGN_BOX - 6.5 * mm, tuple(masks))
+                # The signature's own writing area: under the name and date line, so a printed name with no
+                # signature is still an empty signature.
+                top = name_y - 1.5 * mm
+                on_box(None, part, x, bottom, box_w, top - bottom, tuple(masks[-2:]))
         y -= SIGN_BOX + 2 * mm
     return y + 2 * mm
 

@@ -36,9 +36,13 @@ class PageReading:
     """Every box of one scanned page, with how well the page matched its template geometry.
 
     ``residual_mm``: the registration's mean error at its reference points; ``error`` is set (and
-    ``boxes`` empty) when the page could not be registered at all, e.g. only one code was readable."""
+    ``boxes`` empty) when the page could not be registered at all, e.g. only one code was readable.
+    ``placement``: where the template's millimetres land on the page image, as the affine map
+    (a, b, c, d, e, f): u = a·x + b·y + c, v = d·x + e·y + f, with u, v fractions (0..1) of the image's width
+    and height — so any rendition of the page (a thumbnail, the viewer's copy) can be cropped to a box."""
 
     page: int
     boxes: tuple[BoxReading, ...]
     residual_mm: float | None
     error: str | None = None
+    placement: tuple[float, float, float, float, float, float] | None = None
