@@ -11,7 +11,6 @@ have the whole decode to fall back on.
 from __future__ import annotations
 
 import io
-import math
 
 from PIL import Image, ImageFile
 
@@ -25,7 +24,9 @@ def open_draft(jpeg: bytes, factor: int) -> tuple[ImageFile.ImageFile, str, tupl
     if im.format not in ("JPEG", "MPO"):
         raise OSError("the DCTDecode stream is not a JPEG")
     size, mode = im.size, im.mode
-    im.draft("L", (math.ceil(size[0] / factor), math.ceil(size[1] / factor)))
+    # Pillow scales only while the result stays at least the size asked: ceil() of an odd side asked more
+    # than a half (or quarter) has, and the image was decoded whole (2481 px wide at 300 dpi).
+    im.draft("L", (max(1, size[0] // factor), max(1, size[1] // factor)))
     return im, mode, size
 
 
