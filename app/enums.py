@@ -144,3 +144,36 @@ class EntryKind(enum.Enum):
     ORIGINAL = "original"
     CORRECTION = "correction"  # changed in Formtrail, with a reason
     PAPER_CORRECTION = "paper-correction"  # a GDP correction made by hand on the sheet, captured as such
+
+
+class PaperFindingKind(enum.Enum):
+    """A good-documentation defect the scan reader found on a returned sheet (paper review by exception)."""
+
+    REQUIRED_BLANK = "required-blank"  # a required entry left empty ("N/A" written is not empty)
+    MISSING_DONE_BY = "missing-done-by"  # an entry made without its "done by" initials/date
+    MISSING_CHECKED_BY = "missing-checked-by"  # a critical entry without the second person's "checked by"
+    CHOICE_CONFLICT = "choice-conflict"  # two or more options ticked, or none where one is required
+    SIGNATURE_EMPTY = "signature-empty"  # a wet-signature block left empty
+    UNCLEAR_BOX = "unclear-box"  # the reader cannot tell: a person looks
+    PAGE_UNREAD = "page-unread"  # the page could not be matched to its template: nothing on it was checked
+
+    @property
+    def title(self) -> str:
+        return _FINDING_TITLES[self]
+
+
+_FINDING_TITLES = {
+    PaperFindingKind.REQUIRED_BLANK: "Required entry blank",
+    PaperFindingKind.MISSING_DONE_BY: "Done by missing",
+    PaperFindingKind.MISSING_CHECKED_BY: "Checked by missing",
+    PaperFindingKind.CHOICE_CONFLICT: "Options ticked wrongly",
+    PaperFindingKind.SIGNATURE_EMPTY: "Signature missing",
+    PaperFindingKind.UNCLEAR_BOX: "Unclear: look at the scan",
+    PaperFindingKind.PAGE_UNREAD: "Page not read: check it by eye",
+}
+
+
+class PaperFindingStatus(enum.Enum):
+    OPEN = "open"  # waiting for QA
+    RESOLVED = "resolved"  # QA resolved it with a reason or a deviation reference
+    SUPERSEDED = "superseded"  # a later reading of the page (or a newer scan of it) no longer finds it

@@ -7,6 +7,8 @@ from app.enums import (
     FormState,
     IssuanceState,
     LinkMethod,
+    PaperFindingKind,
+    PaperFindingStatus,
     RecordState,
     Role,
     ScanOutcome,
@@ -19,6 +21,7 @@ from app.models import checks
 from app.models.audit import AuditEvent
 from app.models.base import Base, Controlled, UTCDateTime
 from app.models.issuance import ControlledPdf, Issuance, IssuedForm, SerialCounter, StoredFile
+from app.models.paper import PaperFinding, ScanBoxReading, ScanReading
 from app.models.records import Entry, Record
 from app.models.scans import ScanPage, ScanSource
 from app.models.signatures import Signature
@@ -36,4 +39,5 @@ __all__ = [
     "Template", "TemplateVersion", "Disposition", "ScanOutcome", "LinkMethod", "SourceStatus", "ScanPage", "ScanSource",
     "EntryKind",
     "RecordState", "Entry", "Record",
+    "PaperFindingKind", "PaperFindingStatus", "PaperFinding", "ScanBoxReading", "ScanReading",
 ]

@@ -13,17 +13,21 @@ Used from migrations (the trigger set is part of the schema).
 
 from __future__ import annotations
 
+from typing import Any
+
 TABLE = "server_change"
 
 # Controlled tables and the column that names a row. The serial counter is left out on purpose: restore moves
 # it past the file store's high-water mark outside an audited transaction, and verify checks it against that
-# mark instead.
-TRACKED: dict[str, str] = {
+# mark instead. Migration 0006 installed the triggers on the tables of its time (``INSTALLED_BY_0006``); a table
+# created later gets its own from the migration that creates it (``track``), and is listed in TRACKED.
+INSTALLED_BY_0006: dict[str, str] = {
     "app_user": "id", "controlled_pdf": "id", "issuance": "id", "issued_form": "id",
     "password_history": "id", "record": "id", "record_entry": "id", "role_grant": "id", "scan_page": "id",
     "scan_source": "id", "setting": "key", "signature": "id", "site": "id", "stored_file": "sha256",
     "template": "id", "template_version": "id",
 }
+TRACKED: dict[str, str] = {**INSTALLED_BY_0006, "paper_finding": "id"}  # 0009
 OPERATIONS = ("INSERT", "UPDATE")
 
 _SCHEMA = f"""
@@ -72,11 +76,8 @@ def install() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return  # SQLite has one writer per file and no roles: the application's own trail is the mechanism
     op.execute(_SCHEMA)
-    for table, key in TRACKED.items():
-        for operation in OPERATIONS:
-            op.execute(f"CREATE TRIGGER {trigger_name(table, operation)} AFTER {operation} ON {table} "
-                       f"REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT "
-                       f"EXECUTE FUNCTION formtrail_note_change('{key}')")
+    for table in INSTALLED_BY_0006:
+        _note(op, table)
     op.execute(f"CREATE TRIGGER {trigger_name('audit_event', 'INSERT')} AFTER INSERT ON audit_event "
                f"REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION formtrail_note_audit()")
     for operation in ("UPDATE", "DELETE", "TRUNCATE"):
@@ -85,12 +86,35 @@ def install() -> None:
                    f"FOR EACH {scope} EXECUTE FUNCTION formtrail_refuse('the server trail is append-only')")
 
 
+def _note(op: Any, table: str) -> None:
+    for operation in OPERATIONS:
+        op.execute(f"CREATE TRIGGER {trigger_name(table, operation)} AFTER {operation} ON {table} "
+                   f"REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT "
+                   f"EXECUTE FUNCTION formtrail_note_change('{TRACKED[table]}')")
+
+
+def track(table: str) -> None:
+    """The noting triggers of a table created after 0006 (named in TRACKED), from the migration that creates it."""
+    from alembic import op
+
+    if op.get_bind().dialect.name == "postgresql":
+        _note(op, table)
+
+
+def untrack(table: str) -> None:
+    from alembic import op
+
+    if op.get_bind().dialect.name == "postgresql":
+        for operation in OPERATIONS:
+            op.execute(f"DROP TRIGGER IF EXISTS {trigger_name(table, operation)} ON {table}")
+
+
 def uninstall() -> None:
     from alembic import op
 
     if op.get_bind().dialect.name != "postgresql":
         return
-    for table in TRACKED:
+    for table in INSTALLED_BY_0006:
         for operation in OPERATIONS:
             op.execute(f"DROP TRIGGER IF EXISTS {trigger_name(table, operation)} ON {table}")
     op.execute(f"DROP TRIGGER IF EXISTS {trigger_name('audit_event', 'INSERT')} ON audit_event")

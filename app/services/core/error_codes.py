@@ -62,3 +62,7 @@ class ErrorCode(enum.StrEnum):
     # number of one form and the prefix of another (a mistyped number, caught by its template or site part).
     SERIAL_FORMAT_INVALID = "serial-format-invalid"
     SERIAL_LABEL_MISMATCH = "serial-label-mismatch"
+    # Paper review by exception: a record approved while its sheets still have open paper findings; a finding
+    # resolved that is no longer open (resolved already, or superseded by a later reading of its page).
+    PAPER_FINDINGS_OPEN = "paper-findings-open"
+    FINDING_NOT_OPEN = "finding-not-open"

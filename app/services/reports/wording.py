@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from app.enums import Role, ScanOutcome
+from app.enums import PaperFindingKind, Role, ScanOutcome
 from app.services.core.audit import REDACTED
 from app.services.core.setting_specs import SPECS
 from app.services.core.timefmt import local_text
@@ -30,7 +30,7 @@ ENTITY_LABELS = {
     "template_version": "Template version", "issuance": "Issuance", "issued_form": "Issued form",
     "controlled_pdf": "Controlled PDF", "stored_file": "Stored file", "record": "Record",
     "record_entry": "Record value", "scan_source": "Scan file", "scan_page": "Scan page", "signature": "Signature",
-    "setting": "Setting",
+    "setting": "Setting", "paper_finding": "Paper finding",
     "audit_trail": "Audit trail", "archive": "Archive", "backup": "Backup", "database": "Database",
     "register": "Register of issued forms", "report": "Report", "schema": "Database schema",
     "workstation": "Workstation",
@@ -89,6 +89,8 @@ FIELD_LABELS = {
     "method": "Read by", "decoded_text": "QR code text", "outcome": "Outcome", "page_no": "Form page",
     "link_method": "How it was linked", "linked_at": "Linked", "linked_by": "Linked by",
     "resolution": "How the exception was closed", "resolved_at": "Exception closed", "resolved_by": "Closed by",
+    # paper findings (what the scan reader found on a returned sheet)
+    "page": "Page", "part": "Box", "detail": "Finding", "opened_at": "Found", "opened_by": "Found by",
     # signatures
     "entity": "Signed item", "entity_id": "Signed item", "activity": "Signed for", "meaning": "Meaning",
     "signer_id": "Signer (account)", "signer_username": "Signer", "signer_full_name": "Signer's name",
@@ -120,6 +122,8 @@ ENTITY_FIELD_LABELS = {
     ("record_entry", "kind"): "Kind of entry", ("stored_file", "kind"): "Kind of file",
     ("audit_trail", "username"): "User", ("audit_trail", "entity"): "Entity",
     ("audit_trail", "entity_id"): "Which", ("backup", "file"): "Backup file",
+    ("paper_finding", "kind"): "Kind of finding", ("paper_finding", "resolution"): "Resolution",
+    ("paper_finding", "resolved_at"): "Resolved", ("paper_finding", "resolved_by"): "Resolved by",
 }
 
 # Snapshot keys that only repeat what the event already names (the row's own number, the one site).
@@ -129,7 +133,9 @@ PAIRED = {"entered_by_id": "entered_by", "verified_by_id": "verified_by", "impor
           "issued_by_id": "issued_by", "author_id": "author_username", "signer_id": "signer_username"}
 HIDDEN_BY_ENTITY = {"signature": frozenset({"entity", "entity_id"}),
                     "record": frozenset({"issued_form_id", "serial"}),
-                    "record_entry": frozenset({"record_id", "field_name"})}  # the subject names the field
+                    "record_entry": frozenset({"record_id", "field_name"}),  # the subject names the field
+                    # a finding's detail names its field and box in words; the subject names form and page
+                    "paper_finding": frozenset({"issued_form_id", "serial", "page", "field_name", "part"})}
 # A creation lists what matters most first, then the rest in the order of FIELD_LABELS (each table's columns).
 FIRST = ("username", "full_name", "role", "user_id", "code", "title", "activity", "meaning", "signer_username",
          "value", "is_na", "kind", "reason", "state", "status", "outcome")
@@ -139,10 +145,13 @@ for _name in (*FIRST, *FIELD_LABELS):
 USER_FIELDS = frozenset({
     "created_by", "author_username", "approved_by", "issued_by", "state_changed_by", "true_copy_verified_by",
     "disposition_by", "released_by", "stored_by", "entered_by", "verified_by", "imported_by", "linked_by",
-    "resolved_by", "signer_username", "changed_by", "granted_by", "revoked_by", "username"})
+    "resolved_by", "signer_username", "changed_by", "granted_by", "revoked_by", "username", "opened_by"})
 BOOLEAN_FIELDS = frozenset({"is_na", "late", "out_of_limits", "must_change_password", "ok", "verified", "scheduled"})
 CODE_FIELDS = frozenset({"state", "status", "meaning", "kind", "origin", "method", "link_method", "source",
                          "paper_disposition", "format", "report", "colour_mode"})
+# Values shown by their enum's title, per (entity, field); entity "" for the field on every entity.
+TITLED: dict[tuple[str, str], type[Role] | type[ScanOutcome] | type[PaperFindingKind]] = {
+    ("", "role"): Role, ("", "outcome"): ScanOutcome, ("paper_finding", "kind"): PaperFindingKind}
 # What a bare value of a system event (no field, not a snapshot) is.
 BARE_VALUE = {"REPLACE": "Replacement form", "DB_UPGRADE": "Schema version"}
 _ISO_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?([+-]\d\d:\d\d|Z)?$")
@@ -313,12 +322,11 @@ def _value(entity: str | None, field: str, raw: Any, names: Names) -> str:
         return person(text, names)
     if field in BOOLEAN_FIELDS and text in ("true", "false"):
         return "yes" if text == "true" else "no"
-    if field == "role":
-        return _enum_title(Role, text)
+    titled = TITLED.get((entity or "", field)) or TITLED.get(("", field))
+    if titled is not None:
+        return _enum_title(titled, text)
     if field == "action":  # an audit trail filter
         return action_label(text)
-    if field == "outcome":
-        return _enum_title(ScanOutcome, text)
     if field == "page_index" and text.isdigit():
         return str(int(text) + 1)
     if field == "activity":
@@ -333,7 +341,7 @@ def _value(entity: str | None, field: str, raw: Any, names: Names) -> str:
     return text
 
 
-def _enum_title(kind: type[Role] | type[ScanOutcome], value: str) -> str:
+def _enum_title(kind: type[Role] | type[ScanOutcome] | type[PaperFindingKind], value: str) -> str:
     try:
         return kind(value).title
     except ValueError:
@@ -419,6 +427,10 @@ def subject(entity: str | None, entity_id: str | None, names: Names) -> str:
         return f"of {signed_item(head, names)}" if ":" in head else ident
     if entity == "scan_page" and ident.isdigit():
         return scan_page_text(int(ident), names)
+    if entity == "paper_finding" and "/p" in ident:  # "000001/p1#5"
+        head, _, number = ident.rpartition("#")
+        serial, _, page = head.partition("/p")
+        return f"{serial}, page {page} (finding {number})"
     if entity in ("scan_source", "stored_file") and ident in names.files:
         return f"{names.files[ident]} (SHA-256 {ident})"
     if entity == "controlled_pdf" and ident.isdigit():
