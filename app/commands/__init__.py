@@ -11,14 +11,14 @@ from types import ModuleType
 
 # In registration order: records after reconcile (it adds to the `report` group that reconcile creates),
 # ops after admin (it adds to `db`).
-ORDER = ("admin", "audit", "forms", "scans", "reconcile", "records", "ops", "integrity", "doctor")
+ORDER = ("admin", "audit", "forms", "scans", "paper", "reconcile", "records", "ops", "integrity", "doctor")
 
 # Top-level command -> the modules that register it (the first one creates it).
 NEEDS: dict[str, tuple[str, ...]] = {
     "init": ("admin",), "gui": ("admin",), "user": ("admin",), "roles": ("admin",), "config": ("admin",),
     "db": ("admin", "ops"), "audit": ("audit",), "template": ("forms",), "issue": ("forms",),
     "release": ("forms",), "replace": ("forms",), "print-reference": ("forms",), "register": ("forms",),
-    "scan": ("scans",), "verify": ("scans",), "reconcile": ("reconcile",), "form": ("reconcile",),
+    "scan": ("scans", "paper"), "verify": ("scans",), "reconcile": ("reconcile",), "form": ("reconcile",),
     "report": ("reconcile", "records"), "overdue": ("reconcile",), "record": ("records",),
     "backup": ("ops",), "restore": ("ops",), "archive": ("ops",), "keys": ("integrity",),
     "doctor": ("doctor",),

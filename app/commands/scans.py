@@ -1,4 +1,6 @@
-"""Scan commands: import, the exceptions queue, manual links, the hot folder, true copies, verify."""
+"""Scan commands: import, the exceptions queue, manual links, the hot folder, true copies, verify.
+
+Paper review adds its commands to `scan` in app.commands.paper."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ import sys
 import threading
 from pathlib import Path
 
-from app.commands.base import Cli
+from app.commands.base import Cli, add_group
 from app.commands.integrity import add_verify_options, cmd_verify
 from app.enums import Disposition
 from app.services.core.timefmt import local_text
@@ -17,8 +19,8 @@ from app.textfmt import plural
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    group = sub.add_parser("scan", help="scanned paper").add_subparsers(dest="scan_command", metavar="ACTION",
-                                                                         required=True)
+    group = add_group(sub.add_parser("scan", help="scanned paper"), dest="scan_command", metavar="ACTION",
+                      required=True)
     p = group.add_parser("import", help="import scan files or folders (PDF, TIFF, PNG, JPEG)",
                          epilog="Exit status: 0 when every file was dealt with (pages linked or queued, a file "
                                 "recorded as unreadable, an entry skipped with its reason); 3 when some file is "
@@ -201,5 +203,3 @@ def cmd_disposition(cli: Cli) -> int:
     cli.out(f"Paper original of {status.serial}: {status.disposition}" +
             (f" at {status.location}" if status.location else ""))
     return 0
-
-

@@ -92,6 +92,15 @@ def test_paper_loop(cli, tmp_path):
     for field in ("check_weight_reading", "sample_id", "sample_weight_1", "sample_weight_2", "sample_weight_3"):
         cli.run("record", "verify", "000001", field, **as_("op2"))
     cli.run("record", "sign", "000001", "--meaning", "reviewed", sign=PW, **as_("qa"))
+    # The scanned sheet was never filled in by hand: the reader found its entries, initials and signatures
+    # blank. Approval waits until QA has resolved each finding.
+    findings = cli.json("scan", "findings", "--serial", "000001", "--json", **as_("qa"))
+    assert findings and {f["kind"] for f in findings} >= {"required-blank", "signature-empty"}
+    held = cli.run("record", "sign", "000001", "--meaning", "approved", check=False, sign=PW, **as_("qa2"))
+    assert held.returncode == 1 and "paper finding" in held.stderr
+    for finding in findings:
+        cli.run("scan", "resolve-finding", str(finding["id"]), "--reason", "test sheet printed and scanned unfilled",
+                "--deviation", "DEV-2026-014", **as_("qa"))
     cli.run("record", "sign", "000001", "--meaning", "approved", sign=PW, **as_("qa2"))
     record = cli.json("record", "show", "000001", "--history", "--json", **as_("qa"))
     assert (record["serial"], record["state"]) == ("000001", "approved")

@@ -112,6 +112,10 @@ class RecordView:
     why_not_enter: str | None = None  # when the form's state closes the record, in words
     may_review: bool = False
     may_approve: bool = False
+    # Why approving is not offered to that actor now, in words, and the ErrorCode the act would meet (None: it
+    # is offered): the record waits for its review, its reconciliation, its open paper findings, or another person.
+    why_not_approve: str | None = None
+    approve_refused: str | None = None
     label: str = ""  # the serial as printed on the form (its issuance's serial format), e.g. "BSL-01-000123"
 
     def field(self, name: str) -> FieldView:

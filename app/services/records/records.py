@@ -29,7 +29,14 @@ from app.models import (
 from app.services.core import limits
 from app.services.core.db import Actor, Database
 from app.services.core.error_codes import ErrorCode
-from app.services.core.errors import DomainError, FormtrailError, NotFound, RuleViolation, ValidationError
+from app.services.core.errors import (
+    DomainError,
+    FormtrailError,
+    NotFound,
+    PermissionDenied,
+    RuleViolation,
+    ValidationError,
+)
 from app.services.identity import batch, signatures
 from app.services.identity.permissions import Permission, allowed, require
 from app.services.issuance.issuance import form_by_serial
@@ -43,9 +50,11 @@ from app.services.records.record_views import (
     session_of,
     version_of,
 )
+from app.services.scans import paper_views
 from app.services.scans.intake_link import current_page_scan
 from app.services.site import settings
 from app.services.templates import templates
+from app.textfmt import plural
 
 ENTERABLE = (FormState.ISSUED, FormState.RETURNED)
 # Activity times this far ahead of the clock are typing mistakes, not clock skew.
@@ -342,8 +351,17 @@ def sign_refusal(session: Session, actor: Actor, record: Record, state: RecordSt
         if form_of(session, record).issuance.state is not IssuanceState.RECONCILED:
             return RuleViolation(f"the issuance of {record.serial} is not reconciled yet; approve the record after "
                                  "QA has reconciled every sheet of it", code=ErrorCode.ISSUANCE_NOT_RECONCILED)
-    return signatures.signer_refusal(session, actor, activity=f"record:{record.serial}", meaning=meaning,
-                                     other_roles=_participants(record))
+    refusal = signatures.signer_refusal(session, actor, activity=f"record:{record.serial}", meaning=meaning,
+                                        other_roles=_participants(record))
+    if refusal is None and meaning is SignatureMeaning.APPROVED:
+        # RC-07: what the paper shows is reviewed before the record is released (after who may sign: a person who
+        # may never approve it is told that, not to wait for the findings).
+        findings = paper_views.open_count(session, record.issued_form_id)
+        if findings:
+            return RuleViolation(f"{record.serial} has {plural(findings, 'open paper finding')} on its scanned sheets; "
+                                 "QA resolves each (with a reason or a deviation reference) before the record is "
+                                 "approved", code=ErrorCode.PAPER_FINDINGS_OPEN)
+    return refusal
 
 
 def _check_signable(db: Database, actor: Actor, record: Record, meaning: SignatureMeaning) -> None:
@@ -364,14 +382,26 @@ def _view(session: Session, actor: Actor, record: Record, layout: TemplateLayout
         fields.append(dataclasses.replace(
             field_view, may_verify=allowed(actor, Permission.VERIFY_DATA) and refusal is None,
             verify_refused=refusal.code if refusal is not None and field_view.needs_verification else None))
-    signable = {meaning: sign_refusal(session, actor, record, record.state, meaning) is None
+    refusals = {meaning: sign_refusal(session, actor, record, record.state, meaning)
                 for meaning in (SignatureMeaning.REVIEWED, SignatureMeaning.APPROVED)}
     closed = edit_refusal(form)
+    not_approved = _approve_refusal(actor, refusals[SignatureMeaning.APPROVED])
     return dataclasses.replace(
         view, fields=tuple(fields), may_enter=allowed(actor, Permission.ENTER_DATA) and closed is None,
         why_not_enter=str(closed) if closed is not None else None,
-        may_review=allowed(actor, Permission.REVIEW_RECORDS) and signable[SignatureMeaning.REVIEWED],
-        may_approve=allowed(actor, Permission.APPROVE_RECORDS) and signable[SignatureMeaning.APPROVED])
+        may_review=allowed(actor, Permission.REVIEW_RECORDS) and refusals[SignatureMeaning.REVIEWED] is None,
+        may_approve=not_approved is None,
+        why_not_approve=str(not_approved) if not_approved is not None else None,
+        approve_refused=not_approved.code if not_approved is not None else None)
+
+
+def _approve_refusal(actor: Actor, refusal: FormtrailError | None) -> FormtrailError | None:
+    """What ``sign_record`` would answer ``actor`` approving now: the missing right first (as it checks), then
+    the rules of ``sign_refusal``."""
+    if not allowed(actor, Permission.APPROVE_RECORDS):
+        return PermissionDenied("QA approves records, separately from the work it checks (separation of duties)",
+                                code=ErrorCode.SEPARATION_OF_DUTIES)
+    return refusal
 
 
 def record_view(db: Database, actor: Actor, serial: str) -> RecordView:

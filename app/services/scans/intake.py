@@ -16,6 +16,8 @@ Files are taken in batches (``BATCH_FILES``), and each batch goes through six st
              is noticed here
   link       record each decoded group in one short transaction (``intake_link``): linked, or an exception
              with the precise reason
+  read       read every box of the pages just linked and raise the paper findings (``paper_reading``), on the
+             same workers once decoding is over
   mark read  a source whose every page is recorded is marked read; one cut short stays pending, to resume
 
 Anything that goes wrong with one file — it cannot be opened, is not a file, is damaged, too large, has too
@@ -72,6 +74,7 @@ from app.services.scans.intake_report import (
     file_outcome,
 )
 from app.services.scans.intake_sources import SUFFIXES, Entry, NotRegular, expand, open_entry
+from app.services.scans.paper_reading import read_linked
 from app.services.site import settings
 
 __all__ = ["SUFFIXES", "FileResult", "FileState", "ImportReport", "PageOutcome", "decoder_pool", "import_files",
@@ -81,7 +84,7 @@ Progress = Callable[[int, int], None]
 Cancelled = Callable[[], bool]
 BATCH_FILES = 100  # files stored, leased and recorded together (a lease is held until its batch is read)
 POOL_BYTES = 20_000_000  # below this (and 2 chunks of files), decoding in this process beats starting workers
-WORKER_MODULES = ("app.forms.scan.scan_worker",)
+WORKER_MODULES = ("app.forms.scan.scan_worker", "app.forms.scan.read_worker")
 
 
 def site_limits(db: Database) -> Limits:
@@ -162,6 +165,7 @@ class _Run:
         self.busy: list[tuple[Path, str]] = []  # (path, sha256) of files whose lease another import holds
         self.stopped = False
         self.done = self.total = 0
+        self.linked: list[int] = []  # scan pages linked in the current batch, for the read stage
 
     def _file(self, path: Path | str, sha: str | None, state: FileState, code: str | None = None,
               reason: str | None = None) -> None:
@@ -173,7 +177,7 @@ class _Run:
                                       code=code))
         self._file(path, sha, state, code, reason)
 
-    # -- one batch, stage by stage: store → record → plan → decode → link → mark read ------------------------
+    # -- one batch, stage by stage: store → record → plan → decode → link → read → mark read -----------------
     def batch(self, entries: list[Entry], pool: WorkerPool | None) -> None:
         """Take one batch of files through the stages of an import, in order (one method each, below)."""
         with Leases(self.db.engine) as leases:
@@ -185,6 +189,7 @@ class _Run:
             failed: set[int] = set()  # sources the decoder failed on as a whole
             for group in self._decode(work, pool):
                 self._link(group, failed)
+            self._read(pool)
             self._mark_read(recorded, {sid: pages for sid, pages in expected.items() if sid not in failed})
 
     def _store(self, entries: list[Entry], leases: Leases) -> list[Stored]:
@@ -334,10 +339,19 @@ class _Run:
             self._unreadable([(i.path, i.sha256, i.source_id) for i in by_stored.values()], failures)
         pages = [(item, c.pages[(item.stored, item.page)]) for c in group for item in c.items
                  if item.source_id not in failed and (item.stored, item.page) in c.pages]
-        self.lines.extend(record_pages(self.db, self.actor, pages))
+        lines = record_pages(self.db, self.actor, pages)
+        self.lines.extend(lines)
+        self.linked.extend(line.scan_page_id for line in lines if line.linked and line.scan_page_id is not None)
         self.done += sum(len(c.items) for c in group)
         if self.progress is not None:
             self.progress(self.done, self.total)
+
+    def _read(self, pool: WorkerPool | None) -> None:
+        """Read every box of the pages this batch linked: the readings and the paper findings they raise. A page
+        the reader cannot place becomes a finding itself, so the import never fails here."""
+        linked, self.linked = self.linked, []
+        if linked:
+            read_linked(self.db, self.actor, scan_page_ids=linked, pool=pool)
 
     def _mark_read(self, recorded: list[Recorded], expected: dict[int, int]) -> None:
         """Mark read each source of ``expected`` ({id: pages}) whose every page is recorded, and say what became

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import io
+import uuid
 from collections.abc import Iterable
 
 from sqlalchemy import select
@@ -25,6 +26,7 @@ from app.services.identity.permissions import Permission, require
 from app.services.issuance import labels
 from app.services.issuance.issuance import form_by_serial, site_of
 from app.services.scans.intake_link import RETURNABLE, classify, complete_if_returned, current_page_scan, link_page
+from app.services.scans.paper_reading import read_linked
 
 O = ScanOutcome  # noqa: E741 - the outcomes read as O.LINKED, O.BLANK
 OPEN_EXCEPTIONS = tuple(o for o in ScanOutcome if o not in (O.LINKED, O.NOT_CONTROLLED))
@@ -192,7 +194,9 @@ def link_manually(db: Database, actor: Actor, *, scan_page_id: int, serial: str,
             with audit.reason(session, f"superseded by rescan (scan page {row.id}): {reason}"):
                 earlier.superseded_by_id = row.id
         complete_if_returned(session, form, now=now, by=actor.username)
-        return _one(session, row, form)
+        info = _one(session, row, form)
+    read_linked(db, actor, scan_page_ids=[scan_page_id])  # its boxes, and the paper findings they raise
+    return info
 
 
 def mark_not_controlled(db: Database, actor: Actor, *, scan_page_id: int, reason: str) -> ScanPageInfo:
@@ -243,7 +247,10 @@ def retry_decoding(db: Database, actor: Actor, *, scan_page_id: int) -> ScanPage
             session.flush()
             complete_if_returned(session, verdict.form, now=now, by=actor.username)
         session.flush()
-        return _one(session, row, verdict.form)
+        info = _one(session, row, verdict.form)
+    if info.outcome is O.LINKED:
+        read_linked(db, actor, scan_page_ids=[scan_page_id])
+    return info
 
 
 def page_png(db: Database, actor: Actor, scan_page_id: int, *, max_side: int = 2200) -> bytes:
@@ -273,7 +280,9 @@ def source_page_png(files: FileStore, *, sha256: str, name: str, index: int, max
     image.save(buffer, format="PNG", optimize=False, compress_level=1)
     data = buffer.getvalue()
     cache.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache.with_suffix(".part")
+    # A name of its own per writer: the viewer and a snippet may make the same page at once, and a shared
+    # ".part" could be moved into place by one while the other still writes it (a truncated page image).
+    tmp = cache.with_suffix(f".{uuid.uuid4().hex}.part")
     tmp.write_bytes(data)
     tmp.replace(cache)
     return data
