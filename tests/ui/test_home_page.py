@@ -55,8 +55,8 @@ def test_qa_home_lists_the_true_copies_waiting_and_opens_them(qtbot, seed, open_
     window = open_window("qa")
     home = _home(qtbot, window)
     assert list(home.tiles) == ["scan_exceptions", "drafts", "templates_to_approve", "values_to_verify",
-                                "true_copies", "ready_to_close", "records_to_review", "records_to_approve",
-                                "overdue"]
+                                "true_copies", "ready_to_close", "records_to_review", "paper_findings",
+                                "records_to_approve", "overdue"]
     assert _counts(home)["true_copies"] == "7" and _counts(home)["ready_to_close"] == "1"
     assert all(tile.explanation.text() for tile in home.tiles.values())
 

@@ -19,7 +19,7 @@ from app.services.core.errors import DomainError, FormtrailError, PermissionDeni
 from app.services.issuance import replacement
 from app.services.reconciliation import reconciliation
 from app.services.records import records
-from app.services.scans import intake, scans, true_copy
+from app.services.scans import intake, paper_review, paper_views, scans, true_copy
 from app.services.templates import templates
 from app.ui.pages.reconciliation.reconcile import ReconcilePage
 from app.ui.pages.scans.scans import ScansPage
@@ -133,12 +133,22 @@ def test_review_offered_is_accepted(qtbot, seed: Seed, ctx_for, filled, who: str
                                                 username=who, password=PASSWORD)) is shown
 
 
-@pytest.mark.parametrize("who", ["qa", "qa2", "dc"])
-def test_approve_offered_is_accepted(qtbot, seed: Seed, ctx_for, filled, trail, who: str) -> None:  # noqa: ANN001
-    form, serial = filled
+def _reviewed(seed: Seed, form, serial: str, *, resolve: bool) -> None:  # noqa: ANN001
+    """Verified, reviewed (qa), its issuance reconciled; the paper findings of its blank scanned sheet resolved
+    (by qa, as QA does before approval) when ``resolve``."""
     verify_critical(seed, serial, who="op2")
     records.sign_record(seed.db, seed.qa, serial=serial, meaning=M.REVIEWED, username="qa", password=PASSWORD)
     reconcile(seed, form, serial)
+    still_open = [f.id for f in paper_views.findings_of_record(seed.db, seed.qa, serial).open]
+    assert still_open  # the sheet was scanned back blank: the reader found its entries empty
+    if resolve:
+        paper_review.resolve_findings(seed.db, seed.qa, still_open, reason="values taken from the printout")
+
+
+@pytest.mark.parametrize("who", ["qa", "qa2", "dc"])
+def test_approve_offered_is_accepted(qtbot, seed: Seed, ctx_for, filled, trail, who: str) -> None:  # noqa: ANN001
+    form, serial = filled
+    _reviewed(seed, form, serial, resolve=True)
     page = open_page(qtbot, ctx_for(who), serial)
     shown = offered(page.workspace.review.approve_button)
     assert shown is (who == "qa2")  # not the reviewer (qa), never Document Control
@@ -146,6 +156,25 @@ def test_approve_offered_is_accepted(qtbot, seed: Seed, ctx_for, filled, trail, 
                                                 username=who, password=PASSWORD)) is shown
     if who == "qa":
         assert _refusals(trail, "qa") == ["RULE_REFUSED"]
+
+
+@pytest.mark.parametrize("who", ["qa", "qa2"])
+def test_approve_is_not_offered_while_paper_findings_are_open_and_says_why(  # noqa: ANN001
+        qtbot, seed: Seed, ctx_for, filled, trail, who: str) -> None:  # noqa: ANN001
+    form, serial = filled
+    _reviewed(seed, form, serial, resolve=False)
+    review = open_page(qtbot, ctx_for(who), serial).workspace.review
+    settle(qtbot)
+    view = records.record_view(seed.db, seed.actors[who], serial)
+    assert not offered(review.approve_button) and not view.may_approve
+    # The reviewer is told they never approve it; the approver, that the findings come first.
+    expected = ErrorCode.SEPARATION_OF_DUTIES if who == "qa" else ErrorCode.PAPER_FINDINGS_OPEN
+    assert view.approve_refused == expected and review.approve_why.isVisible()
+    with pytest.raises(RuleViolation) as refused:
+        records.sign_record(seed.db, seed.actors[who], serial=serial, meaning=M.APPROVED, username=who,
+                            password=PASSWORD)
+    assert refused.value.code == expected
+    assert _refusals(trail, who) == ["RULE_REFUSED"]
 
 
 # -- Batches: many true copies, many values, many pages at once (issue 14) ----------------------------------

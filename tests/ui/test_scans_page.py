@@ -286,7 +286,7 @@ def test_paper_destroyed_with_qa_signature(qtbot, seed, ctx_for, tmp_path) -> No
     from tests.helpers.seed import PASSWORD
     true_copy.verify_true_copy(seed.db, seed.op2, serial=issued.serials[0], username="op2", password=PASSWORD)
     page = _page(qtbot, ctx_for, "qa")
-    assert page.importer is None and page.tabs.count() == 2  # QA does not import
+    assert page.importer is None and page.tabs.count() == 3  # QA does not import
     page.show_filter("true-copy")
     page.true_copies.show_only("to-file")
     qtbot.waitUntil(lambda: page.true_copies.model.rowCount() == 1, timeout=10_000)

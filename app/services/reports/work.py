@@ -26,6 +26,8 @@ from app.models import (
     Issuance,
     IssuanceState,
     IssuedForm,
+    PaperFinding,
+    PaperFindingStatus,
     Record,
     RecordState,
     Role,
@@ -49,6 +51,7 @@ from app.services.identity.permissions import Permission, allowed, current_roles
 from app.services.issuance.register import today
 from app.services.reconciliation import reconciliation
 from app.services.reconciliation.reconciliation import IssuanceSummary
+from app.services.scans.paper_views import RESOLVER
 from app.services.scans.scans import OPEN_EXCEPTIONS
 from app.services.templates import templates
 
@@ -201,13 +204,23 @@ def _records_to_review(r: _Reader) -> list[str]:
 
 
 def _records_to_approve(r: _Reader) -> list[str]:
-    """Reviewed records of reconciled issuances, not reviewed (nor entered, nor verified) by the actor."""
+    """Reviewed records of reconciled issuances, not reviewed (nor entered, nor verified) by the actor, whose
+    sheets have no open paper finding (``records.sign_refusal``: those wait for QA to resolve them first)."""
     activity = literal("record:", String) + Record.serial
+    findings_open = select(PaperFinding.id).where(PaperFinding.issued_form_id == Record.issued_form_id,
+                                                  PaperFinding.status == PaperFindingStatus.OPEN).exists()
     return r.ids(select(Record.serial).join(IssuedForm, Record.issued_form_id == IssuedForm.id)
                  .join(Issuance, IssuedForm.issuance_id == Issuance.id)
                  .where(Record.state == RecordState.REVIEWED, Issuance.state == IssuanceState.RECONCILED,
-                        ~_took_part(r.uid), ~_signed_otherwise(activity, r.uid, M.APPROVED))
+                        ~_took_part(r.uid), ~_signed_otherwise(activity, r.uid, M.APPROVED), ~findings_open)
                  .order_by(Record.serial))
+
+
+def _paper_findings(r: _Reader) -> list[int]:
+    """Open paper findings of the scanned sheets: QA resolves any of them (``paper_views.resolve_refusal``: the
+    right and an open finding, nothing else), so every open one is the actor's to resolve."""
+    return r.ids(select(PaperFinding.id).where(PaperFinding.status == PaperFindingStatus.OPEN)
+                 .order_by(PaperFinding.id))
 
 
 def _locked(r: _Reader) -> list[str]:
@@ -255,6 +268,9 @@ _ITEMS = (
           "Ready to close", P.CLOSE_RECONCILIATION, "reconcile", "ready", "good", _ready),
     _Item("records_to_review", "Records to review", "Verified records you took no part in: review and sign.",
           "For me to review", P.REVIEW_RECORDS, "records", "to-review", "warn", _records_to_review),
+    _Item("paper_findings", "Paper findings to resolve",
+          "GDP defects the scans show on paper: resolve each with a reason.",
+          "Open paper findings", RESOLVER, "scans", "paper-findings", "warn", _paper_findings),
     _Item("records_to_approve", "Records to approve", "Reviewed records of reconciled issuances: approve.",
           "For me to approve", P.APPROVE_RECORDS, "records", "to-approve", "warn", _records_to_approve),
     _Item("overdue", "Overdue issuances", "Past their return date with sheets not accounted for.",

@@ -21,6 +21,7 @@ class Topic(enum.Enum):
     ISSUANCE = "issuance"      # issued forms, issuances, their states and reconciliation
     SCANS = "scans"            # scan files, pages, exceptions, true copies
     RECORDS = "records"        # electronic records, their values and signatures
+    PAPER = "paper"            # the paper findings of scanned sheets (read boxes) and their resolution
     USERS = "users"            # accounts, roles, lockouts
     SETTINGS = "settings"      # configuration and the site's own data (backups, verify runs)
 

@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 from PIL import Image
 
+from app.forms.scan.readings import BoxState as B
 from app.models import SignatureMeaning
 from app.services.admin import backup
 from app.services.core.errors import AuthenticationError, NotFound, PermissionDenied
@@ -15,11 +16,12 @@ from app.services.identity import auth
 from app.services.reconciliation import reconciliation
 from app.services.records import records
 from app.services.reports import work
-from app.services.scans import intake, true_copy
+from app.services.scans import intake, paper_review, paper_views, true_copy
 from app.services.site import settings
 from app.services.templates import templates
 from tests.helpers import scanlike as sl
 from tests.helpers.forms import effective_template, issue, sample_layout
+from tests.helpers.paper import linked_scans, reading
 from tests.helpers.records import fill, verify_critical
 from tests.helpers.scans import issued_page_images, write
 from tests.helpers.seed import PASSWORD, add_users, seed_site
@@ -43,8 +45,8 @@ def return_sheets(seed, tmp_path, issued, *, by: str = "op", only: list[str] | N
 def test_each_role_has_its_own_counts(seed) -> None:  # noqa: ANN001
     assert list(counts(seed, "dc")) == ["due_back", "scan_exceptions", "drafts", "true_copies"]
     assert list(counts(seed, "qa")) == ["scan_exceptions", "drafts", "templates_to_approve", "values_to_verify",
-                                        "true_copies", "ready_to_close", "records_to_review", "records_to_approve",
-                                        "overdue"]
+                                        "true_copies", "ready_to_close", "records_to_review", "paper_findings",
+                                        "records_to_approve", "overdue"]
     assert list(counts(seed, "op")) == ["my_forms", "to_transcribe", "values_to_verify", "true_copies"]
     assert list(counts(seed, "admin")) == ["locked_accounts"]  # never GMP data
     assert list(counts(seed, "viewer")) == ["still_out", "overdue_issuances"]  # looks on: what is out, what is late
@@ -100,9 +102,36 @@ def test_records_count_what_the_person_may_verify_review_and_approve(seed, tmp_p
     reconciliation.void_form(seed.db, seed.dc, serial=second, reason="spoiled: coffee")
     reconciliation.close(seed.db, seed.qa2, issued.issuance_id, username="qa2", password=PASSWORD)
     assert counts(seed, "qa")["records_to_approve"] == 0  # the reviewer never approves the same record
+    # The sheet came back blank on paper: approval waits until QA has resolved what the scan shows (RC-07).
+    found = [f.id for f in paper_views.open_findings(seed.db, seed.qa)]
+    assert found and counts(seed, "qa2")["records_to_approve"] == 0
+    paper_review.resolve_findings(seed.db, seed.qa, found, reason="values taken from the balance printout")
     assert counts(seed, "qa2")["records_to_approve"] == 1
     assert work.members(seed.db, seed.qa2, page="records", name="to-approve") == {first}
     assert counts(seed, "op")["my_forms"] == 0  # the issuance is closed
+
+
+def test_qa_counts_the_open_paper_findings_they_resolve(seed) -> None:  # noqa: ANN001
+    """Issue 15: QA's "Paper findings to resolve" counts the open findings (any QA resolves any of them), lists
+    them for the Scans page's findings tab, and goes down as they are resolved; nobody else has the count."""
+    effective_template(seed, "QC-WS-014")
+    serial = issue(seed, "QC-WS-014", copies=1).serials[0]
+    scan_id = linked_scans(seed, serial)[1]
+    layout = sample_layout("QC-WS-014")
+    paper_review.store_reading(seed.db, seed.op, scan_page_id=scan_id, reading=reading(layout, 1, {
+        ("balance_id", "done_by"): B.BLANK, ("sample_id", "checked_by"): B.BLANK}))
+    found = sorted(f.id for f in paper_views.open_findings(seed.db, seed.qa))
+    assert len(found) == 2
+    assert counts(seed, "qa")["paper_findings"] == 2 and counts(seed, "qa2")["paper_findings"] == 2
+    assert all("paper_findings" not in counts(seed, who) for who in ("op", "dc", "viewer", "admin"))
+    assert work.members(seed.db, seed.qa, page="scans", name="paper-findings") == {str(i) for i in found}
+    with pytest.raises(PermissionDenied):
+        work.members(seed.db, seed.dc, page="scans", name="paper-findings")
+
+    paper_review.resolve_finding(seed.db, seed.qa2, found[0], deviation_ref="DEV-2026-014")
+    assert counts(seed, "qa")["paper_findings"] == 1
+    paper_review.store_reading(seed.db, seed.op, scan_page_id=scan_id, reading=reading(layout, 1))  # read again: fine
+    assert counts(seed, "qa")["paper_findings"] == 0  # the other was superseded, not left for QA
 
 
 def test_my_forms_match_the_issued_to_text(seed) -> None:  # noqa: ANN001

@@ -1,9 +1,11 @@
 """The entry form of a record: its fields grouped by page of the sheet, the activity time written on the paper,
-where values are read from (the scan page shown, or direct entry), and second-person verification."""
+where values are read from (the scan page shown, or direct entry), what the paper reader saw in each field's
+boxes (hints, suggestions only), and second-person verification (here, or "by snippets" in a dialog)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import cast
 
 from PySide6.QtCore import QDateTime, Qt, Signal
@@ -25,6 +27,7 @@ from app.services.identity.batch import BatchResult
 from app.services.identity.permissions import Permission
 from app.services.records import records
 from app.services.records.record_views import FieldView, RecordView
+from app.services.scans.paper_hints import PaperHint
 from app.services.site import settings
 from app.textfmt import noun, of_total, plural
 from app.ui.kit import messages
@@ -66,6 +69,7 @@ class EntryForm(QWidget):
     field_focused = Signal(str)  # the user moved to another field (its name): the scan shows its row
     correction_requested = Signal(str)
     history_requested = Signal(str)
+    verify_by_snippets_requested = Signal()
 
     def __init__(self, ctx: PageContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -117,6 +121,12 @@ class EntryForm(QWidget):
         self.verify_all_button.clicked.connect(self.verify_all_shown)
         self.verify_all_button.setVisible(ctx.allowed(Permission.VERIFY_DATA))
         bar.addWidget(self.verify_all_button)
+        self.snippets_button = QPushButton("Verify by snippets…")
+        self.snippets_button.setToolTip("Each value awaiting your verification beside the piece of the scan it "
+                                        "was read from: tick those the paper agrees with, verify them together")
+        self.snippets_button.clicked.connect(self.verify_by_snippets_requested)
+        self.snippets_button.hide()
+        bar.addWidget(self.snippets_button)
         layout.addLayout(bar)
         self.error = ErrorLine()
         layout.addWidget(self.error)
@@ -159,6 +169,8 @@ class EntryForm(QWidget):
         pages = {s.scan_page_id: s.page_no for s in view.scans}
         for field in view.fields:
             self.rows[field.name].set_field(field, editable=self.editable, pages=pages)
+        # Offered only where the service says this person may verify a value now (its may_verify flags).
+        self.snippets_button.setVisible(any(f.may_verify for f in view.fields))
         for widget in (self.activity_check, self.activity_edit):
             widget.setVisible(self.editable)
         self.activity_edit.setEnabled(self.activity_check.isChecked())
@@ -192,6 +204,13 @@ class EntryForm(QWidget):
                 self.rows[field.name] = row
             self._body_layout.insertWidget(self._body_layout.count() - 1, group)
             self._groups[page_no] = group
+
+    def set_hints(self, serial: str, hints: Mapping[str, PaperHint]) -> None:
+        """What the paper reader saw in the boxes of ``serial``'s fields (ignored if another record is shown)."""
+        if self.view is None or self.view.serial != serial:
+            return
+        for name, row in self.rows.items():
+            row.set_hint(hints.get(name))
 
     def _focus_moved(self, _old: QWidget | None, new: QWidget | None) -> None:
         if new is None or not isValid(self) or not self.isAncestorOf(new):
@@ -298,6 +317,7 @@ class EntryForm(QWidget):
         self.verify_all_button.setText(f"Verify {count} selected…" if picked else
                                        f"Verify all shown ({count})…" if count else "Verify all shown…")
         self.verify_all_button.setEnabled(count > 0 and self.task is None)
+        self.snippets_button.setEnabled(self.task is None)
 
     def verify_all_shown(self) -> None:
         """Verify the ticked values, or every shown one awaiting this user's verification (after one

@@ -4,6 +4,10 @@ A field without a value takes one (Enter or Save), or "NA" with a reason. When t
 (a justification for an out-of-limit value, a reason for a late entry) the row opens a line for it right
 below, keeps what was typed, and the next Enter saves. A field with a saved value is read-only: it changes
 only through the correction dialog, and its history shows every earlier value.
+
+What the paper reader saw in the field's boxes (a hint, ``set_hint``) is shown muted beside the value while the
+field is empty: a box blank on paper pre-fills the reason of "NA…", a ticked option is put in the input as the
+suggested value. Suggestions only: nothing is saved until the transcriber presses Enter or Save.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from app.services.core.error_codes import ErrorCode
 from app.services.core.errors import FormtrailError
 from app.services.records import records
 from app.services.records.record_views import EntryInfo, FieldView
+from app.services.scans.paper_hints import PaperHint
 from app.ui.kit.widgets import ErrorLine
 from app.ui.pages.records.record_history import source_text
 from app.ui.pages.registry import PageContext
@@ -51,6 +56,8 @@ _LOOK = {
     "na": ("#8a94a0", "#f3f4f6"),
 }
 _AMBER = "color: #8a5a00; font-weight: 600;"
+_MUTED = "color: #5b6573;"
+_SUGGESTED = "QLineEdit { color: #1a5fb4; font-style: italic; }"  # a value the reader offers, not yet confirmed
 _RED = "color: #b00020; font-weight: 600;"
 
 
@@ -101,6 +108,10 @@ class FieldRow(QFrame):
         self._memory = memory if memory is not None else {}  # shared by the rows of one form: last late reason
         self._pages: Mapping[int, int] = {}
         self._na_mode = False
+        self._editable = False
+        self.hint: PaperHint | None = None  # what the paper reader saw in the field's boxes
+        self.suggested: str | None = None  # the reader's value put in the input, until confirmed or typed over
+        self._offered = False  # the suggestion is offered once: text the user cleared is not put back
         # Compact: the label with its limits on one line, the value and its buttons on the next; what a field
         # means in full is in the tooltip, so that eight or more fields fit beside the scan on a laptop screen.
         layout = QVBoxLayout(self)
@@ -136,10 +147,15 @@ class FieldRow(QFrame):
             completer.setCompletionMode(QCompleter.CompletionMode.InlineCompletion)
             self.input.setCompleter(completer)
         self.input.returnPressed.connect(self.save)
+        self.input.textEdited.connect(self._typed_over)
         line.addWidget(self.input, 1)
         self.unit_label = QLabel(field.unit or "")
         self.unit_label.setMinimumWidth(24)
         line.addWidget(self.unit_label)
+        # Beside the value, not on a line of its own: a hint on every row must not push the rows apart.
+        self.paper_label = QLabel()
+        self.paper_label.hide()
+        line.addWidget(self.paper_label)
         self.save_button = self._button("Save", "Save this value now (Enter)", self.save)
         self.na_button = self._button("NA…", "The field does not apply: mark it NA with a reason", self.toggle_na)
         self.correct_button = self._button("Correct…", "Change the saved value with a reason; the original stays "
@@ -215,7 +231,7 @@ class FieldRow(QFrame):
     # -- showing the field -------------------------------------------------------------------------
     def set_field(self, field: FieldView, *, editable: bool, pages: Mapping[int, int]) -> None:
         """Show the field as the service now sees it. Text typed into an unsaved field is kept."""
-        self.field, self._pages = field, pages
+        self.field, self._pages, self._editable = field, pages, editable
         current = field.current
         has_value = current is not None
         self.input.setReadOnly(has_value or not editable or self._na_mode)
@@ -238,6 +254,48 @@ class FieldRow(QFrame):
         self._show_flags(field)
         self._look("empty" if current is None else "out" if current.out_of_limits else "na" if current.is_na
                    else "verify" if field.needs_verification else "saved")
+        self._show_hint()
+
+    # -- what the paper reader saw ----------------------------------------------------------------------
+    def set_hint(self, hint: PaperHint | None) -> None:
+        """What the paper reader saw in this field's boxes (None: its page was not read)."""
+        self.hint = hint
+        self._show_hint()
+
+    def _show_hint(self) -> None:
+        hint = self.hint
+        empty = self.field.current is None
+        short = ""
+        if hint is not None and empty:
+            short = (f"ticked on paper: {hint.suggested}" if hint.suggested is not None else
+                     "unclear on paper" if hint.unclear else "blank on paper" if hint.blank else "")
+        self.paper_label.setText(short)
+        self.paper_label.setToolTip(f"What the scan reader saw on the paper: {hint.say}" if hint and hint.say
+                                    else "")
+        self.paper_label.setStyleSheet(_AMBER if hint is not None and hint.unclear else _MUTED)
+        self.paper_label.setVisible(bool(short))
+        if not empty:
+            self._drop_suggestion()
+            return
+        if hint is not None and hint.suggested is not None and not self._offered and self._editable \
+                and not self._na_mode and not self.input.text():
+            # Offered in the input, marked as the reader's: Enter or Save confirms it, typing replaces it.
+            self._offered = True
+            self.suggested = hint.suggested
+            self.input.setText(hint.suggested)
+            self.input.setStyleSheet(_SUGGESTED)
+            self.input.setToolTip(f"{hint.say}\nPress Enter or Save to confirm it; type to replace it.")
+
+    def _typed_over(self, _text: str) -> None:
+        if self.suggested is not None:
+            self._drop_suggestion()
+
+    def _drop_suggestion(self) -> None:
+        """The value in the input is the user's own now (typed, or saved): no longer shown as a suggestion."""
+        if self.suggested is not None:
+            self.suggested = None
+            self.input.setStyleSheet("")
+            self.input.setToolTip(self._tooltip(self.field))
 
     def _info(self, e: EntryInfo) -> str:
         verb = {EntryKind.ORIGINAL: "Saved", EntryKind.CORRECTION: "Corrected",
@@ -285,11 +343,18 @@ class FieldRow(QFrame):
             self._typed = self.input.text()
             self.input.setText("NA")
             self.input.setReadOnly(True)
+            self.input.setStyleSheet("")
             self.na_button.setText("Not NA")
+            hint = self.hint
+            if hint is not None and hint.blank and hint.na_reason and not self.na_extra.edit.text():
+                # Left blank on paper: the reason is offered, to confirm with Enter or to rewrite.
+                self.na_extra.edit.setText(hint.na_reason)
+                self.na_extra.edit.selectAll()
             self.na_extra.ask()
         else:
             self.input.setText(getattr(self, "_typed", ""))
             self.input.setReadOnly(False)
+            self.input.setStyleSheet(_SUGGESTED if self.suggested is not None else "")
             self.na_button.setText("NA…")
             self.na_extra.reset()
             self.input.setFocus()

@@ -1,4 +1,5 @@
-"""Review and approval of a record: where it stands, its signatures (with their status), all its values with
+"""Review and approval of a record: where it stands, its signatures (with their status), its exceptions (review
+by exception: paper findings, unclear boxes, values out of limits; record_exceptions.py), all its values with
 their history, its audit trail (audit-trail review is part of record review, AT-06), signing and exports."""
 
 from __future__ import annotations
@@ -20,19 +21,22 @@ from PySide6.QtWidgets import (
 )
 
 from app.enums import RecordState, SignatureMeaning
+from app.services.core.error_codes import ErrorCode
 from app.services.identity.permissions import Permission
 from app.services.records import records
 from app.services.records.record_views import RecordView, SignatureView
 from app.services.reports import record_export
 from app.services.reports.audit_log import AuditEventView
 from app.textfmt import noun, plural
-from app.ui.kit import file_dialogs, messages
+from app.ui.kit import data_events, file_dialogs, messages
+from app.ui.kit.data_events import Topic
 from app.ui.kit.flow_layout import FlowLayout
-from app.ui.kit.operations import notify, run_op
+from app.ui.kit.operations import notify, run_op, run_query
 from app.ui.kit.style import set_role
 from app.ui.kit.widgets import ErrorLine, hint, setup_table
 from app.ui.kit.workers import Task
 from app.ui.pages.audit.audit_model import AuditTableModel, event_details
+from app.ui.pages.records.record_exceptions import ExceptionsSection
 from app.ui.pages.records.record_history import HistoryModel, field_rows, history_table
 from app.ui.pages.registry import PageContext
 
@@ -92,6 +96,9 @@ class ReviewPanel(QWidget):
         self.next_label.setWordWrap(True)
         set_role(self.next_label, "emphasis")
         layout.addWidget(self.next_label)
+        self.exceptions_label = QLabel()  # the count summary of the review by exception, always in sight
+        self.exceptions_label.setWordWrap(True)
+        layout.addWidget(self.exceptions_label)
 
         self.signatures_box = QGroupBox("Signatures")
         self._signatures_layout = QVBoxLayout(self.signatures_box)
@@ -115,10 +122,17 @@ class ReviewPanel(QWidget):
         for button in (self.review_button, self.approve_button, self.pdf_button, self.json_button):
             bar.addWidget(button)
         layout.addLayout(bar)
+        self.approve_why = hint("")  # why "Sign as approved" is not offered now (the service's words)
+        self.approve_why.setVisible(False)
+        layout.addWidget(self.approve_why)
         self.error = ErrorLine()
         layout.addWidget(self.error)
 
         self.tabs = QTabWidget()
+        self.exceptions = ExceptionsSection(ctx)
+        self.exceptions.loaded.connect(self._exceptions_read)
+        self.exceptions.resolved.connect(self.reload_view)
+        self.tabs.addTab(self.exceptions, "Review by exception")
         self.data_model = HistoryModel(parent=self)
         self.data_table = history_table(self.data_model)
         self.tabs.addTab(self.data_table, "Values and their history")
@@ -149,6 +163,8 @@ class ReviewPanel(QWidget):
         if self.trail_visible:
             self.tabs.addTab(trail_page, "Audit trail of this record")
         layout.addWidget(self.tabs, 1)
+        # Findings resolved elsewhere (the Scans page, a colleague) change what approval waits for.
+        data_events.listen(self, {Topic.PAPER}, self.reload_view)
 
     # -- showing -------------------------------------------------------------------------------------
     def set_view(self, view: RecordView) -> None:
@@ -164,10 +180,54 @@ class ReviewPanel(QWidget):
         self._show_signatures(view)
         self.review_button.setEnabled(view.may_review)  # the service asks the rules sign_record checks
         self.approve_button.setEnabled(view.may_approve)
+        self.exceptions.set_record(view)
+        self._show_approve_why()
         self.data_model.set_rows(field_rows(view.fields), pages={s.scan_page_id: s.page_no for s in view.scans})
         self._trail_dirty = True
         if self.isVisible():
             self.load_trail()
+
+    # -- review by exception ---------------------------------------------------------------------------
+    def _exceptions_read(self) -> None:
+        found = self.exceptions.exceptions
+        if found is None:
+            return
+        index = self.tabs.indexOf(self.exceptions)
+        self.tabs.setTabText(index, f"Review by exception ({found.count})" if found.count else "Review by exception")
+        if found.count:
+            self.exceptions_label.setText(f"To look at: {found.summary()}")
+            set_role(self.exceptions_label, "error" if found.open_findings else "emphasis")
+        else:
+            self.exceptions_label.setText("No exceptions: nothing on the paper or in the values needs a second look.")
+            set_role(self.exceptions_label, "ok")
+        self._show_approve_why()
+
+    def _show_approve_why(self) -> None:
+        """Why "Sign as approved" is not offered, for those who approve (the button stays in sight, disabled)."""
+        view = self.view
+        text = ""
+        if view is not None and not view.may_approve and view.why_not_approve:
+            found = self.exceptions.exceptions
+            if view.approve_refused == ErrorCode.PAPER_FINDINGS_OPEN and found is not None and found.open_findings:
+                text = (f"Approve: resolve the {plural(found.open_findings, 'open paper finding')} first (Review by "
+                        "exception, below).")
+            else:
+                text = f"Approve is not offered: {view.why_not_approve}."
+        self.approve_button.setToolTip(text or "Approve the reviewed record (a person who did not enter, verify or "
+                                               "review it).")
+        self.approve_why.setText(text)
+        self.approve_why.setVisible(bool(text) and not self.approve_button.isHidden())
+
+    def reload_view(self) -> None:
+        """Read the record again in the background (findings resolved change whether it may be approved); the
+        workspace shows the new view through ``changed``."""
+        view, ctx = self.view, self._ctx
+        if view is None:
+            return
+        serial = view.serial
+        run_query(self, lambda: records.record_view(ctx.db, ctx.actor, serial), key="view",
+                  on_done=lambda fresh: self.changed.emit(fresh) if self.view is not None
+                  and self.view.serial == fresh.serial else None)
 
     @staticmethod
     def _broken_note(view: RecordView) -> str:

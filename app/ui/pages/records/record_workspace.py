@@ -1,6 +1,7 @@
 """One record open for work: the scan on the left; on the right the entry form and the review panel, or the
 correction form in their place (beside the scan, which stays in sight). The scan follows the field being typed
-in: its page, zoomed to its row (where the template's renderer prints that row)."""
+in: its page, zoomed to its row (where the template's renderer prints that row); under it, the snippet of that
+field (the crop of its boxes) and what the paper reader saw there, read in the background."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ from app.forms.render.field_places import FieldPlace, field_places
 from app.services.core.errors import FormtrailError
 from app.services.identity.permissions import Permission
 from app.services.records import records
-from app.services.records.record_views import RecordView
+from app.services.records.record_views import RecordView, ScanRef
+from app.services.scans.paper_hints import PaperHint, hints_of_form
 from app.services.templates import templates
 from app.ui.kit.dialogs import accepted, open_dialog
 from app.ui.kit.operations import run_query
@@ -32,6 +34,8 @@ from app.ui.pages.records.record_entry import EntryForm
 from app.ui.pages.records.record_history import HistoryDialog
 from app.ui.pages.records.record_review import ReviewPanel
 from app.ui.pages.records.record_scan import ScanView
+from app.ui.pages.records.record_snippets import SnippetPanel
+from app.ui.pages.records.record_verify import SnippetVerifyDialog
 from app.ui.pages.registry import PageContext
 
 ENTRY_TAB, REVIEW_TAB = 0, 1
@@ -48,6 +52,7 @@ class RecordWorkspace(QWidget):
         self.dialog: QDialog | None = None  # the history dialog open now (tests, focus)
         self.places: dict[str, FieldPlace] = {}  # where each field's row is on the sheet
         self._places_of: tuple[str, int] | None = None  # the template version ``places`` belong to
+        self._hints_of: tuple[str, tuple[ScanRef, ...]] | None = None  # the scans the hints were read for
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         header = QHBoxLayout()
@@ -70,6 +75,14 @@ class RecordWorkspace(QWidget):
         layout.addWidget(self.error)
 
         self.scan = ScanView(ctx)
+        # The snippet under the scan, not above the fields: the fields keep their height (8 of 12 in sight at
+        # 1280 × 800), and the scan it is cut from is right above it.
+        self.snippets = SnippetPanel(ctx)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.scan, 1)
+        left_layout.addWidget(self.snippets)
         self.entry = EntryForm(ctx)
         self.review = ReviewPanel(ctx)
         self.tabs = QTabWidget()
@@ -77,7 +90,7 @@ class RecordWorkspace(QWidget):
         self.tabs.addTab(self.review, "Review and sign")
         self.panels = PanelStack(self.tabs)  # the tabs, or the correction form in their place
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.addWidget(self.scan)
+        self.splitter.addWidget(left)
         self.splitter.addWidget(self.panels)
         self.splitter.setStretchFactor(0, 5)
         self.splitter.setStretchFactor(1, 4)
@@ -93,6 +106,8 @@ class RecordWorkspace(QWidget):
         self.entry.changed.connect(self.apply)
         self.entry.correction_requested.connect(self.correct)
         self.entry.history_requested.connect(self.history)
+        self.entry.verify_by_snippets_requested.connect(self.verify_by_snippets)
+        self.snippets.show_requested.connect(self.show_on_page)
         self.review.changed.connect(self.apply)
 
     def showEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt API
@@ -125,6 +140,7 @@ class RecordWorkspace(QWidget):
         except FormtrailError as exc:
             self.error.show_text(str(exc))
             return
+        self._hints_of = None  # a page may have been read again meanwhile
         self.apply(view)
 
     def apply(self, view: RecordView) -> None:
@@ -142,7 +158,33 @@ class RecordWorkspace(QWidget):
         self.entry.set_view(view)
         self.entry.set_source_page(self.scan.current_page())
         self.review.set_view(view)
+        self.snippets.set_record(view)
+        self._read_hints(view)
         self.changed.emit(view)
+
+    # -- what the paper reader saw ------------------------------------------------------------------
+    def _read_hints(self, view: RecordView) -> None:
+        """The paper reader's hints for every field, read in the background when the record opens and when its
+        scans change (a page linked or read again); they are suggestions only, shown beside the entries."""
+        key = (view.serial, view.scans)
+        if key == self._hints_of:
+            return
+        self._hints_of = key
+        if not view.scans:
+            self._hints_read((view.serial, {}))
+            return
+        ctx, serial = self._ctx, view.serial
+        run_query(self, lambda: (serial, hints_of_form(ctx.db, ctx.actor, serial)), key="hints",
+                  on_done=self._hints_read, on_failed=self._hints_failed)
+
+    def _hints_read(self, result: tuple[str, dict[str, PaperHint]]) -> None:
+        serial, hints = result
+        self.entry.set_hints(serial, hints)
+        if self.view is not None and self.view.serial == serial:
+            self.snippets.set_hints(hints)
+
+    def _hints_failed(self, _exc: BaseException) -> None:
+        self._hints_of = None  # only an aid: the fields are transcribed without it; read again next time
 
     # -- the scan follows the field ----------------------------------------------------------------
     def _read_places(self, view: RecordView) -> None:
@@ -166,6 +208,20 @@ class RecordWorkspace(QWidget):
 
     def _follow(self, name: str) -> None:
         self.scan.show_field(self.places.get(name))
+        self.snippets.show_field(name)
+
+    def show_on_page(self, name: str) -> None:
+        """The whole page of the scan, ``name``'s row outlined on it (the view stops following the fields until
+        "Whole page" is clicked again)."""
+        if self.view is None:
+            return
+        place = self.places.get(name)
+        if place is not None:
+            self.scan.show_field(place)
+        else:  # where the rows are is not known (yet): the field's page, whole
+            self.scan.show_page(self.view.field(name).page)
+        if not self.scan.whole_button.isChecked():
+            self.scan.whole_button.click()
 
     # -- correction and history -------------------------------------------------------------------
     @property
@@ -178,6 +234,7 @@ class RecordWorkspace(QWidget):
             return
         field = self.view.field(name)
         self.scan.show_field(self.places.get(name))  # the row being corrected, on its page: the source page
+        self.snippets.show_field(name)  # and what the paper shows there
         panel = CorrectionPanel(self._ctx, field, serial=self.view.serial, source_page=self.scan.current_page(),
                                 signed=any(s.valid for s in self.view.signatures))
 
@@ -193,6 +250,14 @@ class RecordWorkspace(QWidget):
         dialog = HistoryDialog(self.view.field(name), serial=self.view.serial,
                                pages={s.scan_page_id: s.page_no for s in self.view.scans}, parent=self)
         self._open(dialog, modal=False)  # the scan and the form stay usable beside it
+
+    def verify_by_snippets(self) -> None:
+        """The values awaiting this person's verification, each beside its snippet (see record_verify.py)."""
+        if self.view is None:
+            return
+        dialog = SnippetVerifyDialog(self._ctx, self.view, parent=self)
+        dialog.changed.connect(self.apply)
+        self._open(dialog)
 
     def _open(self, dialog: QDialog, *, modal: bool = True) -> None:
         if self.dialog is not None:

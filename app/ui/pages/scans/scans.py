@@ -1,5 +1,6 @@
 """Scans page: import returned sheets (files, folders, drag-and-drop, hot folder), work the exceptions queue,
-verify true copies. The tabs live in scans_import.py, scans_exceptions.py and scans_true_copy.py."""
+review what the scans show wrong on paper, verify true copies. The tabs live in scans_import.py,
+scans_exceptions.py, scans_findings.py and scans_true_copy.py."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 from app.services.identity.permissions import Permission
 from app.ui.pages.registry import PageContext, page
 from app.ui.pages.scans.scans_exceptions import ExceptionsPanel
+from app.ui.pages.scans.scans_findings import FindingsPanel
 from app.ui.pages.scans.scans_import import ImportPanel
 from app.ui.pages.scans.scans_true_copy import TrueCopyPanel
 
@@ -24,10 +26,11 @@ def dropped_paths(event: QDropEvent | QDragEnterEvent | QDragMoveEvent) -> list[
 
 
 class ScansPage(QWidget):
-    """Tabs: Import (DC and operators), Exceptions (everyone who sees the page), True copies.
+    """Tabs: Import (DC and operators), Exceptions, Paper findings (everyone who sees the page; QA resolves),
+    True copies.
 
-    ``show_filter("exceptions" | "true-copy" | "true-copy-for-me" | "import")`` brings a tab to the front (the
-    home dashboard uses it)."""
+    ``show_filter("exceptions" | "paper-findings" | "true-copy" | "true-copy-for-me" | "import")`` brings a tab
+    to the front (the home dashboard uses it)."""
 
     def __init__(self, ctx: PageContext) -> None:
         super().__init__()
@@ -47,21 +50,30 @@ class ScansPage(QWidget):
         self.exceptions.changed.connect(self._resolved)
         self.exceptions.model.modelReset.connect(self._update_titles)  # the list arrives in the background
         self.tabs.addTab(self.exceptions, "Exceptions")
+        self.findings = FindingsPanel(ctx, self)
+        self.findings.model.modelReset.connect(self._update_titles)
+        self.findings.changed.connect(self._update_titles)
+        self.tabs.addTab(self.findings, "Paper findings")
         self.true_copies = TrueCopyPanel(ctx, self)
         self.tabs.addTab(self.true_copies, "True copies")
         self.exceptions.reload()
+        self.findings.reload()
         self.true_copies.reload()
         self._update_titles()
 
     # -- tabs ----------------------------------------------------------------------------------------------
     def page_shown(self) -> None:
         self.exceptions.reload()
+        self.findings.reload()
         self.true_copies.reload()
         self._update_titles()
 
     def show_filter(self, name: str) -> None:
         if name == "exceptions":
             self.tabs.setCurrentWidget(self.exceptions)
+        elif name == "paper-findings":  # Home's count: the open findings, which QA resolves
+            self.tabs.setCurrentWidget(self.findings)
+            self.findings.show_only("open")
         elif name in ("true-copy", "true-copies"):
             self.tabs.setCurrentWidget(self.true_copies)
             self.true_copies.show_only("to-verify")
@@ -74,9 +86,13 @@ class ScansPage(QWidget):
     def _update_titles(self) -> None:
         count = self.exceptions.model.rowCount()
         self.tabs.setTabText(self.tabs.indexOf(self.exceptions), f"Exceptions ({count})" if count else "Exceptions")
+        still_open = self.findings.open_count
+        self.tabs.setTabText(self.tabs.indexOf(self.findings),
+                             f"Paper findings ({still_open})" if still_open else "Paper findings")
 
     def _imported(self, _report: object) -> None:
         self.exceptions.reload()
+        self.findings.reload()
         self.true_copies.reload()
         self._update_titles()
 
