@@ -47,7 +47,7 @@ def demo_site(home: Path):  # noqa: ANN201 - (Database, Seed, a serial with a re
                                      hasher_profile="fast"))
     seed = seed_site(db)
     issued = five_issued(seed)
-    returned = scanned_back(seed, home / "in", issued)
+    returned = scanned_back(seed, home / "in", issued, filled=True)
     intake.import_files(db, seed.op, returned.files)
     fill(seed, issued.serials[0])
     return db, seed, issued.serials[0]

@@ -41,10 +41,19 @@ def five_issued(seed: Seed, copies: int = 5, **kwargs) -> IssuanceResult:  # noq
     return issue(seed, "QC-WS-014", copies=copies, **kwargs)
 
 
-def scanned_back(seed: Seed, folder: Path, issued: IssuanceResult) -> Returned:
+def scanned_back(seed: Seed, folder: Path, issued: IssuanceResult, *, filled: bool = False) -> Returned:
     """Each issued page as a scanner would return it; sheet 2 has a pen stroke across a code; the last file is
-    sheet 1 photocopied (same page, a different image)."""
+    sheet 1 photocopied (same page, a different image). ``filled``: written on by hand first (QC-WS-014), sheet
+    3 with its check weight ID left blank (a paper finding)."""
     images = issued_page_images(seed.db, issued.pdf_sha256, dpi=DPI)
+    if filled:
+        from app.forms.render.boxes import form_geometry
+        from tests.helpers.forms import sample_layout
+        from tests.helpers.paper_sheets import fill_worksheet
+        geometry = form_geometry(sample_layout(issued.template))
+        images = [fill_worksheet(image, geometry, dpi=DPI, seed=i,
+                                 left_blank=frozenset({"check_weight_id"}) if i == 2 else frozenset())
+                  for i, image in enumerate(images)]
     files = []
     for i, image in enumerate(images):
         if i == 1:
