@@ -70,6 +70,16 @@ def boxes(monkeypatch: pytest.MonkeyPatch) -> Iterator[Boxes]:
 
 
 @pytest.fixture(autouse=True)
+def plain_look(qapp) -> Iterator[None]:  # noqa: ANN001
+    """A test that starts the real application (launch.main) applies its stylesheet to the one QApplication of
+    the worker: taken off afterwards, so the tests after it measure the same widgets (it cost two rows of the
+    record entry, and a layout test failed only when it ran after such a test)."""
+    yield
+    if qapp.styleSheet():
+        qapp.setStyleSheet("")
+
+
+@pytest.fixture(autouse=True)
 def ui_state_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Window geometry is remembered in a folder of the test's, never in the user's configuration."""
     ui_state.use_folder(tmp_path_factory.mktemp("ui-state"))

@@ -8,6 +8,7 @@ import json
 
 import pytest
 from PySide6.QtCore import QPoint, QRect, QRectF
+from PySide6.QtWidgets import QWidget
 
 from app.enums import RecordState, SignatureMeaning
 from app.services.records import records
@@ -317,7 +318,7 @@ def test_integrity_report_for_qa(qtbot, seed, ctx_for, returned, tmp_path, boxes
 
 def test_the_scan_follows_the_page_of_the_field_being_typed(qtbot, seed, ctx_for) -> None:  # noqa: ANN001
     """A two-page batch record: moving the focus to a field printed on page 2 shows page 2 of the scan."""
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtWidgets import QWidget, QApplication
 
     two_pages = issued(seed, copies=1, code="PRD-BR-102")
     serial = two_pages.serials[0]
@@ -435,7 +436,10 @@ def test_at_1280_by_800_eight_fields_are_in_sight_beside_the_scan(
         qtbot.waitUntil(lambda: len(in_sight()) >= 8, timeout=15_000)
     except qtbot.TimeoutError:  # say what the screen looked like: it failed twice under a loaded full run only
         rows = [(n, r.height(), r.mapTo(viewport, QPoint(0, 0)).y()) for n, r in entry.rows.items()]
+        above = [(type(w).__name__, w.height(), getattr(w, "text", str)()[:60]) for w in entry.findChildren(QWidget)
+                 if w.parent() is entry and w.isVisible()]
         raise AssertionError(f"{len(in_sight())} in sight; viewport {viewport.size()}, window {window.size()}, "
-                             f"horizontal bar {entry.scroll_area.horizontalScrollBar().isVisible()}, rows {rows}")
+                             f"horizontal bar {entry.scroll_area.horizontalScrollBar().isVisible()}, rows {rows}, "
+                             f"entry's children {above}") from None
     shown = in_sight()
     assert list(entry.rows)[:len(shown)] == shown  # the first ones, in the order of the sheet
