@@ -74,7 +74,7 @@ from app.services.scans.intake_report import (
     file_outcome,
 )
 from app.services.scans.intake_sources import SUFFIXES, Entry, NotRegular, expand, open_entry
-from app.services.scans.paper_reading import read_linked
+from app.services.scans.paper_reading import read_linked, unread_pages
 from app.services.site import settings
 
 __all__ = ["SUFFIXES", "FileResult", "FileState", "ImportReport", "PageOutcome", "decoder_pool", "import_files",
@@ -294,6 +294,8 @@ class _Run:
             with self.db.read() as session:
                 seen = {(sid, index) for sid, index in session.execute(
                     select(ScanPage.source_id, ScanPage.page_index).where(ScanPage.source_id.in_(resumed)))}
+            # An import stopped between linking and reading left pages linked but unread: read them now.
+            self.linked.extend(unread_pages(self.db, source_ids=resumed))
         items = [Item(r.source_id, r.stored.put.sha256, r.stored.path, r.stored.name,
                       str(self.db.files.path_for(r.stored.put.sha256)), page)
                  for r in recorded if r.source_id in counts

@@ -75,11 +75,18 @@ def read_unread(db: Database, actor: Actor, *, pool: WorkerPool | None = None) -
     """Read every current linked page that has no reading yet (an import stopped between linking and reading,
     or pages linked before paper review existed)."""
     require(db, actor, Permission.IMPORT_SCANS)
+    return read_linked(db, actor, scan_page_ids=unread_pages(db), pool=pool)
+
+
+def unread_pages(db: Database, *, source_ids: Iterable[int] | None = None) -> list[int]:
+    """The current linked pages without a reading (of the sources ``source_ids`` only, when given)."""
     with db.read() as session:
-        read = select(ScanReading.scan_page_id)
-        ids = list(session.scalars(select(ScanPage.id).where(
-            ScanPage.outcome == ScanOutcome.LINKED, ScanPage.superseded_by_id.is_(None), ScanPage.id.not_in(read))))
-    return read_linked(db, actor, scan_page_ids=ids, pool=pool)
+        query = select(ScanPage.id).where(
+            ScanPage.outcome == ScanOutcome.LINKED, ScanPage.superseded_by_id.is_(None),
+            ScanPage.id.not_in(select(ScanReading.scan_page_id)))
+        if source_ids is not None:
+            query = query.where(ScanPage.source_id.in_(list(source_ids)))
+        return list(session.scalars(query.order_by(ScanPage.id)))
 
 
 def _gather(db: Database, page_ids: list[int], source_ids: list[int]) -> list[ReadTask]:

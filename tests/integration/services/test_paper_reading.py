@@ -81,3 +81,25 @@ def test_reading_again_keeps_the_findings_and_read_unread_finds_nothing_left(see
     assert {f.id for f in paper_views.findings_of_form(seed.db, seed.qa, serial).open} == before  # same findings
     assert paper_reading.read_unread(seed.db, seed.op).pages == 0
     assert len(paper_views.readings_of_form(seed.db, seed.qa, serial).pages) == 1
+
+
+def test_an_import_stopped_before_reading_is_read_when_the_file_is_imported_again(seed, tmp_path,  # noqa: ANN001
+                                                                                  monkeypatch) -> None:
+    """Nothing lost: the pages were linked, then the import died before reading them (here: the read stage
+    raises). The file stays unfinished; importing it again reads those pages and raises their findings."""
+    result, paths = _sheets(seed, tmp_path, copies=2)
+
+    def killed(*_args: object, **_kwargs: object) -> None:
+        raise KeyboardInterrupt("the process was stopped here")
+    monkeypatch.setattr(intake, "read_linked", killed)
+    with pytest.raises(KeyboardInterrupt):
+        intake.import_files(seed.db, seed.op, paths)
+    assert all(not _found(seed, serial) for serial in result.serials)
+    assert len(paper_reading.unread_pages(seed.db)) == 2
+    monkeypatch.undo()
+
+    again = intake.import_files(seed.db, seed.op, paths)
+    assert all(f.state.value == "recorded" for f in again.files)
+    assert paper_reading.unread_pages(seed.db) == []
+    for serial in result.serials:
+        assert _found(seed, serial) == SLIPS
