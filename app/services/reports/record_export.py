@@ -77,7 +77,8 @@ def read_record(session: Session, db: Database, serial: str) -> RecordCopy:
 
 
 def record_trail(db: Database, serial: str) -> list[AuditEventView]:
-    """Every audit event about the record, its entries, its signatures, its form and the form's scans."""
+    """Every audit event about the record, its entries, its signatures, its form, the form's scans and their
+    paper findings."""
     with db.read() as session:
         return list(_trail_in(session, form_by_serial(session, serial)))
 
@@ -92,6 +93,8 @@ def _trail_in(session: Session, form: IssuedForm) -> tuple[AuditEventView, ...]:
                                                   AuditEvent.entity_id.like(f"issued_form:{serial}#%"))),
         and_(AuditEvent.entity == "issued_form", AuditEvent.entity_id == serial),
         and_(AuditEvent.entity == "scan_page", AuditEvent.entity_id.in_(scan_ids or ["-"])),
+        # Paper findings are keyed "<serial>/p<page>#<id>": raised on the form's scans, resolved by QA.
+        and_(AuditEvent.entity == "paper_finding", AuditEvent.entity_id.like(f"{serial}/p%")),
     )).order_by(AuditEvent.seq)
     return tuple(event_views(session, list(session.scalars(query))))
 

@@ -103,3 +103,17 @@ def test_an_import_stopped_before_reading_is_read_when_the_file_is_imported_agai
     assert paper_reading.unread_pages(seed.db) == []
     for serial in result.serials:
         assert _found(seed, serial) == SLIPS
+
+
+def test_the_records_audit_trail_holds_its_paper_findings_raised_and_resolved(seed, tmp_path) -> None:  # noqa: ANN001
+    from app.services.reports.record_export import record_trail
+    from app.services.scans import paper_review
+
+    result, paths = _sheets(seed, tmp_path, copies=1)
+    intake.import_files(seed.db, seed.op, paths)
+    serial = result.serials[0]
+    finding = paper_views.findings_of_form(seed.db, seed.qa, serial).open[0]
+    paper_review.resolve_finding(seed.db, seed.qa, finding.id, reason="entry made from the balance printout")
+    events = [e for e in record_trail(seed.db, serial) if e.entity == "paper_finding"]
+    assert len({e.entity_id for e in events}) == 3  # the three slips, each raised
+    assert any(e.entity_id.endswith(f"#{finding.id}") and e.username == "qa" for e in events)  # and the one resolved
