@@ -25,20 +25,18 @@ from shiboken6 import isValid
 
 from app.services.identity.batch import BatchResult
 from app.services.identity.permissions import Permission
-from app.services.records import records
 from app.services.records.record_views import FieldView, RecordView
 from app.services.scans.paper_hints import PaperHint
 from app.services.site import settings
-from app.textfmt import noun, of_total, plural
-from app.ui.kit import messages
-from app.ui.kit.data_events import Topic
+from app.textfmt import of_total
 from app.ui.kit.flow_layout import FlowLayout, keep_together
-from app.ui.kit.operations import notify, run_op
+from app.ui.kit.operations import notify
 from app.ui.kit.signature import batch_report
 from app.ui.kit.style import set_role
 from app.ui.kit.widgets import ErrorLine, hint
-from app.ui.kit.workers import Progress, Task
+from app.ui.kit.workers import Task
 from app.ui.pages.records.record_field import FieldRow
+from app.ui.pages.records.record_verifying import verify_values
 from app.ui.pages.registry import PageContext
 
 SHOW_ALL, SHOW_EMPTY, SHOW_VERIFY, SHOW_FLAGGED = range(4)
@@ -327,19 +325,9 @@ class EntryForm(QWidget):
         names = self.to_verify()
         if not names:
             return
-        labels = "\n".join(f"• {self.rows[n].field.label}: {self.rows[n].input.text()}" for n in names)
-        these = f"{noun(len(names), 'this', 'these')} {plural(len(names), 'value')}"
-        if not messages.confirm(self, f"Verify {these} as checked by you against the sheet?\n\n{labels}",
-                                title="Second-person verification", ok_text="Verify"):
-            return
-        ctx, serial = self._ctx, self.view.serial
-
-        def job(progress: Progress, _cancelled: object) -> tuple[BatchResult[str], RecordView]:
-            result = records.verify_many(ctx.db, ctx.actor, serial=serial, fields=names, progress=progress)
-            return result, records.record_view(ctx.db, ctx.actor, serial)
-        self.task = run_op(self, job, title="Second-person verification",
-                           label=f"Verifying {plural(len(names), 'value')}…", changes={Topic.RECORDS},
-                           on_done=self._verified, on_failed=self._verify_failed)
+        shown = [(n, f"{self.rows[n].field.label}: {self.rows[n].input.text()}") for n in names]
+        self.task = verify_values(self, self._ctx, serial=self.view.serial, values=shown, against="the sheet",
+                                  on_done=self._verified, on_failed=self._verify_failed)
         self._update_verify_button()
 
     def _verified(self, outcome: tuple[BatchResult[str], RecordView]) -> None:

@@ -22,20 +22,18 @@ from PySide6.QtWidgets import (
 )
 
 from app.services.identity.batch import BatchResult
-from app.services.records import records
 from app.services.records.record_views import FieldView, RecordView
 from app.services.scans.paper_snippets import Snippet
-from app.textfmt import noun, plural
-from app.ui.kit import messages
-from app.ui.kit.data_events import Topic
+from app.textfmt import plural
 from app.ui.kit.messages import describe
-from app.ui.kit.operations import notify, run_op
+from app.ui.kit.operations import notify
 from app.ui.kit.signature import batch_report
 from app.ui.kit.style import set_role
 from app.ui.kit.widgets import ErrorLine, hint
-from app.ui.kit.workers import Progress, Task
+from app.ui.kit.workers import Task
 from app.ui.pages.records.record_history import source_text
 from app.ui.pages.records.record_snippets import SnippetImage, load_snippet, why_no_snippet
+from app.ui.pages.records.record_verifying import verify_values
 from app.ui.pages.registry import PageContext
 
 ITEM_IMAGE_HEIGHT = 84
@@ -224,21 +222,12 @@ class SnippetVerifyDialog(QDialog):
         names = self.ticked()
         if not names or self.task is not None:
             return
-        lines = "\n".join(f"• {self.items[n].field.label}: {self.items[n].value_label.text()} "
-                          f"{self.items[n].field.unit or ''}".rstrip() for n in names)
-        these = f"{noun(len(names), 'this', 'these')} {plural(len(names), 'value')}"
-        if not messages.confirm(self, f"Verify {these} as checked by you against the paper?\n\n{lines}",
-                                title="Second-person verification", ok_text="Verify"):
-            return
-        ctx, serial = self._ctx, self.view.serial
-
-        def job(progress: Progress, _cancelled: object) -> tuple[BatchResult[str], RecordView]:
-            result = records.verify_many(ctx.db, ctx.actor, serial=serial, fields=names, progress=progress)
-            return result, records.record_view(ctx.db, ctx.actor, serial)
-        self.error.clear_text()
-        self.task = run_op(self, job, title="Second-person verification",
-                           label=f"Verifying {plural(len(names), 'value')}…", changes={Topic.RECORDS},
-                           on_done=self._verified, on_failed=self._failed)
+        shown = [(n, f"{self.items[n].field.label}: {self.items[n].value_label.text()} "
+                     f"{self.items[n].field.unit or ''}".rstrip()) for n in names]
+        self.task = verify_values(self, self._ctx, serial=self.view.serial, values=shown, against="the paper",
+                                  on_done=self._verified, on_failed=self._failed)
+        if self.task is not None:
+            self.error.clear_text()
         self._update()
 
     def _verified(self, outcome: tuple[BatchResult[str], RecordView]) -> None:
