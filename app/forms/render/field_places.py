@@ -5,6 +5,7 @@ a scratch canvas and reports each row it draws), so the viewer and the paper can
 from __future__ import annotations
 
 import dataclasses
+from functools import lru_cache
 
 from app.forms.layout.layout import FieldDef, TemplateLayout
 from app.forms.render.render_base import geometry
@@ -26,6 +27,11 @@ class FieldPlace:
 
 def field_places(layout: TemplateLayout) -> dict[str, FieldPlace]:
     """Every field's row rectangle on its page, in the layout's order."""
+    return dict(_measured(layout))
+
+
+@lru_cache(maxsize=64)  # layouts are frozen, hashable plain data; a snippet asks for every field it crops
+def _measured(layout: TemplateLayout) -> tuple[tuple[str, FieldPlace], ...]:
     geom = geometry(layout.paper)
     places: dict[str, FieldPlace] = {}
 
@@ -35,4 +41,4 @@ def field_places(layout: TemplateLayout) -> dict[str, FieldPlace]:
             w=width / geom.width, h=height / geom.height)
 
     measure_pages(layout, on_row=heard)
-    return {f.name: places[f.name] for f in layout.fields if f.name in places}
+    return tuple((f.name, places[f.name]) for f in layout.fields if f.name in places)

@@ -11,7 +11,6 @@ from app.forms.layout.layout import FieldType
 from app.forms.scan.readings import BoxState
 from app.services.core.db import Actor, Database
 from app.services.scans import paper_views
-from app.services.templates import templates
 
 BLANK_REASON = "Left blank on the paper form (the scan reader found the entry box empty)"
 
@@ -34,8 +33,7 @@ class PaperHint:
 def hints_of_form(db: Database, actor: Actor, serial: str) -> dict[str, PaperHint]:
     """A hint for every field of the form whose page has a current reading (other fields: none)."""
     readings = paper_views.readings_of_form(db, actor, serial)
-    code, _, version = readings.template.rpartition("@")
-    layout = templates.get_version(db, actor, code, int(version)).layout
+    layout = readings.layout
     by_field: dict[str, dict[str, BoxState]] = {}
     read_pages = {p.page for p in readings.pages if p.read_at is not None and p.error is None}
     for page in readings.pages:

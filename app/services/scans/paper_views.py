@@ -108,6 +108,7 @@ class FormReadings:
     label: str
     template: str  # "QC-WS-014@1"
     pages: tuple[PageReadingView, ...]
+    layout: TemplateLayout = dataclasses.field(repr=False)  # of the template version the form was issued from
 
 
 def resolve_refusal(actor: Actor, finding: PaperFinding) -> str | None:
@@ -230,7 +231,8 @@ def readings_of_form(db: Database, actor: Actor, serial: str) -> FormReadings:
                 boxes=tuple(_box_view(layout, b) for b in boxes.get(reading.id, ())) if reading else (),
                 open_findings=still_open.get(page.id, 0)))
         label = labels.label_of(form, labels.site_code(session))
-        return FormReadings(serial=form.serial, label=label, template=version.label, pages=tuple(views))
+        return FormReadings(serial=form.serial, label=label, template=version.label, pages=tuple(views),
+                            layout=layout)
 
 
 def _newest_readings(session: Session, page_ids: Iterable[int]) -> dict[int, ScanReading]:
