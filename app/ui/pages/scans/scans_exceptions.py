@@ -40,8 +40,10 @@ from app.ui.pages.scans.scans_models import (
     THUMB_SIDE,
     ExceptionModel,
     allow_many,
-    current_selected_row,
+    current_item,
     reselect,
+    select_key,
+    selected_items,
     selected_rows,
 )
 
@@ -200,18 +202,14 @@ class ExceptionsPanel(QWidget):
 
     def selected(self) -> ScanPageInfo | None:
         """The page shown: the one last clicked of those selected."""
-        row = current_selected_row(self.table)
-        return self.model.row_at(row) if row is not None else None
+        return current_item(self.table, self.model)
 
     def selected_pages(self) -> list[ScanPageInfo]:
         """Every selected page, in list order."""
-        return [self.model.row_at(r) for r in selected_rows(self.table)]
+        return selected_items(self.table, self.model)
 
     def select(self, scan_page_id: int) -> bool:
-        row = self.model.row_of(scan_page_id)
-        if row is not None:
-            self.table.selectRow(row)
-        return row is not None
+        return select_key(self.table, self.model, scan_page_id)
 
     def _selected(self, *_selection: object) -> None:
         self._update_buttons()

@@ -34,7 +34,14 @@ from app.ui.kit.operations import run_query
 from app.ui.kit.side_panel import PanelStack, SidePanel
 from app.ui.kit.widgets import hint, setup_table
 from app.ui.pages.registry import PageContext, pages_for
-from app.ui.pages.scans.scans_models import allow_many, current_selected_row, reselect, selected_rows
+from app.ui.pages.scans.scans_models import (
+    allow_many,
+    current_item,
+    reselect,
+    select_key,
+    selected_items,
+    selected_rows,
+)
 from app.ui.pages.scans.scans_paper import (
     CLOSED_COLOUR,
     OPEN_COLOUR,
@@ -218,17 +225,13 @@ class FindingsPanel(QWidget):
         self.show_combo.setCurrentIndex(max(0, self.show_combo.findData(key)))
 
     def selected(self) -> PaperFindingView | None:
-        row = current_selected_row(self.table)
-        return self.model.row_at(row) if row is not None else None
+        return current_item(self.table, self.model)
 
     def selected_findings(self) -> list[PaperFindingView]:
-        return [self.model.row_at(r) for r in selected_rows(self.table)]
+        return selected_items(self.table, self.model)
 
     def select(self, finding_id: int) -> bool:
-        row = self.model.row_of(finding_id)
-        if row is not None:
-            self.table.selectRow(row)
-        return row is not None
+        return select_key(self.table, self.model, finding_id)
 
     # -- the finding shown ---------------------------------------------------------------------------------
     def _selected(self, *_selection: object) -> None:

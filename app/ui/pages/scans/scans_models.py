@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QSize, Qt
 from PySide6.QtGui import QBrush, QColor, QPixmap
@@ -17,6 +17,8 @@ from app.services.scans.intake_report import FAILED_OUTCOMES
 from app.services.scans.scans import ScanPageInfo
 from app.services.scans.true_copy import ReturnedForm
 from app.ui.kit.list_model import ListTableModel
+
+T = TypeVar("T")
 
 OK_COLOUR = QColor("#1b6e2d")
 PROBLEM_COLOUR = QColor("#8a4b00")
@@ -175,6 +177,25 @@ def current_selected_row(table: QTableView) -> int | None:
     rows = selected_rows(table)
     current = table.currentIndex().row()
     return current if current in rows else (rows[0] if rows else None)
+
+
+def current_item(table: QTableView, model: ListTableModel[T]) -> T | None:
+    """The item shown beside a list: the one last clicked of those selected."""
+    row = current_selected_row(table)
+    return model.row_at(row) if row is not None else None
+
+
+def selected_items(table: QTableView, model: ListTableModel[T]) -> list[T]:
+    """Every selected item, in list order."""
+    return [model.row_at(r) for r in selected_rows(table)]
+
+
+def select_key(table: QTableView, model: ListTableModel[Any], key: Hashable) -> bool:
+    """Select the item with this key, if the list holds it."""
+    row = model.row_of(key)
+    if row is not None:
+        table.selectRow(row)
+    return row is not None
 
 
 def select_rows(table: QTableView, rows: Sequence[int]) -> None:

@@ -42,8 +42,10 @@ from app.ui.pages.scans.scans_dialogs import DispositionDialog
 from app.ui.pages.scans.scans_models import (
     ReturnedFormModel,
     allow_many,
-    current_selected_row,
+    current_item,
     reselect,
+    select_key,
+    selected_items,
     selected_rows,
 )
 
@@ -207,18 +209,14 @@ class TrueCopyPanel(QWidget):
 
     def selected(self) -> ReturnedForm | None:
         """The form shown below the list: the one last clicked of those selected."""
-        row = current_selected_row(self.table)
-        return self.model.row_at(row) if row is not None else None
+        return current_item(self.table, self.model)
 
     def selected_forms(self) -> list[ReturnedForm]:
         """Every selected form, in list order."""
-        return [self.model.row_at(r) for r in selected_rows(self.table)]
+        return selected_items(self.table, self.model)
 
     def select(self, serial: str) -> bool:
-        row = self.model.row_of(serial)
-        if row is not None:
-            self.table.selectRow(row)
-        return row is not None
+        return select_key(self.table, self.model, serial)
 
     # -- the selected form ---------------------------------------------------------------------------------
     def _selected(self, *_selection: object) -> None:
