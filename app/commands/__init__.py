@@ -11,7 +11,9 @@ from types import ModuleType
 
 # In registration order: records after reconcile (it adds to the `report` group that reconcile creates),
 # ops after admin (it adds to `db`).
-ORDER = ("admin", "audit", "forms", "scans", "paper", "reconcile", "records", "ops", "integrity", "doctor")
+ORDER = ("admin", "audit", "forms", "scans", "paper", "reconcile", "records", "ops", "integrity", "doctor",
+         # Issue 16: one module per part.
+         "people", "safety", "lifecycle", "signing", "governance", "validation")
 
 # Top-level command -> the modules that register it (the first one creates it).
 NEEDS: dict[str, tuple[str, ...]] = {
@@ -22,6 +24,12 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "report": ("reconcile", "records"), "overdue": ("reconcile",), "record": ("records",),
     "backup": ("ops",), "restore": ("ops",), "archive": ("ops",), "keys": ("integrity",),
     "doctor": ("doctor",),
+    # Issue 16 / people:
+    # Issue 16 / safety:
+    # Issue 16 / lifecycle:
+    # Issue 16 / signing:
+    # Issue 16 / governance:
+    # Issue 16 / validation:
 }
 
 
@@ -54,11 +62,20 @@ SUMMARY: dict[str, str] = {
     'keys': "the site's key file (outside the data): list, rotate, export",
     'doctor': ("check this workstation's set-up (database, TLS, schema, privileges, clock, file store, keys, last "
                "backup and verify); exit 1 if a check fails"),
+    # Issue 16 / people:
+    # Issue 16 / safety:
+    # Issue 16 / lifecycle:
+    # Issue 16 / signing:
+    # Issue 16 / governance:
+    # Issue 16 / validation:
 }
 
 
 # Modules that add to a group another module creates need that module registered first.
-DEPENDS: dict[str, tuple[str, ...]] = {"records": ("reconcile",), "ops": ("admin",)}
+DEPENDS: dict[str, tuple[str, ...]] = {
+    "records": ("reconcile",), "ops": ("admin",),
+    # Issue 16: parts that add to another module's group say so here.
+}
 
 
 def modules_for(command: str | None) -> list[ModuleType]:

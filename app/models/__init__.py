@@ -29,6 +29,9 @@ from app.models.site import Setting, Site
 from app.models.templates import Template, TemplateVersion
 from app.models.users import PasswordHistory, RoleGrant, User
 
+# Issue 16's tables, one module per part (their classes are imported from the module itself).
+from app.models import governance, incidents, lifecycle, stations  # noqa: E402,F401  isort: skip
+
 # Every table is defined now: each gets its CHECK constraints (enum values, text lengths) from its columns.
 checks.install(Base.metadata)
 

@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # Alembic is imported only to migrate: every start would othe
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest migration's revision. Opening a database compares with this instead of reading the migration
 # scripts; tests/integration/test_migrations.py checks it names Alembic's head (a new migration updates it).
-HEAD = "0009"
+HEAD = "0015"
 
 
 def alembic_config() -> Config:

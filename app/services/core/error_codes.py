@@ -66,3 +66,10 @@ class ErrorCode(enum.StrEnum):
     # resolved that is no longer open (resolved already, or superseded by a later reading of its page).
     PAPER_FINDINGS_OPEN = "paper-findings-open"
     FINDING_NOT_OPEN = "finding-not-open"
+    # Issue 16 / identity (training, workstations, dormant accounts).
+    # Issue 16 / incidents, schedule, restore approval.
+    # Issue 16 / retention, holds, disposal, invalidation.
+    # Issue 16 / paper intake (extra pages, capture spec, checklist, versions).
+    # Issue 16 / signed outputs (PDF/A, PAdES, print copies).
+    # Issue 16 / governance (configuration approval, periodic reviews).
+    # Issue 16 / validation pack.

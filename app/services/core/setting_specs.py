@@ -70,6 +70,12 @@ SPECS: dict[str, SettingSpec] = {
         SettingSpec("reconciliation.closer_independent", 0, "Whoever closes a reconciliation must not have voided or "
                                                             "declared missing any of its forms (1 = yes, 0 = no)",
                     0, 1),
+        # Issue 16 / identity (training, workstations, dormant accounts).
+        # Issue 16 / incidents, schedule, restore approval.
+        # Issue 16 / retention, holds, disposal.
+        # Issue 16 / paper intake (capture specification).
+        # Issue 16 / signed outputs.
+        # Issue 16 / governance (periodic reviews).
     )
 }
 

@@ -37,6 +37,17 @@ class Permission(enum.Enum):
     SIGN = "sign electronically"
     BACKUP = "take backups"
     RESTORE = "restore backups"
+    # Issue 16 (inspection-ready).
+    MANAGE_WORKSTATIONS = "register workstations"
+    RECORD_TRAINING = "record training and qualifications"
+    CLOSE_INCIDENTS = "assess and close incidents"
+    APPROVE_RESTORE = "approve an in-place restore"
+    PLACE_LEGAL_HOLD = "place and release legal holds"
+    REQUEST_DISPOSAL = "request disposal of records past retention"
+    APPROVE_DISPOSAL = "approve disposal of records"
+    INVALIDATE_RESULTS = "invalidate recorded results"
+    APPROVE_CONFIGURATION = "approve GMP-relevant configuration changes"
+    SIGN_PERIODIC_REVIEW = "perform and sign periodic reviews"
 
 
 P = Permission
@@ -44,18 +55,21 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # Annex 11 / FDA-DI Q4: the administrator keeps the system running but never touches GMP data. Taking a
     # backup (a copy of everything, signed with the site's key) is the administrator's act, or a scheduled one.
     Role.ADMINISTRATOR: frozenset({P.MANAGE_USERS, P.MANAGE_SETTINGS, P.VIEW_AUDIT, P.EXPORT_AUDIT, P.BACKUP,
-                                   P.RESTORE}),
+                                   P.RESTORE, P.MANAGE_WORKSTATIONS, P.APPROVE_RESTORE}),
     Role.DOCUMENT_CONTROL: frozenset({
         P.VIEW_DATA, P.VIEW_AUDIT, P.EDIT_TEMPLATES, P.ISSUE_FORMS, P.IMPORT_SCANS, P.LINK_SCANS,
-        P.VERIFY_TRUE_COPY, P.RECORD_DISPOSITION, P.RECONCILE, P.SIGN,
+        P.VERIFY_TRUE_COPY, P.RECORD_DISPOSITION, P.RECONCILE, P.SIGN, P.REQUEST_DISPOSAL,
     }),
-    Role.OPERATOR: frozenset({P.VIEW_DATA, P.IMPORT_SCANS, P.ENTER_DATA, P.VERIFY_DATA, P.VERIFY_TRUE_COPY, P.SIGN}),
+    Role.OPERATOR: frozenset({P.VIEW_DATA, P.IMPORT_SCANS, P.ENTER_DATA, P.VERIFY_DATA, P.VERIFY_TRUE_COPY, P.SIGN,
+                              P.INVALIDATE_RESULTS}),
     Role.QA: frozenset({
         P.VIEW_DATA, P.VIEW_AUDIT, P.EXPORT_AUDIT, P.EDIT_TEMPLATES, P.APPROVE_TEMPLATES, P.REPLACE_FORMS,
         P.LINK_SCANS,
         P.VERIFY_TRUE_COPY, P.RECORD_DISPOSITION, P.APPROVE_DESTRUCTION, P.RECONCILE, P.CLOSE_RECONCILIATION,
         P.VERIFY_DATA, P.REVIEW_RECORDS,
         P.APPROVE_RECORDS, P.SIGN,
+        P.RECORD_TRAINING, P.CLOSE_INCIDENTS, P.APPROVE_RESTORE, P.PLACE_LEGAL_HOLD, P.REQUEST_DISPOSAL,
+        P.APPROVE_DISPOSAL, P.INVALIDATE_RESULTS, P.APPROVE_CONFIGURATION, P.SIGN_PERIODIC_REVIEW,
     }),
     Role.VIEWER: frozenset({P.VIEW_DATA}),
 }
@@ -64,7 +78,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 # Acts kept apart from the work they check (separation of duties): a role without them lacks them on purpose,
 # so a refusal names who does them instead of suggesting to ask an administrator for the role.
 SEPARATED = frozenset({P.APPROVE_TEMPLATES, P.REPLACE_FORMS, P.APPROVE_DESTRUCTION, P.CLOSE_RECONCILIATION,
-                       P.REVIEW_RECORDS, P.APPROVE_RECORDS})
+                       P.REVIEW_RECORDS, P.APPROVE_RECORDS, P.APPROVE_DISPOSAL, P.APPROVE_CONFIGURATION,
+                       P.CLOSE_INCIDENTS})
 
 
 def permissions_of(roles: frozenset[Role]) -> frozenset[Permission]:

@@ -1,0 +1,9 @@
+"""Commands for the incident log and the headless schedule (issue 16)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """(filled in by its part of issue 16)"""
