@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import secrets
 import socket
 from pathlib import Path
 
@@ -30,10 +31,11 @@ from app.services.site import key_setup
 class RuntimeConfig:
     home: Path
     db_url: str
-    workstation: str
+    workstation: str  # this installation's station id (AC-08): see station_id()
     hasher_profile: str = "standard"
     files_dir: Path | None = None  # default: <home>/files
     keys_dir: Path | None = None  # default: <home>/keys
+    host: str = ""  # the computer's host name, recorded beside the station id
 
     @property
     def file_store_root(self) -> Path:
@@ -60,7 +62,8 @@ def resolve_config(*, home: str | Path | None = None, db: str | None = None) -> 
     """Command-line options win over the environment, which wins over the defaults."""
     home_path = Path(home or os.environ.get("FORMTRAIL_HOME") or default_home()).expanduser()
     url = db or os.environ.get("FORMTRAIL_DB") or default_db_url(home_path)
-    workstation = os.environ.get("FORMTRAIL_WORKSTATION") or socket.gethostname()
+    workstation = os.environ.get("FORMTRAIL_WORKSTATION") or station_id(
+        Path(os.environ.get("FORMTRAIL_CONFIG_DIR") or platformdirs.user_config_dir("Formtrail", appauthor=False)))
     # The cheap password hashes exist for the test suite only: outside a pytest run they are not honoured.
     profile = os.environ.get("FORMTRAIL_HASH_PROFILE", "standard")
     if profile != "standard" and "PYTEST_CURRENT_TEST" not in os.environ:
@@ -69,7 +72,29 @@ def resolve_config(*, home: str | Path | None = None, db: str | None = None) -> 
     keys = os.environ.get("FORMTRAIL_KEYS")
     return RuntimeConfig(home=home_path, db_url=normalise_url(url), workstation=workstation, hasher_profile=profile,
                          files_dir=Path(files).expanduser() if files else None,
-                         keys_dir=Path(keys).expanduser() if keys else None)
+                         keys_dir=Path(keys).expanduser() if keys else None, host=socket.gethostname())
+
+
+def station_id(config_dir: Path) -> str:
+    """This installation's workstation id (AC-08): a random id made at the first start and kept in the user's
+    configuration folder (``FORMTRAIL_CONFIG_DIR`` points elsewhere, e.g. in tests). It tells installations apart
+    and survives restarts and host renames; being a file, a copy of it makes another computer present the same id
+    (app/services/identity/workstations.py says what that means)."""
+    path = config_dir.expanduser() / "station-id"
+    try:
+        found = path.read_text(encoding="utf-8").strip()
+    except OSError:
+        found = ""
+    if found:
+        return found[:64]
+    made = secrets.token_hex(16)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with open(path, "x", encoding="utf-8") as out:  # another process starting at once may have made it
+            out.write(made + "\n")
+    except FileExistsError:
+        return path.read_text(encoding="utf-8").strip()[:64] or made
+    return made
 
 
 def doctor_workstation(config: RuntimeConfig) -> doctor.Workstation:
@@ -135,7 +160,7 @@ def open_database(config: RuntimeConfig, *, migrate: bool = True, clock: Clock |
     if clock is None:
         clock = database_clock(engine, _tolerance(engine))
     database = Database(
-        engine=engine, clock=clock, workstation=config.workstation,
+        engine=engine, clock=clock, workstation=config.workstation, host=config.host,
         hasher=PasswordHasher(config.hasher_profile), files=FileStore(config.file_store_root),
         display_url=display_url(config.db_url), keys=KeyStore(config.key_folder),
     )

@@ -17,19 +17,26 @@ ORDER = ("admin", "audit", "forms", "scans", "paper", "reconcile", "records", "o
 
 # Top-level command -> the modules that register it (the first one creates it).
 NEEDS: dict[str, tuple[str, ...]] = {
-    "init": ("admin",), "gui": ("admin",), "user": ("admin",), "roles": ("admin",), "config": ("admin",),
+    "init": ("admin",), "gui": ("admin",), "user": ("admin",), "roles": ("admin",),
     "db": ("admin", "ops"), "audit": ("audit",), "template": ("forms",), "issue": ("forms",),
     "release": ("forms",), "replace": ("forms",), "print-reference": ("forms",), "register": ("forms",),
     "scan": ("scans", "paper"), "verify": ("scans",), "reconcile": ("reconcile",), "form": ("reconcile",),
-    "report": ("reconcile", "records"), "overdue": ("reconcile",), "record": ("records",),
+    "report": ("reconcile", "records"), "overdue": ("reconcile",),
     "backup": ("ops",), "restore": ("ops",), "archive": ("ops",), "keys": ("integrity",),
     "doctor": ("doctor",),
     # Issue 16 / people:
+    "training": ("people",), "workstation": ("people",),
     # Issue 16 / safety:
+    "incident": ("safety",), "schedule": ("safety",),
     # Issue 16 / lifecycle:
+    "record": ("records", "lifecycle"), "retention": ("lifecycle",), "hold": ("lifecycle",),
+    "disposal": ("lifecycle",),
     # Issue 16 / signing:
+    "certificate": ("signing",),
     # Issue 16 / governance:
+    "config": ("admin", "governance"), "review": ("governance",),
     # Issue 16 / validation:
+    "validation-report": ("validation",),
 }
 
 
@@ -63,11 +70,22 @@ SUMMARY: dict[str, str] = {
     'doctor': ("check this workstation's set-up (database, TLS, schema, privileges, clock, file store, keys, last "
                "backup and verify); exit 1 if a check fails"),
     # Issue 16 / people:
+    'training': 'qualification records: identity, accountability statement, training',
+    'workstation': 'registered workstations',
     # Issue 16 / safety:
+    'incident': 'the incident log: list, show, close (QA e-signature)',
+    'schedule': 'scheduled backup, test-restore and account checks (headless)',
     # Issue 16 / lifecycle:
+    'retention': 'retention periods per template (BK-05): list, set',
+    'hold': 'legal holds on issuances, records or templates: place, release, list',
+    'disposal': 'disposal of records past their retention: due, request, approve (QA e-signature), show',
     # Issue 16 / signing:
+    'certificate': "the site's signing certificate (seal on reports and released PDFs)",
     # Issue 16 / governance:
+    'review': 'periodic reviews: audit trail and user access (QA signs)',
     # Issue 16 / validation:
+    'validation-report': ('run the compliance tests and write the validation pack (PDF, JSON, JUnit XML); exit 1 '
+                          'if a test failed'),
 }
 
 
@@ -75,6 +93,8 @@ SUMMARY: dict[str, str] = {
 DEPENDS: dict[str, tuple[str, ...]] = {
     "records": ("reconcile",), "ops": ("admin",),
     # Issue 16: parts that add to another module's group say so here.
+    "governance": ("admin",),  # Issue 16 / governance: approvals under `config`
+    "lifecycle": ("reconcile", "records"),  # Issue 16 / lifecycle: `record invalidate` (records needs reconcile)
 }
 
 

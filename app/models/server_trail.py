@@ -28,6 +28,12 @@ INSTALLED_BY_0006: dict[str, str] = {
     "template": "id", "template_version": "id",
 }
 TRACKED: dict[str, str] = {**INSTALLED_BY_0006, "paper_finding": "id"}  # 0009
+TRACKED.update(qualification="id", workstation="id")  # 0010 (issue 16 / identity)
+TRACKED.update({t: "id" for t in ("retention_rule", "legal_hold", "disposal_request", "disposal_item",
+                                   "disposed_file", "entry_invalidation")})  # 0012
+TRACKED["incident"] = "id"  # 0011 (issue 16 / safety: the incident log)
+TRACKED["form_page_addition"] = "id"  # 0013 (issue 16 / paper intake: extra pages)
+TRACKED.update(config_change="id", periodic_review="id")  # 0015 (issue 16 / governance)
 OPERATIONS = ("INSERT", "UPDATE")
 
 _SCHEMA = f"""

@@ -17,6 +17,7 @@ from app.services.core.error_codes import ErrorCode
 from app.services.core.errors import ValidationError
 from app.services.site import setup
 from tests.helpers.cli import CliRunner
+from tests.helpers.training import qualify_cli
 
 ADMIN_PW, PW, TEMP = "Adm1n-Secret!", "Us3r-Passw0rd!", "Temp0rary-Pw!"
 INIT = ("init", "--site", "BSL-01", "--admin", "admin")
@@ -71,6 +72,7 @@ def test_issue_from_the_command_line_obeys_the_sites_issued_to_list(tmp_path: Pa
     for name, role in (("dc", "document_control"), ("qa", "qa")):
         cli.run("user", "add", name, "--full-name", name.upper(), "--role", role, new_password=TEMP, **admin)
         cli.run("user", "passwd", user=name, password=TEMP, new_password=PW)
+    qualify_cli(cli, ("dc", "qa"))  # AC-07: QA signs the approval
     dc, qa = dict(user="dc", password=PW), dict(user="qa", password=PW)
     cli.run("template", "import", str(resource("templates", "QC-WS-014.yaml")), **dc)
     cli.run("template", "submit", "QC-WS-014", **dc)

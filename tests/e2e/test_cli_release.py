@@ -7,6 +7,7 @@ import pytest
 
 from app.forms.resources import resource
 from tests.helpers.cli import CliRunner
+from tests.helpers.training import qualify_cli
 
 ADMIN_PW, PW, TEMP = "Adm1n-Secret!", "Us3r-Passw0rd!", "Temp0rary-Pw!"
 
@@ -19,6 +20,7 @@ def _site_in_review(home) -> CliRunner:  # noqa: ANN001
         runner.run("user", "add", name, "--full-name", name.upper(), "--role", role, new_password=TEMP,
                    user="admin", password=ADMIN_PW)
         runner.run("user", "passwd", user=name, password=TEMP, new_password=PW)
+    qualify_cli(runner, ("dc", "qa"))  # AC-07: they sign and verify
     runner.run("template", "import", str(resource("templates", "QC-WS-014.yaml")), user="dc", password=PW)
     runner.run("template", "submit", "QC-WS-014", user="dc", password=PW)
     return runner
@@ -61,7 +63,7 @@ def _unreleased_issuance(tmp_path) -> int:  # noqa: ANN001
     from app.services.identity import auth
     from app.services.issuance import issuance, printing
     home = tmp_path / "home"
-    db = open_database(RuntimeConfig(home=home, db_url=f"sqlite:///{home / 'formtrail.db'}", workstation="T",
+    db = open_database(RuntimeConfig(home=home, db_url=f"sqlite:///{home / 'formtrail.db'}", workstation="CLI-WS",
                                      hasher_profile="fast"))
     try:
         dc = auth.authenticate(db, username="dc", password=PW).actor

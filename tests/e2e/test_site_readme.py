@@ -134,6 +134,11 @@ def test_readme_site_server_two_workstations(tls_server, tmp_path):
     finally:
         db.engine.dispose()
     cli = f"{sys.executable} -m app"
+    # AC-08: `init` registered qc-lab-1; the administrator registers the second workstation by its id.
+    registered = site.run(ws1, f"set -a; . ./formtrail-workstation.env; set +a; {cli} --user admin workstation "
+                               "register qc-lab-2 --name qc-lab-2", FORMTRAIL_PASSWORD=PASSWORD,
+                          FORMTRAIL_WORKSTATION="qc-lab-1", **ws_env)
+    assert registered.returncode == 0, registered.stderr
     pdf = ws1 / "issued.pdf"
     issued = site.run(ws1, f"set -a; . ./formtrail-workstation.env; set +a; {cli} --user dc issue QC-WS-014 "
                            f"--copies 2 --purpose 'Batch 24-0117' --to 'Line 1' --due 2099-01-01 --out {pdf} --json",

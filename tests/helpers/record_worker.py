@@ -17,9 +17,14 @@ from app.services.records import records
 from tests.helpers.seed import PASSWORD
 
 
+# The test's own installation (tests/conftest.py runtime_config): registered by the seed, so this process may
+# issue, sign and import (AC-08); the multi-workstation test registers stations of their own instead.
+STATION = "TEST-WS-01"
+
+
 def main(argv: list[str]) -> int:
     url, home, serial, pairs = argv[0], Path(argv[1]), argv[2], argv[3:]
-    db = open_database(RuntimeConfig(home=home, db_url=url, workstation="WORKER", hasher_profile="fast"),
+    db = open_database(RuntimeConfig(home=home, db_url=url, workstation=STATION, hasher_profile="fast"),
                        migrate=False)
     actor = auth.authenticate(db, username="op", password=PASSWORD).actor
     for pair in pairs:

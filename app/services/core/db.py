@@ -12,11 +12,12 @@ import dataclasses
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.models import Role, Site, User, UserStatus
+from app.models.stations import StationStatus, Workstation
 from app.services.core import anchors, audit, limits, server_audit, stored
 from app.services.core.clock import Clock
 from app.services.core.errors import PermissionDenied, RuleViolation
@@ -36,6 +37,10 @@ class Actor:
     username: str
     full_name: str
     roles: frozenset[Role] = frozenset()
+    # AC-08: False when the session was opened at a workstation that is not registered (or retired): the
+    # services refuse its signing, issuing and importing, and ``permissions.allowed`` answers no for them, so
+    # the views (and the screens built from them) do not offer them.
+    station_may_act: bool = True
 
     @classmethod
     def system(cls, what: str = "SYSTEM") -> Actor:
@@ -59,8 +64,10 @@ class Database:
     files: FileStore
     display_url: str = ""
     keys: KeyStore | None = None  # where the site's key file is; None only for throwaway tools
+    host: str = ""  # the computer's host name, beside the per-installation ``workstation`` id (AC-08)
     _read: sessionmaker[Session] = dataclasses.field(init=False, repr=False)
     _site_code: str | None = dataclasses.field(init=False, default=None, repr=False)
+    _stations: bool = dataclasses.field(init=False, default=False, repr=False)  # the workstation table exists
     _write: sessionmaker[Session] = dataclasses.field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -115,11 +122,12 @@ class Database:
         limits.checked("reason", reason)  # every reason written to the trail, whichever service gave it
         session = self._write()
         session.info[KEYRING_KEY] = self.keyring
-        session.info[audit.CONTEXT_KEY] = audit.AuditContext(
-            actor=actor, workstation=self.workstation, clock=self.clock, reason=reason
-        )
+        context = audit.AuditContext(actor=actor, workstation=self.workstation, clock=self.clock, reason=reason)
+        session.info[audit.CONTEXT_KEY] = context
         try:
             server_audit.claim(session, actor.username)
+            if self._has_stations(session):
+                context.workstation = station_label(session, self.workstation, self.host)
             with stored.translated():
                 if check_actor and actor.user_id is not None:
                     _ensure_actor_can_act(session, actor)
@@ -137,6 +145,13 @@ class Database:
         finally:
             session.close()
 
+    def _has_stations(self, session: Session) -> bool:
+        """A database still at a schema before registered workstations (being upgraded, or refusing to be) writes
+        its few events under the bare station id; asked until the table is there, then never again."""
+        if not self._stations:
+            self._stations = inspect(session.connection()).has_table(Workstation.__tablename__)
+        return self._stations
+
     def record_refusal(self, actor: Actor, refusal: PermissionDenied | RuleViolation) -> None:
         """Write a refused attempt to the trail (once, however many layers see the exception)."""
         if getattr(refusal, "recorded", False):
@@ -144,6 +159,19 @@ class Database:
         refusal.recorded = True  # type: ignore[union-attr]
         with self.write(actor, check_actor=False) as session:
             audit.record_event(session, refusal.audit_action, reason=str(refusal))
+
+
+def station_label(session: Session, station_id: str, host: str) -> str:
+    """What audit events record as the workstation (AC-08): the name an administrator registered this
+    installation's id under, or "unregistered:<host>/<id prefix>" ("retired:<name>") for a station that may only
+    read. Read in each write, so a registration made at another station applies at once."""
+    row = session.execute(select(Workstation.name, Workstation.status)
+                          .where(Workstation.station_id == station_id)).first()
+    if row is not None and row.name and row.status is StationStatus.REGISTERED:
+        return str(row.name)
+    if row is not None and row.name and row.status is StationStatus.RETIRED:
+        return f"retired:{row.name}"[:64]
+    return f"unregistered:{(host or '?')[:120]}/{station_id[:8]}"
 
 
 def _ensure_actor_can_act(session: Session, actor: Actor) -> None:

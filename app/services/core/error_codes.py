@@ -67,9 +67,44 @@ class ErrorCode(enum.StrEnum):
     PAPER_FINDINGS_OPEN = "paper-findings-open"
     FINDING_NOT_OPEN = "finding-not-open"
     # Issue 16 / identity (training, workstations, dormant accounts).
+    NOT_QUALIFIED = "not-qualified"  # no identity check / accountability statement / current training on record
+    WORKSTATION_NOT_REGISTERED = "workstation-not-registered"  # an unregistered or retired station: read-only
+    WORKSTATION_NAME_TAKEN = "workstation-name-taken"
+    QUALIFICATION_NOT_CURRENT = "qualification-not-current"  # revoking a qualification already revoked
+    LAST_ADMINISTRATOR = "last-administrator"  # the last active administrator is never disabled as dormant
     # Issue 16 / incidents, schedule, restore approval.
+    # An incident closed without its assessment (root cause) or closing reason, or no longer open; an in-place
+    # restore without a second person's approval, approved by the restorer, or by someone not allowed to; a
+    # test-restore with no backup to test.
+    INCIDENT_ASSESSMENT_REQUIRED = "incident-assessment-required"
+    INCIDENT_REASON_REQUIRED = "incident-reason-required"
+    INCIDENT_NOT_OPEN = "incident-not-open"
+    RESTORE_APPROVAL_REQUIRED = "restore-approval-required"
+    RESTORE_APPROVER_SAME_PERSON = "restore-approver-same-person"
+    RESTORE_APPROVER_NOT_ALLOWED = "restore-approver-not-allowed"
+    NO_BACKUP_TO_TEST = "no-backup-to-test"
     # Issue 16 / retention, holds, disposal, invalidation.
+    # Disposal refused: an item not past its retention, or under an active legal hold; a hold released twice; a
+    # disposal request approved twice; a value invalidated that is not a current result.
+    RETENTION_NOT_EXPIRED = "retention-not-expired"
+    LEGAL_HOLD_ACTIVE = "legal-hold-active"
+    HOLD_NOT_ACTIVE = "hold-not-active"
+    DISPOSAL_NOT_PENDING = "disposal-not-pending"
+    RESULT_NOT_CURRENT = "result-not-current"
     # Issue 16 / paper intake (extra pages, capture spec, checklist, versions).
+    FORM_NOT_IN_USE = "form-not-in-use"  # extra pages only for a form still out (issued, its issuance open)
+    TOO_MANY_PAGES = "too-many-pages"  # extra pages beyond what one form may have
+    BELOW_CAPTURE_SPEC = "below-capture-spec"  # a page below the capture specification is rescanned, not linked
+    CHECKLIST_INCOMPLETE = "true-copy-checklist-incomplete"  # a true copy signed without every item confirmed
     # Issue 16 / signed outputs (PDF/A, PAdES, print copies).
+    # The site's signing certificate: missing from the key folder (outputs cannot be signed), or a PKCS#12 file
+    # offered to replace it that cannot be read, has no key, or whose key does not match its certificate.
+    SIGNING_CERTIFICATE_MISSING = "signing-certificate-missing"
+    CERTIFICATE_IMPORT_INVALID = "certificate-import-invalid"
     # Issue 16 / governance (configuration approval, periodic reviews).
+    CONFIG_CHANGE_PENDING = "config-change-pending"  # another change of the same setting waits for QA
+    CONFIG_CHANGE_NOT_PENDING = "config-change-not-pending"  # approving or rejecting a change already decided
+    REVIEW_ALREADY_SIGNED = "review-already-signed"
     # Issue 16 / validation pack.
+    VALIDATION_CHECKLIST_MISSING = "validation-checklist-missing"  # REQUIREMENTS.md not found or not a table
+    VALIDATION_TESTS_MISSING = "validation-tests-missing"  # no test suite beside this build (a packaged build)

@@ -71,11 +71,29 @@ SPECS: dict[str, SettingSpec] = {
                                                             "declared missing any of its forms (1 = yes, 0 = no)",
                     0, 1),
         # Issue 16 / identity (training, workstations, dormant accounts).
+        SettingSpec("access.dormant_days", 90, "Accounts not used for this many days are disabled as dormant "
+                                               "(0 = never)", 0, 3650),
         # Issue 16 / incidents, schedule, restore approval.
+        SettingSpec("schedule.test_restore_days", 7, "Days between scheduled test-restores of the newest backup "
+                                                     "followed by a full verify (0 = never)", 0, 365),
+        SettingSpec("schedule.verify_hours", 24, "Hours between scheduled full checks (`verify`: chain, signatures, "
+                                                 "stored files) of the live data (0 = never)", 0, 24 * 30),
         # Issue 16 / retention, holds, disposal.
+        SettingSpec("retention.default_years", 10, "Records of templates without their own retention period are "
+                                                   "kept (years after their issuance is reconciled)", 1, 100),
         # Issue 16 / paper intake (capture specification).
+        # Read by app/services/scans/capture_spec.py at intake: a page below them is an exception, never linked.
+        SettingSpec("intake.min_dpi", 150, "Least scan resolution a page is linked at (dpi; 0 = no minimum)", 0, 1200),
+        SettingSpec("intake.colour_mode", "any", "Colour a scan must have: any, greyscale (grey or colour, not "
+                                                 "black-and-white) or colour", choices=("any", "greyscale", "colour")),
+        SettingSpec("intake.hot_folder_scanner", "", "The scanner writing into the hot folder, recorded with each "
+                                                     "file it takes when the file does not name its device"),
         # Issue 16 / signed outputs.
         # Issue 16 / governance (periodic reviews).
+        SettingSpec("review.audit_trail_days", 90, "The system audit-trail review is due this many days after the "
+                                                   "last signed one", 1, 3650),
+        SettingSpec("review.access_days", 180, "The user access review is due this many days after the last signed "
+                                               "one", 1, 3650),
     )
 }
 

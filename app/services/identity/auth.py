@@ -13,7 +13,7 @@ from app.services.core import audit
 from app.services.core import setting_specs as settings  # not site.settings: identity sits below the site
 from app.services.core.db import Actor, Database
 from app.services.core.errors import AccountInactive, AccountLocked, AuthenticationError, ValidationError
-from app.services.identity import passwords
+from app.services.identity import dormant, passwords, workstations
 
 
 class Purpose(enum.Enum):
@@ -44,6 +44,9 @@ def authenticate(db: Database, *, username: str, password: str, purpose: Purpose
     else may write meanwhile), and an unknown user name costs the same check as a known one, so the time a
     refusal takes does not tell which user names exist."""
     success_action, failure_action = purpose.value
+    if purpose in (Purpose.LOGIN, Purpose.RESUME):
+        # An account unused for access.dormant_days is disabled before its log-in is looked at.
+        dormant.disable_dormant_accounts(db, actor=Actor.system("dormant-account check"), username=username)
     with db.read() as session:
         stored = session.scalar(select(User.password_hash).where(User.username == username))
     matches = db.hasher.verify(stored if stored is not None else db.hasher.decoy(), password)
@@ -53,6 +56,8 @@ def authenticate(db: Database, *, username: str, password: str, purpose: Purpose
     error: AuthenticationError | None = None
     outcome: LoginOutcome | None = None
     with db.write(Actor.claimed(username), check_actor=False) as session:
+        if purpose is Purpose.LOGIN:
+            workstations.note_seen(session, db)  # listed for an administrator to register (AC-08)
         user = session.scalar(select(User).where(User.username == username))
         if user is None:
             audit.record_event(session, failure_action, reason="unknown user name")
@@ -93,6 +98,8 @@ def authenticate(db: Database, *, username: str, password: str, purpose: Purpose
     if error is not None:
         raise error
     assert outcome is not None
+    if purpose is Purpose.LOGIN and not workstations.this_station(db).may_act:
+        outcome = dataclasses.replace(outcome, actor=dataclasses.replace(outcome.actor, station_may_act=False))
     return outcome
 
 

@@ -86,7 +86,19 @@ def permissions_of(roles: frozenset[Role]) -> frozenset[Permission]:
     return frozenset().union(*(ROLE_PERMISSIONS[r] for r in roles)) if roles else frozenset()
 
 
+# AC-08: the acts a workstation an administrator has not registered may not do: signing (and every act that is
+# a signature), issuing and printing controlled forms, importing scans. The services refuse them at such a
+# station (app.services.identity.workstations); ``allowed`` answers no for them, so no view offers them there.
+STATION_ACTS = frozenset({
+    P.SIGN, P.ISSUE_FORMS, P.IMPORT_SCANS, P.REPLACE_FORMS, P.APPROVE_TEMPLATES, P.CLOSE_RECONCILIATION,
+    P.REVIEW_RECORDS, P.APPROVE_RECORDS, P.VERIFY_TRUE_COPY, P.APPROVE_DESTRUCTION, P.APPROVE_DISPOSAL,
+    P.CLOSE_INCIDENTS, P.APPROVE_CONFIGURATION, P.SIGN_PERIODIC_REVIEW, P.INVALIDATE_RESULTS, P.APPROVE_RESTORE,
+})
+
+
 def allowed(actor: Any, permission: Permission) -> bool:
+    if permission in STATION_ACTS and not getattr(actor, "station_may_act", True):
+        return False
     return permission in permissions_of(actor.roles)
 
 

@@ -14,12 +14,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import AuditEvent, Signature, SignatureMeaning
+from app.models.stations import TrainedActivity
 from app.services.core import audit, keys
 from app.services.core.db import Actor, Database
 from app.services.core.error_codes import ErrorCode
-from app.services.core.errors import AuthenticationError, RuleViolation
+from app.services.core.errors import AuthenticationError, PermissionDenied, RuleViolation
 from app.services.core.timefmt import local_text
-from app.services.identity import auth
+from app.services.identity import auth, training, workstations
 from app.services.identity.permissions import Permission, require
 
 
@@ -98,7 +99,21 @@ def reauthenticate(db: Database, actor: Actor, *, username: str, password: str) 
         with db.write(actor, check_actor=False) as session:
             audit.record_event(session, "SIGN_FAIL", reason=f"signing attempted with another user name ({username!r})")
         raise AuthenticationError(f"sign with your own user name ({actor.username}), not {username!r}")
+    require_may_sign(db, actor)
     auth.authenticate(db, username=username, password=password, purpose=auth.Purpose.SIGN)
+
+
+def require_may_sign(db: Database, actor: Actor) -> None:
+    """Before the password is asked: this station is registered (AC-08) and the signer's identity check,
+    accountability statement and signing training are on record and current (AC-07); refused and logged if not."""
+    workstations.require_registered(db, actor, "sign")
+    training.require_qualified(db, actor, TrainedActivity.SIGNING)
+
+
+def gate_refusal(db: Database, session: Session, actor: Actor) -> PermissionDenied | RuleViolation | None:
+    """The same two checks inside the signing transaction, where the signature is bound (nothing signs past them)."""
+    return (workstations.station_refusal(session, db, "sign")
+            or training.qualification_refusal(session, actor, db.clock.now().date(), TrainedActivity.SIGNING))
 
 
 def signer_refusal(
@@ -141,6 +156,9 @@ def add_signature(
     """Record a signature inside the caller's transaction (after ``reauthenticate``), so the signature and
     the state change it authorises commit together."""
     require(db, actor, Permission.SIGN)
+    gate = gate_refusal(db, session, actor)
+    if gate is not None:
+        raise gate
     ensure_distinct_signer(db, session, actor, activity=activity, meaning=meaning, other_roles=other_roles)
     assert actor.user_id is not None
     ring = keys.ring_of(session)

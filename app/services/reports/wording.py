@@ -31,13 +31,22 @@ ENTITY_LABELS = {
     "controlled_pdf": "Controlled PDF", "stored_file": "Stored file", "record": "Record",
     "record_entry": "Record value", "scan_source": "Scan file", "scan_page": "Scan page", "signature": "Signature",
     "setting": "Setting", "paper_finding": "Paper finding",
+    # Issue 16 / lifecycle (BK-05, RC-05)
+    "retention_rule": "Retention period", "legal_hold": "Legal hold", "disposal_request": "Disposal request",
+    "disposal_item": "Issuance to dispose of", "disposed_file": "Destroyed file",
+    "entry_invalidation": "Invalidated value",
+    "form_page_addition": "Extra pages",  # Issue 16 / paper intake
     "audit_trail": "Audit trail", "archive": "Archive", "backup": "Backup", "database": "Database",
     "register": "Register of issued forms", "report": "Report", "schema": "Database schema",
     "workstation": "Workstation",
+    "config_change": "Configuration change", "periodic_review": "Periodic review",  # Issue 16 / governance
+    "qualification": "Qualification",  # Issue 16 / identity (AC-07); "workstation" above is AC-08's too
+    "incident": "Incident",  # Issue 16 / safety (SE-03)
 }
 
 ACTION_LABELS = {
     "CREATE": "Created", "UPDATE": "Changed", "STATE_CHANGE": "State changed", "SIGN": "Signed",
+    "CONFIG_REQUEST": "Setting change asked",  # Issue 16 / governance (SE-02)
     "CONFIG_CHANGE": "Setting changed", "LOGIN_SUCCESS": "Logged in", "LOGIN_FAILURE": "Log-in failed",
     "LOGOUT": "Logged out", "SESSION_LOCK": "Session locked", "SESSION_RESUME": "Session resumed",
     "LOCKOUT": "Account locked", "UNLOCK": "Account unlocked", "SIGN_FAIL": "Signing failed", "EXPORT": "Exported",
@@ -48,6 +57,10 @@ ACTION_LABELS = {
     "APP_PASSWORD_ROTATED": "Database password rotated", "RULE_REFUSED": "Refused by a rule",
     "ACCESS_DENIED": "Access denied", "CLOCK_SKEW": "Clock differs from the server",
     "CLOCK_ANOMALY": "Clock went backwards",
+    "INVALIDATE": "Result invalidated",  # Issue 16 / lifecycle (RC-05)
+    "CERTIFICATE_CREATED": "Signing certificate made", "CERTIFICATE_IMPORTED": "Signing certificate imported",
+    "CERTIFICATE_EXPORTED": "Signing certificate exported",
+    "RESTORE_TEST": "Test-restore",  # Issue 16 / safety (BK-02)
 }
 
 FIELD_LABELS = {
@@ -89,6 +102,9 @@ FIELD_LABELS = {
     "method": "Read by", "decoded_text": "QR code text", "outcome": "Outcome", "page_no": "Form page",
     "link_method": "How it was linked", "linked_at": "Linked", "linked_by": "Linked by",
     "resolution": "How the exception was closed", "resolved_at": "Exception closed", "resolved_by": "Closed by",
+    # Issue 16 / paper intake: the scanner, the true-copy checklist, extra pages
+    "device": "Scanner", "true_copy_checklist": "True copy checked", "first_page": "First extra page",
+    "last_page": "Pages now", "added_at": "Added", "added_by": "Added by", "added_by_name": "Added by (name)",
     # paper findings (what the scan reader found on a returned sheet)
     "page": "Page", "part": "Box", "detail": "Finding", "opened_at": "Found", "opened_by": "Found by",
     # signatures
@@ -112,10 +128,31 @@ FIELD_LABELS = {
     "fingerprint": "Key fingerprint", "versions": "Key versions", "current": "Current key version",
     "database": "Database", "from": "From", "to": "To", "verified": "Verified", "since": "From", "until": "Until",
     "text": "Text", "action": "Action", "source_chain_head": "Chain head of the source",
+    # Issue 16 / signed outputs: the certificate events, and which copy a print was (PR-03).
+    "subject": "Subject", "issuer": "Issuer", "valid_until": "Valid until", "copy": "Copy",
 }
 
 # The same column means something more precise on some entities.
 ENTITY_FIELD_LABELS = {
+    # Issue 16 / identity: qualification records (AC-07) and registered workstations (AC-08)
+    ("qualification", "kind"): "Kind of qualification", ("qualification", "activity"): "Trained for",
+    ("qualification", "completed_on"): "Completed", ("qualification", "expires_on"): "Expires",
+    ("qualification", "recorded_at"): "Recorded", ("qualification", "recorded_by"): "Recorded by",
+    ("qualification", "revoke_reason"): "Reason for revoking",
+    ("workstation", "station_id"): "Workstation id", ("workstation", "host"): "Host name",
+    ("workstation", "first_seen_at"): "First seen", ("workstation", "last_seen_at"): "Last seen",
+    ("workstation", "registered_at"): "Registered", ("workstation", "registered_by"): "Registered by",
+    ("workstation", "retired_at"): "Retired", ("workstation", "retired_by"): "Retired by",
+    ("workstation", "retire_reason"): "Reason for retiring",
+    # Issue 16 / governance: configuration versions (SE-02) and periodic reviews
+    ("config_change", "old_value"): "Old value", ("config_change", "new_value"): "New value",
+    ("config_change", "gmp"): "Needs QA approval", ("config_change", "requested_at"): "Asked",
+    ("config_change", "requested_by"): "Asked by", ("config_change", "decided_at"): "Decided",
+    ("config_change", "decided_by"): "Decided by", ("config_change", "decision_reason"): "Reason for the decision",
+    ("periodic_review", "period_start"): "Period from", ("periodic_review", "period_end"): "Period to",
+    ("periodic_review", "report_sha256"): "Report SHA-256", ("periodic_review", "summary"): "Counts",
+    ("periodic_review", "generated_at"): "Generated", ("periodic_review", "generated_by"): "Generated by",
+    ("periodic_review", "signed_by"): "Signed by", ("periodic_review", "conclusion"): "Conclusion",
     ("record_entry", "supersedes_id"): "Replaces entry", ("record_entry", "superseded_by_id"): "Replaced by entry",
     ("scan_page", "superseded_by_id"): "Replaced by scan page", ("scan_page", "reason"): "Exception reason",
     ("record", "state"): "Record state", ("issued_form", "state"): "Form state",
@@ -124,6 +161,28 @@ ENTITY_FIELD_LABELS = {
     ("audit_trail", "entity_id"): "Which", ("backup", "file"): "Backup file",
     ("paper_finding", "kind"): "Kind of finding", ("paper_finding", "resolution"): "Resolution",
     ("paper_finding", "resolved_at"): "Resolved", ("paper_finding", "resolved_by"): "Resolved by",
+    # Issue 16 / safety: the incident log (SE-03)
+    ("incident", "first_event_seq"): "Opened by audit event", ("incident", "occurrences"): "Times seen",
+    ("incident", "last_seen_at"): "Last seen", ("incident", "assessment"): "Assessment (root cause)",
+    ("incident", "capa"): "CAPA", ("incident", "closed_at"): "Closed", ("incident", "closed_by"): "Closed by",
+    ("incident", "closing_reason"): "Reason for closing", ("incident", "signature_id"): "Closing signature",
+    # Issue 16 / lifecycle: retention periods, legal holds, disposals (BK-05), invalidated values (RC-05)
+    ("retention_rule", "template_code"): "Template", ("retention_rule", "years"): "Kept (years)",
+    ("retention_rule", "set_at"): "Set", ("retention_rule", "set_by"): "Set by",
+    ("legal_hold", "scope"): "Held", ("legal_hold", "placed_at"): "Placed", ("legal_hold", "placed_by"): "Placed by",
+    ("legal_hold", "release_reason"): "Reason for release",
+    ("disposal_request", "requested_at"): "Requested", ("disposal_request", "requested_by"): "Requested by",
+    ("disposal_request", "requested_by_id"): "Requester's account", ("disposal_request", "approved_at"): "Approved",
+    ("disposal_request", "signature_id"): "Approval signature", ("disposal_request", "completed_at"): "Destroyed",
+    ("disposal_request", "certificate_sha256"): "Certificate SHA-256",
+    ("disposal_item", "request_id"): "Disposal request", ("disposal_item", "template_code"): "Template",
+    ("disposal_item", "retention_years"): "Kept (years)", ("disposal_item", "retention_basis"): "Retention basis",
+    ("disposal_item", "retention_start"): "Retention started", ("disposal_item", "expires_at"): "Retention ended",
+    ("disposed_file", "request_id"): "Disposal request",
+    ("entry_invalidation", "entry_id"): "Value (entry)", ("entry_invalidation", "invalidated_at"): "Invalidated",
+    ("entry_invalidation", "invalidated_by"): "Invalidated by",
+    ("entry_invalidation", "invalidated_by_id"): "Invalidator's account",
+    ("entry_invalidation", "signature_id"): "Signature",
 }
 
 # Snapshot keys that only repeat what the event already names (the row's own number, the one site).

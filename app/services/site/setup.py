@@ -13,6 +13,7 @@ from app.services.core.db import Actor, Database
 from app.services.core.error_codes import ErrorCode
 from app.services.core.errors import DomainError, NotInitialised, ValidationError
 from app.services.core.keys import KEYRING_KEY
+from app.services.identity import workstations
 from app.services.identity.users import new_user
 from app.services.site import key_setup
 
@@ -70,6 +71,8 @@ def initialise(
         session.info[KEYRING_KEY] = lambda: ring
         if session.scalar(select(Site)) is not None:
             raise DomainError("this database is already set up; it has a site and an administrator")
+        # The station running the set-up is registered by it (AC-08): the set-up's own events already name it.
+        station = workstations.own_station_name(session, db)
         now = db.clock.now()
         # The QR key lives in the key file; the column is kept empty (it held the key before).
         site = Site(code=code, name=name, qr_key="", created_at=now)
@@ -82,6 +85,7 @@ def initialise(
         )
         audit.record_event(session, "SYSTEM_INIT", entity="site", entity_id=code,
                            new={"keys": str(db.keys.path(code)) if db.keys else None})
+        workstations.register_own_station(session, db, name=station, by=installer.username)
     return SiteInfo(code=code, name=name)
 
 

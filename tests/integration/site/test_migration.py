@@ -19,6 +19,7 @@ from app.services.reports import audit_log
 from tests.helpers.forms import effective_template, issue
 from tests.helpers.records import fill
 from tests.helpers.seed import seed_site
+from tests.helpers.training import register_stations
 
 
 @pytest.fixture
@@ -58,7 +59,9 @@ def test_bk06_migration_verifies_and_is_audited(workstation, empty_pg, tmp_path)
         [event] = audit_log.fetch_events(site, seed.admin, audit_log.AuditFilter(action="MIGRATION"))
         assert json.loads(event.new_value)["verified"] is True
         from tests.helpers.forms import issue as issue_more
-        more = issue_more(type(seed)(db=site, actors=seed.actors), copies=1)  # sequences continue on the server
+        on_site = type(seed)(db=site, actors=seed.actors)
+        register_stations(on_site, ["WS-2"])  # a new workstation of the site server: registered first (AC-08)
+        more = issue_more(on_site, copies=1)  # sequences continue on the server
         assert more.serials == ("000005",)
         # The server noted the copy (one transaction with the trail it carries) and the work after it: all audited.
         assert integrity.verify_everything(site, seed.qa).ok

@@ -16,6 +16,7 @@ from app.services.core import audit_chain, consistency
 from tests.helpers import scanlike as sl
 from tests.helpers.forms import effective_template, issue
 from tests.helpers.scans import issued_page_images, write
+from tests.helpers.training import register_stations
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -31,6 +32,9 @@ def test_eight_workstations_at_once(seed, db_url, runtime_config, backend, tmp_p
              for i, im in enumerate(images)]
     # Four importers, each with two sheets of its own and one sheet that another importer also has.
     batches = [[scans[2 * i], scans[2 * i + 1], scans[(2 * i + 2) % 8]] for i in range(4)]
+    # Each process is a workstation of its own (tests/helpers/site_worker.py names it): an administrator
+    # registers them first, as a site would (AC-08).
+    register_stations(seed, ["WS-issue-100", *(f"WS-import-{str(batch[0])[-6:]}" for batch in batches)])
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     common = [sys.executable, "-m", "tests.helpers.site_worker", db_url, str(runtime_config.home),
               str(runtime_config.file_store_root)]

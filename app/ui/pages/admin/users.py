@@ -1,4 +1,5 @@
-"""User administration page (administrators): accounts, roles, unlock, temporary passwords, deactivation."""
+"""User administration page (administrators): accounts, roles, unlock, temporary passwords, deactivation; and
+the selected user's qualifications (AC-07), which QA records here too."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
 from app.enums import UserStatus
 from app.services.core.timefmt import local_text
 from app.services.identity import users
+from app.services.identity.permissions import Permission
 from app.services.identity.users import UserInfo
 from app.ui.kit import data_events
 from app.ui.kit.data_events import Topic
@@ -28,6 +30,7 @@ from app.ui.kit.list_model import USER_ROLE, ListTableModel
 from app.ui.kit.operations import run_query
 from app.ui.kit.reason import ReasonDialog
 from app.ui.kit.widgets import hint, setup_table
+from app.ui.pages.admin.qualifications import QualificationsPanel
 from app.ui.pages.admin.user_dialogs import AddUserDialog, ResetPasswordDialog, RolesDialog
 from app.ui.pages.registry import PageContext, page
 
@@ -90,6 +93,7 @@ class UsersPage(QWidget):
                              (self.unlock_button, self.unlock), (self.reset_button, self.reset_password),
                              (self.deactivate_button, self.deactivate)):
             button.clicked.connect(slot)
+            button.setVisible(ctx.allowed(Permission.MANAGE_USERS))  # QA comes here for qualifications only
             bar.addWidget(button)
         self.show_deactivated = QCheckBox("Show deactivated accounts")
         self.show_deactivated.toggled.connect(lambda _on: self._listed(self._all))
@@ -109,8 +113,11 @@ class UsersPage(QWidget):
         self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.selectionModel().selectionChanged.connect(self._update_buttons)
+        self.table.selectionModel().selectionChanged.connect(self._show_qualifications)
         self.table.doubleClicked.connect(self.change_roles)
-        layout.addWidget(self.table)
+        layout.addWidget(self.table, 3)
+        self.qualifications = QualificationsPanel(ctx, self)
+        layout.addWidget(self.qualifications, 2)
         data_events.listen(self, {Topic.USERS}, self.reload)
         self.reload()
 
@@ -162,6 +169,10 @@ class UsersPage(QWidget):
         self.deactivate_button.setEnabled(user is not None and user.may_deactivate)
         self.unlock_button.setEnabled(user is not None and user.may_unlock)
 
+    def _show_qualifications(self) -> None:
+        user = self.selected()
+        self.qualifications.show_user(user.username if user is not None else None)
+
     def _open(self, dialog: QDialog, select: str | None = None) -> None:
         self.dialog = dialog
 
@@ -212,6 +223,6 @@ class UsersPage(QWidget):
         ), user.username)
 
 
-@page("users")
+@page("users", permissions=(Permission.MANAGE_USERS, Permission.RECORD_TRAINING))
 def users_page(ctx: PageContext) -> QWidget:
     return UsersPage(ctx)
