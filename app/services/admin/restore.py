@@ -37,10 +37,12 @@ from app.services.admin.backup import (
 )
 from app.services.core import audit, audit_chain, server_audit
 from app.services.core.db import Actor, Database
-from app.services.core.errors import DomainError, ValidationError
+from app.services.core.error_codes import ErrorCode
+from app.services.core.errors import DomainError, PermissionDenied, RuleViolation, ValidationError
 from app.services.core.filestore import FileStore, sha256_file
 from app.services.core.keys import KeyRing, KeyStore
-from app.services.identity.permissions import Permission, require
+from app.services.identity import auth
+from app.services.identity.permissions import Permission, current_roles, permissions_of, require
 from app.services.issuance import serial_guard
 from app.services.issuance.issuance import format_serial
 
@@ -182,6 +184,50 @@ def copy_files(path: Path, store: FileStore) -> int:
 
 
 @dataclasses.dataclass(frozen=True)
+class Approval:
+    """A second person's approval of an in-place restore (BK-03), given by re-authenticating at that moment."""
+
+    username: str
+    full_name: str
+    approved_at: dt.datetime
+
+
+def approve_restore(db: Database, actor: Actor, *, username: str, password: str) -> Approval:
+    """``username`` (another administrator, or QA: APPROVE_RESTORE) approves the restore ``actor`` is about to do,
+    typing their password now. A failed password counts toward the approver's lockout like a signature's; the
+    restorer approving their own restore, or an approver without the permission, is refused and logged."""
+    name = username.strip()
+    if not name or name == actor.username:
+        refusal = RuleViolation("an in-place restore needs the approval of a second person (another administrator "
+                                "or QA), not of the administrator who restores",
+                                code=ErrorCode.RESTORE_APPROVER_SAME_PERSON)
+        db.record_refusal(actor, refusal)
+        raise refusal
+    approver = auth.authenticate(db, username=name, password=password, purpose=auth.Purpose.SIGN).actor
+    if Permission.APPROVE_RESTORE not in permissions_of(current_roles(db, approver)):
+        denied = PermissionDenied(f"{approver.username} may not approve a restore (administrators and QA approve "
+                                  "restores)", code=ErrorCode.RESTORE_APPROVER_NOT_ALLOWED)
+        db.record_refusal(actor, denied)
+        raise denied
+    return Approval(username=approver.username, full_name=approver.full_name, approved_at=db.clock.now())
+
+
+def _check_approval(current: Database | None, actor: Actor, approval: Approval | None, *, in_place: bool) -> None:
+    if approval is None and in_place:
+        refusal = RuleViolation("an in-place restore of the production database needs the approval of a second "
+                                "person (another administrator or QA), who types their password at the restore",
+                                code=ErrorCode.RESTORE_APPROVAL_REQUIRED)
+    elif approval is not None and approval.username == actor.username:
+        refusal = RuleViolation("the approver of a restore must be another person than the administrator who "
+                                "restores", code=ErrorCode.RESTORE_APPROVER_SAME_PERSON)
+    else:
+        return
+    if current is not None:
+        current.record_refusal(actor, refusal)
+    raise refusal
+
+
+@dataclasses.dataclass(frozen=True)
 class RestoreResult:
     db_url: str
     files_copied: int
@@ -242,13 +288,16 @@ def _lost_after(current: Database | None, backup_head: str) -> tuple[str | None,
 def restore(
     path: Path, actor: Actor, *, reason: str, target_url: str, target_files: Path, current: Database | None,
     in_place: bool, workstation: str, make_database: Any, keys: KeyStore | None = None,
+    approval: Approval | None = None,
 ) -> RestoreResult:
     """Restore the backup at ``path``. ``current`` is the database being replaced (in place) or left as it is
-    (restore into a new data directory); ``make_database(url, files)`` opens the restored one."""
+    (restore into a new data directory); ``make_database(url, files)`` opens the restored one. In place, a second
+    person's ``approval`` (``approve_restore``) is required; the RESTORE event names both people."""
     if not reason or not reason.strip():
         raise ValidationError("a restore needs a reason (why going back to this backup is necessary)")
     if current is not None:
         require(current, actor, Permission.RESTORE)
+    _check_approval(current, actor, approval, in_place=in_place)
     keys = keys or (current.keys if current is not None else None)
     check = verify_backup(path, keys=keys)
     if not check.ok:
@@ -284,6 +333,10 @@ def restore(
                 "chain_head_after": after.head, "events_lost_after_backup": lost, "lost_summary": summary,
                 "in_place": in_place, "moved_aside": str(moved) if moved else None, "workstation": workstation,
                 "serials_issued_after_backup": f"{serials[0]}-{serials[1]}" if serials else None,
+                "restored_by": actor.username,
+                "approved_by": approval.username if approval else None,
+                "approved_by_name": approval.full_name if approval else None,
+                "approved_at": approval.approved_at.isoformat() if approval else None,
             })
         return RestoreResult(db_url=target_url, files_copied=copied, chain_head_before=before,
                              chain_head_after=after.head, events_lost=lost, moved_aside=moved,

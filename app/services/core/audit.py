@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import get_history
 
 from app.models import AuditEvent, Controlled
-from app.services.core import keys
+from app.services.core import incidents, keys
 from app.services.core.clock import Clock
 from app.services.core.errors import PermissionDenied
 
@@ -62,6 +62,8 @@ def install(sessions: sessionmaker[Session]) -> None:
     event.listen(sessions, "after_flush", _after_flush)
     # The cached chain head is only valid inside the transaction (or savepoint) that read it.
     event.listen(sessions, "after_transaction_end", lambda session, _t: session.info.pop(_HEAD_KEY, None))
+    # Issue 16 / safety: the incidents the events of a transaction call for, written before it commits (SE-03).
+    event.listen(sessions, "before_commit", incidents.open_noted)
 
 
 @contextlib.contextmanager
@@ -288,3 +290,4 @@ def _append(session: Session, rows: list[dict[str, Any]]) -> None:
         batch.append(full)
     conn.execute(insert(AuditEvent), batch)
     session.info[_HEAD_KEY] = (seq, prev_hash, max(now, last_time) if last_time else now)
+    incidents.noted(session, batch)  # Issue 16 / safety: lockouts, clock anomalies, failures open incidents

@@ -43,7 +43,9 @@ from app.models import (
     User,
     UserStatus,
 )
-from app.services.admin import backup
+from app.models.incidents import Incident, IncidentStatus
+from app.services.admin import backup, schedule
+from app.services.admin.schedule import ScheduleStatus
 from app.services.core import setting_specs
 from app.services.core.db import Actor, Database
 from app.services.core.errors import NotFound
@@ -51,6 +53,8 @@ from app.services.identity.permissions import Permission, allowed, current_roles
 from app.services.issuance.register import today
 from app.services.reconciliation import reconciliation
 from app.services.reconciliation.reconciliation import IssuanceSummary
+from app.services.reports import reviews
+from app.services.reports.reviews import ReviewDue
 from app.services.scans.paper_views import RESOLVER
 from app.services.scans.scans import OPEN_EXCEPTIONS
 from app.services.templates import templates
@@ -80,6 +84,10 @@ class Worklist:
     last_backup: tuple[str, dt.datetime, str] | None  # ("BACKUP" or "BACKUP_FAILED", when, where)
     may_back_up: bool
     backup_folder: str  # the configured folder (setting backup.folder); "" when none is set
+    # BK-02: what the headless schedule last did and when it is next due; the periodic reviews' due dates.
+    schedule: ScheduleStatus | None = None
+    reviews: tuple[ReviewDue, ...] = ()
+    may_restore: bool = False  # BK-03: the actor may restore a backup in place (with a second person's approval)
 
     def item(self, key: str) -> WorkCount | None:
         return next((i for i in self.items if i.key == key), None)
@@ -227,6 +235,12 @@ def _locked(r: _Reader) -> list[str]:
     return r.ids(select(User.username).where(User.status == UserStatus.LOCKED).order_by(User.username))
 
 
+def _open_incidents(r: _Reader) -> list[str]:
+    """Open incidents (SE-03), by their label ("INC-7"): QA assesses and closes them."""
+    return [f"INC-{i}" for i in r.ids(select(Incident.id).where(Incident.status == IncidentStatus.OPEN)
+                                      .order_by(Incident.id))]
+
+
 def _still_out(r: _Reader) -> list[str]:
     return r.ids(select(IssuedForm.serial).join(Issuance, IssuedForm.issuance_id == Issuance.id)
                  .where(Issuance.state == IssuanceState.OPEN, IssuedForm.state == FormState.ISSUED))
@@ -275,6 +289,9 @@ _ITEMS = (
           "For me to approve", P.APPROVE_RECORDS, "records", "to-approve", "warn", _records_to_approve),
     _Item("overdue", "Overdue issuances", "Past their return date with sheets not accounted for.",
           "Overdue", P.CLOSE_RECONCILIATION, "reconcile", "overdue", "alert", _overdue),
+    _Item("open_incidents", "Open incidents", "Failed checks and backups, clock anomalies, lockouts: assess, close.",
+          "Open incidents", P.CLOSE_INCIDENTS, "incidents", "open", "alert",
+          _open_incidents),
     _Item("locked_accounts", "Locked accounts", "Locked after wrong passwords: check with the user, unlock.",
           "Locked accounts", P.MANAGE_USERS, "users", "locked", "alert", _locked),
 )
@@ -303,7 +320,8 @@ def worklist(db: Database, actor: Actor) -> Worklist:
                                 page=i.page, filter=i.filter, tone=i.tone) for i in chosen)
         folder = str(setting_specs.get(session, BACKUP_FOLDER)).strip()
     return Worklist(items=items, last_backup=backup.last_backup(db), may_back_up=P.BACKUP in held,
-                    backup_folder=folder)
+                    backup_folder=folder, schedule=schedule.status(db), reviews=tuple(reviews.due_reviews(db)),
+                    may_restore=P.RESTORE in held and db.dialect == "sqlite")
 
 
 def page_filters(actor: Actor, page: str) -> tuple[tuple[str, str], ...]:

@@ -29,10 +29,14 @@ class Controller(QObject):
 
     finished = Signal(int)
 
-    def __init__(self, db: Database, *, idle_timeout_ms: int | None = None, lock_poll_ms: int = 30_000) -> None:
+    def __init__(self, db: Database, *, idle_timeout_ms: int | None = None, lock_poll_ms: int = 30_000,
+                 check_at_start: bool = False) -> None:
         super().__init__()
         self.db = db
         self._idle_timeout_ms, self._lock_poll_ms = idle_timeout_ms, lock_poll_ms
+        # SE-01: the first main window of the process verifies everything in the background (once per start, not
+        # at every log-in).
+        self._check_pending = check_at_start
         self.site: SiteInfo | None = None
         self.wizard: SetupWizard | None = None
         self.login: LoginDialog | None = None
@@ -67,7 +71,8 @@ class Controller(QObject):
     def open_main(self, actor: Actor) -> None:
         assert self.site is not None
         window = MainWindow(self.db, actor, self.site, idle_timeout_ms=self._idle_timeout_ms,
-                            lock_poll_ms=self._lock_poll_ms)
+                            lock_poll_ms=self._lock_poll_ms, check_at_start=self._check_pending)
+        self._check_pending = False
         # Qt deletes the window once closed; these slots do not refer to it (see app/ui/kit/dialogs.py for why).
         window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.window = keep_until_destroyed(window)
@@ -135,7 +140,7 @@ def main(home: str | None = None, db: str | None = None, *, smoke_test: bool = F
         return 1
     previous_hook = sys.excepthook
     sys.excepthook = _excepthook
-    controller = Controller(database)
+    controller = Controller(database, check_at_start=True)
     controller.finished.connect(app.exit)
     controller.start()
     if smoke_test:

@@ -23,21 +23,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-import app
+from app import buildinfo
 from app.enums import UserStatus
 from app.services.admin import backup
 from app.services.core.db import Actor, Database
 from app.services.core.errors import FormtrailError
-from app.services.identity import auth, users
+from app.services.identity import auth, users, workstations
 from app.services.identity.permissions import Permission, allowed
 from app.services.identity.users import UserInfo
+from app.services.integrity import integrity, schedule
 from app.services.site import settings
 from app.services.site.setup import SiteInfo
 from app.ui import pages
 from app.ui.kit import data_events, messages, ui_state, workers
 from app.ui.kit.data_events import Topic
 from app.ui.kit.dialogs import accepted, open_dialog
-from app.ui.kit.operations import Notice, notify
+from app.ui.kit.operations import Notice, notify, run_query
 from app.ui.kit.style import icon, set_role
 from app.ui.kit.widgets import hint
 from app.ui.pages.placeholder import PlaceholderPage
@@ -92,7 +93,7 @@ class MainWindow(QMainWindow):
     closed = Signal()
 
     def __init__(self, db: Database, actor: Actor, site: SiteInfo, *, idle_timeout_ms: int | None = None,
-                 lock_poll_ms: int = 30_000, backup_poll_ms: int = 10 * 60_000) -> None:
+                 lock_poll_ms: int = 30_000, backup_poll_ms: int = 10 * 60_000, check_at_start: bool = False) -> None:
         super().__init__()
         self.db, self.actor, self.site = db, actor, site
         self.ended = False
@@ -136,6 +137,35 @@ class MainWindow(QMainWindow):
         self.backup_timer.start()  # whoever is logged in: the schedule is the administrator's setting
         self.nav.setCurrentRow(0)
         ui_state.restore_geometry("main-window", self, preferred=(1360, 860))
+        run_query(self, lambda: workstations.this_station(db), key="station", on_done=self._station_known,
+                  on_failed=lambda _exc: None)
+        if check_at_start:
+            self.check_at_start()
+
+    def _station_known(self, station: workstations.ThisStation) -> None:
+        self.station_banner_label.setText(
+            f"This workstation is not registered: read-only. Ask an administrator to register it (Admin → "
+            f"Workstations) — it is listed as {station.label}." if not station.may_act else "")
+        self.station_banner.setVisible(not station.may_act)
+
+    def check_at_start(self) -> None:
+        """SE-01: verify everything in the background as the application starts; a failure shows a banner (and
+        the service has opened an incident for QA)."""
+        self.integrity_banner_label.setText("Checking the data's integrity (audit chain, signatures, files)…")
+        run_query(self, lambda: schedule.check_at_start(self.db), key="check-at-start", on_done=self._checked,
+                  on_failed=lambda exc: self._checked(None, failure=str(exc)))
+
+    def _checked(self, report: integrity.IntegrityReport | None, *, failure: str = "") -> None:
+        first = next((f for f in report.findings if f.error), None) if report is not None else None
+        if report is not None and first is None:
+            self.integrity_banner_label.setText("")
+            self.integrity_banner.hide()
+            return
+        why = str(first) if first is not None else f"the check could not run: {failure}"
+        self.integrity_banner_label.setText(
+            f"Integrity check at start FAILED — {why}. The data may have been changed outside Formtrail: tell QA "
+            "(an incident is open for them), and do not rely on what you see until it is assessed.")
+        self.integrity_banner.show()
 
     # -- layout -----------------------------------------------------------------------------------------
     def _build_workspace(self) -> QWidget:
@@ -170,6 +200,24 @@ class MainWindow(QMainWindow):
         banner_row.addWidget(self.banner_button)
         self.banner.hide()
         column.addWidget(self.banner)
+        # AC-08: on a station an administrator has not registered (or retired) the services refuse signing,
+        # issuing, printing and importing; the banner says so before anyone tries.
+        self.station_banner = QFrame()
+        self.station_banner.setObjectName("alert")
+        station_row = QHBoxLayout(self.station_banner)
+        self.station_banner_label = QLabel()
+        self.station_banner_label.setWordWrap(True)
+        station_row.addWidget(self.station_banner_label, 1)
+        self.station_banner.hide()
+        column.addWidget(self.station_banner)
+        self.integrity_banner = QFrame()
+        self.integrity_banner.setObjectName("alert")
+        integrity_row = QHBoxLayout(self.integrity_banner)
+        self.integrity_banner_label = QLabel()
+        self.integrity_banner_label.setWordWrap(True)
+        integrity_row.addWidget(self.integrity_banner_label, 1)
+        self.integrity_banner.hide()
+        column.addWidget(self.integrity_banner)
         self.page_title = set_role(QLabel(), "title")
         self.page_description = hint("")
         column.addWidget(self.page_title)
@@ -445,6 +493,6 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
     def _about(self) -> None:
-        messages.info(self, f"Formtrail {app.__version__}\nControlled blank forms for hybrid paper/electronic GMP "
+        messages.info(self, f"Formtrail {buildinfo.text()}\nControlled blank forms for hybrid paper/electronic GMP "
                             f"records.\n\nDatabase: {self.db.display_url}\nWorkstation: {self.db.workstation}",
                       title="About Formtrail")

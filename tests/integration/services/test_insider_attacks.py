@@ -59,6 +59,8 @@ def test_at03_the_whole_chain_rewritten_with_recomputed_hashes_is_detected(busy)
         for seq, reason, prev_hash, digest in statements:
             conn.execute(text("UPDATE audit_event SET reason = :r, prev_hash = :p, hash = :h WHERE seq = :s"),
                          {"r": reason, "p": prev_hash, "h": digest, "s": seq})
+        if seed.db.dialect != "sqlite":  # and covers the tracks (the failed check then opens its incident normally)
+            conn.execute(text("ALTER TABLE audit_event ENABLE TRIGGER USER"))
     [finding] = findings(seed.db, seed.qa, "chain")
     assert finding.subject == f"audit row {rows[target]['seq']}" and "edited" in finding.detail
 

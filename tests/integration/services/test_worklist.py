@@ -21,6 +21,7 @@ from app.services.site import settings
 from app.services.templates import templates
 from tests.helpers import scanlike as sl
 from tests.helpers.forms import effective_template, issue, sample_layout
+from tests.helpers.governance import set_setting
 from tests.helpers.paper import linked_scans, reading
 from tests.helpers.records import fill, verify_critical
 from tests.helpers.scans import issued_page_images, write
@@ -46,7 +47,7 @@ def test_each_role_has_its_own_counts(seed) -> None:  # noqa: ANN001
     assert list(counts(seed, "dc")) == ["due_back", "scan_exceptions", "drafts", "true_copies"]
     assert list(counts(seed, "qa")) == ["scan_exceptions", "drafts", "templates_to_approve", "values_to_verify",
                                         "true_copies", "ready_to_close", "records_to_review", "paper_findings",
-                                        "records_to_approve", "overdue"]
+                                        "records_to_approve", "overdue", "open_incidents"]
     assert list(counts(seed, "op")) == ["my_forms", "to_transcribe", "values_to_verify", "true_copies"]
     assert list(counts(seed, "admin")) == ["locked_accounts"]  # never GMP data
     assert list(counts(seed, "viewer")) == ["still_out", "overdue_issuances"]  # looks on: what is out, what is late
@@ -72,7 +73,8 @@ def test_qa_sees_the_true_copies_waiting_but_not_what_they_imported(seed, tmp_pa
     assert listed == frozenset(issued.serials)
     assert work.members(seed.db, seed.op, page="records", name="to-transcribe") == frozenset(issued.serials)
 
-    true_copy.verify_true_copy(seed.db, seed.qa, serial=issued.serials[0], username="qa", password=PASSWORD)
+    true_copy.verify_true_copy(seed.db, seed.qa, serial=issued.serials[0], username="qa", password=PASSWORD,
+        checklist=true_copy.Checklist.confirmed())
     assert counts(seed, "qa")["true_copies"] == 6 and counts(seed, "op2")["true_copies"] == 6
     fill(seed, issued.serials[1])  # transcribed: no longer waiting for its data
     assert counts(seed, "op")["to_transcribe"] == 6
@@ -183,7 +185,7 @@ def test_administrators_see_locked_accounts_and_the_last_backup(seed, tmp_path) 
     board = work.worklist(seed.db, seed.admin)
     assert board.may_back_up and board.last_backup is None and board.backup_folder == ""
     assert not work.worklist(seed.db, seed.qa).may_back_up
-    settings.change(seed.db, seed.admin, key="login.max_failures", value=2, reason="CC-4")
+    set_setting(seed, "login.max_failures", 2, reason="CC-4")  # approved by QA (SE-02)
     for _ in range(2):
         with pytest.raises(AuthenticationError):
             auth.authenticate(seed.db, username="op", password="wrong")

@@ -32,7 +32,9 @@ def busy_site(seed, tmp_path):
 
 def _make(tmp_path: Path):
     def make_database(url, files):
-        return open_database(RuntimeConfig(home=tmp_path / "restored-home", db_url=url, workstation="WS-R",
+        # The same installation (its station id lives in the user's settings, not in the data folder): the
+        # workstation registered on the site it restores (AC-08), which may go on issuing.
+        return open_database(RuntimeConfig(home=tmp_path / "restored-home", db_url=url, workstation="TEST-WS-01",
                                            hasher_profile="fast", files_dir=files))
     return make_database
 
@@ -110,6 +112,12 @@ def test_bk03_restore_is_for_administrators_with_a_reason(busy_site, tmp_path):
                         make_database=_make(tmp_path))
 
 
+def _approved(seed) -> restore.Approval:  # noqa: ANN001
+    """BK-03: a second person (QA) approves an in-place restore, typing their password at that moment."""
+    from tests.helpers.seed import PASSWORD
+    return restore.approve_restore(seed.db, seed.admin, username="qa", password=PASSWORD)
+
+
 def test_backup_refuses_a_non_empty_folder(busy_site, tmp_path):
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "x").write_text("x")
@@ -130,7 +138,7 @@ def test_bk03_in_place_restore_keeps_the_replaced_file_and_reports_the_gap(seed,
     url, files = f"sqlite:///{db_file}", seed.db.files.root
     done = restore.restore(tmp_path / "bk", seed.admin, reason="disk corruption on the workstation",
                            target_url=url, target_files=files, current=seed.db, in_place=True, workstation="W",
-                           make_database=_make(tmp_path))
+                           approval=_approved(seed), make_database=_make(tmp_path))
     assert done.moved_aside is not None and done.moved_aside.exists() and done.events_lost > 5
     restored = _make(tmp_path)(url, files)
     try:
@@ -174,7 +182,7 @@ def test_inv10_an_in_place_restore_never_lets_a_serial_repeat(seed, tmp_path, ba
     url, files = f"sqlite:///{Path(seed.db.engine.url.database)}", seed.db.files.root
     done = restore.restore(tmp_path / "bk", seed.admin, reason="workstation disk replaced", target_url=url,
                            target_files=files, current=seed.db, in_place=True, workstation="W",
-                           make_database=_make(tmp_path))
+                           approval=_approved(seed), make_database=_make(tmp_path))
     assert done.serials_after_backup == ("000004", "000005")
     restored = _make(tmp_path)(url, files)
     try:
@@ -279,7 +287,7 @@ def test_after_restoring_an_older_backup_the_doctor_still_knows_the_store(seed, 
     db_file = Path(seed.db.engine.url.database)
     url, files = f"sqlite:///{db_file}", seed.db.files.root
     restore.restore(tmp_path / "bk1", seed.admin, reason="going back before a bad import", target_url=url,
-                    target_files=files, current=seed.db, in_place=True, workstation="W",
+                    target_files=files, current=seed.db, in_place=True, workstation="W", approval=_approved(seed),
                     make_database=_make(tmp_path))
     restored = _make(tmp_path)(url, files)
     try:

@@ -29,10 +29,12 @@ from app.services.reports import work
 from app.services.reports.work import FirstSteps, Worklist
 from app.ui.kit import data_events, file_dialogs
 from app.ui.kit.data_events import Topic
+from app.ui.kit.dialogs import open_dialog
 from app.ui.kit.operations import notify, run_op, run_query
 from app.ui.kit.style import icon, set_role
 from app.ui.kit.widgets import hint, title
-from app.ui.pages.home.home_widgets import FirstStepsPanel, Tile
+from app.ui.pages.admin.restore_dialog import RestoreDialog
+from app.ui.pages.home.home_widgets import FirstStepsPanel, Tile, schedule_text
 from app.ui.pages.registry import PageContext, PageSpec, page, pages_for
 
 _COLUMNS = 3
@@ -46,6 +48,7 @@ class HomePage(QWidget):
         self.steps: FirstSteps | None = None
         self.loading = False
         self.backing_up = False
+        self.dialog: RestoreDialog | None = None
         actor = ctx.actor
         visible = pages_for(actor)
         self._page_titles = {spec.key: spec.title for spec in visible}
@@ -102,11 +105,22 @@ class HomePage(QWidget):
         self.backup_button.clicked.connect(self.back_up_now)
         self.backup_button.setVisible(False)  # until the service says this user takes backups
         row.addWidget(self.backup_button, 0, Qt.AlignmentFlag.AlignTop)
+        self.restore_button = QPushButton("Restore a backup…")
+        self.restore_button.clicked.connect(self.restore_backup)
+        self.restore_button.setVisible(False)  # until the service says this user may restore here
+        row.addWidget(self.restore_button, 0, Qt.AlignmentFlag.AlignTop)
         column.addLayout(row)
         self.verify_label = QLabel()
         self.verify_label.setWordWrap(True)
         self.verify_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         column.addWidget(self.verify_label)
+        self.schedule_label = QLabel()  # BK-02: the headless schedule's last backup and test-restore
+        self.schedule_label.setWordWrap(True)
+        self.schedule_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        column.addWidget(self.schedule_label)
+        self.reviews_label = QLabel()  # the periodic reviews' due dates
+        self.reviews_label.setWordWrap(True)
+        column.addWidget(self.reviews_label)
         return box
 
     def _go_to(self, visible: list[PageSpec]) -> QGroupBox:
@@ -159,6 +173,7 @@ class HomePage(QWidget):
         self.updated_label.setText(f"Updated {dt.datetime.now(dt.UTC).astimezone():%H:%M:%S}")
         self._show_backup(counted)
         self._show_check(checked)
+        self._show_schedule(counted)
 
     def _show_tiles(self, counted: Worklist) -> None:
         keys = [item.key for item in counted.items]
@@ -219,6 +234,16 @@ class HomePage(QWidget):
                                       f"{checked.first_problem}. Tell QA: it is a data-integrity incident.")
             set_role(self.verify_label, "error")
 
+    def _show_schedule(self, counted: Worklist) -> None:
+        self.restore_button.setVisible(counted.may_restore)
+        text, alarming = schedule_text(counted.schedule, self._ctx.when)
+        self.schedule_label.setText(text)
+        set_role(self.schedule_label, "error" if alarming else "hint")
+        due = [f"{r.title}: {'OVERDUE since' if r.overdue else 'due'} {r.due_on.isoformat()}" for r in counted.reviews]
+        self.reviews_label.setText("Periodic reviews — " + "; ".join(due) + "." if due else "")
+        self.reviews_label.setVisible(bool(due))
+        set_role(self.reviews_label, "error" if any(r.overdue for r in counted.reviews) else "hint")
+
     # -- acts ------------------------------------------------------------------------------------------------
     def open_list(self, key: str, name: str = "") -> None:
         """Open page ``key`` and, when it can, its list filtered by ``name``."""
@@ -245,6 +270,12 @@ class HomePage(QWidget):
                title="Back up now", label=f"Backing up to {dest}…", cancellable=True, name="backup now",
                on_done=self._backed_up, on_failed=self._backup_failed, on_cancelled=self._backup_ended,
                changes={Topic.SETTINGS})
+
+    def restore_backup(self) -> None:
+        """BK-03: the restore dialog (the backup, the reason, and the approver's user name and password)."""
+        if self.work is None or not self.work.may_restore:
+            return
+        self.dialog = open_dialog(RestoreDialog(self, self._ctx))
 
     def _backed_up(self, result: backup.BackupResult) -> None:
         self._backup_ended()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QGridLayout,
@@ -13,6 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.services.admin.schedule import ScheduleStatus
 from app.services.reports.work import FirstStep, FirstSteps, WorkCount
 from app.ui.kit.style import set_role
 from app.ui.kit.widgets import hint
@@ -131,3 +134,23 @@ class FirstStepsPanel(QGroupBox):
             button.clicked.connect(lambda _=False, s=step: self.open_requested.emit(s.page, s.filter or ""))
             self._grid.addWidget(button, row, 2, Qt.AlignmentFlag.AlignTop)
             self.buttons[step.key] = button
+
+
+def schedule_text(state: ScheduleStatus | None, when: Callable[..., str]) -> tuple[str, bool]:
+    """What Home says of the headless schedule (BK-02): its last backup and test-restore, when and how they ended;
+    True when one of them failed."""
+    if state is None or (not state.backup_folder and state.last_test_restore is None):
+        return "Scheduled backups are not set up (Settings → backup folder; `formtrail schedule install`).", False
+    parts, failed = [], False
+    for name, last in (("scheduled backup", state.last_backup), ("test-restore", state.last_test_restore)):
+        if last is None:
+            parts.append(f"no {name} yet")
+            continue
+        outcome = "ok" if last.ok else "FAILED" + (f" ({last.detail})" if last.detail else "")
+        failed = failed or not last.ok
+        parts.append(f"last {name} {when(last.at, seconds=False)}: {outcome}")
+    text = "Schedule: " + "; ".join(parts) + "."
+    if state.next_test_restore_due is not None:
+        text += f" Next test-restore due {when(state.next_test_restore_due, seconds=False)}."
+    return ("⚠ " + text + " An incident was opened for QA.") if failed else text, failed
+
