@@ -6,7 +6,7 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
-from app.commands.base import Cli, CliError, group_of, parse_date
+from app.commands.base import Cli, CliError, add_group, group_of, parse_date
 from app.enums import SignatureMeaning
 from app.services.core.timefmt import local_text
 from app.services.integrity import integrity_report
@@ -16,8 +16,8 @@ from app.services.reports import record_export
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    group = sub.add_parser("record", help="electronic records of issued forms").add_subparsers(
-        dest="record_command", metavar="ACTION", required=True)
+    group = add_group(sub.add_parser("record", help="electronic records of issued forms"),
+                      dest="record_command", metavar="ACTION", required=True)
     p = group.add_parser("show", help="a record's fields, signatures and scans")
     p.add_argument("serial")
     p.add_argument("--history", action="store_true", help="every entry of every field, superseded ones too")
@@ -88,7 +88,9 @@ def _show_view(cli: Cli, view: records.RecordView, *, history: bool) -> None:
             f"  (form {view.form_state})")
     rows = []
     for f in view.fields:
-        entries = f.history if history else ((f.current,) if f.current else ())
+        # A value invalidated (RC-05) stays shown, flagged VOID, also without the history.
+        entries = f.history if history else tuple(e for e in f.history if e is f.current or
+                                                  (e.invalidated and not e.superseded))
         if not entries:
             rows.append([f.name, "", "", "", "required" if f.required else ""])
         for e in entries:
@@ -96,13 +98,17 @@ def _show_view(cli: Cli, view: records.RecordView, *, history: bool) -> None:
             notes = []
             if e.superseded:
                 notes.append("SUPERSEDED")
+            if e.invalidated:
+                notes.append(f"VOID/INVALIDATED by {e.invalidated_by} "
+                             f"{local_text(e.invalidated_at, seconds=False) if e.invalidated_at else ''}: "
+                             f"{e.invalidation_reason}")
             if e.kind.value != "original":
                 notes.append(f"{e.kind.value}: {e.reason}")
             if e.out_of_limits:
                 notes.append(f"OUT OF LIMITS ({f.limits}): {e.justification}")
             if e.late:
                 notes.append(f"late: {e.late_reason}")
-            if f.critical and not e.superseded and not e.is_na:
+            if f.critical and not e.superseded and not e.is_na and not e.invalidated:
                 notes.append(f"verified by {e.verified_by}" if e.verified_by else "UNVERIFIED")
             rows.append([f.name, value + (f" {f.unit}" if f.unit and not e.is_na else ""),
                          e.entered_by, local_text(e.entered_at, seconds=False), "; ".join(notes)])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -10,6 +11,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.enums import EntryKind, RecordState
 from app.models.base import Base, Controlled, value_enum
 from app.models.checks import at_most, one_of
+
+if TYPE_CHECKING:
+    from app.models.lifecycle import EntryInvalidation
 
 
 class Record(Controlled, Base):
@@ -62,6 +66,10 @@ class Entry(Controlled, Base):
     verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
 
     record: Mapped[Record] = relationship(back_populates="entries")
+    # RC-05: the value's invalidation, if any (its own table, app.models.lifecycle): the entry stays as it was,
+    # shown flagged VOID, and no longer counts as its field's result.
+    invalidation: Mapped[EntryInvalidation | None] = relationship(
+        primaryjoin="Entry.id == foreign(EntryInvalidation.entry_id)", viewonly=True, uselist=False, lazy="selectin")
 
     @property
     def audit_label(self) -> str:

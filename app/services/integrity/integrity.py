@@ -30,7 +30,7 @@ from sqlalchemy import func, select
 
 from app.models import AuditEvent, IssuedForm, SerialCounter, Signature, Site, StoredFile
 from app.models.checks import shown
-from app.services.admin import backup
+from app.services.admin import backup, disposal
 from app.services.core import anchors, audit, audit_chain, consistency, server_audit
 from app.services.core.db import Actor, Database
 from app.services.core.errors import DamagedData
@@ -283,9 +283,14 @@ def _files(db: Database, findings: list[Finding], progress: Callable[[int, int],
     with db.read() as session:
         rows = session.execute(select(StoredFile.sha256, StoredFile.original_name, StoredFile.kind)
                                .order_by(StoredFile.stored_at)).all()
+        # BK-05: files an approved disposal destroyed are meant to be absent (a disposal row forged with SQL is a
+        # data finding: it has no audit event); any other absent file is still named.
+        destroyed = disposal.disposed_hashes(session)
     for done, (sha, name, kind) in enumerate(rows, start=1):
         state = db.files.status(sha)
-        if state is not FileStatus.OK:
+        if state is FileStatus.MISSING and sha in destroyed:
+            pass
+        elif state is not FileStatus.OK:
             findings.append(Finding("file", f"stored file {sha} ({kind} {name!r})",
                                     f"{state.value} at {db.files.path_for(sha)}"))
         if progress is not None:

@@ -38,11 +38,21 @@ class EntryInfo:
     superseded: bool
     verified_at: dt.datetime | None
     verified_by: str | None
+    # RC-05: set when the value was invalidated (reason + e-signature): still shown, flagged VOID, no longer the
+    # field's result.
+    invalidated_at: dt.datetime | None = None
+    invalidated_by: str | None = None
+    invalidation_reason: str | None = None
+
+    @property
+    def invalidated(self) -> bool:
+        return self.invalidated_at is not None
 
     def as_dict(self) -> dict[str, object]:
         data = dataclasses.asdict(self)
         data["kind"] = self.kind.value
-        for key in ("activity_at", "entered_at", "verified_at"):
+        data["invalidated"] = self.invalidated
+        for key in ("activity_at", "entered_at", "verified_at", "invalidated_at"):
             data[key] = data[key].isoformat() if data[key] else None
         return data
 
@@ -61,9 +71,10 @@ class FieldView:
     help: str | None
     decimals: int | None
     current: EntryInfo | None
-    history: tuple[EntryInfo, ...]  # oldest first; all but the current one are superseded
+    history: tuple[EntryInfo, ...]  # oldest first; all but the current one are superseded or invalidated
     may_verify: bool = False  # for the actor the view was read for (app.services.records.records decides)
     verify_refused: str | None = None  # the ErrorCode a verification by that actor would meet, if any
+    may_invalidate: bool = False  # that actor may invalidate the current value (RC-05; records decides)
 
     @property
     def needs_verification(self) -> bool:
@@ -157,7 +168,9 @@ def _scan_ref(page: ScanPage) -> ScanRef:
 
 
 def current_entries(record: Record) -> dict[str, Entry]:
-    return {e.field_name: e for e in record.entries if e.superseded_by_id is None}
+    """Each field's result: its newest entry, neither superseded by a correction nor invalidated (RC-05: an
+    invalidated value stays in the record, flagged, but no longer counts; a required field needs a new entry)."""
+    return {e.field_name: e for e in record.entries if e.superseded_by_id is None and e.invalidation is None}
 
 
 def record_content(record: Record, layout: TemplateLayout) -> dict[str, object]:
@@ -169,11 +182,14 @@ def record_content(record: Record, layout: TemplateLayout) -> dict[str, object]:
 
 
 def _entry(e: Entry) -> EntryInfo:
+    void = e.invalidation
     return EntryInfo(
         id=e.id, value=e.value, is_na=e.is_na, kind=e.kind, reason=e.reason, activity_at=e.activity_at,
         entered_at=e.entered_at, entered_by=e.entered_by, source=e.source, scan_page_id=e.scan_page_id,
         late=e.late, late_reason=e.late_reason, out_of_limits=e.out_of_limits, justification=e.justification,
         superseded=e.superseded_by_id is not None, verified_at=e.verified_at, verified_by=e.verified_by,
+        invalidated_at=void.invalidated_at if void else None, invalidated_by=void.invalidated_by if void else None,
+        invalidation_reason=void.reason if void else None,
     )
 
 
@@ -187,7 +203,7 @@ def build_view(session: Session, record: Record, layout: TemplateLayout, *,
     fields = []
     for f in layout.fields:
         entries = tuple(history.get(f.name, ()))
-        current = next((e for e in entries if not e.superseded), None)
+        current = next((e for e in entries if not e.superseded and not e.invalidated), None)
         fields.append(FieldView(name=f.name, label=f.label, type=f.type, unit=f.unit, required=f.required,
                                 critical=f.critical, limits=limits_text(f), choices=tuple(f.choices), page=f.page,
                                 help=f.help, decimals=f.decimals, current=current, history=entries))

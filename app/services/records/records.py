@@ -26,6 +26,7 @@ from app.models import (
     RecordState,
     SignatureMeaning,
 )
+from app.models.stations import TrainedActivity
 from app.services.core import limits
 from app.services.core.db import Actor, Database
 from app.services.core.error_codes import ErrorCode
@@ -37,7 +38,7 @@ from app.services.core.errors import (
     RuleViolation,
     ValidationError,
 )
-from app.services.identity import batch, signatures
+from app.services.identity import batch, signatures, training
 from app.services.identity.permissions import Permission, allowed, require
 from app.services.issuance.issuance import form_by_serial
 from app.services.records.record_values import check
@@ -259,6 +260,7 @@ def correct_value(
 def verify_field(db: Database, actor: Actor, *, serial: str, field: str) -> RecordView:
     """Second-person verification of a critical entry (never the person who entered it)."""
     require(db, actor, Permission.VERIFY_DATA)
+    training.require_qualified(db, actor, TrainedActivity.VERIFYING)  # AC-07
     with db.write(actor, reason="second-person verification") as session:
         record = _record(session, serial)
         layout = _layout(record)
@@ -278,6 +280,7 @@ def verify_many(db: Database, actor: Actor, *, serial: str, fields: Iterable[str
     one (no password, as for one value), in its own transaction; a value refused (the verifier's own, verified
     meanwhile) is reported with its code and the rest go on."""
     require(db, actor, Permission.VERIFY_DATA)
+    training.require_qualified(db, actor, TrainedActivity.VERIFYING)  # AC-07: refused once, not per value
     return batch.each(db, actor, fields, lambda name: verify_field(db, actor, serial=serial, field=name),
                       progress=progress)
 
@@ -294,6 +297,36 @@ def verify_refusal(actor: Actor, serial: str, definition: FieldDef, entry: Entry
         return RuleViolation(f"{actor.full_name} entered {definition.label} on {serial} and may not verify it: "
                              "self-verification refused; another person must verify", code=ErrorCode.SELF_VERIFICATION)
     return None
+
+
+def invalidate_refusal(actor: Actor, form: IssuedForm, definition: FieldDef,
+                       entry: Entry | None) -> FormtrailError | None:
+    """Why ``actor`` may not invalidate the current value of a field (None: they may): only a result that
+    counts now, of a record that can still change (RC-05; app.services.records.invalidation acts on it)."""
+    if not allowed(actor, Permission.INVALIDATE_RESULTS):
+        return PermissionDenied(f"{actor.username} may not {Permission.INVALIDATE_RESULTS.value}")
+    closed = edit_refusal(form)
+    if closed is not None:
+        return closed
+    if entry is None:
+        return DomainError(f"{definition.label} has no current value to invalidate", code=ErrorCode.RESULT_NOT_CURRENT)
+    return None
+
+
+def record_of(session: Session, serial: str) -> Record:
+    """The record of the form with ``serial`` (NotFound before its first value)."""
+    return _record(session, serial)
+
+
+def field_of(record: Record, name: str) -> tuple[TemplateLayout, FieldDef]:
+    """The record's layout and its field ``name`` (NotFound naming the fields there are)."""
+    layout = _layout(record)
+    return layout, _field(layout, name)
+
+
+def view_for(session: Session, actor: Actor, record: Record, layout: TemplateLayout) -> RecordView:
+    """The record as ``actor`` sees it, with what they may do now."""
+    return _view(session, actor, record, layout)
 
 
 def sign_record(
@@ -379,9 +412,11 @@ def _view(session: Session, actor: Actor, record: Record, layout: TemplateLayout
     for field_view, definition in zip(view.fields, layout.fields, strict=True):
         refusal = verify_refusal(actor, record.serial, definition, current.get(definition.name)) \
             if field_view.needs_verification else DomainError("nothing to verify")
+        void_refusal = invalidate_refusal(actor, form, definition, current.get(definition.name))
         fields.append(dataclasses.replace(
             field_view, may_verify=allowed(actor, Permission.VERIFY_DATA) and refusal is None,
-            verify_refused=refusal.code if refusal is not None and field_view.needs_verification else None))
+            verify_refused=refusal.code if refusal is not None and field_view.needs_verification else None,
+            may_invalidate=void_refusal is None))
     refusals = {meaning: sign_refusal(session, actor, record, record.state, meaning)
                 for meaning in (SignatureMeaning.REVIEWED, SignatureMeaning.APPROVED)}
     closed = edit_refusal(form)

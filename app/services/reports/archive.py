@@ -19,12 +19,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-import app
+from app import buildinfo
+from app.forms.render.pdfa import check_pdfa
 from app.forms.render.reconciliation_report import ReconciliationReport
 from app.forms.render.report import Printed
 from app.models import AuditEvent, ControlledPdf, Issuance, Record, ScanPage, ScanSource
-from app.services.admin import transfer
-from app.services.core import audit, audit_chain
+from app.services.admin import disposal, transfer
+from app.services.core import audit, audit_chain, pdfsign
 from app.services.core.db import Actor, Database
 from app.services.core.errors import ValidationError
 from app.services.core.keys import KeyRing, KeyStore
@@ -33,8 +34,11 @@ from app.services.issuance import labels
 from app.services.reports import record_export, reports
 from app.services.reports.printed import printed_in
 from app.services.reports.record_export import RecordCopy
+from app.services.site import key_setup
 
 MANIFEST, SUMS = "manifest.json", "SHA256SUMS"
+MANIFEST_SIGNATURE, CERTIFICATE = "manifest.json.p7s", "site-certificate.pem"
+SIGNED_FOLDERS = ("records", "reports")  # every PDF there is PDF/A-2b and signed by the site (issued/: since 16)
 _EXT = {"application/pdf": ".pdf", "image/tiff": ".tif", "image/png": ".png", "image/jpeg": ".jpg"}
 README = """FORMTRAIL ARCHIVE
 =================
@@ -48,11 +52,18 @@ This folder is complete without Formtrail:
   reports/    the reconciliation report of each issuance (PDF)
   issued/     the controlled PDFs exactly as they were issued and printed
   scans/      every scanned file exactly as it was received, named by its SHA-256
-  data/       issuances.csv, forms.csv, scans.csv: the register in spreadsheet form
+  data/       issuances.csv, forms.csv, scans.csv: the register in spreadsheet form;
+              disposed_files.csv: stored files destroyed by an approved disposal (not in this archive)
   audit_trail.csv / audit_trail.json
               the complete audit trail up to the chain head {head}
   manifest.json and SHA256SUMS
               the SHA-256 of every file. Check them with:  sha256sum -c SHA256SUMS
+  manifest.json.p7s and site-certificate.pem
+              the site's signature over manifest.json, and the site's certificate. Check it with:
+              openssl cms -verify -binary -inform DER -in manifest.json.p7s -content manifest.json
+                      -CAfile site-certificate.pem -purpose any
+              The PDFs are PDF/A-2b and carry the same certificate's signature (PAdES): any PDF reader
+              shows whether a file was changed after it was signed.
 
 The audit trail is a hash chain: each row's "hash" is the SHA-256 of the JSON array
 [seq, occurred_at, user_id, username, full_name, workstation, action, entity, entity_id, field,
@@ -85,6 +96,7 @@ class ArchiveContents:
     scans: tuple[Row, ...]  # ... data/scans.csv
     issued_pdfs: tuple[tuple[str, str], ...]  # (sha256, name in issued/)
     scan_files: tuple[tuple[str, str], ...]  # (sha256, name in scans/)
+    disposed: tuple[tuple[str, str], ...]  # (sha256, name) destroyed by an approved disposal: listed, not copied
     reconciliations: tuple[ReconciliationReport, ...]
     records: tuple[RecordCopy, ...]
     events: tuple[dict[str, Any], ...]  # the audit trail, every column as plain data
@@ -105,9 +117,12 @@ def export_archive(db: Database, actor: Actor, *, out: Path, issuance_id: int | 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "archive"
         _write(db, actor, root, contents)
+        identity = key_setup.signing_identity(db)
+        (root / CERTIFICATE).write_bytes(identity.cert_pem)
         manifest_sha, count = _seal(root, {"site": contents.printed.site, "selection": contents.selection,
-                                           "chain_head": contents.chain_head,
+                                           "chain_head": contents.chain_head, "signed": True, "pdf_a": "2b",
                                            "created_at": db.clock.now().isoformat(), "created_by": actor.username})
+        (root / MANIFEST_SIGNATURE).write_bytes(pdfsign.sign_detached((root / MANIFEST).read_bytes(), identity))
         _pack(root, out)
     with db.write(actor, reason="archive exported") as session:
         audit.record_event(session, "EXPORT", entity="archive", entity_id=str(out),
@@ -132,6 +147,9 @@ def gather_archive(db: Database, actor: Actor, *, issuance_id: int | None = None
         with_record = sorted(set(session.scalars(select(Record.serial).where(Record.issued_form_id.in_(list(forms))))))
         label_of = labels.labels_of(session, forms)
         printed = printed_in(session, db, actor)
+        gone = disposal.disposed_hashes(session)
+        issued = {pdf.sha256: f"issuance-{pdf.issuance_id}-{pdf.first_serial}-{pdf.last_serial}.pdf" for pdf in pdfs}
+        scanned = {s.sha256: f"{s.sha256}{_EXT.get(s.media_type, '')}" for _p, s in pages}
         return ArchiveContents(
             printed=printed, selection=selection,
             issuances=tuple((i.id, i.template_version.label, i.purpose, i.reference or "", i.issued_to, i.issued_by,
@@ -139,14 +157,17 @@ def gather_archive(db: Database, actor: Actor, *, issuance_id: int | None = None
                             for i in issuances),
             forms=tuple((f.serial, label_of.get(f.id, f.serial), f.issuance_id, f.copy_no, f.pages, f.state.value,
                          f.state_reason or "", f.deviation_ref or "", f.state_changed_by or "",
-                         f.true_copy_verified_by or "", f.paper_disposition or "", f.paper_location or "")
+                         f.true_copy_verified_by or "", f.paper_disposition or "", f.paper_location or "",
+                         f.true_copy_checklist or "")
                         for f in forms.values()),
             scans=tuple((p.id, s.sha256, s.original_name, p.page_index + 1, p.outcome.value,
                          forms[p.issued_form_id].serial if p.issued_form_id else "", p.page_no or "",
-                         p.link_method or "", s.imported_by, s.imported_at.isoformat()) for p, s in pages),
-            issued_pdfs=tuple((pdf.sha256, f"issuance-{pdf.issuance_id}-{pdf.first_serial}-{pdf.last_serial}.pdf")
-                              for pdf in pdfs),
-            scan_files=tuple({s.sha256: f"{s.sha256}{_EXT.get(s.media_type, '')}" for _p, s in pages}.items()),
+                         p.link_method or "", s.imported_by, s.imported_at.isoformat(),
+                         "" if p.dpi is None else f"{p.dpi:g}", p.colour_mode or "", s.device or "")
+                        for p, s in pages),
+            issued_pdfs=tuple((sha, name) for sha, name in issued.items() if sha not in gone),
+            scan_files=tuple((sha, name) for sha, name in scanned.items() if sha not in gone),
+            disposed=tuple((sha, name) for sha, name in {**issued, **scanned}.items() if sha in gone),
             reconciliations=tuple(reports.reconciliation_in(session, db, i.id, printed) for i in issuances),
             records=tuple(record_export.read_record(session, db, serial) for serial in with_record),
             events=_trail_in(session, printed.chain_head),
@@ -186,10 +207,13 @@ def _write(db: Database, actor: Actor, root: Path, contents: ArchiveContents) ->
     _csv(root / "data" / "issuances.csv", ["issuance", "template", "purpose", "reference", "issued_to",
                                            "issued_by", "issued_at", "due", "state", "forms"], contents.issuances)
     _csv(root / "data" / "forms.csv", ["serial", "label", "issuance", "copy", "pages", "state", "reason",
-                                       "deviation", "changed_by", "true_copy_verified_by", "paper", "paper_location"],
+                                       "deviation", "changed_by", "true_copy_verified_by", "paper", "paper_location",
+                                       "true_copy_checked"],
          contents.forms)
     _csv(root / "data" / "scans.csv", ["scan_page", "source_sha256", "source_name", "source_page", "outcome",
-                                       "serial", "page_no", "link", "imported_by", "imported_at"], contents.scans)
+                                       "serial", "page_no", "link", "imported_by", "imported_at", "dpi",
+                                       "colour_mode", "scanner"], contents.scans)
+    _csv(root / "data" / "disposed_files.csv", ["sha256", "name"], contents.disposed)
     for sha, name in contents.issued_pdfs:
         shutil.copyfile(db.files.verified_path(sha), root / "issued" / name)
     for sha, name in contents.scan_files:
@@ -207,7 +231,7 @@ def _write(db: Database, actor: Actor, root: Path, contents: ArchiveContents) ->
                                                       ensure_ascii=False, indent=1), encoding="utf-8")
     (root / "README.txt").write_text(README.format(
         site=contents.printed.site, created=db.clock.now().isoformat(), by=f"{actor.full_name} ({actor.username})",
-        version=app.__version__, selection=contents.selection, head=contents.chain_head), encoding="utf-8")
+        version=buildinfo.text(), selection=contents.selection, head=contents.chain_head), encoding="utf-8")
 
 
 def _pack(root: Path, out: Path) -> None:
@@ -244,6 +268,8 @@ class ArchiveCheck:
     files: int
     problems: tuple[str, ...]
     chain_head: str | None
+    signatures: int = 0  # signed files whose signatures were checked (the PDFs and the manifest)
+    trust: str = ""  # what the signatures were checked against, in words
 
 
 def verify_archive(path: Path, *, ring: KeyRing | None = None, keys: KeyStore | None = None) -> ArchiveCheck:
@@ -272,7 +298,8 @@ def verify_archive(path: Path, *, ring: KeyRing | None = None, keys: KeyStore | 
             problems.append(f"{name}: missing")
         elif hashlib.sha256(file.read_bytes()).hexdigest() != digest:
             problems.append(f"{name}: altered")
-    for file in sorted(p for p in path.rglob("*") if p.is_file() and p.name not in (MANIFEST, SUMS)):
+    for file in sorted(p for p in path.rglob("*") if p.is_file() and p.name not in (MANIFEST, SUMS,
+                                                                                     MANIFEST_SIGNATURE)):
         if file.relative_to(path).as_posix() not in listed:
             problems.append(f"{file.relative_to(path).as_posix()}: not listed in the manifest")
     head = None
@@ -285,4 +312,41 @@ def verify_archive(path: Path, *, ring: KeyRing | None = None, keys: KeyStore | 
             problems.append(f"audit trail: {report.problem}")
         elif report.head != manifest.get("chain_head"):
             problems.append(f"audit trail ends at {report.head}, the manifest says {manifest.get('chain_head')}")
-    return ArchiveCheck(not problems, len(listed), tuple(problems), head)
+    signed, trust = _check_signatures(path, manifest, keys, problems)
+    return ArchiveCheck(not problems, len(listed), tuple(problems), head, signed, trust)
+
+
+def _check_signatures(path: Path, manifest: dict[str, Any], keys: KeyStore | None,
+                      problems: list[str]) -> tuple[int, str]:
+    """Check the manifest's signature and every PDF's (intact, by the site certificate) and that the records
+    and reports are PDF/A-2b; append what fails to ``problems``. The trust anchor is the site's certificate from
+    the key folder when this workstation has it, else the certificate the archive carries (then a signature
+    shows the files are as the holder of that certificate made them, not that it is this site's)."""
+    site, required = str(manifest.get("site", "")), bool(manifest.get("signed"))
+    trusted = key_setup.trusted_certificates(keys.folder, site) if keys is not None and site else []
+    trust = f"the certificate of site {site} in the key folder"
+    if not trusted and (path / CERTIFICATE).exists():
+        trusted, trust = [(path / CERTIFICATE).read_bytes()], f"the certificate inside the archive ({CERTIFICATE})"
+    elif not trusted:
+        trust = "nothing: no site certificate was found, only the signatures' integrity was checked"
+    checked = 0
+    signature = path / MANIFEST_SIGNATURE
+    if signature.exists():
+        checked += 1
+        for problem in pdfsign.verify_detached((path / MANIFEST).read_bytes(), signature.read_bytes(), trusted):
+            problems.append(f"{MANIFEST}: signature {problem}")
+    elif required:
+        problems.append(f"{MANIFEST}: its signature ({MANIFEST_SIGNATURE}) is missing")
+    for pdf in sorted(path.rglob("*.pdf")):
+        name = pdf.relative_to(path).as_posix()
+        must = required and name.split("/")[0] in SIGNED_FOLDERS
+        data = pdf.read_bytes()
+        check = pdfsign.verify_pdf(data, trusted)
+        if check.signatures:
+            checked += 1
+            problems += [f"{name}: {problem}" for problem in check.problems]
+        elif must:
+            problems.append(f"{name}: not signed")
+        if must:
+            problems += [f"{name}: not PDF/A-2b: {problem}" for problem in check_pdfa(data)]
+    return checked, trust

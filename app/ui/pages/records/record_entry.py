@@ -67,6 +67,7 @@ class EntryForm(QWidget):
     field_focused = Signal(str)  # the user moved to another field (its name): the scan shows its row
     correction_requested = Signal(str)
     history_requested = Signal(str)
+    invalidate_requested = Signal(str)
     verify_by_snippets_requested = Signal()
 
     def __init__(self, ctx: PageContext, parent: QWidget | None = None) -> None:
@@ -198,6 +199,7 @@ class EntryForm(QWidget):
                 row.pick.toggled.connect(lambda _checked: self._update_verify_button())
                 row.correction_requested.connect(self.correction_requested)
                 row.history_requested.connect(self.history_requested)
+                row.invalidate_requested.connect(self.invalidate_requested)
                 group_layout.addWidget(row)
                 self.rows[field.name] = row
             self._body_layout.insertWidget(self._body_layout.count() - 1, group)

@@ -97,6 +97,7 @@ class FieldRow(QFrame):
     saved = Signal(object)  # RecordView
     correction_requested = Signal(str)  # field name
     history_requested = Signal(str)
+    invalidate_requested = Signal(str)  # RC-05: invalidate the current value (reason + e-signature)
 
     def __init__(self, ctx: PageContext, field: FieldView, *, serial: str, source_page: Callable[[], int | None],
                  activity_at: Callable[[], dt.datetime | None], number: int = 0,
@@ -164,12 +165,16 @@ class FieldRow(QFrame):
                                            lambda: self.history_requested.emit(self.field.name))
         self.verify_button = self._button("Verify", "Confirm, as a second person, that the saved value matches "
                                                     "the sheet", self.verify)
+        self.invalidate_button = self._button("Invalidate result…", "Take this result back (e.g. an invalid test): "
+                                                                    "a reason and your e-signature; it stays shown, "
+                                                                    "flagged VOID, and the field needs a new value",
+                                              lambda: self.invalidate_requested.emit(self.field.name))
         # Picks the value for "Verify selected…" above the form (offered where Verify is: values one may verify).
         self.pick = QCheckBox()
         self.pick.setToolTip("Select this value to verify it together with the other selected ones")
         self.pick.setAccessibleName(f"Select {field.label} for verification")
         for button in (self.save_button, self.na_button, self.correct_button, self.history_button,
-                       self.verify_button):
+                       self.verify_button, self.invalidate_button):
             line.addWidget(button)
         line.addWidget(self.pick)
         layout.addLayout(line)
@@ -231,9 +236,12 @@ class FieldRow(QFrame):
     # -- showing the field -------------------------------------------------------------------------
     def set_field(self, field: FieldView, *, editable: bool, pages: Mapping[int, int]) -> None:
         """Show the field as the service now sees it. Text typed into an unsaved field is kept."""
+        shown_value = self.field.current is not None and field is not self.field
         self.field, self._pages, self._editable = field, pages, editable
         current = field.current
         has_value = current is not None
+        if shown_value and not has_value:
+            self.input.clear()  # its value was invalidated (RC-05): shown as VOID below, the input waits for a new one
         self.input.setReadOnly(has_value or not editable or self._na_mode)
         if current is not None:
             self._na_mode = False
@@ -246,6 +254,7 @@ class FieldRow(QFrame):
         self.history_button.setVisible(bool(field.history))
         self.history_button.setText(f"History ({len(field.history)})" if len(field.history) > 1 else "History")
         self.verify_button.setVisible(field.may_verify)
+        self.invalidate_button.setVisible(field.may_invalidate)
         self.pick.setVisible(field.may_verify)
         if not field.may_verify:
             self.pick.setChecked(False)
@@ -312,6 +321,11 @@ class FieldRow(QFrame):
     def _show_flags(self, field: FieldView) -> None:
         e = field.current
         lines, style = [], _AMBER
+        for void in (v for v in field.history if v.invalidated and not v.superseded):
+            # RC-05: a result taken back stays in sight, flagged, with who, when and why.
+            lines.append(f"VOID: {'NA' if void.is_na else void.value} – invalidated by {void.invalidated_by}, "
+                         f"{self._ctx.when(void.invalidated_at)}: {void.invalidation_reason}")
+            style = _RED
         if e is not None and e.out_of_limits:
             lines.append(f"OUT OF LIMITS ({field.limits}) – justification: {e.justification}")
             style = _RED

@@ -32,6 +32,7 @@ from app.ui.kit.widgets import ErrorLine
 from app.ui.pages.records.record_correction import CorrectionPanel
 from app.ui.pages.records.record_entry import EntryForm
 from app.ui.pages.records.record_history import HistoryDialog
+from app.ui.pages.records.record_invalidate import invalidate_value
 from app.ui.pages.records.record_review import ReviewPanel
 from app.ui.pages.records.record_scan import ScanView
 from app.ui.pages.records.record_snippets import SnippetPanel
@@ -106,6 +107,7 @@ class RecordWorkspace(QWidget):
         self.entry.changed.connect(self.apply)
         self.entry.correction_requested.connect(self.correct)
         self.entry.history_requested.connect(self.history)
+        self.entry.invalidate_requested.connect(self.invalidate)
         self.entry.verify_by_snippets_requested.connect(self.verify_by_snippets)
         self.snippets.show_requested.connect(self.show_on_page)
         self.review.changed.connect(self.apply)
@@ -243,6 +245,11 @@ class RecordWorkspace(QWidget):
             if ok and view is not None:
                 self.apply(view)
         self.panels.open(panel, done)
+
+    def invalidate(self, name: str) -> None:
+        """RC-05: a reason, then the e-signature; the value stays shown, flagged VOID (record_invalidate)."""
+        if self.view is not None:
+            self.dialog = invalidate_value(self._ctx, self, self.view, name, self.apply)
 
     def history(self, name: str) -> None:
         if self.view is None:
