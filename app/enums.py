@@ -97,6 +97,10 @@ class ScanOutcome(enum.Enum):
     BLANK = "blank"
     UNREADABLE_PAGE = "unreadable-page"
     NOT_CONTROLLED = "not-a-controlled-form"
+    # SC-03: the page was identified but its capture is below the site's specification (resolution, colour):
+    # never linked; a rescan that meets the specification links and closes it as RESCANNED.
+    BELOW_SPEC = "below-capture-spec"
+    RESCANNED = "rescanned"
 
     @property
     def title(self) -> str:
@@ -117,6 +121,8 @@ _OUTCOME_TITLES = {
     ScanOutcome.BLANK: "Blank page",
     ScanOutcome.UNREADABLE_PAGE: "Page cannot be read",
     ScanOutcome.NOT_CONTROLLED: "Not a controlled form",
+    ScanOutcome.BELOW_SPEC: "Below the capture specification (rescan)",
+    ScanOutcome.RESCANNED: "Replaced by a rescan that meets the capture specification",
 }
 
 
@@ -156,6 +162,8 @@ class PaperFindingKind(enum.Enum):
     SIGNATURE_EMPTY = "signature-empty"  # a wet-signature block left empty
     UNCLEAR_BOX = "unclear-box"  # the reader cannot tell: a person looks
     PAGE_UNREAD = "page-unread"  # the page could not be matched to its template: nothing on it was checked
+    # ES-08: the sheet came back on an older template version than the one effective when it was scanned.
+    OLDER_VERSION = "older-template-version"
 
     @property
     def title(self) -> str:
@@ -170,6 +178,7 @@ _FINDING_TITLES = {
     PaperFindingKind.SIGNATURE_EMPTY: "Signature missing",
     PaperFindingKind.UNCLEAR_BOX: "Unclear: look at the scan",
     PaperFindingKind.PAGE_UNREAD: "Page not read: check it by eye",
+    PaperFindingKind.OLDER_VERSION: "Older template version",
 }
 
 

@@ -260,7 +260,8 @@ def cmd_register(cli: Cli) -> int:
                    "copy": r.copy_no, "copies": r.copies, "purpose": r.purpose, "reference": r.reference,
                    "issued_to": r.issued_to, "issued_by": r.issued_by, "issued_at": r.issued_at.isoformat(),
                    "due": r.due_date.isoformat(), "state": r.state.value, "overdue": r.overdue,
-                   "issuance_id": r.issuance_id, "replaces": r.replaces} for r in rows])
+                   "issuance_id": r.issuance_id, "replaces": r.replaces, "pages": r.pages,
+                   "extra_pages": list(r.extra_pages)} for r in rows])
     else:
         cli.table(["serial", "label", "template", "copy", "purpose", "to", "issued", "due", "state"],
                   [[r.serial, r.printed_as, r.template_label, f"{r.copy_no}/{r.copies}", r.purpose, r.issued_to,

@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from app.commands.base import Cli, add_group, parse_date
+from app.commands.base import Cli, CliError, add_group, parse_date
+from app.services.core.errors import FormtrailError
 from app.services.core.timefmt import local_text
+from app.services.issuance import extra_pages, printing
 from app.services.reconciliation import reconciliation
 from app.services.reports import reports
 from app.textfmt import plural
@@ -34,6 +36,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("serial")
     p.add_argument("--reason", required=True)
     p.set_defaults(handler=cmd_void)
+    p = form.add_parser("add-pages", help="issue extra pages to a form in use: further pages of the same serial "
+                                          "(reason required); saves their controlled PDF (its one release)")
+    p.add_argument("serial")
+    p.add_argument("--count", type=int, required=True, help="how many pages to add")
+    p.add_argument("--reason", required=True)
+    p.add_argument("--out", type=Path, required=True, help="where to save the PDF of the new pages")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_add_pages)
+    p = form.add_parser("history", help="the extra pages added to a form")
+    p.add_argument("serial")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_form_history)
     p = form.add_parser("missing", help="declare a sheet missing (reason and deviation reference required)")
     p.add_argument("serial")
     p.add_argument("--reason", required=True)
@@ -55,6 +69,42 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("overdue", help="issuances past their return date with forms still out")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_overdue)
+
+
+def cmd_add_pages(cli: Cli) -> int:
+    a = cli.args
+    from app.commands.forms import writable_target  # the same check as `issue --out`, before anything is added
+
+    writable_target(a.out)
+    actor = cli.actor()
+    result = extra_pages.add_pages(cli.db, actor, serial=a.serial, count=a.count, reason=a.reason)
+    try:
+        printing.save_to_file(cli.db, actor, result.pdf_id, out=a.out)
+    except FormtrailError as exc:
+        raise CliError(f"{plural(result.last_page - result.first_page + 1, 'page')} added to {result.label}, but "
+                       f"their PDF was not saved: {exc} Release it with `formtrail release {result.issuance_id} "
+                       f"--pdf {result.pdf_id} --out FILE`.") from exc
+    if a.json:
+        cli.json({"serial": result.serial, "label": result.label, "first_page": result.first_page,
+                  "last_page": result.last_page, "pages": result.last_page, "pdf": str(a.out),
+                  "sha256": result.pdf_sha256})
+    else:
+        cli.out(f"{result.label}: pages {result.first_page}–{result.last_page} added; the form now has "
+                f"{plural(result.last_page, 'page')} (page x of {result.last_page}). PDF saved to {a.out}.")
+    return 0
+
+
+def cmd_form_history(cli: Cli) -> int:
+    rows = extra_pages.history(cli.db, cli.actor(), cli.args.serial)
+    if cli.args.json:
+        cli.json([{"serial": r.serial, "first_page": r.first_page, "last_page": r.last_page, "reason": r.reason,
+                   "added_at": r.added_at.isoformat(), "added_by": r.added_by, "pdf_id": r.pdf_id} for r in rows])
+        return 0
+    if not rows:
+        cli.out("No extra pages were added to this form.")
+    for r in rows:
+        cli.out(r.text)
+    return 0
 
 
 def _view_dict(view: reconciliation.ReconciliationView) -> dict:

@@ -55,8 +55,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--settle", type=float, default=2.0, help="seconds a file must stay unchanged (default 2)")
     p.add_argument("--once", action="store_true", help="import what is complete now, then stop")
     p.set_defaults(handler=cmd_watch)
-    p = group.add_parser("verify-copy", help="sign the scans of a returned form as verified true copies")
+    p = group.add_parser("verify-copy", help="sign the scans of a returned form as verified true copies",
+                         epilog="Each point of the checklist must be confirmed (SC-02), or nothing is signed.")
     p.add_argument("serial")
+    for name, text in true_copy.ITEMS:
+        p.add_argument(f"--{name.replace('_', '-')}", dest=name, action="store_true",
+                       help=f"confirm: {text}, compared with the paper original")
+    p.add_argument("--all-checked", action="store_true", help="confirm every point of the checklist at once")
     p.set_defaults(handler=cmd_verify_copy)
     p = group.add_parser("disposition", help="record what happened to a paper original")
     p.add_argument("serial")
@@ -101,7 +106,8 @@ def _page_dict(p: scans.ScanPageInfo) -> dict:
     return {"scan_id": p.id, "source": p.source_name, "sha256": p.source_sha256, "page": p.page_index + 1,
             "outcome": p.outcome.value, "reason": p.reason, "serial": p.serial, "page_no": p.page_no,
             "imported_at": p.imported_at.isoformat(), "imported_by": p.imported_by, "link_method": p.link_method,
-            "resolution": p.resolution, "superseded": p.superseded}
+            "resolution": p.resolution, "superseded": p.superseded, "dpi": p.dpi, "colour_mode": p.colour_mode,
+            "scanner": p.device, "template": p.sheet_version}
 
 
 def cmd_exceptions(cli: Cli) -> int:
@@ -142,9 +148,9 @@ def cmd_pages(cli: Cli) -> int:
     if cli.args.json:
         cli.json([_page_dict(p) for p in rows])
     else:
-        cli.table(["scan", "page", "outcome", "file / page", "sha256"],
+        cli.table(["scan", "page", "outcome", "file / page", "template", "capture", "sha256"],
                   [[p.id, p.page_no, p.outcome.title + (" (superseded)" if p.superseded else ""), p.location,
-                    p.source_sha256[:16]] for p in rows])
+                    p.sheet_version or "", p.capture, p.source_sha256[:16]] for p in rows])
     return 0
 
 
@@ -183,10 +189,17 @@ def cmd_watch(cli: Cli) -> int:
 
 
 def cmd_verify_copy(cli: Cli) -> int:
+    a = cli.args
     actor = cli.actor()
-    status = true_copy.verify_true_copy(cli.db, actor, serial=cli.args.serial, username=actor.username,
-                                        password=cli.sign_password("true-copy-verified"))
-    cli.out(f"The scans of {status.serial} are verified true copies ({status.verified_by}).")
+    checklist = true_copy.Checklist(**{name: bool(a.all_checked or getattr(a, name))
+                                       for name, _text in true_copy.ITEMS})
+    if (refusal := true_copy.checklist_refusal(checklist)) is not None:  # before the password is asked for
+        with cli.db.read(actor) as _session:  # written to the audit trail, as every refusal
+            raise refusal
+    status = true_copy.verify_true_copy(cli.db, actor, serial=a.serial, username=actor.username,
+                                        password=cli.sign_password("true-copy-verified"), checklist=checklist)
+    cli.out(f"The scans of {status.serial} are verified true copies ({status.verified_by}; checked: "
+            f"{(status.checklist or '').replace('; ', ', ')}).")
     return 0
 
 

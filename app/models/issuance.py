@@ -12,6 +12,8 @@ from app.models.base import Base, Controlled, value_enum
 from app.models.checks import at_most, one_of
 from app.models.templates import TemplateVersion
 
+CHECKLIST_LIMIT = 500  # issued_form.true_copy_checklist: the confirmed items, in words
+
 
 class SerialCounter(Base):
     """The next serial of a site. Read and advanced under a row lock in the issuing transaction, so serials
@@ -87,6 +89,8 @@ class IssuedForm(Controlled, Base):
     paper_location: Mapped[str | None] = mapped_column(Text)
     disposition_at: Mapped[dt.datetime | None]
     disposition_by: Mapped[str | None] = mapped_column(String(64))
+    # SC-02: what the true-copy verifier confirmed (the checklist, also bound into the signature's content).
+    true_copy_checklist: Mapped[str | None] = mapped_column(Text, info=at_most(CHECKLIST_LIMIT))
 
     issuance: Mapped[Issuance] = relationship(back_populates="forms", foreign_keys=[issuance_id])
     replaces: Mapped[IssuedForm | None] = relationship(remote_side=[id], foreign_keys=[replaces_id])
@@ -134,3 +138,35 @@ class StoredFile(Controlled, Base):
     original_name: Mapped[str] = mapped_column(Text)
     stored_at: Mapped[dt.datetime]
     stored_by: Mapped[str] = mapped_column(String(64))
+
+
+class FormPageAddition(Controlled, Base):
+    """Extra pages issued to a form in use (BF-02): pages ``first_page``..``last_page`` of the same serial, printed
+    "page x of ``last_page``" with codes for those page numbers; the form's page count became ``last_page``. The
+    pages before keep what they were printed with (see ``printed_total``)."""
+
+    __tablename__ = "form_page_addition"
+    __audit_entity__ = "form_page_addition"
+    __audit_key__ = "audit_label"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issued_form_id: Mapped[int] = mapped_column(ForeignKey("issued_form.id"))
+    serial: Mapped[str] = mapped_column(String(20))
+    first_page: Mapped[int]
+    last_page: Mapped[int]
+    reason: Mapped[str] = mapped_column(Text, info=at_most(2000))
+    added_at: Mapped[dt.datetime]
+    added_by: Mapped[str] = mapped_column(String(64))
+    added_by_name: Mapped[str] = mapped_column(String(200))
+    pdf_id: Mapped[int] = mapped_column(ForeignKey("controlled_pdf.id"))
+
+    @property
+    def count(self) -> int:
+        return self.last_page - self.first_page + 1
+
+    @property
+    def audit_label(self) -> str:
+        """"000123/p6-7": the form's serial leads, so its additions' trail is one prefix query."""
+        return f"{self.serial}/p{self.first_page}-{self.last_page}"
+
+    __table_args__ = (Index("ix_form_page_addition_issued_form_id", "issued_form_id"),)

@@ -32,6 +32,8 @@ class ScanSource(Controlled, Base):
     imported_by: Mapped[str] = mapped_column(String(64))
     imported_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     workstation: Mapped[str] = mapped_column(String(200))
+    # SC-01: the scanner, where the file or the hot folder names it (PDF Producer/Creator, TIFF/EXIF Make/Model).
+    device: Mapped[str | None] = mapped_column(String(200))
 
     pages: Mapped[list[ScanPage]] = relationship(back_populates="source", order_by="ScanPage.page_index")
 

@@ -11,6 +11,7 @@ import pytest
 from app.forms.resources import resource
 from tests.helpers import scanlike as sl
 from tests.helpers.cli import CliRunner
+from tests.helpers.training import qualify_cli
 
 ADMIN_PW, PW, TEMP = "Adm1n-Secret!", "Us3r-Passw0rd!", "Temp0rary-Pw!"
 
@@ -24,6 +25,7 @@ def cli(tmp_path):
         runner.run("user", "add", name, "--full-name", name.upper(), "--role", role, new_password=TEMP,
                    user="admin", password=ADMIN_PW)
         runner.run("user", "passwd", user=name, password=TEMP, new_password=PW)
+    qualify_cli(runner, ("dc", "qa", "qa2", "op", "op2"))  # AC-07: they sign and verify
     return runner
 
 
@@ -66,7 +68,7 @@ def test_paper_loop(cli, tmp_path):
     assert [e["outcome"] for e in exceptions] == ["possible-copy"]
     cli.run("scan", "not-controlled", str(exceptions[0]["scan_id"]), "--reason", "photocopy made for training",
             **as_("qa"))
-    cli.run("scan", "verify-copy", "000001", sign=PW, **as_("op2"))
+    cli.run("scan", "verify-copy", "000001", "--all-checked", sign=PW, **as_("op2"))  # SC-02: the checklist
 
     cli.run("form", "void", "000003", "--reason", "spoiled: wrong sample", **as_("dc"))
     show = cli.json("reconcile", "show", "1", "--json", **as_("qa"))

@@ -6,6 +6,7 @@ import pytest
 
 from app.forms.resources import resource
 from tests.helpers.cli import CliRunner
+from tests.helpers.training import qualify_cli
 
 ADMIN_PW, PW, TEMP = "Adm1n-Secret!", "Us3r-Passw0rd!", "Temp0rary-Pw!"
 
@@ -19,6 +20,7 @@ def cli(tmp_path):
         runner.run("user", "add", name, "--full-name", name.upper(), "--role", role, new_password=TEMP,
                    user="admin", password=ADMIN_PW)
         runner.run("user", "passwd", user=name, password=TEMP, new_password=PW)
+    qualify_cli(runner, ("dc", "qa", "qa2", "op", "op2"))  # AC-07: they sign and verify
     return runner
 
 

@@ -50,6 +50,7 @@ def test_a_rerun_right_after_a_sigkill_mid_import_resumes_at_once(tmp_path, new_
     url = new_db() if new_db else None
     folder, good = soak_intake.make_site(home, copies=30, db_url=url)
     cli = CliRunner(home, db_url=url)
+    cli.env["FORMTRAIL_WORKSTATION"] = "SOAK"  # the installation that set the site up (registered by it, AC-08)
     env = dict(cli.env, FORMTRAIL_USER="op", FORMTRAIL_PASSWORD=PASSWORD)
     proc = subprocess.Popen([sys.executable, "-m", "app", "scan", "import", str(folder), "--processes", "2"],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)

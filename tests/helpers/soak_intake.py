@@ -30,7 +30,7 @@ from tests.helpers.forms import effective_template, issue
 from tests.helpers.scans import issued_page_images, write
 from tests.helpers.seed import PASSWORD, seed_site
 
-DPI = 120
+DPI = 150  # the lowest resolution the default capture specification (intake.min_dpi) links
 
 
 @dataclasses.dataclass(frozen=True)
@@ -150,6 +150,7 @@ def run_trial(trial: int, workdir: Path, *, copies: int, rng: random.Random, max
     home.mkdir(parents=True)
     folder, good = make_site(home, copies=copies, db_url=db_url)
     cli = CliRunner(home, db_url=db_url)
+    cli.env["FORMTRAIL_WORKSTATION"] = "SOAK"  # the installation that set the site up (registered by it, AC-08)
     # One log-in first: it strengthens the seeded (test-profile) password hash, which two first log-ins at the
     # same moment race over (that is the log-in's business, not the import's).
     cli.run("scan", "exceptions", user="op", password=PASSWORD)

@@ -87,3 +87,14 @@ def sign_when_asked(username: str, password: str = PASSWORD, *, seen: list | Non
             dialog.reject()
 
     QTimer.singleShot(0, answer)
+
+
+def verify_checked(panel) -> None:  # noqa: ANN001 - a TrueCopyPanel
+    """Verify true copies as a person does: "Verify…", tick every point of the checklist (SC-02), "Sign…" (the
+    signature dialog is answered by ``sign_when_asked`` / ``answer_batch`` set up before)."""
+    from app.ui.pages.scans.scans_checklist import ChecklistDialog
+    panel.verify()
+    dialog = panel.dialog
+    if isinstance(dialog, ChecklistDialog):
+        dialog.confirm_all()
+        dialog.sign_button.click()

@@ -29,7 +29,7 @@ from tests.helpers.scans import write
 from tests.helpers.seed import PASSWORD, Seed
 from tests.ui.conftest import assert_usable, settle
 from tests.ui.helpers_records import open_page, row
-from tests.ui.helpers_scans import five_issued
+from tests.ui.helpers_scans import five_issued, verify_checked
 
 
 def _returned(seed: Seed, tmp_path: Path, copies: int, *, importer: str = "op") -> IssuanceResult:
@@ -102,6 +102,8 @@ def test_done_when_three_true_copies_one_selection_one_password(qtbot, seed, ctx
     qtbot.waitUntil(top.isActiveWindow, timeout=5_000)
     panel.table.setFocus()
     qtbot.keyClick(panel.table, Qt.Key.Key_Return)  # Enter: the panel's main action, Verify
+    panel.dialog.confirm_all()  # the true-copy checklist (SC-02), then the one signature
+    panel.dialog.sign_button.click()
     [dialog] = seen  # one dialog, one password, for the three forms
     summary = dialog.summary.toPlainText()
     assert all(serial in summary for serial in chosen) and result.serials[3] not in summary
@@ -125,10 +127,11 @@ def test_forms_one_may_not_sign_are_left_out_and_refusals_are_summed_up(
     _select(panel, [*others.serials, own.serials[0]])
     assert panel.verify_button.text() == "Verify 3 true copies…" and "1 selected form" in panel.verify_button.toolTip()
     # Meanwhile another verifier signs one of them: the service refuses it, the others are signed.
-    true_copy.verify_true_copy(seed.db, seed.qa, serial=others.serials[1], username="qa", password=PASSWORD)
+    true_copy.verify_true_copy(seed.db, seed.qa, serial=others.serials[1], username="qa", password=PASSWORD,
+        checklist=true_copy.Checklist.confirmed())
     seen: list[SignatureDialog] = []
     answer_batch(qtbot, PASSWORD, seen=seen)
-    panel.verify()
+    verify_checked(panel)
     summary = seen[0].summary.toPlainText()
     assert "Left out" in summary and own.serials[0] in summary.split("Left out")[1]
     result = panel.last_result
@@ -152,7 +155,7 @@ def test_wrong_password_signs_nothing_and_the_dialog_stays_for_another_try(
         assert dialog.isVisible() and dialog.sign_button.isEnabled() and dialog.password.text() == ""
         dialog.reject()
     answer_batch(qtbot, "wrong", seen=seen, then=refused)
-    panel.verify()
+    verify_checked(panel)
     assert errors and errors[0].startswith("Not signed: wrong user name or password")
     assert panel.last_result is None
     assert all(true_copy.status(seed.db, seed.dc, s).verified_by is None for s in result.serials)
@@ -180,7 +183,7 @@ def test_batch_lockout_ends_the_session_as_a_single_signature_does(
         else:
             again(dialog)
     answer_batch(qtbot, "wrong", seen=seen, then=again)
-    panel.verify()
+    verify_checked(panel)
     assert seen[0].locked_out and ended == ["account locked after failed signature attempts"]
     assert any("locked" in text and "Nothing was signed" in text for text in boxes.errors)
     assert len(trail(action="SIGN_FAIL", username="op2")) == 5 and len(trail(action="LOCKOUT")) == 1

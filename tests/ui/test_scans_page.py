@@ -30,7 +30,7 @@ from app.ui.pages.scans.scans_models import ExceptionModel, ImportResultModel, R
 from tests.helpers import scanlike as sl
 from tests.helpers.scans import write
 from tests.ui.conftest import assert_usable, settle
-from tests.ui.helpers_scans import DPI, five_issued, import_as, scanned_back, sign_when_asked
+from tests.ui.helpers_scans import DPI, five_issued, import_as, scanned_back, sign_when_asked, verify_checked
 
 
 @pytest.fixture(autouse=True)
@@ -242,7 +242,8 @@ def test_true_copy_by_a_second_person_then_paper_archived(qtbot, seed, ctx_for, 
     importer.true_copies.verify()
     assert QApplication.activeModalWidget() is None  # nothing to sign
     with pytest.raises(RuleViolation) as refused:  # and refuses, logged, should the screen be bypassed
-        true_copy.verify_true_copy(seed.db, seed.op, serial=serial, username="op", password="not asked")
+        true_copy.verify_true_copy(seed.db, seed.op, serial=serial, username="op", password="not asked",
+            checklist=true_copy.Checklist.confirmed())
     assert refused.value.code == ErrorCode.SEPARATION_OF_DUTIES
     assert [e.username for e in trail(action="RULE_REFUSED")] == ["op"]
 
@@ -256,7 +257,7 @@ def test_true_copy_by_a_second_person_then_paper_archived(qtbot, seed, ctx_for, 
     assert panel.verify_button.isEnabled() and panel.disposition_button.isHidden()  # operators: no
     seen: list = []
     sign_when_asked("op2", seen=seen)
-    panel.verify()
+    verify_checked(panel)
     assert "true copy verified" in seen[0].meaning.text().lower()
     # The list stays on its filter (issue 14): the verified form leaves it, the next one is selected.
     qtbot.waitUntil(lambda: panel.model.rowCount() == 1, timeout=10_000)
@@ -284,7 +285,8 @@ def test_paper_destroyed_with_qa_signature(qtbot, seed, ctx_for, tmp_path) -> No
     issued = five_issued(seed, copies=1)
     import_as(seed, "op", scanned_back(seed, tmp_path / "in", issued).files[:1])
     from tests.helpers.seed import PASSWORD
-    true_copy.verify_true_copy(seed.db, seed.op2, serial=issued.serials[0], username="op2", password=PASSWORD)
+    true_copy.verify_true_copy(seed.db, seed.op2, serial=issued.serials[0], username="op2", password=PASSWORD,
+        checklist=true_copy.Checklist.confirmed())
     page = _page(qtbot, ctx_for, "qa")
     assert page.importer is None and page.tabs.count() == 3  # QA does not import
     page.show_filter("true-copy")

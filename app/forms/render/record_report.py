@@ -42,6 +42,9 @@ class EntryLine:
     late: bool
     late_reason: str | None
     superseded: bool
+    # RC-05: "by Quinn Müller (qa), 2026-03-04 14:07:12 CET (UTC+01:00): <reason>" when the value was invalidated;
+    # it stays shown, flagged VOID.
+    invalidated: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,6 +97,7 @@ class RecordReport:
     trail: tuple[TrailLine, ...]
     # The serial as printed on the paper ("BSL-01-000123", the issuance's serial format); "": the serial itself.
     label: str = ""
+    true_copy_checklist: str | None = None  # "all pages present; legible; …": what the verifier confirmed (SC-02)
 
     @property
     def printed_as(self) -> str:
@@ -158,7 +162,8 @@ def _field_rows(field: FieldLines) -> list[list[str]]:
         + (f"\nlimits {field.limits}" if field.limits else "") + (" ◆ critical" if field.critical else "")
     if not field.entries:
         return [[label, "(no value)", "", "", "", "", "required" if field.required else ""]]
-    return [[label if index == 0 else "", f"NA ({e.reason})" if e.is_na else (e.value or ""),
+    return [[label if index == 0 else "", ("VOID: " if e.invalidated else "")
+             + (f"NA ({e.reason})" if e.is_na else (e.value or "")),
              f"{e.entered_by}\n{e.entered_at}", e.activity_at or "—",
              "direct entry" if e.source == "direct" else f"scan: {e.scan or 'page not known'}", _verified(field, e),
              _notes(e)]
@@ -168,7 +173,7 @@ def _field_rows(field: FieldLines) -> list[list[str]]:
 def _verified(field: FieldLines, e: EntryLine) -> str:
     if e.verified_at:
         return f"{e.verified_by}\n{e.verified_at}"
-    return "UNVERIFIED" if field.critical and not e.is_na and not e.superseded else ""
+    return "UNVERIFIED" if field.critical and not e.is_na and not e.superseded and not e.invalidated else ""
 
 
 def _notes(e: EntryLine) -> str:
@@ -181,6 +186,8 @@ def _notes(e: EntryLine) -> str:
         notes.append(f"LATE ENTRY – {e.late_reason}")
     if e.superseded:
         notes.append("superseded")
+    if e.invalidated:
+        notes.append(f"VOID / INVALIDATED {e.invalidated}")
     return "; ".join(notes)
 
 
@@ -196,6 +203,8 @@ def _caption(r: RecordReport, scan: RecordScan) -> str:
     if r.true_copy_verified_at:
         statement = (f"TRUE COPY of {r.printed_as} page {scan.page_no}, verified by {r.true_copy_verified_by}, "
                      f"{r.true_copy_verified_at}")
+        if r.true_copy_checklist:
+            statement += f" (checked: {r.true_copy_checklist.replace('; ', ', ')})"
     else:
         statement = f"Scan of {r.printed_as} page {scan.page_no} (not yet verified as a true copy)"
     received = f", {scan.imported}" if scan.imported else ""

@@ -20,6 +20,7 @@ from reportlab.lib.units import mm
 
 from app.forms.layout.layout import TemplateLayout
 from app.forms.layout.payload import Payload
+from app.forms.render.continuation import draw_continuation
 from app.forms.render.fonts import MONO, SANS_BOLD, register_fonts
 from app.forms.render.pdfstream import StreamingCanvas
 from app.forms.render.qr import QUIET_MODULES, draw_path
@@ -29,6 +30,7 @@ from app.forms.render.render_layout import (
     PageSpace,
     check_fits,
     draw_foot_serial,
+    draw_page_frame,
     draw_static_page,
     draw_watermark,
     measure_pages,
@@ -36,7 +38,7 @@ from app.forms.render.render_layout import (
 
 __all__ = [
     "CopyInfo", "IssueInfo", "PageSpace", "RenderCancelled", "check_fits", "local_text", "measure_pages",
-    "render_issued", "render_preview", "render_reference", "site_line",
+    "render_extra_pages", "render_issued", "render_preview", "render_reference", "site_line",
 ]
 
 MODULE_MAX = 0.8 * mm  # module size: as large as fits the 32 mm box, at most 0.8 mm (0.78 mm for the usual
@@ -286,6 +288,37 @@ def render_issued(
             raise ValueError("no copies to render")
         canvas.finish()
     return done
+
+
+def render_extra_pages(out: Output, layout: TemplateLayout, issue: IssueInfo, copy: CopyInfo, *, first_page: int,
+                       last_page: int, note: str, key: bytes) -> int:
+    """Extra pages ``first_page``..``last_page`` of one controlled copy (BF-02): each printed "Page x of
+    ``last_page``" with the copy's serial and codes for that page number (tagged with ``key``), the issuance head,
+    ``note`` (why, when and by whom they were added) and ruled rows to write on. Returns the number of pages."""
+    if not 1 < first_page <= last_page:
+        raise ValueError(f"extra pages {first_page}–{last_page} are out of range")
+    head = dataclasses.replace(_issue_head(layout, issue), status="CONTROLLED COPY")
+    geom = geometry(layout.paper)
+    where = slots(geom)
+    pages = range(first_page, last_page + 1)
+    texts = [Payload(site=issue.site_code, serial=copy.serial, page=page, pages=last_page, template=layout.code,
+                     version=issue.version).encode(key) for page in pages]
+    with _open(out) as handle:
+        canvas = _canvas(handle, layout, title=f"{layout.code} v{issue.version} {layout.title}: extra pages",
+                         author=f"{issue.issued_by_name} ({issue.issued_by_username})",
+                         subject=f"Extra pages {first_page}–{last_page} of controlled copy {copy.printed}")
+        codes = encoded(texts, helper=False)
+        try:
+            for page in pages:
+                y = draw_page_frame(canvas, layout, page, head, of=last_page)
+                draw_continuation(canvas, geom, y, note=f"Page {page} of {last_page}. {note}")
+                _draw_codes(canvas, *next(codes), where)
+                _draw_copy_texts(canvas, geom, where, copy)
+                canvas.showPage()
+        finally:
+            codes.close()
+        canvas.finish()
+    return len(pages)
 
 
 def render_preview(out: Output, layout: TemplateLayout, *, site_code: str, version_label: str,

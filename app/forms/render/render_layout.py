@@ -51,8 +51,10 @@ from app.forms.render.render_table import (
 
 # --- page parts -----
 
-def _draw_top(canvas: Canvas, layout: TemplateLayout, page: int, head: PageHead, geom: Geometry) -> float:
-    """The title block beside the top QR; returns the y below it."""
+def _draw_top(canvas: Canvas, layout: TemplateLayout, page: int, head: PageHead, geom: Geometry,
+              of: int | None = None) -> float:
+    """The title block beside the top QR; returns the y below it. ``of``: the page count printed ("Page 6 of
+    7" on an extra page, BF-02); None: the layout's."""
     top = geom.height - QR_EDGE
     id_right = geom.top_qr[0] - 3 * mm
     id_left = id_right - 52 * mm
@@ -108,7 +110,7 @@ def _draw_top(canvas: Canvas, layout: TemplateLayout, page: int, head: PageHead,
     canvas.line(id_left, box_bottom + 6.5 * mm, id_right, box_bottom + 6.5 * mm)
     canvas.setFillColor(INK)
     canvas.setFont(SANS_BOLD, 9.5)
-    canvas.drawCentredString((id_left + id_right) / 2, box_bottom + 2 * mm, f"Page {page} of {layout.pages}")
+    canvas.drawCentredString((id_left + id_right) / 2, box_bottom + 2 * mm, f"Page {page} of {of or layout.pages}")
     return min(y, box_bottom) - 2.5 * mm
 
 
@@ -170,7 +172,8 @@ def _draw_instructions(canvas: Canvas, layout: TemplateLayout, geom: Geometry, y
     return y_top - height - 3 * mm
 
 
-def _draw_footer(canvas: Canvas, layout: TemplateLayout, page: int, head: PageHead, geom: Geometry) -> None:
+def _draw_footer(canvas: Canvas, layout: TemplateLayout, page: int, head: PageHead, geom: Geometry,
+                 of: int | None = None) -> None:
     x = geom.bottom_qr[0] + QR_SLOT + 3 * mm
     width = geom.right - x
     size, lead = 6.5, 7.7
@@ -214,13 +217,26 @@ def _draw_footer(canvas: Canvas, layout: TemplateLayout, page: int, head: PageHe
     canvas.setFont(SANS, 6.6)
     canvas.setFillColor(GREY_TEXT)
     room = width - 62 * mm  # the left part holds the serial and copy number
-    page_text = f"Page {page} of {layout.pages}"
+    page_text = f"Page {page} of {of or layout.pages}"
     ident = f"{layout.code} {head.version} · {layout.title} · {page_text}"
     if canvas.stringWidth(ident, SANS, 6.6) > room:
         ident = f"{layout.code} {head.version} · {page_text}"
     canvas.drawRightString(geom.right, slots(geom).foot_y, fit(canvas, ident, SANS, 6.6, room))
     if head.serial is not None:
         draw_foot_serial(canvas, geom, head.serial, head.copy or "")
+
+
+def draw_page_frame(canvas: Canvas, layout: TemplateLayout, page: int, head: PageHead, *, of: int) -> float:
+    """The parts of a page that do not depend on its fields: title block, issuance grid and GDP footer, printed
+    "Page ``page`` of ``of``" (an extra page issued to a form in use, BF-02). Returns the y below the grid."""
+    geom = geometry(layout.paper)
+    canvas.saveState()
+    canvas.setStrokeColor(black)
+    y = _draw_top(canvas, layout, page, head, geom, of)
+    y = _draw_grid(canvas, head, geom, y)
+    _draw_footer(canvas, layout, page, head, geom, of)
+    canvas.restoreState()
+    return y
 
 
 def draw_foot_serial(canvas: Canvas, geom: Geometry, serial: str, copy: str) -> None:

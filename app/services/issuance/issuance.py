@@ -36,10 +36,11 @@ from app.services.core.db import Actor, Database
 from app.services.core.error_codes import ErrorCode
 from app.services.core.errors import DomainError, NotFound, ValidationError
 from app.services.core.filestore import PutResult
+from app.services.identity import workstations
 from app.services.identity.permissions import Permission, require
 from app.services.issuance import labels, qr_tags, serial_guard
 from app.services.issuance.issued_to import checked_issued_to
-from app.services.site import serial_format
+from app.services.site import key_setup, serial_format
 from app.services.templates import templates
 
 MAX_COPIES = 10_000
@@ -155,6 +156,9 @@ def render_to_store(
             )
         except render.RenderCancelled:
             raise IssueCancelled("issuing was cancelled; nothing was issued and no serial was used") from None
+        # Issue 16 / signed outputs: the released controlled PDF carries the site's seal (PAdES), signed before it
+        # is stored, so its stored SHA-256 is that of the signed file every release hands over.
+        key_setup.seal_pdf(db, staged, reason=f"controlled copies, issuance {issuance.id}")
         return db.files.adopt(staged), pages
 
 
@@ -191,6 +195,7 @@ def issue_forms(
 ) -> IssuanceResult:
     """Issue ``copies`` numbered controlled copies of the effective version of template ``code``."""
     require(db, actor, Permission.ISSUE_FORMS)
+    workstations.require_registered(db, actor, "issue controlled forms")  # AC-08
     if not 1 <= copies <= MAX_COPIES:
         raise ValidationError(f"the number of copies must be between 1 and {MAX_COPIES}")
     purpose = limits.checked("purpose", purpose, required="give the purpose (batch or lot, study, equipment...) "

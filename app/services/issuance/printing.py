@@ -22,11 +22,13 @@ from sqlalchemy.orm import Session, joinedload
 
 from app.forms.render import render
 from app.models import ControlledPdf, Issuance, IssuedForm
+from app.models.issuance import FormPageAddition
 from app.services.core import audit
 from app.services.core.db import Actor, Database
 from app.services.core.error_codes import ErrorCode
 from app.services.core.errors import DomainError, FormtrailError, NotFound, ValidationError
 from app.services.core.timefmt import local_text
+from app.services.identity import workstations
 from app.services.identity.permissions import Permission, require, require_any
 from app.services.issuance import labels
 from app.services.issuance.issuance import issue_info, site_of
@@ -93,6 +95,7 @@ def _release(db: Database, actor: Actor, pdf_id: int, *, target: str, details: d
              source: _Source | None = None) -> ReleasedPdf:
     # Document Control releases issuances; QA, who approves a replacement, may release that replacement.
     require_any(db, actor, Permission.ISSUE_FORMS, Permission.REPLACE_FORMS)
+    workstations.require_registered(db, actor, "print or save controlled forms")  # AC-08
     if source is None:
         source = _source(db, pdf_id)
     with db.write(actor, reason="controlled copies released") as session:
@@ -122,6 +125,7 @@ def save_to_file(db: Database, actor: Actor, pdf_id: int, *, out: Path) -> Relea
     committed only once it exists: a disk that is full or a folder that cannot be written leaves the release
     available. Should the release then be refused (someone released it meanwhile), the file is removed."""
     require_any(db, actor, Permission.ISSUE_FORMS, Permission.REPLACE_FORMS)
+    workstations.require_registered(db, actor, "print or save controlled forms")  # AC-08
     if out.exists():
         raise ValidationError(f"{out} already exists; choose a new file name", code="file-exists")
     source = _source(db, pdf_id)
@@ -243,6 +247,8 @@ class IssuancePdf:
     last_serial: str
     released: bool
     printed: str  # its forms as printed beside their codes: "BSL-01-000001 – BSL-01-000003" (``labels.span``)
+    pages: int = 0  # pages in the PDF
+    extra_pages: str | None = None  # "pages 6–7 of BSL-01-000003": the PDF holds extra pages of one form (BF-02)
 
     @property
     def serials(self) -> str:
@@ -267,8 +273,12 @@ def pdfs_of(db: Database, actor: Actor, issuance_id: int) -> list[IssuancePdf]:
         pdfs = list(session.scalars(select(ControlledPdf).where(ControlledPdf.issuance_id == issuance_id)
                                     .order_by(ControlledPdf.id)))
         printed = _printed_spans(session, pdfs)
+        extra = {a.pdf_id: a for a in session.scalars(select(FormPageAddition).where(
+            FormPageAddition.pdf_id.in_([p.id for p in pdfs])))} if pdfs else {}
         return [IssuancePdf(pdf_id=p.id, first_serial=p.first_serial, last_serial=p.last_serial,
-                            released=p.released_at is not None, printed=printed[p.id]) for p in pdfs]
+                            released=p.released_at is not None, printed=printed[p.id], pages=p.pages,
+                            extra_pages=(f"pages {extra[p.id].first_page}–{extra[p.id].last_page} of {printed[p.id]}"
+                                         if p.id in extra else None)) for p in pdfs]
 
 
 def print_reference(db: Database, actor: Actor, code: str, *, out: Path) -> Path:

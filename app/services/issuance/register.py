@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-import app
+from app import buildinfo
 from app.forms.render.report import ReportMeta, Table, render_report
 from app.models import FormState, Issuance, IssuanceState, IssuedForm, Template, TemplateVersion
 from app.services.core import audit
@@ -24,7 +24,7 @@ from app.services.core.db import Actor, Database
 from app.services.core.errors import NotFound, ValidationError
 from app.services.core.timefmt import local_text
 from app.services.identity.permissions import Permission, allowed, require
-from app.services.issuance import labels
+from app.services.issuance import extra_pages, labels
 from app.services.issuance.issuance import form_by_serial, format_serial, site_of
 from app.services.issuance.replacement import replace_refusal_of
 from app.services.site import serial_format
@@ -63,6 +63,12 @@ class RegisterRow:
     why_not_replace: str | None = None
     label: str = ""  # the serial as printed beside the QR code (its issuance's serial format)
     replaces_label: str | None = None  # the replaced form's, as printed on it
+    # BF-02: the form's pages now (its extra pages included) and each addition in words; whether the acting user
+    # may add pages now, and why not (from extra_pages.add_pages_refusal_of).
+    pages: int = 0
+    extra_pages: tuple[str, ...] = ()
+    may_add_pages: bool = False
+    why_not_add_pages: str | None = None
 
     @property
     def printed_as(self) -> str:
@@ -159,7 +165,7 @@ def fetch_forms(db: Database, actor: Actor, flt: RegisterFilter, *, sort: str = 
     columns = (IssuedForm.serial, Template.code, TemplateVersion.version, IssuedForm.copy_no, Issuance.copies,
                Issuance.purpose, Issuance.reference, Issuance.issued_to, Issuance.issued_by, Issuance.issued_at,
                Issuance.due_date, IssuedForm.state, Issuance.id, Issuance.state, IssuedForm.replaces_id,
-               IssuedForm.serial_no, Issuance.serial_format)
+               IssuedForm.serial_no, Issuance.serial_format, IssuedForm.id, IssuedForm.pages)
     with db.read() as session:
         typed = _typed_serial(session, flt.text)
         rows = session.execute(_query(columns, flt, on, typed=typed).order_by(order, IssuedForm.serial_no.desc())
@@ -169,11 +175,14 @@ def fetch_forms(db: Database, actor: Actor, flt: RegisterFilter, *, sort: str = 
         serial_of = dict(session.execute(select(IssuedForm.id, IssuedForm.serial)
                                          .where(IssuedForm.id.in_(replaced_ids))).all()) if replaced_ids else {}
         replaced_label = labels.labels_of(session, replaced_ids)
+        added = extra_pages.additions_of(session, (r[17] for r in rows))
     may_replace_any = allowed(actor, Permission.REPLACE_FORMS)
     result = []
     for r in rows:
         refusal = replace_refusal_of(serial=r[0], state=r[11], issuance_state=r[13])
         why_not = str(refusal) if refusal else (None if may_replace_any else "your role does not replace forms")
+        may_add, why_not_add = extra_pages.may_add_pages_of(actor, serial=r[0], state=r[11], issuance_state=r[13],
+                                                            pages=r[18])
         result.append(RegisterRow(
             serial=r[0], template=r[1], version=r[2], copy_no=r[3], copies=r[4], purpose=r[5], reference=r[6],
             issued_to=r[7], issued_by=r[8], issued_at=r[9], due_date=r[10], state=r[11], issuance_id=r[12],
@@ -181,7 +190,9 @@ def fetch_forms(db: Database, actor: Actor, flt: RegisterFilter, *, sort: str = 
             replaces=serial_of.get(r[14]), may_replace=why_not is None, why_not_replace=why_not,
             label=labels.serial_label(r[16], site_code=site_code, template=r[1], version=r[2], issued_at=r[9],
                                       serial_no=r[15]),
-            replaces_label=replaced_label.get(r[14]) if r[14] is not None else None))
+            replaces_label=replaced_label.get(r[14]) if r[14] is not None else None, pages=r[18],
+            extra_pages=tuple(a.text for a in added.get(r[17], [])), may_add_pages=may_add,
+            why_not_add_pages=why_not_add))
     return result
 
 
@@ -237,7 +248,7 @@ def export_register(db: Database, actor: Actor, flt: RegisterFilter, *, fmt: str
         with db.read() as session:
             head = "{}:{}".format(*audit.chain_head(session))
         meta = ReportMeta(title="Issuance register", site=site.code, printed_by=f"{actor.full_name} ({actor.username})",
-                          printed_at=local_text(db.clock.now()), chain_head=head, app_version=app.__version__)
+                          printed_at=local_text(db.clock.now()), chain_head=head, app_version=buildinfo.text())
         described = ", ".join(f"{k}={v.value if hasattr(v, 'value') else v}"
                               for k, v in dataclasses.asdict(flt).items() if v) or "none"
         render_report(out, meta, [

@@ -36,6 +36,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from app.forms.pdfium_lock import PDFIUM_LOCK
+from app.forms.scan.scan_device import device_of
 from app.forms.scan.scan_pages import MAX_PIXELS, SourceError
 from app.forms.scan.scan_probe import MAX_PAGES, Limits, probe
 from app.forms.scan.scan_worker import decode_files
@@ -43,6 +44,7 @@ from app.models import ScanPage, SourceStatus
 from app.services.core.db import Actor, Database
 from app.services.core.errors import ValidationError
 from app.services.core.filestore import PutResult, StorageError
+from app.services.identity import workstations
 from app.services.identity.permissions import Permission, require
 from app.services.scans.intake_decode import (
     CHUNK,
@@ -104,6 +106,7 @@ def import_files(
     keeps between imports (the hot folder); else they are started here when the import is big enough.
     ``decoder`` is the function the workers run (tests give one that crashes on purpose)."""
     require(db, actor, Permission.IMPORT_SCANS)
+    workstations.require_registered(db, actor, "import scans")  # AC-08
     entries, skipped = expand(paths)
     if not entries and not skipped:
         raise ValidationError("no scan files to import (PDF, TIFF, PNG or JPEG)", code="nothing-to-import")
@@ -216,7 +219,9 @@ class _Run:
             if not leases.take(sha):
                 self.busy.append((path, sha))
                 continue
-            stored.append(Stored(path=path, name=path.name, put=put, head=head))
+            with PDFIUM_LOCK:  # the file's own metadata (SC-01); other threads may be using PDFium
+                device = device_of(str(put.path), filename=path.name)
+            stored.append(Stored(path=path, name=path.name, put=put, head=head, device=device))
         try:  # on the disk before the database records them
             self.db.files.sync([s.put.path for s in stored if s.put.new])
         except StorageError as exc:

@@ -30,8 +30,9 @@ from app.models import (
 )
 from app.services.core import audit, keys
 from app.services.core.db import Actor, Database
-from app.services.issuance import labels, qr_tags
+from app.services.issuance import extra_pages, labels, qr_tags
 from app.services.issuance.issuance import site_of
+from app.services.scans import capture_spec
 from app.services.scans.intake_report import PageOutcome
 from app.textfmt import plural
 
@@ -69,6 +70,7 @@ class Lookup:
                     continue
         self.forms: dict[int, IssuedForm] = {}
         self.current: dict[tuple[int | None, int | None], ScanPage] = {}  # (form id, page) of linked pages
+        self.additions: dict[int, list[extra_pages.PageAddition]] = {}  # form id -> its extra pages (BF-02)
         if not serials:
             return
         self.forms = {f.serial_no: f for f in session.scalars(
@@ -79,12 +81,18 @@ class Lookup:
             self.current = {(p.issued_form_id, p.page_no): p for p in session.scalars(select(ScanPage).where(
                 ScanPage.issued_form_id.in_([f.id for f in self.forms.values()]), ScanPage.outcome == O.LINKED,
                 ScanPage.superseded_by_id.is_(None)))}
+            self.additions = extra_pages.additions_of(session, [f.id for f in self.forms.values() if f.pages > 1])
 
     def form(self, session: Session, site: Site, serial_no: int) -> IssuedForm | None:
         if serial_no in self.forms:
             return self.forms[serial_no]
         return session.scalar(select(IssuedForm).where(IssuedForm.site_id == site.id,
                                                        IssuedForm.serial_no == serial_no))
+
+    def additions_of(self, session: Session, form: IssuedForm) -> list[extra_pages.PageAddition]:
+        if form.serial_no in self.forms:
+            return self.additions.get(form.id, [])
+        return extra_pages.additions_of(session, [form.id]).get(form.id, [])
 
     def current_page(self, session: Session, form: IssuedForm, page_no: int) -> ScanPage | None:
         if form.serial_no in self.forms:
@@ -134,9 +142,15 @@ def classify_codes(session: Session, site: Site, ours: tuple[str, ...],
     if (code.template, code.version) != (version.template.code, version.version):
         return Verdict(O.TAG_INVALID, f"the code names {code.template}@{code.version} but serial {form.serial} was "
                                       f"issued as {version.label}", form=form, text=text)
-    if code.pages != form.pages or not 1 <= code.page <= form.pages:
+    # Each page must say the page count it was printed with: "of 5" on the original pages of a form that has
+    # 7 pages since two extra pages were added, "of 7" on those two (BF-02, app.services.issuance.extra_pages).
+    additions = (lookup.additions_of(session, form) if lookup is not None
+                 else extra_pages.additions_of(session, [form.id]).get(form.id, []))
+    printed = extra_pages.printed_total(form.pages, additions, code.page)
+    if printed is None or code.pages != printed:
+        has = plural(form.pages, 'page') + (f", page {code.page} printed as of {printed}" if printed else "")
         return Verdict(O.PAGE_OUT_OF_RANGE, f"page {code.page}/{code.pages} does not fit serial {form.serial}, "
-                                            f"which has {plural(form.pages, 'page')}", form=form, text=text)
+                                            f"which has {has}", form=form, text=text)
     if form.issuance.state is not IssuanceState.OPEN:
         return Verdict(O.NOT_RETURNABLE, f"the issuance of {form.serial} is already reconciled (closed)",
                        form=form, page_no=code.page, text=text)
@@ -175,6 +189,18 @@ def classify(session: Session, site: Site, decoded: PageDecode,
     if result.blank:
         return Verdict(O.BLANK, "the page is blank (e.g. the back of a duplex scan)")
     return Verdict(O.NO_CODE, "no QR code could be read on the page (damaged, covered, or not a form)")
+
+
+def within_spec(verdict: Verdict, spec: capture_spec.CaptureSpec, *, dpi: float | None,
+                mode: str | None) -> Verdict:
+    """A page that would link but was captured below the site's specification (SC-03) is an exception instead,
+    kept with its form and page so that the rescan closes it."""
+    if verdict.outcome is not O.LINKED:
+        return verdict
+    shortfall = spec.shortfall(dpi=dpi, mode=mode)
+    if shortfall is None:
+        return verdict
+    return dataclasses.replace(verdict, outcome=O.BELOW_SPEC, reason=f"{shortfall}; rescan the page")
 
 
 def current_page_scan(session: Session, form_id: int, page_no: int) -> ScanPage | None:
@@ -230,6 +256,7 @@ def record_pages(db: Database, actor: Actor, pages: list[tuple[Item, PageDecode]
         known = {(sid, index) for sid, index in session.execute(select(ScanPage.source_id, ScanPage.page_index)
                  .where(ScanPage.source_id.in_({i.source_id for i, _p in pages})))}
         lookup = Lookup(session, site, (p for _i, p in pages))
+        spec = capture_spec.site_spec(session)
         claimed: set[tuple[int, int]] = set()
         # One flush for the whole batch: the pages linked so far in it are tracked in ``claimed``.
         with session.no_autoflush:
@@ -237,7 +264,8 @@ def record_pages(db: Database, actor: Actor, pages: list[tuple[Item, PageDecode]
                 if (item.source_id, item.page) in known:
                     continue
                 known.add((item.source_id, item.page))
-                verdict = classify(session, site, page, claimed, lookup)
+                verdict = within_spec(classify(session, site, page, claimed, lookup), spec, dpi=page.dpi,
+                                      mode=page.mode)
                 row = ScanPage(
                     source_id=item.source_id, page_index=item.page, width=page.width, height=page.height,
                     dpi=page.dpi, colour_mode=page.mode[:20] or None, method=page.method[:40] or None,
@@ -251,6 +279,8 @@ def record_pages(db: Database, actor: Actor, pages: list[tuple[Item, PageDecode]
                 session.add(row)
                 rows.append((item, page, row, verdict))
         session.flush()
+        capture_spec.close_rescanned(session, [(r.issued_form_id or 0, r.page_no or 0, r.id) for _i, _p, r, v in rows
+                                               if v.outcome is O.LINKED], now=now, by=actor.username)
         complete_returned(session, [v.form for _i, _p, _r, v in rows if v.outcome is O.LINKED and v.form],
                           now=now, by=actor.username)
         # The report names each form as printed on the sheet: the batch's forms labelled in one read.

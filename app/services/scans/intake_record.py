@@ -16,9 +16,12 @@ from sqlalchemy.exc import IntegrityError
 
 from app.forms.scan.scan_pages import sniff
 from app.models import FileKind, ScanPage, ScanSource, SourceStatus, StoredFile
+from app.services.core import setting_specs
 from app.services.core.db import Actor, Database
 from app.services.core.filestore import PutResult
 from app.services.core.timefmt import local_text
+
+HOT_FOLDER_SCANNER = "intake.hot_folder_scanner"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,6 +32,7 @@ class Stored:
     name: str  # the name it arrived under (a link's target name is not used: the user named the link)
     put: PutResult
     head: bytes
+    device: str | None = None  # the scanner, as the file names it (SC-01)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,6 +79,9 @@ def _record(db: Database, actor: Actor, stored: list[Stored], *, origin: str) ->
         known_files = set(session.scalars(select(StoredFile.sha256).where(StoredFile.sha256.in_(hashes))))
         out: list[Recorded] = []
         new: list[tuple[Stored, ScanSource]] = []
+        # A file that does not name its scanner came from the hot folder's scanner, when the site named that one.
+        folder_scanner = (str(setting_specs.get(session, HOT_FOLDER_SCANNER) or "").strip()[:200] or None
+                          if origin == "hot-folder" else None)
         for one in stored:
             earlier = existing.get(one.put.sha256)
             if earlier is not None:
@@ -89,7 +96,7 @@ def _record(db: Database, actor: Actor, stored: list[Stored], *, origin: str) ->
             source = ScanSource(sha256=one.put.sha256, original_name=one.name, size=one.put.size,
                                 media_type=media_type(one.head), origin=origin, status=SourceStatus.PENDING,
                                 imported_at=now, imported_by=actor.username, imported_by_id=actor.user_id,
-                                workstation=db.workstation)
+                                workstation=db.workstation, device=one.device or folder_scanner)
             new.append((one, source))
         session.flush()  # the sources refer to the stored files; no ORM relationship orders the inserts
         session.add_all(source for _one, source in new)

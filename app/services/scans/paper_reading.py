@@ -47,10 +47,10 @@ class ReadSummary:
 def read_linked(db: Database, actor: Actor, *, scan_page_ids: Iterable[int] = (), source_ids: Iterable[int] = (),
                 pool: WorkerPool | None = None, cancelled: Cancelled | None = None) -> ReadSummary:
     """Read the boxes of the current linked pages among ``scan_page_ids`` and of the sources ``source_ids``."""
-    tasks = _gather(db, list(scan_page_ids), list(source_ids))
-    if not tasks:
+    tasks, extra = _gather(db, list(scan_page_ids), list(source_ids))
+    if not tasks and not extra:
         return ReadSummary(0, 0, 0)
-    results = _run(tasks, pool, cancelled)
+    results = _run(tasks, pool, cancelled) + extra
     pages = unread = findings = 0
     for start in range(0, len(results), STORE_PAGES):
         group = results[start:start + STORE_PAGES]
@@ -89,9 +89,11 @@ def unread_pages(db: Database, *, source_ids: Iterable[int] | None = None) -> li
         return list(session.scalars(query.order_by(ScanPage.id)))
 
 
-def _gather(db: Database, page_ids: list[int], source_ids: list[int]) -> list[ReadTask]:
+def _gather(db: Database, page_ids: list[int], source_ids: list[int]) -> tuple[list[ReadTask], list[ReadResult]]:
+    """The pages to read, and the readings of extra pages (BF-02) made here: an extra page has no template boxes,
+    so nothing on it can be checked automatically and a person reads it (a finding, as for a page not read)."""
     if not page_ids and not source_ids:
-        return []
+        return [], []
     with db.read() as session:
         query = (select(ScanPage, ScanSource, IssuedForm, Issuance.template_version_id)
                  .join(ScanSource, ScanSource.id == ScanPage.source_id)
@@ -105,10 +107,17 @@ def _gather(db: Database, page_ids: list[int], source_ids: list[int]) -> list[Re
             wanted.append(ScanPage.source_id.in_(source_ids))
         rows = session.execute(query.where(or_(*wanted)).order_by(ScanPage.id)).all()
         geometries = _geometries(session, {version_id for *_rest, version_id in rows})
-        return [ReadTask(key=page.id, path=str(db.files.path_for(source.sha256)), name=source.original_name,
-                         index=page.page_index, page_no=page.page_no or 1, geometry=geometries[version_id],
-                         payload_text=page.decoded_text)
-                for page, source, _form, version_id in rows]
+        tasks = [ReadTask(key=page.id, path=str(db.files.path_for(source.sha256)), name=source.original_name,
+                          index=page.page_index, page_no=page.page_no or 1, geometry=geometries[version_id],
+                          payload_text=page.decoded_text)
+                 for page, source, _form, version_id in rows
+                 if (page.page_no or 1) <= len(geometries[version_id].pages)]
+        extra = [ReadResult(page.id, PageReading(page=page.page_no or 1, boxes=(), residual_mm=None, error=(
+            f"an extra page added to {form.serial} after it was issued (a continuation sheet without template "
+            "boxes)")), 0.0)
+                 for page, _source, form, version_id in rows
+                 if (page.page_no or 1) > len(geometries[version_id].pages)]
+        return tasks, extra
 
 
 def _geometries(session: Session, version_ids: set[int]) -> dict[int, FormGeometry]:

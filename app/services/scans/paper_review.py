@@ -32,6 +32,7 @@ from app.services.core.errors import DomainError, NotFound, ValidationError
 from app.services.identity import batch
 from app.services.identity.batch import BatchResult
 from app.services.identity.permissions import Permission, require, require_any
+from app.services.scans import version_check
 from app.services.scans.paper_findings import Finding, findings_for
 from app.services.scans.paper_views import RESOLVER, Layouts, PaperFindingView, finding_views, resolve_refusal
 
@@ -147,6 +148,10 @@ def _store(db: Database, session: Session, actor: Actor, page: ScanPage, form: I
                  for b in reading.boxes]
     session.add(row)
     found = {_key(f): f for f in findings_for(layout, reading, last_page=page.page_no == layout.pages)}
+    if page.page_no == layout.pages:  # ES-08: once per form, on the page with the signature blocks
+        version = version_check.older_version(session, form, page=page.page_no, scanned_at=page.source.imported_at)
+        if version is not None:
+            found[_key(version)] = version
     mine = session.scalars(select(PaperFinding).where(PaperFinding.scan_page_id == page.id)).all()
     still_open = {_row_key(f): f for f in mine if f.status is S.OPEN}
     resolved = {_row_key(f) for f in mine if f.status is S.RESOLVED}

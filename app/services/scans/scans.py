@@ -15,7 +15,16 @@ from app.forms.layout import payload as qr_payload
 from app.forms.pdfium_lock import PDFIUM_LOCK
 from app.forms.scan.scan_decode import decode_pages
 from app.forms.scan.scan_pages import iter_pages
-from app.models import FormState, IssuedForm, LinkMethod, ScanOutcome, ScanPage, ScanSource
+from app.models import (
+    FormState,
+    Issuance,
+    IssuedForm,
+    LinkMethod,
+    ScanOutcome,
+    ScanPage,
+    ScanSource,
+    TemplateVersion,
+)
 from app.services.core import audit, limits
 from app.services.core.db import Actor, Database
 from app.services.core.error_codes import ErrorCode
@@ -25,11 +34,19 @@ from app.services.identity import batch
 from app.services.identity.permissions import Permission, require
 from app.services.issuance import labels
 from app.services.issuance.issuance import form_by_serial, site_of
-from app.services.scans.intake_link import RETURNABLE, classify, complete_if_returned, current_page_scan, link_page
+from app.services.scans import capture_spec
+from app.services.scans.intake_link import (
+    RETURNABLE,
+    classify,
+    complete_if_returned,
+    current_page_scan,
+    link_page,
+    within_spec,
+)
 from app.services.scans.paper_reading import read_linked
 
 O = ScanOutcome  # noqa: E741 - the outcomes read as O.LINKED, O.BLANK
-OPEN_EXCEPTIONS = tuple(o for o in ScanOutcome if o not in (O.LINKED, O.NOT_CONTROLLED))
+OPEN_EXCEPTIONS = tuple(o for o in ScanOutcome if o not in (O.LINKED, O.NOT_CONTROLLED, O.RESCANNED))
 # Outcomes a harder second decode can change; for the others the code was read and its verdict stands.
 RETRYABLE = frozenset({O.NO_CODE, O.UNREADABLE_PAGE, O.BLANK, O.FOREIGN_CODE})
 
@@ -58,6 +75,10 @@ class ScanPageInfo:
     resolved_by: str | None
     superseded: bool
     label: str | None = None  # the form's serial as printed on it (its issuance's serial format); None: no form
+    device: str | None = None  # the scanner, where the file or the hot folder names it (SC-01)
+    # The template version the sheet itself was printed from ("QC-WS-014@2", ES-08): the form's, which its code
+    # names (a code naming another version is not linked); None: no form.
+    sheet_version: str | None = None
 
     @property
     def printed_as(self) -> str | None:
@@ -67,6 +88,20 @@ class ScanPageInfo:
     @property
     def is_exception(self) -> bool:
         return self.outcome in OPEN_EXCEPTIONS
+
+    @property
+    def linkable(self) -> bool:
+        """Whether a person may link it by hand (what link_manually accepts): never a page below the capture
+        specification (SC-03), which is rescanned."""
+        return self.outcome is not O.BELOW_SPEC and self.outcome in OPEN_EXCEPTIONS
+
+    @property
+    def capture(self) -> str:
+        """"2480 × 3508 px · 300 dpi · RGB · Canon DR-C225": the capture metadata as a person reads it (SC-01)."""
+        parts = [f"{self.width} × {self.height} px" if self.width else "",
+                 f"{round(self.dpi)} dpi" if self.dpi else "", self.colour_mode or "",
+                 f"scanner {self.device}" if self.device else ""]
+        return " · ".join(p for p in parts if p)
 
     @property
     def retryable(self) -> bool:
@@ -86,15 +121,17 @@ def _info(row: ScanPage, form: IssuedForm | None, label: str | None = None) -> S
         imported_by=row.source.imported_by, width=row.width, height=row.height, dpi=row.dpi,
         colour_mode=row.colour_mode, link_method=row.link_method, linked_by=row.linked_by,
         resolution=row.resolution, resolved_by=row.resolved_by, superseded=row.superseded_by_id is not None,
-        label=label if form else None,
+        label=label if form else None, device=row.source.device,
+        sheet_version=form.issuance.template_version.label if form else None,
     )
 
 
 def _rows(session: Session, query) -> list[ScanPageInfo]:  # noqa: ANN001 - a Select over ScanPage
     rows = session.scalars(query.options(joinedload(ScanPage.source))).all()
     form_ids = {r.issued_form_id for r in rows if r.issued_form_id}
-    forms = ({f.id: f for f in session.scalars(select(IssuedForm).where(IssuedForm.id.in_(form_ids)))}
-             if form_ids else {})
+    forms = ({f.id: f for f in session.scalars(select(IssuedForm).where(IssuedForm.id.in_(form_ids)).options(
+        joinedload(IssuedForm.issuance).joinedload(Issuance.template_version)
+        .joinedload(TemplateVersion.template)))} if form_ids else {})
     label_of = labels.labels_of(session, form_ids)
     return [_info(r, forms.get(r.issued_form_id), label_of.get(r.issued_form_id or 0)) for r in rows]
 
@@ -179,6 +216,14 @@ def link_manually(db: Database, actor: Actor, *, scan_page_id: int, serial: str,
             # The one thing a reason cannot make right: a preview was never a controlled copy.
             raise RuleViolation("this page is a scanned PREVIEW print, not a controlled copy: it cannot be linked "
                                 "to a form; set it aside as not controlled", code=ErrorCode.PREVIEW_NOT_CONTROLLED)
+        # SC-03: a page captured below the site's specification is rescanned; no reason makes it a true copy. (A
+        # file that states no resolution is judged at intake; here a person looked at it and gives a reason.)
+        shortfall = (capture_spec.site_spec(session).shortfall(dpi=row.dpi, mode=row.colour_mode)
+                     if row.dpi is not None else None)
+        if row.outcome is O.BELOW_SPEC or shortfall is not None:
+            raise RuleViolation(f"scan page {row.id} is {shortfall or row.reason or 'below the capture specification'}"
+                                ": rescan the page (the rescan links by its code and closes this one), or set it "
+                                "aside", code=ErrorCode.BELOW_CAPTURE_SPEC)
         form = form_by_serial(session, serial)
         if form.state not in RETURNABLE or form.issuance.state.value != "open":
             raise DomainError(f"serial {form.serial} is {form.state.value}; a page cannot be linked to it "
@@ -193,6 +238,7 @@ def link_manually(db: Database, actor: Actor, *, scan_page_id: int, serial: str,
         if earlier is not None:
             with audit.reason(session, f"superseded by rescan (scan page {row.id}): {reason}"):
                 earlier.superseded_by_id = row.id
+        capture_spec.close_rescanned(session, [(form.id, page_no, row.id)], now=now, by=actor.username)
         complete_if_returned(session, form, now=now, by=actor.username)
         info = _one(session, row, form)
     read_linked(db, actor, scan_page_ids=[scan_page_id])  # its boxes, and the paper findings they raise
@@ -237,7 +283,8 @@ def retry_decoding(db: Database, actor: Actor, *, scan_page_id: int) -> ScanPage
         [decoded] = decode_pages(str(path), filename=name, pages=[index], exhaustive=True)
     with db.write(actor, reason="decoded again") as session:
         row = _page(session, scan_page_id)
-        verdict = classify(session, site_of(session), decoded)
+        verdict = within_spec(classify(session, site_of(session), decoded), capture_spec.site_spec(session),
+                              dpi=decoded.dpi, mode=decoded.mode)
         row.outcome, row.reason, row.decoded_text = verdict.outcome, verdict.reason, verdict.text
         row.issued_form_id = verdict.form.id if verdict.form else row.issued_form_id
         row.page_no = verdict.page_no
@@ -245,6 +292,8 @@ def retry_decoding(db: Database, actor: Actor, *, scan_page_id: int) -> ScanPage
         if verdict.outcome is O.LINKED and verdict.form is not None:
             link_page(row, verdict.form, verdict.page_no or 0, method=LinkMethod.AUTO, now=now, by=actor.username)
             session.flush()
+            capture_spec.close_rescanned(session, [(verdict.form.id, verdict.page_no or 0, row.id)], now=now,
+                                         by=actor.username)
             complete_if_returned(session, verdict.form, now=now, by=actor.username)
         session.flush()
         info = _one(session, row, verdict.form)

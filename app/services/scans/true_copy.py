@@ -12,12 +12,52 @@ from sqlalchemy.orm import Session
 
 from app.models import Disposition, FormState, IssuedForm, ScanOutcome, ScanPage, SignatureMeaning
 from app.services.core.db import Actor, Database
-from app.services.core.errors import DomainError, FormtrailError, ValidationError
+from app.services.core.error_codes import ErrorCode
+from app.services.core.errors import DomainError, FormtrailError, RuleViolation, ValidationError
 from app.services.identity import batch, signatures
 from app.services.identity.permissions import Permission, allowed, require
 from app.services.issuance import labels
 from app.services.issuance.issuance import form_by_serial
 from app.textfmt import of_total
+
+
+@dataclasses.dataclass(frozen=True)
+class Checklist:
+    """What the verifier confirms, page by page against the paper, before signing a true copy (SC-02): each item
+    must be confirmed, or nothing is signed (code true-copy-checklist-incomplete). The confirmed list is bound
+    into the signature's content and kept with the form (``IssuedForm.true_copy_checklist``)."""
+
+    all_pages_present: bool = False
+    legible: bool = False
+    colour_where_it_matters: bool = False
+    corrections_visible: bool = False
+
+    @classmethod
+    def confirmed(cls) -> Checklist:
+        return cls(True, True, True, True)
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        return tuple(text for name, text in ITEMS if not getattr(self, name))
+
+    @property
+    def text(self) -> str:
+        """"all pages present; legible; colour where it matters; corrections visible" (what was confirmed)."""
+        return "; ".join(text for name, text in ITEMS if getattr(self, name))
+
+
+# (field, what the verifier confirms): in the order the dialog and the statement show them.
+ITEMS = (("all_pages_present", "all pages present"), ("legible", "legible"),
+         ("colour_where_it_matters", "colour where it matters"), ("corrections_visible", "corrections visible"))
+
+
+def checklist_refusal(checklist: Checklist | None) -> FormtrailError | None:
+    """Why a true copy cannot be signed with ``checklist`` (None: every item is confirmed)."""
+    missing = Checklist().missing if checklist is None else checklist.missing
+    if not missing:
+        return None
+    return RuleViolation("a true copy is signed only when every check is confirmed against the paper; not "
+                           f"confirmed: {', '.join(missing)}", code=ErrorCode.CHECKLIST_INCOMPLETE)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,6 +71,7 @@ class TrueCopyStatus:
     may_verify: bool = False
     why_not_verify: str | None = None
     may_record_disposition: bool = False
+    checklist: str | None = None  # what the verifier confirmed (SC-02)
 
 
 def _current_pages(session: Session, form: IssuedForm) -> list[ScanPage]:
@@ -41,8 +82,11 @@ def _current_pages(session: Session, form: IssuedForm) -> list[ScanPage]:
 
 def true_copy_content(session, form) -> dict[str, object]:  # noqa: ANN001
     """What the signature binds to: each page of the form and the exact stored image it was verified on."""
-    return {"serial": form.serial, "pages": [
+    content: dict[str, object] = {"serial": form.serial, "pages": [
         {"page": p.page_no, "sha256": p.source.sha256, "index": p.page_index} for p in _current_pages(session, form)]}
+    if form.true_copy_checklist:  # what the verifier confirmed (SC-02) is signed too
+        content["checked"] = form.true_copy_checklist.split("; ")
+    return content
 
 
 def _importers(session: Session, form: IssuedForm) -> dict[int, str]:
@@ -73,35 +117,47 @@ def disposition_refusal(form: IssuedForm) -> DomainError | None:
     return None
 
 
-def verify_true_copy(db: Database, actor: Actor, *, serial: str, username: str, password: str) -> TrueCopyStatus:
+def verify_true_copy(db: Database, actor: Actor, *, serial: str, username: str, password: str,
+                     checklist: Checklist | None) -> TrueCopyStatus:
+    """Sign the scans of ``serial`` as verified true copies, every item of ``checklist`` confirmed."""
     require(db, actor, Permission.VERIFY_TRUE_COPY)
     # Checked before the password is asked for, in a session that writes a refusal to the audit trail.
     with db.read(actor) as session:
+        if (refusal := checklist_refusal(checklist)) is not None:
+            raise refusal
         if (refusal := verify_refusal(session, actor, form_by_serial(session, serial))) is not None:
             raise refusal
     signatures.reauthenticate(db, actor, username=username, password=password)
-    return _sign_true_copy(db, actor, serial)
+    return _sign_true_copy(db, actor, serial, checklist or Checklist())
 
 
 def verify_many(
     db: Database, actor: Actor, *, serials: Iterable[str], username: str, password: str,
-    progress: batch.Progress | None = None,
+    checklist: Checklist | None, progress: batch.Progress | None = None,
 ) -> batch.BatchResult[str]:
     """Verify the true copies of many forms with one password entry: each form gets its own signature (its own
     manifestation and content hash), in its own transaction, as :func:`verify_true_copy` signs one. A wrong
     password signs nothing; a form refused (its importer, already verified, pages missing) is reported with its
     code and the others are signed."""
     require(db, actor, Permission.VERIFY_TRUE_COPY)
-    return batch.each(db, actor, serials, lambda serial: _sign_true_copy(db, actor, serial),
+    with db.read(actor) as _session:  # the checklist confirms every form of the batch, or none is signed
+        if (refusal := checklist_refusal(checklist)) is not None:
+            raise refusal
+    confirmed = checklist or Checklist()
+    return batch.each(db, actor, serials, lambda serial: _sign_true_copy(db, actor, serial, confirmed),
                       username=username, password=password, progress=progress)
 
 
-def _sign_true_copy(db: Database, actor: Actor, serial: str) -> TrueCopyStatus:
+def _sign_true_copy(db: Database, actor: Actor, serial: str, checklist: Checklist) -> TrueCopyStatus:
     """The signature itself, after re-authentication: one form, one signature, one transaction."""
     with db.write(actor, reason="verified true copy") as session:
+        if (refusal := checklist_refusal(checklist)) is not None:
+            raise refusal
         form = form_by_serial(session, serial)
         if (refusal := verify_refusal(session, actor, form)) is not None:  # another verifier may have been quicker
             raise refusal
+        # The checklist is part of what is signed (``true_copy_content``): changing it breaks the signature.
+        form.true_copy_checklist = checklist.text
         signatures.add_signature(
             db, session, actor, meaning=SignatureMeaning.TRUE_COPY_VERIFIED, entity="issued_form",
             entity_id=form.serial, content=true_copy_content(session, form), activity=f"true-copy:{form.serial}",
@@ -209,7 +265,7 @@ def returned_forms(db: Database, actor: Actor, *, limit: int = 500) -> list[Retu
 def _status(form: IssuedForm) -> TrueCopyStatus:
     return TrueCopyStatus(serial=form.serial, verified_by=form.true_copy_verified_by,
                           verified_at=form.true_copy_verified_at, disposition=form.paper_disposition,
-                          location=form.paper_location)
+                          location=form.paper_location, checklist=form.true_copy_checklist)
 
 
 @dataclasses.dataclass(frozen=True)

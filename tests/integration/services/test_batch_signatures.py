@@ -55,7 +55,8 @@ def test_es02_twenty_true_copies_one_password_twenty_signatures(seed, tmp_path, 
     """Done when: verifying 20 true copies takes one selection and one password."""
     result = _returned(seed, tmp_path, 20)
     before = _count(seed, "SIGN_FAIL")
-    done = true_copy.verify_many(seed.db, seed.op2, serials=result.serials, username="op2", password=PASSWORD)
+    done = true_copy.verify_many(seed.db, seed.op2, serials=result.serials, username="op2", password=PASSWORD,
+        checklist=true_copy.Checklist.confirmed())
     assert done.signed == tuple(result.serials) and done.refused == ()
     rows = _signature_rows(seed)
     assert [r.entity_id for r in rows] == list(result.serials) and len({r.id for r in rows}) == 20
@@ -78,11 +79,13 @@ def test_es02_twenty_true_copies_one_password_twenty_signatures(seed, tmp_path, 
 def test_sc02_mixed_batch_signs_the_rest_and_reports_each_refusal(seed, tmp_path) -> None:  # noqa: ANN001
     own = _returned(seed, tmp_path, 2, importer="op2")  # op2 imported these: separation of duties
     others = _returned(seed, tmp_path, 3, importer="op")
-    true_copy.verify_true_copy(seed.db, seed.qa, serial=others.serials[0], username="qa", password=PASSWORD)
+    true_copy.verify_true_copy(seed.db, seed.qa, serial=others.serials[0], username="qa", password=PASSWORD,
+        checklist=true_copy.Checklist.confirmed())
     refusals_before = _count(seed, "RULE_REFUSED", "op2")
     asked = [own.serials[0], others.serials[0], others.serials[1], own.serials[1], "999999", others.serials[2],
              others.serials[1]]  # a duplicate counts once
-    done = true_copy.verify_many(seed.db, seed.op2, serials=asked, username="op2", password=PASSWORD)
+    done = true_copy.verify_many(seed.db, seed.op2, serials=asked, username="op2", password=PASSWORD,
+        checklist=true_copy.Checklist.confirmed())
     assert done.signed == (others.serials[1], others.serials[2])
     assert [(key, code) for key, code, _ in done.refused] == [
         (own.serials[0], ErrorCode.SEPARATION_OF_DUTIES), (others.serials[0], ErrorCode.NOT_ALLOWED_NOW),
@@ -97,15 +100,19 @@ def test_sc02_mixed_batch_signs_the_rest_and_reports_each_refusal(seed, tmp_path
 def test_es02_wrong_password_signs_nothing_and_counts_once(seed, tmp_path) -> None:  # noqa: ANN001
     result = _returned(seed, tmp_path, 4)
     with pytest.raises(AuthenticationError):
-        true_copy.verify_many(seed.db, seed.op2, serials=result.serials, username="op2", password="wrong")
+        true_copy.verify_many(seed.db, seed.op2, serials=result.serials, username="op2", password="wrong",
+            checklist=true_copy.Checklist.confirmed())
     with pytest.raises(AuthenticationError, match="your own user name"):
-        true_copy.verify_many(seed.db, seed.op2, serials=result.serials, username="qa", password=PASSWORD)
+        true_copy.verify_many(seed.db, seed.op2, serials=result.serials, username="qa", password=PASSWORD,
+            checklist=true_copy.Checklist.confirmed())
     assert _signature_rows(seed) == []
     assert _count(seed, "SIGN_FAIL") == 2  # one per attempt, not one per form
     with pytest.raises(PermissionDenied):  # a viewer may not verify: refused before the password is checked
-        true_copy.verify_many(seed.db, seed.viewer, serials=result.serials, username="viewer", password=PASSWORD)
+        true_copy.verify_many(seed.db, seed.viewer, serials=result.serials, username="viewer", password=PASSWORD,
+            checklist=true_copy.Checklist.confirmed())
     with pytest.raises(ValidationError) as empty:
-        true_copy.verify_many(seed.db, seed.op2, serials=[], username="op2", password=PASSWORD)
+        true_copy.verify_many(seed.db, seed.op2, serials=[], username="op2", password=PASSWORD,
+            checklist=true_copy.Checklist.confirmed())
     assert empty.value.code == ErrorCode.NOTHING_SELECTED
     assert _signature_rows(seed) == []
 
@@ -117,14 +124,18 @@ def test_es03_batch_wrong_passwords_lock_the_account_as_single_signatures_do(see
         limit = setting_specs.get(session, "login.max_failures")
     for _ in range(limit - 1):
         with pytest.raises(AuthenticationError):
-            true_copy.verify_many(seed.db, seed.op2, serials=result.serials, username="op2", password="wrong")
+            true_copy.verify_many(seed.db, seed.op2, serials=result.serials, username="op2", password="wrong",
+                checklist=true_copy.Checklist.confirmed())
     with pytest.raises(AccountLocked):
-        true_copy.verify_many(seed.db, seed.op2, serials=result.serials, username="op2", password="wrong")
+        true_copy.verify_many(seed.db, seed.op2, serials=result.serials, username="op2", password="wrong",
+            checklist=true_copy.Checklist.confirmed())
     # Locked: even the right password signs nothing now, refused as one signature is.
     with pytest.raises(PermissionDenied, match="locked"):
-        true_copy.verify_many(seed.db, seed.op2, serials=result.serials, username="op2", password=PASSWORD)
+        true_copy.verify_many(seed.db, seed.op2, serials=result.serials, username="op2", password=PASSWORD,
+            checklist=true_copy.Checklist.confirmed())
     with pytest.raises(PermissionDenied, match="locked"):
-        true_copy.verify_true_copy(seed.db, seed.op2, serial=result.serials[0], username="op2", password=PASSWORD)
+        true_copy.verify_true_copy(seed.db, seed.op2, serial=result.serials[0], username="op2", password=PASSWORD,
+            checklist=true_copy.Checklist.confirmed())
     assert _count(seed, "LOCKOUT") == 1 and _signature_rows(seed) == []
 
 

@@ -112,13 +112,16 @@ def test_sc02_true_copy_by_a_second_person_then_disposition(seed, issued, tmp_pa
         true_copy.record_disposition(seed.db, seed.dc, serial=serial, disposition=Disposition.ARCHIVED,
                                      location="Archive room B, box 12", reason="filed")
     with pytest.raises(RuleViolation) as refused:
-        true_copy.verify_true_copy(seed.db, seed.op, serial=serial, username="op", password=PASSWORD)
+        true_copy.verify_true_copy(seed.db, seed.op, serial=serial, username="op", password=PASSWORD,
+            checklist=true_copy.Checklist.confirmed())
     assert refused.value.code == ErrorCode.SEPARATION_OF_DUTIES
     with pytest.raises(DomainError, match="0 of 1"):
-        true_copy.verify_true_copy(seed.db, seed.dc, serial=result.serials[1], username="dc", password=PASSWORD)
+        true_copy.verify_true_copy(seed.db, seed.dc, serial=result.serials[1], username="dc", password=PASSWORD,
+            checklist=true_copy.Checklist.confirmed())
     [waiting] = true_copy.pending(seed.db, seed.viewer)
     assert (waiting.serial, waiting.imported_by) == (serial, ("op",))
-    status = true_copy.verify_true_copy(seed.db, seed.op2, serial=serial, username="op2", password=PASSWORD)
+    status = true_copy.verify_true_copy(seed.db, seed.op2, serial=serial, username="op2", password=PASSWORD,
+        checklist=true_copy.Checklist.confirmed())
     assert true_copy.pending(seed.db, seed.viewer) == []
     assert status.verified_by == "op2"
     with pytest.raises(ValidationError, match="where"):

@@ -35,6 +35,7 @@ from app.ui.kit.operations import notify, run_op
 from app.ui.kit.style import set_role
 from app.ui.kit.widgets import ask_export_path, hint, setup_table
 from app.ui.kit.workers import Task
+from app.ui.pages.issuance.add_pages import AddPagesDialog
 from app.ui.pages.issuance.issue_release import PdfToRelease, ReleasePanel
 from app.ui.pages.issuance.issue_replace import ReplaceDialog, form_text
 from app.ui.pages.issuance.register_model import STATE_TEXT, RegisterTableModel
@@ -260,8 +261,14 @@ class RegisterPage(QWidget):
                                        "(reason and e-signature). The old serial becomes “replaced”.")
         self.replace_button.clicked.connect(lambda: self.replace())
         self.replace_button.setVisible(self._ctx.allowed(Permission.REPLACE_FORMS))
+        self.add_pages_button = QPushButton("Add pages…")
+        self.add_pages_button.setToolTip("Document Control: issue extra pages to this form while it is in use — "
+                                         "further pages of the same serial, with a reason (BF-02).")
+        self.add_pages_button.clicked.connect(lambda: self.add_pages())
+        self.add_pages_button.setVisible(self._ctx.allowed(Permission.ISSUE_FORMS))
         row.addWidget(self.issuance_button)
         row.addWidget(self.replace_button)
+        row.addWidget(self.add_pages_button)
         row.addStretch(1)
         column.addLayout(row)
         return box
@@ -286,15 +293,21 @@ class RegisterPage(QWidget):
         row = self.selected()
         self.issuance_button.setEnabled(row is not None and self.issuance_id is None)
         self.replace_button.setEnabled(row is not None and row.may_replace)
+        self.add_pages_button.setEnabled(row is not None and row.may_add_pages)
+        self.add_pages_button.setToolTip("Issue extra pages to this form while it is in use (reason required)."
+                                         + (f"\n\nNot now: {row.why_not_add_pages}" if row is not None
+                                            and row.why_not_add_pages else ""))
         if row is None:
             self.detail.setText("Select a row to see the copy, its issuance and its PDFs.")
             self.pdf_label.clear()
             self.release.set_pdf(None)
             return
         replaced = f" It replaces serial {row.replaces_label or row.replaces}." if row.replaces else ""
+        pages = f" {plural(row.pages, 'page')}" + (f" (page x of {row.pages})" if row.extra_pages else "") + "."
+        extra = "".join(f"\n{text}" for text in row.extra_pages)
         self.detail.setText(f"Serial {row.printed_as}: {form_text(row)}. Issued by {row.issued_by} on "
                             f"{self._ctx.when(row.issued_at, seconds=False)} (issuance #{row.issuance_id}); due back "
-                            f"{row.due_date.isoformat()}{' — OVERDUE' if row.overdue else ''}.{replaced}")
+                            f"{row.due_date.isoformat()}{' — OVERDUE' if row.overdue else ''}.{replaced}{pages}{extra}")
         set_role(self.detail, "error" if row.overdue else "")
         self._show_pdfs()
 
@@ -307,7 +320,8 @@ class RegisterPage(QWidget):
         except FormtrailError as exc:
             self.pdf_label.setText(f"PDFs cannot be listed: {exc}")
             return
-        lines = [f"{pdf.printed} {'printed or saved' if pdf.released else 'NOT PRINTED YET'}" for pdf in pdfs]
+        lines = [f"{pdf.extra_pages or pdf.printed} {'printed or saved' if pdf.released else 'NOT PRINTED YET'}"
+                 for pdf in pdfs]
         self.pdf_label.setText(f"PDFs of issuance #{row.issuance_id}: " + "; ".join(lines))
         waiting = [pdf for pdf in pdfs if not pdf.released]
         target = next((pdf for pdf in waiting if pdf.holds(row.serial)), waiting[0] if waiting else None)
@@ -320,7 +334,9 @@ class RegisterPage(QWidget):
         except FormtrailError:
             paper, per_copy = "A4", 1
         serials = target.first_serial if target.copies == 1 else target.serials
-        self.release.set_pdf(PdfToRelease(pdf_id=target.pdf_id, serials=serials, pages=target.copies * per_copy,
+        # A PDF of extra pages (BF-02) holds just those pages; any other one every page of each of its copies.
+        pages = target.pages if target.extra_pages else target.copies * per_copy
+        self.release.set_pdf(PdfToRelease(pdf_id=target.pdf_id, serials=serials, pages=pages,
                                           paper=paper, file_name=f"{row.template}-{serials.replace('–', '-')}.pdf",
                                           printed=target.printed))
 
@@ -342,6 +358,19 @@ class RegisterPage(QWidget):
             if accepted(result) and new is not None:
                 self.reload()
                 self.select(new.new_serial)
+        return open_dialog(dialog, finished)
+
+    def add_pages(self) -> AddPagesDialog | None:
+        row = self.selected()
+        if row is None:
+            return None
+        dialog = AddPagesDialog(self._ctx, row, parent=self)
+        self.dialog = dialog
+
+        def finished(_dialog: AddPagesDialog, result: int) -> None:
+            self.dialog = None
+            if accepted(result):
+                self.reload()
         return open_dialog(dialog, finished)
 
     # -- export --------------------------------------------------------------------------------------------

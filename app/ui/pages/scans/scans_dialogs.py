@@ -51,6 +51,9 @@ ADVICE = {
                          "one by one, then set this page aside.",
     O.BLANK: "A blank page, often the back of a duplex scan. Set it aside as “not a controlled form”.",
     O.UNREADABLE_PAGE: "The page image cannot be decoded. Try “Read code again”, or rescan the sheet.",
+    O.BELOW_SPEC: "The page was scanned below the site's capture specification (resolution or colour), so it is "
+                  "not a true copy. Rescan the sheet as the specification asks: the rescan links by its code and "
+                  "closes this page. It cannot be linked by hand.",
 }
 
 

@@ -223,10 +223,11 @@ class ExceptionsPanel(QWidget):
             return
         # The form the code named, as printed on its paper (the reason, stored at import, gives the bare serial).
         form = f"Form {info.printed_as}" + (f", page {info.page_no}" if info.page_no else "") if info.serial else ""
+        if info.sheet_version:  # the version the sheet itself was printed from (ES-08)
+            form += f" (template {info.sheet_version})"
+        capture = f" · {info.capture}" if info.capture else ""
         lines = [f"{info.outcome.title} — {info.location}", form, info.reason or "",
-                 f"Imported by {info.imported_by}, {self._ctx.when(info.imported_at, seconds=False)}"
-                 f"{f' · {info.width} × {info.height} px' if info.width else ''}"
-                 f"{f' · {round(info.dpi)} dpi' if info.dpi else ''}"]
+                 f"Imported by {info.imported_by}, {self._ctx.when(info.imported_at, seconds=False)}{capture}"]
         if info.outcome in ADVICE:
             lines.append("What to do: " + ADVICE[info.outcome])
         self.details.setText("\n".join(line for line in lines if line))
@@ -258,7 +259,7 @@ class ExceptionsPanel(QWidget):
         idle = self.task is None and self.panel is None
         many = len(self.selected_pages())
         one = info is not None and many == 1  # linking and reading again: one page at a time
-        self.link_button.setEnabled(one and idle)
+        self.link_button.setEnabled(one and idle and info is not None and info.linkable)
         self.not_controlled_button.setEnabled(info is not None and idle)
         self.not_controlled_button.setText("Not a controlled form…" if many <= 1 else
                                            f"Set {plural(many, 'page')} aside…")

@@ -38,6 +38,7 @@ from app.ui.kit.signature import batch_report, batch_summary
 from app.ui.kit.widgets import hint, main_action, setup_table
 from app.ui.kit.workers import Progress
 from app.ui.pages.registry import PageContext
+from app.ui.pages.scans.scans_checklist import ChecklistDialog
 from app.ui.pages.scans.scans_dialogs import DispositionDialog
 from app.ui.pages.scans.scans_models import (
     ReturnedFormModel,
@@ -257,8 +258,9 @@ class TrueCopyPanel(QWidget):
             "issued": f"{form.issued_to} / {when(form.issued_at, seconds=False)}",
             "pages": ", ".join(f"p.{p.page_no}: {p.location}" for p in self._pages) or "none",
             "importers": ", ".join(importers) or "—",
-            "true_copy": f"verified by {form.verified_by}, {when(form.verified_at)}" if form.verified_by
-            else "not verified yet",
+            "true_copy": f"verified by {form.verified_by}, {when(form.verified_at)}"
+            + (f" (checked: {form.status.checklist.replace('; ', ', ')})" if form.status.checklist else "")
+            if form.verified_by else "not verified yet",
             "paper": paper,
         }
         for key, label in self.fields.items():
@@ -306,14 +308,26 @@ class TrueCopyPanel(QWidget):
         form = self.selected()
         if form is None or self.status is None or not self.status.may_verify:
             return
+        dialog = ChecklistDialog(what=f"Form {form.printed_as} ({form.template}, {form.purpose}): "
+                                      f"{plural(len(self._pages), 'scanned page')}", parent=self)
+        self.dialog = dialog
+
+        def checked(dialog: ChecklistDialog, result: int) -> None:
+            self.dialog = None
+            if accepted(result):
+                self._sign_one(form, dialog.checklist())
+        open_dialog(dialog, checked)
+
+    def _sign_one(self, form: ReturnedForm, checklist: true_copy.Checklist) -> None:
         ctx = self._ctx
         pages = "\n".join(f"  page {p.page_no}: {p.location}, SHA-256 {p.source_sha256[:16]}…" for p in self._pages)
         summary = (f"Form {form.printed_as} ({form.template}, {form.purpose}): I compared the "
                    f"{plural(len(self._pages), 'scanned page')} with the paper original; they are complete and "
-                   f"accurate copies.\n{pages}")
+                   f"accurate copies (checked: {checklist.text.replace('; ', ', ')}).\n{pages}")
         done = ctx.sign(self, summary=summary, meaning=SignatureMeaning.TRUE_COPY_VERIFIED,
                         perform=lambda username, password: true_copy.verify_true_copy(
-                            ctx.db, ctx.actor, serial=form.serial, username=username, password=password))
+                            ctx.db, ctx.actor, serial=form.serial, username=username, password=password,
+                            checklist=checklist))
         if done is not None:
             self.verify_button.setEnabled(False)  # until the list is read again with the new status
             # The same filter: a form that leaves it (verified) hands the selection to the one now in its place.
@@ -327,19 +341,32 @@ class TrueCopyPanel(QWidget):
         signable = [f for f in forms if f.status.may_verify]
         if not signable:
             return
+        dialog = ChecklistDialog(what=f"{plural(len(signable), 'returned form')}, each compared with its paper "
+                                      "original", parent=self)
+        self.dialog = dialog
+
+        def checked(dialog: ChecklistDialog, result: int) -> None:
+            self.dialog = None
+            if accepted(result):
+                self._sign_many(forms, signable, dialog.checklist())
+        open_dialog(dialog, checked)
+
+    def _sign_many(self, forms: list[ReturnedForm], signable: list[ReturnedForm],
+                   checklist: true_copy.Checklist) -> None:
         left_out = [(f.printed_as, f.status.why_not_verify or "already verified") for f in forms
                     if not f.status.may_verify]
         ctx = self._ctx
         serials = [f.serial for f in signable]
         statement = (f"I compared the scanned pages of each of these {plural(len(signable), 'returned form')} with "
-                     "its paper original; they are complete and accurate copies. Each form is signed on its own "
-                     "(its own signature, bound to its own pages).")
+                     f"its paper original; they are complete and accurate copies (checked: "
+                     f"{checklist.text.replace('; ', ', ')}). Each form is signed on its own (its own signature, "
+                     "bound to its own pages).")
         summary = batch_summary(statement, [f"{f.printed_as}  {f.template}, {f.purpose} ({f.copy})" for f in signable],
                                 left_out=left_out)
 
         def perform(username: str, password: str, progress: Progress) -> BatchResult[str]:
             return true_copy.verify_many(ctx.db, ctx.actor, serials=serials, username=username, password=password,
-                                         progress=progress)
+                                         checklist=checklist, progress=progress)
         result = ctx.sign_many(self, summary=summary, meaning=SignatureMeaning.TRUE_COPY_VERIFIED, perform=perform,
                                progress_label=f"Signing {plural(len(serials), 'true copy', 'true copies')}…",
                                changes={Topic.SCANS})
