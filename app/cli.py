@@ -8,10 +8,19 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 
-import app
 from app.commands.base import Cli, CliError, parse_date
 
 __all__ = ["Cli", "CliError", "build_parser", "main", "parse_date"]
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: the version, the build's commit and its source hash (SE-02), worked out only when asked."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_args: object, **_kwargs: object) -> None:
+        from app import buildinfo
+
+        print(f"formtrail {buildinfo.text()}")  # on stdout, as argparse's own version action does
+        parser.exit()
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -22,7 +31,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         prog="formtrail",
         description="Controlled blank forms for hybrid paper/electronic GMP records.",
     )
-    parser.add_argument("--version", action="version", version=f"formtrail {app.__version__}")
+    parser.add_argument("--version", action=_VersionAction, nargs=0, help="show the version and build, and exit")
     parser.add_argument("--home", help="data directory (default: the user data directory; env FORMTRAIL_HOME)")
     parser.add_argument("--db", help="SQLAlchemy database URL (default: SQLite in the data directory; "
                                      "env FORMTRAIL_DB)")

@@ -8,7 +8,8 @@ profile=${1:-run}
 run_pkgs=(libegl1 libgl1 libfontconfig1 libxkbcommon0 libxkbcommon-x11-0 libdbus-1-3 libglib2.0-0
           libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 libxcb-randr0
           libxcb-render-util0 libxcb-image0 libxcb-xkb1 fonts-dejavu-core)
-test_pkgs=(postgresql xvfb openssl)  # openssl: the TLS test server's certificate
+test_pkgs=(postgresql xvfb openssl poppler-utils libnss3-tools)  # openssl: the TLS test server's certificate;
+# poppler-utils (pdfsig) and libnss3-tools (certutil): the signed-PDF tests check signatures as a standard reader does
 
 pkgs=("${run_pkgs[@]}")
 [ "$profile" = test ] && pkgs+=("${test_pkgs[@]}")

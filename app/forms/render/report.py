@@ -4,6 +4,7 @@ it and when, the audit chain head and "Page x of y"."""
 from __future__ import annotations
 
 import dataclasses
+import io
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -13,6 +14,7 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.lib.utils import simpleSplit
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     Image,
@@ -25,6 +27,7 @@ from reportlab.platypus import (
 )
 
 from app.forms.render.fonts import CONDENSED, CONDENSED_BOLD, MONO, SANS, SANS_BOLD, register_fonts
+from app.forms.render.pdfa import make_pdfa
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,6 +39,8 @@ class ReportMeta:
     chain_head: str | None = None
     app_version: str = ""
     status: str = "ORIGINAL"  # ORIGINAL / COPY marking for PR-03
+    document: str = ""  # what the pages are of, with its version: "Record 000123 version 7" (PR-03)
+    signed: tuple[str, ...] = ()  # the manifestations of the signatures over the data shown, on every page
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,10 +53,14 @@ class Printed:
     printed_at: str
     chain_head: str
     app_version: str = ""
+    status: str = "ORIGINAL"  # "ORIGINAL", or "COPY 2" for the second print of the same document (PR-03)
+    document: str = ""
+    signed: tuple[str, ...] = ()
 
     def meta(self, title: str) -> ReportMeta:
         return ReportMeta(title=title, site=self.site, printed_by=self.printed_by, printed_at=self.printed_at,
-                          chain_head=self.chain_head, app_version=self.app_version)
+                          chain_head=self.chain_head, app_version=self.app_version, status=self.status,
+                          document=self.document, signed=self.signed)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -112,11 +121,26 @@ def _p(text: str, style: str, *, struck: bool = False) -> Paragraph:
     return Paragraph(body, _styles()[style])
 
 
+_SIGNED_SIZE, _SIGNED_LEADING, _SIGNED_LINES = 6.2, 2.7 * mm, 4
+
+
+def _signed_lines(meta: ReportMeta, width: float) -> list[str]:
+    """The signature manifestations as the header prints them under the title, at most a few lines."""
+    if not meta.signed:
+        return []
+    lines = simpleSplit("Signed: " + "  |  ".join(meta.signed), SANS, _SIGNED_SIZE, width - 24 * mm)
+    if len(lines) > _SIGNED_LINES:
+        lines = [*lines[:_SIGNED_LINES - 1], "… more signatures: see the Signatures section"]
+    return lines
+
+
 def _footer_canvas(meta: ReportMeta) -> type[Canvas]:
     class NumberedCanvas(Canvas):
         """Holds the pages until the end so every footer can say "Page x of y"."""
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
+            # Not reportlab's default Helvetica, which is never embedded (PDF/A): every page starts in DejaVu.
+            kwargs["initialFontName"] = kwargs.get("initialFontName") or SANS
             super().__init__(*args, **kwargs)
             self._pages: list[dict[str, Any]] = []
 
@@ -137,10 +161,14 @@ def _footer_canvas(meta: ReportMeta) -> type[Canvas]:
             self.saveState()
             self.setFont(SANS_BOLD, 8)
             self.drawString(12 * mm, height - 9 * mm, f"{meta.site} · {meta.title}")
-            self.drawRightString(width - 12 * mm, height - 9 * mm, meta.status)
+            self.drawRightString(width - 12 * mm, height - 9 * mm,
+                                 f"{meta.document} · {meta.status}" if meta.document else meta.status)
             self.setStrokeColor(colors.grey)
             self.line(12 * mm, height - 10.5 * mm, width - 12 * mm, height - 10.5 * mm)
             self.line(12 * mm, 13 * mm, width - 12 * mm, 13 * mm)
+            self.setFont(SANS, _SIGNED_SIZE)
+            for index, text in enumerate(_signed_lines(meta, width)):
+                self.drawString(12 * mm, height - 13.5 * mm - index * _SIGNED_LEADING, text)
             self.setFont(SANS, 6.8)
             self.drawString(12 * mm, 9.5 * mm, f"Printed by {meta.printed_by} on {meta.printed_at}")
             if meta.chain_head:
@@ -155,6 +183,10 @@ def _footer_canvas(meta: ReportMeta) -> type[Canvas]:
     return NumberedCanvas
 
 
+# A table sets its cells' font even when every cell is a Paragraph: not reportlab's Helvetica, never embedded.
+_CELL_FONT = ("FONTNAME", (0, 0), (-1, -1), SANS)
+
+
 def _flowables(section: Section, frame_width: float, frame_height: float) -> list[Any]:
     out: list[Any] = []
     heading = getattr(section, "heading", None)
@@ -163,7 +195,8 @@ def _flowables(section: Section, frame_width: float, frame_height: float) -> lis
     if isinstance(section, KeyValues):
         rows = [[_p(k, "key"), _p(v, "body")] for k, v in section.pairs]
         table = LongTable(rows, colWidths=[frame_width * 0.25, frame_width * 0.75])
-        table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+        table.setStyle(TableStyle([_CELL_FONT, ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                                   ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
                                    ("TOPPADDING", (0, 0), (-1, -1), 1.5)]))
         out.append(table)
     elif isinstance(section, Table):
@@ -183,6 +216,7 @@ def _flowables(section: Section, frame_width: float, frame_height: float) -> lis
                 source.append(index)
         table = LongTable(data, colWidths=col_widths, repeatRows=1)
         style = [
+            _CELL_FONT,
             ("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
             ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e4e8ee")),
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -238,15 +272,21 @@ def _fitted(cells: list[Any], widths: Sequence[float], room: float) -> list[list
 def render_report(
     out: Path | BinaryIO, meta: ReportMeta, sections: Sequence[Section], *, wide: bool = False
 ) -> None:
-    """Write the report PDF to ``out``."""
+    """Write the report PDF to ``out``, as PDF/A-2b (``pdfa``)."""
     _styles()
     pagesize = landscape(A4) if wide else A4
+    buffer = io.BytesIO()
     doc = SimpleDocTemplate(
-        str(out) if isinstance(out, Path) else out, pagesize=pagesize, leftMargin=12 * mm, rightMargin=12 * mm,
-        topMargin=15 * mm, bottomMargin=17 * mm, title=meta.title, author=meta.printed_by,
-        creator=f"Formtrail {meta.app_version}",
+        buffer, pagesize=pagesize, leftMargin=12 * mm, rightMargin=12 * mm,
+        topMargin=15 * mm + len(_signed_lines(meta, pagesize[0])) * _SIGNED_LEADING, bottomMargin=17 * mm,
+        title=meta.title, author=meta.printed_by, creator=f"Formtrail {meta.app_version}".strip(),
     )
     story: list[Any] = [_p(meta.title, "title")]
     for section in sections:
         story.extend(_flowables(section, doc.width, doc.height))
     doc.build(story, canvasmaker=_footer_canvas(meta))
+    data = make_pdfa(buffer.getvalue())
+    if isinstance(out, Path):
+        out.write_bytes(data)
+    else:
+        out.write(data)

@@ -22,7 +22,7 @@ from typing import Any, TypedDict
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import Engine, make_url
 
-import app
+from app import buildinfo
 from app.models import StoredFile
 from app.models.migrate import current_revision
 from app.services.admin import transfer
@@ -125,7 +125,7 @@ def _take(db: Database, actor: Actor, dest: Path, *, progress: Progress | None,
         for path in sorted(dest.rglob("*")) if path.is_file() and not is_scratch(path) and path.name != INCOMPLETE}
     manifest = {
         "format": FORMAT, "site": ring.site, "created_at": db.clock.now().isoformat(), "created_by": actor.username,
-        "workstation": db.workstation, "app_version": app.__version__, "backend": backend,
+        "workstation": db.workstation, "app_version": buildinfo.text(), "backend": backend,
         "schema_revision": current_revision(db.engine), "row_counts": counts, "chain_head": chain.head,
         "chain_ok": chain.ok, "stored_files": len(hashes), "problems": problems, "files": files,
     }

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-import app
+from app import buildinfo
 from app.forms.render.report import ReportMeta, Section, Table, Text, render_report
 from app.models import (
     AuditEvent,
@@ -144,7 +144,7 @@ def write_report(db: Database, actor: Actor, *, since: dt.date, until: dt.date, 
             head = "{}:{}".format(*audit.chain_head(session))
         meta = ReportMeta(title=f"Data-integrity exception report {since} to {until}", site=require_site(db).code,
                           printed_by=f"{actor.full_name} ({actor.username})", printed_at=local_text(db.clock.now()),
-                          chain_head=head, app_version=app.__version__)
+                          chain_head=head, app_version=buildinfo.text())
         counts = Counter(f.category for f in items)
         summary = [[title, str(counts.get(key, 0))] for key, title in CATEGORIES.items()]
         sections: list[Section] = [Table(columns=["What", "Findings"], rows=summary, widths=[5, 1], heading="Summary")]

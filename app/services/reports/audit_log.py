@@ -25,7 +25,7 @@ from app.services.core.timefmt import local_text
 from app.services.identity.permissions import Permission, require
 from app.services.reports import wording
 from app.services.reports.naming import names_for, people_in
-from app.services.reports.printed import printed_in
+from app.services.reports.printed import printed_in, seal
 from app.services.reports.wording import EventWording
 
 
@@ -186,6 +186,7 @@ def export_events(db: Database, actor: Actor, flt: AuditFilter, *, fmt: str, out
     else:
         render_audit_trail_report(tmp, AuditTrailReport(printed=printed, filter=conditions,
                                                         events=tuple(audit_line(e) for e in events)))
+        seal(db, tmp, reason="audit trail export")
     tmp.replace(out)
     digest = hashlib.sha256(out.read_bytes()).hexdigest()
     with db.write(actor, reason=f"audit trail export ({fmt})") as session:

@@ -38,7 +38,7 @@ from app.services.records.record_views import EntryInfo, FieldView, RecordView, 
 from app.services.reports import wording
 from app.services.reports.audit_log import AuditEventView, audit_line, event_views
 from app.services.reports.naming import people_in, scan_pages_in
-from app.services.reports.printed import chain_head_text, printed_in
+from app.services.reports.printed import chain_head_text, copy_status, printed_in, prints_of, seal
 from app.services.reports.wording import Names, ScanPageName
 from app.services.scans import scans
 from app.services.templates import templates
@@ -57,6 +57,7 @@ class RecordCopy:
     true_copy_verified_at: dt.datetime | None
     people: dict[str, str] = dataclasses.field(default_factory=dict)  # user name -> full name
     scan_pages: dict[int, ScanPageName] = dataclasses.field(default_factory=dict)  # the scans values were read from
+    true_copy_checklist: str | None = None  # what the true-copy verifier confirmed (SC-02)
 
 
 def read_record(session: Session, db: Database, serial: str) -> RecordCopy:
@@ -73,6 +74,7 @@ def read_record(session: Session, db: Database, serial: str) -> RecordCopy:
     return RecordCopy(view=view, trail=_trail_in(session, form), chain_head=chain_head_text(session),
                       true_copy_verified_by=form.true_copy_verified_by,
                       true_copy_verified_at=form.true_copy_verified_at, people=people_in(session),
+                      true_copy_checklist=form.true_copy_checklist,
                       scan_pages=scan_pages_in(session, read_from | {s.scan_page_id for s in view.scans}))
 
 
@@ -89,7 +91,9 @@ def _trail_in(session: Session, form: IssuedForm) -> tuple[AuditEventView, ...]:
     query = select(AuditEvent).where(or_(
         and_(AuditEvent.entity == "record", AuditEvent.entity_id == serial),
         and_(AuditEvent.entity == "record_entry", AuditEvent.entity_id.like(f"{serial}/%")),
+        and_(AuditEvent.entity == "entry_invalidation", AuditEvent.entity_id.like(f"{serial}/%")),  # RC-05
         and_(AuditEvent.entity == "signature", or_(AuditEvent.entity_id.like(f"record:{serial}#%"),
+                                                  AuditEvent.entity_id.like(f"record_entry:{serial}/%"),
                                                   AuditEvent.entity_id.like(f"issued_form:{serial}#%"))),
         and_(AuditEvent.entity == "issued_form", AuditEvent.entity_id == serial),
         and_(AuditEvent.entity == "scan_page", AuditEvent.entity_id.in_(scan_ids or ["-"])),
@@ -107,10 +111,31 @@ def gather_record(db: Database, actor: Actor, serial: str) -> RecordReport:
         return record_report(read_record(session, db, serial), printed_in(session, db, actor))
 
 
+def record_version(view: RecordView) -> int:
+    """The record's version as printed (PR-03): one more with every value entered or corrected and every
+    signature, so two prints of the same version show the same data and signatures."""
+    return sum(len(f.history) for f in view.fields) + len(view.signatures)
+
+
+def record_furniture(copy: RecordCopy, printed: Printed) -> Printed:
+    """``printed`` with what every page of this record's PDF carries (PR-03): which record and version, ORIGINAL
+    or COPY n (the earlier prints of this version are in the record's trail, read in the same transaction) and
+    the manifestation of each signature over the data shown."""
+    view = copy.view
+    version = record_version(view)
+    earlier = prints_of((e.new_value for e in copy.trail if e.action == "PRINT" and e.entity == "record"),
+                        format="pdf", version=version)
+    signed = tuple(s.info.manifestation() + ("" if s.valid else f" [{s.status.value.upper()}]")
+                   for s in view.signatures)
+    return dataclasses.replace(printed, status=copy_status(earlier), signed=signed,
+                               document=f"Record {view.label or view.serial} version {version}")
+
+
 def record_report(copy: RecordCopy, printed: Printed) -> RecordReport:
     """The record as the PDF shows it: plain data, times, people and scans as people read them."""
     view = copy.view
     names = Names(people=copy.people)
+    printed = record_furniture(copy, printed)
     return RecordReport(
         printed=printed, serial=view.serial, template=view.template, version=view.version, title=view.title,
         state=view.state.value, form_state=view.form_state, issuance_id=view.issuance_id,
@@ -124,6 +149,7 @@ def record_report(copy: RecordCopy, printed: Printed) -> RecordReport:
                                imported=_received(copy.scan_pages.get(s.scan_page_id))) for s in view.scans),
         true_copy_verified_by=wording.person(copy.true_copy_verified_by, names) or None,
         true_copy_verified_at=local_text(copy.true_copy_verified_at) if copy.true_copy_verified_at else None,
+        true_copy_checklist=copy.true_copy_checklist,
         trail=tuple(audit_line(e) for e in copy.trail), label=view.label,
     )
 
@@ -155,6 +181,8 @@ def _entry_line(e: EntryInfo, copy: RecordCopy, names: Names) -> EntryLine:
         verified_at=local_text(e.verified_at, seconds=False) if e.verified_at else None,
         out_of_limits=e.out_of_limits, justification=e.justification, late=e.late, late_reason=e.late_reason,
         superseded=e.superseded,
+        invalidated=(f"by {wording.person(e.invalidated_by, names)}, {local_text(e.invalidated_at)}: "
+                     f"{e.invalidation_reason}") if e.invalidated_at else None,
     )
 
 
@@ -175,7 +203,11 @@ def save_pdf(db: Database, actor: Actor, report: RecordReport, out: Path) -> Non
             pictures[scan.scan_page_id] = png
         out.parent.mkdir(parents=True, exist_ok=True)
         render_record_report(out, report, pictures)
-    _audited(db, actor, report.serial, out, "pdf")
+    seal(db, out, reason=f"{report.printed.document}, {report.printed.status}")
+    # PR-03: a record's PDF is its printed copy, logged as a PRINT with the version and copy it is.
+    version = int(report.printed.document.rsplit(" ", 1)[-1])
+    _audited(db, actor, report.serial, out, "pdf", action="PRINT",
+             extra={"version": version, "copy": report.printed.status})
 
 
 # -- the JSON --------------------------------------------------------------------------------------------------
@@ -228,9 +260,10 @@ def as_dict(view: RecordView, *, history: bool) -> dict[str, object]:
     }
 
 
-def _audited(db: Database, actor: Actor, serial: str, out: Path, fmt: str) -> None:
+def _audited(db: Database, actor: Actor, serial: str, out: Path, fmt: str, *, action: str = "EXPORT",
+             extra: dict[str, object] | None = None) -> None:
     """Record the export (format, file, SHA-256) in its own short write, after the file is written."""
     digest = hashlib.sha256(out.read_bytes()).hexdigest()
-    with db.write(actor, reason="record exported") as session:
-        audit.record_event(session, "EXPORT", entity="record", entity_id=serial,
-                           new={"format": fmt, "file": out.name, "sha256": digest})
+    with db.write(actor, reason="record printed" if action == "PRINT" else "record exported") as session:
+        audit.record_event(session, action, entity="record", entity_id=serial,
+                           new={"format": fmt, "file": out.name, "sha256": digest, **(extra or {})})

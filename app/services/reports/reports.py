@@ -7,6 +7,7 @@ is laid out by ``app.forms.render.reconciliation_report``, and is then recorded 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -40,7 +41,7 @@ from app.services.reconciliation.reconciliation import (
 )
 from app.services.reports import wording
 from app.services.reports.naming import people_in
-from app.services.reports.printed import printed_in
+from app.services.reports.printed import copy_status, printed_in, report_prints_in, seal
 
 __all__ = ["AccountabilityRow", "accountability", "accountability_report", "gather_accountability",
            "gather_reconciliation", "local_days", "reconciliation_in", "reconciliation_report", "save_reconciliation"]
@@ -56,8 +57,13 @@ def gather_reconciliation(db: Database, actor: Actor, issuance_id: int) -> Recon
 
 def reconciliation_in(session: Session, db: Database, issuance_id: int, printed: Printed) -> ReconciliationReport:
     """The reconciliation report's data, read in ``session`` (the archive reads several in its one transaction)."""
-    return _reconciliation_report(reconciliation.view_in(db, session, issuance_id), printed,
-                                  wording.Names(people=people_in(session)))
+    view = reconciliation.view_in(db, session, issuance_id)
+    # PR-03: the issuance's reconciliation report is one document: its first print is the ORIGINAL.
+    earlier = report_prints_in(session, entity_id=str(issuance_id), kind="reconciliation")
+    printed = dataclasses.replace(printed, status=copy_status(earlier),
+                                  document=f"Reconciliation of issuance {issuance_id}",
+                                  signed=tuple(s.manifestation() for s in view.signatures))
+    return _reconciliation_report(view, printed, wording.Names(people=people_in(session)))
 
 
 def _reconciliation_report(view: ReconciliationView, printed: Printed, names: wording.Names) -> ReconciliationReport:
@@ -94,8 +100,9 @@ def reconciliation_report(db: Database, actor: Actor, issuance_id: int, *, out: 
 def save_reconciliation(db: Database, actor: Actor, report: ReconciliationReport, out: Path) -> None:
     """Lay the report out into ``out``, then record the printing in its own short write."""
     render_reconciliation_report(out, report)
+    seal(db, out, reason=f"{report.printed.document}, {report.printed.status}")
     record_report_event(db, actor, kind="reconciliation", entity_id=str(report.issuance_id),
-                        details={"file": out.name, "forms": len(report.forms)})
+                        details={"file": out.name, "forms": len(report.forms), "copy": report.printed.status})
 
 
 # -- accountability over a period ------------------------------------------------------------------------------
@@ -151,5 +158,6 @@ def gather_accountability(db: Database, actor: Actor, *, since: dt.date, until: 
 def accountability_report(db: Database, actor: Actor, *, since: dt.date, until: dt.date, out: Path) -> Path:
     report = gather_accountability(db, actor, since=since, until=until)
     render_accountability_report(out, report)
+    seal(db, out, reason="accountability report")
     record_report_event(db, actor, kind="accountability", entity_id=f"{since}..{until}", details={"file": out.name})
     return out

@@ -55,7 +55,8 @@ def scenario(seed, tmp_path):
     verify_critical(seed, serial)
     records.sign_record(seed.db, seed.qa, serial=serial, meaning=M.REVIEWED, username="qa", password=PASSWORD)
     for s in form.serials[:3]:
-        true_copy.verify_true_copy(seed.db, seed.dc, serial=s, username="dc", password=PASSWORD)
+        true_copy.verify_true_copy(seed.db, seed.dc, serial=s, username="dc", password=PASSWORD,
+            checklist=true_copy.Checklist.confirmed())
     reconciliation.void_form(seed.db, seed.dc, serial=form.serials[3], reason="spoiled: coffee")
     reconciliation.close(seed.db, seed.qa, form.issuance_id, username="qa", password=PASSWORD)
     users.set_roles(seed.db, seed.admin, username="op2", roles=[Role.QA], reason="moved to QA")
@@ -158,8 +159,11 @@ def test_at07_audit_trail_pdf_words_every_event(seed, scenario, tmp_path, pictur
         "Issued form: " + scenario.serials[0], "Form state: issued → voided",
     ):
         assert needle in text, needle
-    # every event is there (its "who" cell names the workstation; scan files also record it as a value)
-    assert text.count("TEST-WS-01") - text.count("Workstation: TEST-WS-01") == result.count
+    # every event is there (its "who" cell names the workstation; scan files also record it as a value, and the
+    # set-up's registration of the workstation (AC-08) names it three times more: subject, name and id)
+    registration = text.count("Name: TEST-WS-01") + text.count("Workstation id: TEST-WS-01") + 1
+    assert registration == 3
+    assert text.count("TEST-WS-01") - text.count("Workstation: TEST-WS-01") - registration == result.count
 
 
 def test_the_audit_trail_pdf_says_what_its_filter_was(seed, scenario, tmp_path, pictures):
