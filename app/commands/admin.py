@@ -75,12 +75,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_roles)
 
-    config = sub.add_parser("config", help="settings").add_subparsers(dest="config_command", metavar="ACTION",
-                                                                       required=True)
+    # The `config` group: governance.py adds the approval commands (pending, approve, reject, history).
+    config = add_group(sub.add_parser("config", help="settings"), dest="config_command", metavar="ACTION",
+                       required=True)
     p = config.add_parser("list", help="list settings")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_config_list)
-    p = config.add_parser("set", help="change a setting (administrators; audited)")
+    p = config.add_parser("set", help="change a setting (administrators; audited, versioned; a GMP-relevant one "
+                                      "waits for QA's approval)")
     p.add_argument("key")
     p.add_argument("value")
     p.add_argument("--reason", required=True)
@@ -229,15 +231,25 @@ def cmd_config_list(cli: Cli) -> int:
     cli.actor()
     values = settings.list_settings(cli.db)
     if cli.args.json:
-        cli.json([{"key": v.key, "title": v.title, "value": v.value, "default": v.default} for v in values])
+        cli.json([{"key": v.key, "title": v.title, "value": v.value, "default": v.default, "qa_approval": v.gmp,
+                   "pending": v.pending if v.has_pending else None} for v in values])
     else:
-        cli.table(["key", "value", "default", "meaning"], [[v.key, v.value, v.default, v.title] for v in values])
+        cli.table(["key", "value", "default", "approval", "meaning"],
+                  [[v.key, v.value, v.default, (f"pending: {v.pending}" if v.has_pending else "QA" if v.gmp else ""),
+                    v.title] for v in values])
     return 0
 
 
 def cmd_config_set(cli: Cli) -> int:
-    settings.change(cli.db, cli.actor(), key=cli.args.key, value=cli.args.value, reason=cli.args.reason)
-    cli.out(f"{cli.args.key} = {cli.args.value}")
+    change = settings.change(cli.db, cli.actor(), key=cli.args.key, value=cli.args.value, reason=cli.args.reason)
+    if change is None:
+        cli.out(f"{cli.args.key} is {cli.args.value} already: nothing changed.")
+    elif change.is_pending:
+        cli.out(f"Configuration change v{change.version} (ID {change.id}): {change.key} {change.old_value} -> "
+                f"{change.new_value} is PENDING QA approval; the old value stays in effect until QA approves it "
+                f"(`formtrail config approve {change.id}`).")
+    else:
+        cli.out(f"{change.key} = {change.new_value} (configuration version {change.version}, in effect now)")
     return 0
 
 

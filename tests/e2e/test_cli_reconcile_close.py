@@ -10,6 +10,8 @@ import pytest
 from app.forms.resources import resource
 from tests.helpers import scanlike as sl
 from tests.helpers.cli import CliRunner
+from tests.helpers.governance import set_config_cli
+from tests.helpers.training import qualify_cli
 
 ADMIN_PW, PW, TEMP = "Adm1n-Secret!", "Us3r-Passw0rd!", "Temp0rary-Pw!"
 PROMPT = "Password to sign as"
@@ -23,6 +25,7 @@ def cli(tmp_path):  # noqa: ANN001, ANN201
         runner.run("user", "add", name, "--full-name", name.upper(), "--role", role, new_password=TEMP,
                    user="admin", password=ADMIN_PW)
         runner.run("user", "passwd", user=name, password=TEMP, new_password=PW)
+    qualify_cli(runner, ("dc", "qa", "qa2", "op"))  # AC-07: they sign and verify
     return runner
 
 
@@ -31,7 +34,8 @@ def _as(name: str) -> dict[str, str]:
 
 
 def _config(cli: CliRunner, key: str, value: str) -> None:
-    cli.run("config", "set", key, value, "--reason", "site policy CC-14", user="admin", password=ADMIN_PW)
+    # A GMP-relevant setting takes effect once QA approves it (SE-02).
+    set_config_cli(cli, key, value, admin=("admin", ADMIN_PW), approver=("qa", PW), reason="site policy CC-14")
 
 
 @pytest.mark.compliance

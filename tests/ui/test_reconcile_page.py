@@ -23,6 +23,7 @@ from app.ui.pages.reconciliation.reconcile import ReconcilePage
 from app.ui.pages.reconciliation.reconcile_dialogs import MissingDialog, PeriodDialog
 from app.ui.pages.reconciliation.reconcile_models import FormRowModel, IssuanceModel
 from app.ui.pages.registry import PageContext, pages_for
+from tests.helpers.governance import set_setting
 from tests.helpers.seed import PASSWORD
 from tests.ui.conftest import assert_usable, settle
 from tests.ui.helpers_scans import five_issued, import_as, scanned_back, sign_when_asked
@@ -296,7 +297,7 @@ def test_close_warns_of_what_it_leaves_and_the_signer_sees_it(qtbot, seed, ctx_f
 def test_close_is_refused_with_its_reason_when_a_setting_requires(  # noqa: ANN001
         qtbot, seed, ctx_for, tmp_path, boxes, key, voider, says) -> None:
     _returned_and_voided(seed, tmp_path, voider=voider)
-    settings.change(seed.db, seed.admin, key=key, value=1, reason="site policy")
+    set_setting(seed, key, 1, reason="site policy")  # approved by QA (SE-02)
     page = _page(qtbot, ctx_for("qa"))
     assert page.close_button.isVisible() and not page.close_button.isEnabled()
     assert says in page.close_button.toolTip() and "Not now:" in page.close_button.toolTip()

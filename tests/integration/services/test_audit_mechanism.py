@@ -35,21 +35,23 @@ def test_at01_create_writes_one_complete_row(seed, clock):
 
 
 def test_at01_update_writes_one_row_per_field_with_old_and_new(seed):
-    settings.change(seed.db, seed.admin, key="login.max_failures", value=4, reason="CC-2026-014")
-    settings.change(seed.db, seed.admin, key="login.max_failures", value=3, reason="CC-2026-015")
-    rows = events(seed.db, entity="setting", entity_id="login.max_failures", field="value")
+    # A setting that applies at once (a GMP-relevant one waits for QA's approval, SE-02).
+    settings.change(seed.db, seed.admin, key="issuance.due_soon_days", value=4, reason="CC-2026-014")
+    settings.change(seed.db, seed.admin, key="issuance.due_soon_days", value=3, reason="CC-2026-015")
+    rows = events(seed.db, entity="setting", entity_id="issuance.due_soon_days", field="value")
     assert [(r.old_value, r.new_value, r.reason, r.action) for r in rows] == [
         ("4", "3", "CC-2026-015", "CONFIG_CHANGE")
     ]
-    created = events(seed.db, entity="setting", action="CONFIG_CHANGE", field=None)
+    created = events(seed.db, entity="setting", entity_id="issuance.due_soon_days", action="CONFIG_CHANGE",
+                     field=None)
     assert created and '"value":"4"' in created[0].new_value
 
 
 def test_at01_separate_changes_get_distinct_timestamps(seed, clock):
     for minutes, value in enumerate((6, 7, 8, 9)):
         clock.advance(minutes=1)
-        settings.change(seed.db, seed.admin, key="password.history", value=value, reason="test")
-    times = [r.occurred_at for r in events(seed.db, entity="setting", entity_id="password.history")]
+        settings.change(seed.db, seed.admin, key="issuance.due_soon_days", value=value, reason="test")
+    times = [r.occurred_at for r in events(seed.db, entity="setting", entity_id="issuance.due_soon_days")]
     assert len(times) == 4 and len(set(times)) == 4
 
 

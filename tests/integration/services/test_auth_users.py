@@ -18,7 +18,7 @@ from app.services.core.errors import (
 )
 from app.services.identity import auth, users
 from app.services.reports import audit_log
-from app.services.site import settings
+from tests.helpers.governance import set_setting
 from tests.helpers.seed import PASSWORD, TEMP_PASSWORD
 
 
@@ -101,7 +101,7 @@ def test_ac04_expired_password_forces_change(seed, clock):
 
 
 def test_ac05_lockout_after_configured_failures(seed):
-    settings.change(seed.db, seed.admin, key="login.max_failures", value=3, reason="CC-7")
+    set_setting(seed, "login.max_failures", 3, reason="CC-7")  # approved by QA (SE-02)
     for _ in range(2):
         with pytest.raises(AuthenticationError):
             auth.authenticate(seed.db, username="qa", password="nope")

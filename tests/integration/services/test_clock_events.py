@@ -14,7 +14,7 @@ from app.services.site import settings
 
 def test_tm03_clock_going_back_is_flagged_and_the_change_still_saved(seed, clock):
     clock.advance(hours=-1)
-    settings.change(seed.db, seed.admin, key="password.history", value=7, reason="after clock change")
+    settings.change(seed.db, seed.admin, key="issuance.due_soon_days", value=7, reason="after clock change")
     [anomaly] = audit_log.fetch_events(seed.db, seed.admin, audit_log.AuditFilter(action="CLOCK_ANOMALY"))
     assert anomaly.new_value < anomaly.old_value
     saved = audit_log.fetch_events(seed.db, seed.admin, audit_log.AuditFilter(entity="setting"))

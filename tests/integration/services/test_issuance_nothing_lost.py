@@ -30,7 +30,7 @@ def test_rendering_holds_no_write_lock_so_other_users_keep_working(seed):
 
     def other_user_changes_a_setting() -> None:
         try:
-            settings.change(seed.db, seed.admin, key="password.history", value=7, reason="CC-12 while issuing")
+            settings.change(seed.db, seed.admin, key="issuance.due_soon_days", value=7, reason="CC-12 while issuing")
         except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
             errors.append(exc)
         finally:
@@ -47,7 +47,7 @@ def test_rendering_holds_no_write_lock_so_other_users_keep_working(seed):
     assert errors == [] and done.is_set()
     assert result.serials == ("000001", "000002", "000003", "000004", "000005")
     with seed.db.read() as session:
-        assert settings.get(session, "password.history") == 7
+        assert settings.get(session, "issuance.due_soon_days") == 7
 
 
 def test_long_text_is_refused_with_a_code_and_nothing_is_issued(seed):

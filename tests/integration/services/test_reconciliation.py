@@ -19,6 +19,7 @@ from app.services.scans import intake, scans, true_copy
 from app.services.site import settings
 from tests.helpers import scanlike as sl
 from tests.helpers.forms import effective_template, issue
+from tests.helpers.governance import set_setting
 from tests.helpers.records import QC_WS_014, fill, verify_critical
 from tests.helpers.scans import issued_page_images, write
 from tests.helpers.seed import PASSWORD
@@ -174,7 +175,7 @@ CLOSER_INDEPENDENT = "reconciliation.closer_independent"
 
 
 def _setting(seed, key, value):
-    settings.change(seed.db, seed.admin, key=key, value=value, reason="issue 14 test")
+    set_setting(seed, key, value, reason="issue 14 test")  # approved by QA (SE-02)
 
 
 @pytest.fixture
@@ -190,7 +191,8 @@ def accounted(seed, five, tmp_path):
 
 
 def _verify_copy(seed, serial):
-    true_copy.verify_true_copy(seed.db, seed.qa2, serial=serial, username="qa2", password=PASSWORD)
+    true_copy.verify_true_copy(seed.db, seed.qa2, serial=serial, username="qa2", password=PASSWORD,
+        checklist=true_copy.Checklist.confirmed())
 
 
 def _refusals(seed):

@@ -1,4 +1,5 @@
-"""Settings page (administrators): the configurable rules, each change with a reason (audited); and this
+"""Settings page: the configurable rules, each change with a reason (audited, versioned); the changes waiting for
+QA's approval and the version history (SE-02: administrators ask, QA approves the GMP-relevant ones); and this
 workstation's set-up checks."""
 
 from __future__ import annotations
@@ -24,12 +25,15 @@ from PySide6.QtWidgets import (
 
 from app.services.admin import doctor
 from app.services.core.errors import FormtrailError
+from app.services.identity.permissions import Permission
 from app.services.site import settings
 from app.services.site.settings import SettingValue
-from app.ui.kit import messages
+from app.ui.kit import data_events, messages
+from app.ui.kit.data_events import Topic
 from app.ui.kit.dialogs import accepted, open_dialog
 from app.ui.kit.list_model import USER_ROLE, ListTableModel
 from app.ui.kit.widgets import fit_to_contents, hint, reason_field, setup_table, title
+from app.ui.pages.admin.config_panel import ConfigChangesPanel
 from app.ui.pages.admin.doctor_panel import ChecksPanel
 from app.ui.pages.registry import PageContext, page
 
@@ -47,10 +51,12 @@ def _text(value: Any) -> str:
 class SettingsModel(ListTableModel[SettingValue]):
     """Adapts a list of ``SettingValue``; ``UserRole`` gives the SettingValue."""
 
-    COLUMNS = ("Setting", "Value", "Default", "Last changed by")
+    COLUMNS = ("Setting", "Value", "Default", "Last changed by", "Approval")
 
     def text(self, item: SettingValue, column: int) -> str:
-        return (item.title, _text(item.value), _text(item.default), item.changed_by or "(default)")[column]
+        approval = (f"Pending: {_text(item.pending)}" if item.has_pending else
+                    "QA approves changes" if item.gmp else "")
+        return (item.title, _text(item.value), _text(item.default), item.changed_by or "(default)", approval)[column]
 
     def role_data(self, item: SettingValue, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -66,9 +72,11 @@ class ChangeSettingDialog(QDialog):
         self.setWindowTitle(f"Change setting — {item.title}")
         layout = QVBoxLayout(self)
         layout.addWidget(title(item.title))
-        layout.addWidget(hint(f"Current value: {_text(item.value)} (default {_text(item.default)}). "
-                              f"{_EFFECT.get(item.key, 'Takes effect immediately.')} The old and new value, your "
-                              "name and your reason go into the audit trail."))
+        effect = ("This rule protects GMP records: your change waits for QA's approval and takes effect when QA "
+                  "approves it." if item.gmp else _EFFECT.get(item.key, "Takes effect immediately."))
+        layout.addWidget(hint(f"Current value: {_text(item.value)} (default {_text(item.default)}). {effect} The "
+                              "change gets a version number; the old and new value, your name and your reason go "
+                              "into the audit trail."))
         form = QFormLayout()
         self.value: QSpinBox | QLineEdit
         if isinstance(spec.default, int):
@@ -100,11 +108,15 @@ class ChangeSettingDialog(QDialog):
 
     def accept(self) -> None:
         try:
-            settings.change(self._ctx.db, self._ctx.actor, key=self._item.key, value=self._new_value(),
-                            reason=self.reason.toPlainText())
+            change = settings.change(self._ctx.db, self._ctx.actor, key=self._item.key, value=self._new_value(),
+                                     reason=self.reason.toPlainText())
         except FormtrailError as exc:
             messages.show_exception(self, exc, title="Setting not changed")
             return
+        if change is not None and change.is_pending:
+            messages.info(self, f"Configuration change v{change.version} waits for QA's approval: "
+                                f"{change.title} stays {_text(change.old_value)} until QA approves "
+                                f"{_text(change.new_value)}.", title="Waiting for approval")
         super().accept()
 
 
@@ -118,11 +130,17 @@ class SettingsPage(QWidget):
         outer.addWidget(self.tabs)
         rules = QWidget()
         self.tabs.addTab(rules, "Site rules")
+        self.changes = ConfigChangesPanel(ctx)
+        self.tabs.addTab(self.changes, "Changes and approvals")
         self.checks = ChecksPanel(doctor.workstation_of(ctx.db))
         self.tabs.addTab(self.checks, "This workstation")
         layout = QVBoxLayout(rules)
-        layout.addWidget(hint("These rules apply to every user of this site. Select a setting and press "
-                              "Change… (or double-click it)."))
+        self._may_change = may_change = ctx.allowed(Permission.MANAGE_SETTINGS)
+        layout.addWidget(hint("These rules apply to every user of this site. " + (
+            "Select a setting and press Change… (or double-click it). A change to a rule marked \u201cQA approves "
+            "changes\u201d waits for QA's approval." if may_change else
+            "Administrators change them; QA approves the changes to the rules that protect GMP records "
+            "(Changes and approvals).")))
         self.model = SettingsModel(parent=self)
         self.table = QTableView()
         self.table.setModel(self.model)
@@ -133,9 +151,12 @@ class SettingsPage(QWidget):
         bar = QHBoxLayout()
         self.change_button = QPushButton("Change…")
         self.change_button.clicked.connect(self.change)
+        self.change_button.setVisible(may_change)
         bar.addWidget(self.change_button)
         bar.addStretch(1)
         layout.addLayout(bar)
+        if not may_change:  # QA comes here to approve: their tab first
+            self.tabs.setCurrentWidget(self.changes)
         self.reload()
 
     def page_shown(self) -> None:
@@ -145,10 +166,11 @@ class SettingsPage(QWidget):
         self.model.set_rows(settings.list_settings(self._ctx.db))
         if self.model.rowCount():
             self.table.selectRow(0)
+        self.changes.reload()
 
     def change(self) -> None:
         rows = self.table.selectionModel().selectedRows()
-        if not rows:
+        if not rows or not self._may_change:
             return
         row = rows[0].row()
         dialog = ChangeSettingDialog(self._ctx, self.model.data(rows[0], USER_ROLE), self)
@@ -157,11 +179,14 @@ class SettingsPage(QWidget):
         def done(_dialog: QDialog, result: int) -> None:
             self.dialog = None
             if accepted(result):
+                data_events.announce({Topic.SETTINGS})
                 self.reload()
                 self.table.selectRow(row)
         open_dialog(dialog, done)
 
 
-@page("settings")
+@page("settings", permissions=(Permission.MANAGE_SETTINGS, Permission.APPROVE_CONFIGURATION),
+      description="Site rules (passwords, lockout, idle lock, clock tolerance...; every change needs a reason and is "
+                  "versioned, QA approves the GMP-relevant ones) and this workstation's set-up checks.")
 def settings_page(ctx: PageContext) -> QWidget:
     return SettingsPage(ctx)
