@@ -1,4 +1,5 @@
 # Two commands: `make run` starts the desktop app, `make test` runs the whole suite headless.
+# `make validation` writes the validation pack (the compliance tests' results against the checklist) to validation/.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
@@ -7,7 +8,7 @@ STAMP_RUN := $(VENV)/.stamp-run
 STAMP_TEST := $(VENV)/.stamp-test
 STAMP_DIST := $(VENV)/.stamp-dist
 
-.PHONY: run test lint bench dist clean screenshots
+.PHONY: run test lint bench dist clean screenshots validation
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +36,12 @@ run: $(STAMP_RUN)
 test: $(STAMP_TEST)
 	QT_QPA_PLATFORM=offscreen FORMTRAIL_REQUIRE_POSTGRES=1 $(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
+# The compliance tests against this build, as a PDF, results.json and junit.xml in validation/ (exit 1 if one
+# failed); PostgreSQL must run, as for `make test`. Extra options: `make validation VALIDATION_ARGS='--select at05'`.
+validation: $(STAMP_TEST)
+	QT_QPA_PLATFORM=offscreen FORMTRAIL_REQUIRE_POSTGRES=1 $(BIN)/formtrail validation-report --out validation \
+		--workers 2 $(VALIDATION_ARGS)
+
 # ruff's rule set and mypy's settings are in pyproject.toml (naming, annotations, complexity at most 20,
 # bugbear, imports; every module of app/ type-checked).
 lint: $(STAMP_TEST)
@@ -53,4 +60,4 @@ screenshots: $(STAMP_TEST)
 	$(BIN)/python scripts/screenshots.py
 
 clean:
-	rm -rf $(VENV) build dist .pytest_cache
+	rm -rf $(VENV) build dist .pytest_cache validation

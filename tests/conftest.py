@@ -7,7 +7,9 @@ instead of skipping.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,6 +34,63 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "both_backends: run a test taking `db` on SQLite and PostgreSQL")
     config.addinivalue_line("markers", "sqlite_only: image-heavy integration tests whose database side is "
                                        "covered elsewhere on both backends")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--compliance-map", metavar="FILE", default=None,
+                     help="write {node id: [requirement IDs]} of the collected compliance tests to FILE (JSON)")
+
+
+# The checklist's areas (REQUIREMENTS.md): a test named test_<area><nn>_... (test_ac01_, test_pr01_es01_...)
+# proves that item, so the name alone tags it; `-m compliance` and the validation pack then find it.
+AREAS = ("ac", "at", "es", "rc", "bf", "sc", "tm", "bk", "pr", "se")
+_NAMED = re.compile(rf"^test_?((?:(?:{'|'.join(AREAS)})\d{{2}}_?)+)", re.IGNORECASE)
+_ONE = re.compile(rf"({'|'.join(AREAS)})(\d{{2}})", re.IGNORECASE)
+REQUIREMENT_ID = re.compile(rf"^({'|'.join(AREAS)})-\d{{2}}$", re.IGNORECASE)
+
+
+def requirement_ids(name: str) -> list[str]:
+    """The checklist IDs a test, class or module name starts with: "test_pr01_es01_x" -> ["PR-01", "ES-01"]."""
+    found = _NAMED.match(name)
+    if not found:
+        return []
+    return [f"{area.upper()}-{number}" for area, number in _ONE.findall(found.group(1))]
+
+
+def _item_requirements(item: pytest.Item) -> list[str]:
+    names = [item.name.split("[", 1)[0]]
+    owner = getattr(item, "cls", None)  # a test function's class; other items (doctests) have none
+    if owner is not None:
+        names.append(owner.__name__)
+    names.append(Path(str(item.path)).stem)
+    ids = [rid for name in names for rid in requirement_ids(name)]
+    for mark in item.iter_markers("compliance"):
+        for arg in mark.args:
+            if not isinstance(arg, str) or not REQUIREMENT_ID.match(arg):
+                raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.compliance takes checklist IDs such as "
+                                        f"'RC-07', not {arg!r}")
+            ids.append(arg.upper())
+    return list(dict.fromkeys(ids))
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m compliance` deselects: the marker added here must count
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tag every test that proves a checklist item: named test_<id>_... (or in such a class or module), or
+    marked @pytest.mark.compliance("RC-07", ...). The IDs go into user_properties ("requirements"), which the
+    JUnit XML carries, so a report can say which requirement each result proves."""
+    found: dict[str, list[str]] = {}
+    for item in items:
+        ids = _item_requirements(item)
+        if ids and item.get_closest_marker("compliance") is None:
+            item.add_marker(pytest.mark.compliance(*ids))
+        if item.get_closest_marker("compliance") is not None:
+            item.user_properties.append(("requirements", " ".join(ids)))
+            found[item.nodeid] = ids
+    target = config.getoption("--compliance-map", default=None)
+    if target:  # each xdist worker collects and writes the same map: replace it whole, never half-written
+        partial = Path(f"{target}.{os.getpid()}.tmp")
+        partial.write_text(json.dumps(found, indent=1), encoding="utf-8")
+        os.replace(partial, target)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -114,7 +114,7 @@ def test_a_preview_code_never_parses_as_a_controlled_copy() -> None:
 
 
 @pytest.mark.sqlite_only  # decoding; the linking transactions run on both backends in test_scan_workflow
-@pytest.mark.compliance
+@pytest.mark.compliance("BF-07")
 def test_inv6_a_scanned_preview_lands_in_the_exceptions_and_the_real_copy_still_links(seed, tmp_path: Path) -> None:
     effective_template(seed, "PRD-BR-102")
     result = issue(seed, "PRD-BR-102", copies=1)

@@ -75,7 +75,7 @@ def _label_boxes(path, wanted: list[str]) -> list[tuple[float, float, float, flo
         doc.close()
 
 
-@pytest.mark.compliance
+@pytest.mark.compliance("BF-02", "BF-03")
 @pytest.mark.parametrize("fmt", ["{site}-{template}", "{seq:06}-{site}", "{site}-{lot}-{seq:06}", "{template}{seq}"])
 def test_a_serial_format_that_would_not_read_back_is_refused_when_set(seed, fmt):
     with pytest.raises(ValidationError) as refused:
@@ -86,7 +86,7 @@ def test_a_serial_format_that_would_not_read_back_is_refused_when_set(seed, fmt)
     assert _stored_format(seed) == LONG
 
 
-@pytest.mark.compliance
+@pytest.mark.compliance("BF-02")
 def test_default_labels_carry_the_site_code_and_the_number_stays_bare(seed):
     effective_template(seed)
     result = issue(seed, copies=2)
@@ -97,7 +97,7 @@ def test_default_labels_carry_the_site_code_and_the_number_stays_bare(seed):
     assert "BSL-01-000002" in texts[1] and "SERIAL BSL-01-000002" in texts[1]
 
 
-@pytest.mark.compliance
+@pytest.mark.compliance("SC-01")
 @pytest.mark.sqlite_only  # image decoding; the labels' database side runs on both engines below
 def test_a_long_label_is_printed_beside_the_code_and_the_scanned_sheet_still_links(seed, tmp_path):
     """BF-02 / invariant 6 with a serial format: the label is printed beside the QR code on every page, the code
@@ -151,7 +151,7 @@ def test_changing_the_setting_later_does_not_rename_forms_already_issued(seed, t
     assert issue(seed, copies=1).labels == ("000005",)
 
 
-@pytest.mark.compliance
+@pytest.mark.compliance("BF-02")
 def test_inv1_serial_numbers_stay_one_gap_free_sequence_whatever_the_format(seed):
     effective_template(seed)
     effective_template(seed, "PRD-BR-102")
@@ -195,7 +195,7 @@ def test_a_label_is_accepted_wherever_a_serial_is_typed(seed, tmp_path):
     assert scans.pages_of_form(seed.db, seed.qa, label) == []
 
 
-@pytest.mark.compliance
+@pytest.mark.compliance("BF-02")
 def test_a_label_with_the_prefix_of_another_form_is_refused_not_taken_for_its_number(seed):
     """A mistyped number inside a label: the template part no longer fits the form the number names."""
     effective_template(seed)
@@ -227,7 +227,7 @@ def test_forms_issued_before_the_setting_keep_their_bare_label(seed, monkeypatch
     assert register.find_form(seed.db, seed.qa, "BSL-01-QC-WS-014-000001") is None
 
 
-@pytest.mark.compliance
+@pytest.mark.compliance("SC-01")
 @pytest.mark.sqlite_only  # the scan's decoding; linking by hand is the same service on both engines
 def test_a_scan_is_linked_by_hand_to_the_label_read_by_eye(seed, tmp_path):
     effective_template(seed)
@@ -251,6 +251,7 @@ def test_the_command_line_takes_a_label_where_it_takes_a_serial(seed, db_url, tm
     _set_format(seed, LONG)
     result = issue(seed, copies=2)
     cli = CliRunner(tmp_path / "home", db_url=db_url)
+    cli.env["FORMTRAIL_WORKSTATION"] = seed.db.workstation  # the seeded site's registered station (AC-08)
     shown = cli.run("record", "show", result.labels[0], user="op", password=PASSWORD)
     assert shown.stdout.startswith("000001")
     cli.run("form", "void", result.labels[1], "--reason", "spoiled by a coffee stain", user="dc", password=PASSWORD)
@@ -320,7 +321,7 @@ def test_forms_issued_before_the_setting_are_named_by_their_bare_serial_in_repor
     assert line.serial == "000001"
 
 
-@pytest.mark.compliance
+@pytest.mark.compliance("SC-02")
 @pytest.mark.sqlite_only  # image decoding; the statements' data is read on both engines above
 def test_the_true_copy_statement_names_the_form_as_printed(seed, tmp_path):
     effective_template(seed)
@@ -332,7 +333,8 @@ def test_the_true_copy_statement_names_the_form_as_printed(seed, tmp_path):
     label = result.labels[0]
     out = record_export.export_pdf(seed.db, seed.qa, label, out=tmp_path / "before.pdf")
     assert f"Scan of {label} page 1 (not yet verified as a true copy)" in _one_line(_texts(out))
-    true_copy.verify_true_copy(seed.db, seed.dc, serial=label, username="dc", password=PASSWORD)
+    true_copy.verify_true_copy(seed.db, seed.dc, serial=label, username="dc", password=PASSWORD,
+        checklist=true_copy.Checklist.confirmed())
     out = record_export.export_pdf(seed.db, seed.qa, label, out=tmp_path / "after.pdf")
     assert f"TRUE COPY of {label} page 1, verified by Dora Control (dc)" in _one_line(_texts(out))
     [returned] = true_copy.returned_forms(seed.db, seed.dc)
@@ -346,6 +348,7 @@ def test_the_command_line_prints_the_labels_it_issued_and_lists(seed, db_url, tm
     effective_template(seed)
     _set_format(seed, LONG)
     cli = CliRunner(tmp_path / "home", db_url=db_url)
+    cli.env["FORMTRAIL_WORKSTATION"] = seed.db.workstation  # the seeded site's registered station (AC-08)
     issued = cli.run("issue", "QC-WS-014", "--copies", "2", "--purpose", "LOT 7", "--to", "Line 3", "--due",
                      "2099-01-01", "--out", str(tmp_path / "issued.pdf"), user="dc", password=PASSWORD)
     assert "serials BSL-01-QC-WS-014-000001 – BSL-01-QC-WS-014-000002" in issued.stdout
@@ -413,6 +416,7 @@ def test_the_release_command_names_the_copies_as_printed(seed, db_url, tmp_path)
                                     username="qa", password=PASSWORD)
     _set_format(seed, "{seq:06}")  # changed later: the command still prints the labels issued
     cli = CliRunner(tmp_path / "home", db_url=db_url)
+    cli.env["FORMTRAIL_WORKSTATION"] = seed.db.workstation  # the seeded site's registered station (AC-08)
     which = cli.run("release", str(result.issuance_id), "--out", str(tmp_path / "x.pdf"), user="dc",
                     password=PASSWORD, check=False)
     assert which.returncode == 1 and "Traceback" not in which.stderr
@@ -443,6 +447,7 @@ def test_the_import_report_names_each_linked_sheet_as_printed(seed, db_url, tmp_
         ("linked", "000001", "BSL-01-QC-WS-014-000001", "BSL-01-QC-WS-014-000001 page 1"),
         ("possible-copy", "000001", "BSL-01-QC-WS-014-000001", "BSL-01-QC-WS-014-000001 page 1")]
     cli = CliRunner(tmp_path / "home", db_url=db_url)
+    cli.env["FORMTRAIL_WORKSTATION"] = seed.db.workstation  # the seeded site's registered station (AC-08)
     path = write(tmp_path / "cli", "c.png", sl.png_bytes(sl.scanned(second), dpi=150))
     shown = cli.run("scan", "import", str(path), user="op", password=PASSWORD).stdout
     assert f"{path} p.1: BSL-01-QC-WS-014-000002 page 1" in shown
