@@ -49,3 +49,22 @@ def test_se01_without_the_start_check_nothing_runs(qtbot, open_window, seed) -> 
     assert window.integrity_banner.isHidden()
     with seed.db.read() as session:
         assert session.scalar(select(AuditEvent.seq).where(AuditEvent.action == "VERIFY").limit(1)) is None
+
+
+def test_se03_an_unexpected_error_in_the_application_opens_a_crash_incident(seed, boxes) -> None:  # noqa: ANN001
+    """The desktop application's exception hook shows the error and records a CRASH event, which opens an
+    incident on the workstation; a second error counts on the same incident."""
+    from app.ui.shell.launch import crash_hook
+
+    hook = crash_hook(seed.db)
+    for _ in range(2):
+        try:
+            raise RuntimeError("slot exploded")
+        except RuntimeError as exc:
+            hook(RuntimeError, exc, exc.__traceback__)
+    with seed.db.read() as session:
+        [incident] = session.scalars(select(Incident).where(Incident.kind == IncidentKind.CRASH)).all()
+        events = session.scalars(select(AuditEvent).where(AuditEvent.action == "CRASH")).all()
+    assert incident.status is IncidentStatus.OPEN and incident.occurrences == 2 and len(events) == 2
+    assert "RuntimeError: slot exploded" in (events[0].new_value or "")
+    assert boxes.errors  # shown to the user too

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.enums import SignatureMeaning
 from app.models.incidents import TEXT_LIMIT, Incident, IncidentStatus
+from app.services.core import audit
 from app.services.core.db import Actor, Database
 from app.services.core.error_codes import ErrorCode
 from app.services.core.errors import NotFound, RuleViolation, ValidationError
@@ -167,3 +168,14 @@ def close(db: Database, actor: Actor, incident_id: int, *, assessment: str | Non
         incident.status = IncidentStatus.CLOSED
         session.flush()
         return _view(session, incident, may_close=True, why_not=None)
+
+
+def record_crash(db: Database, *, error: str) -> None:
+    """An unexpected error in the desktop application (SE-03): a CRASH event in the system's name, which opens an
+    incident for QA (or counts one more on the workstation's open one). Never raises: it is called from the
+    exception hook, where a second failure (the database gone, say) must not hide the first."""
+    try:
+        with db.write(Actor.system("crash report"), check_actor=False) as session:
+            audit.record_event(session, "CRASH", entity="workstation", new={"error": error[:TEXT_LIMIT]})
+    except Exception:  # noqa: BLE001, S110 - see above: the error itself is already on stderr and on screen
+        pass

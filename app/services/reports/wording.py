@@ -61,6 +61,7 @@ ACTION_LABELS = {
     "CERTIFICATE_CREATED": "Signing certificate made", "CERTIFICATE_IMPORTED": "Signing certificate imported",
     "CERTIFICATE_EXPORTED": "Signing certificate exported",
     "RESTORE_TEST": "Test-restore",  # Issue 16 / safety (BK-02)
+    "CRASH": "Application error",  # SE-03: an unexpected error in the desktop application
 }
 
 FIELD_LABELS = {

@@ -5,12 +5,14 @@ from __future__ import annotations
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from types import TracebackType
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication
 
 from app.runtime import display_url, doctor_workstation, open_database, resolve_config
+from app.services.admin import incident_log
 from app.services.core.db import Actor, Database
 from app.services.site import setup
 from app.services.site.setup import SiteInfo
@@ -89,13 +91,17 @@ class Controller(QObject):
         self.finished.emit(0)
 
 
-def _excepthook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
-    """An unexpected error in a slot: show it instead of dying silently (and keep the trace on stderr)."""
-    traceback.print_exception(kind, exc, tb)
-    try:
-        messages.show_exception(QApplication.activeWindow(), exc)
-    except Exception:  # noqa: BLE001 - never raise from the hook itself
-        pass
+def crash_hook(db: Database) -> Callable[[type[BaseException], BaseException, TracebackType | None], None]:
+    """The exception hook: an unexpected error in a slot is shown instead of dying silently, its trace kept on
+    stderr, and recorded as a CRASH event, which opens an incident for QA (SE-03)."""
+    def hook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        traceback.print_exception(kind, exc, tb)
+        incident_log.record_crash(db, error=f"{kind.__name__}: {exc}")
+        try:
+            messages.show_exception(QApplication.activeWindow(), exc)
+        except Exception:  # noqa: BLE001 - never raise from the hook itself
+            pass
+    return hook
 
 
 def create_application() -> QApplication:
@@ -139,7 +145,7 @@ def main(home: str | None = None, db: str | None = None, *, smoke_test: bool = F
             ChecksDialog(doctor_workstation(config)).exec()
         return 1
     previous_hook = sys.excepthook
-    sys.excepthook = _excepthook
+    sys.excepthook = crash_hook(database)
     controller = Controller(database, check_at_start=True)
     controller.finished.connect(app.exit)
     controller.start()
