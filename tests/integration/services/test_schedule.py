@@ -35,7 +35,7 @@ def test_bk02_schedule_runs_what_is_due_once(scheduled, tmp_path):
     first = schedule.run(seed.db, make_database=opener, scratch_root=tmp_path)
     assert first.ok, first.steps
     done = {s.name: s.done for s in first.steps}
-    assert done["backup"] and done["test-restore"]
+    assert done["backup"] and done["test-restore"] and done["verify"]  # SE-01: the live data checked too
     [tested] = _events(seed.db, "RESTORE_TEST")
     assert '"ok":true' in (tested.new_value or "") and tested.username == "SYSTEM"
     assert [p for p in tmp_path.iterdir() if p.name.startswith("formtrail-test-restore-")] == []  # scratch removed
@@ -43,6 +43,7 @@ def test_bk02_schedule_runs_what_is_due_once(scheduled, tmp_path):
     second = schedule.run(seed.db, make_database=opener, scratch_root=tmp_path)
     assert second.ok and not second.did_something
     assert len(_events(seed.db, "BACKUP")) == 1 and len(_events(seed.db, "RESTORE_TEST")) == 1
+    assert len(_events(seed.db, "VERIFY")) == 1  # not due again before schedule.verify_hours
 
     state = schedule.status(seed.db)
     assert state.last_backup is not None and state.last_backup.ok
@@ -88,7 +89,7 @@ def test_bk02_corrupt_backup_fails_verification_and_raises_an_incident(scheduled
 def test_bk02_without_a_backup_nothing_is_tested(seed, runtime_config, tmp_path):
     opener = scratch_opener(seed.db, runtime_config.key_folder)
     result = schedule.run(seed.db, make_database=opener, scratch_root=tmp_path)
-    assert result.ok and not result.did_something
+    assert result.ok and [s.name for s in result.steps if s.done] == ["verify"]  # no backup: only the check ran
     with pytest.raises(NotFound) as missing:
         schedule.test_restore(seed.db, seed.admin, make_database=opener)
     assert missing.value.code == ErrorCode.NO_BACKUP_TO_TEST
