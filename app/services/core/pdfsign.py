@@ -23,6 +23,7 @@ import io
 import logging
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from asn1crypto import cms as asn1_cms
 from asn1crypto import keys as asn1_keys
@@ -32,14 +33,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.pdf_utils.misc import PdfError
-from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign import fields, signers
-from pyhanko.sign.validation import async_validate_detached_cms, validate_pdf_signature
-from pyhanko.sign.validation.errors import SignatureValidationError
-from pyhanko_certvalidator import ValidationContext
-from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+if TYPE_CHECKING:  # pyHanko is imported where a PDF is signed or checked: ~0.27 s every command would pay
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import signers
+    from pyhanko_certvalidator import ValidationContext
 
 from app.services.core.error_codes import ErrorCode
 from app.services.core.errors import DomainError, ValidationError
@@ -67,6 +65,9 @@ class SigningIdentity:
         return x509.load_pem_x509_certificate(self.cert_pem)
 
     def signer(self) -> signers.SimpleSigner:
+        from pyhanko.sign import signers
+        from pyhanko_certvalidator.registry import SimpleCertificateStore
+
         key = serialization.load_pem_private_key(self.key_pem, password=None)
         der_key = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
                                     serialization.NoEncryption())
@@ -195,6 +196,9 @@ def to_pkcs12(identity: SigningIdentity, password: str, *, name: str) -> bytes:
 # -- signing ---------------------------------------------------------------------------------------------------
 def sign_pdf(data: bytes, identity: SigningIdentity, *, reason: str, location: str = "") -> bytes:
     """``data`` with an invisible PAdES B-B signature added as an incremental update."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields, signers
+
     writer = IncrementalPdfFileWriter(io.BytesIO(data))
     meta = signers.PdfSignatureMetadata(field_name=_free_field(writer), subfilter=fields.SigSeedSubFilter.PADES,
                                         md_algorithm="sha256", reason=reason, location=location or None)
@@ -204,6 +208,8 @@ def sign_pdf(data: bytes, identity: SigningIdentity, *, reason: str, location: s
 
 def _free_field(writer: IncrementalPdfFileWriter) -> str:
     """A field name not taken yet (a file sealed again, say a released copy, gets a second signature)."""
+    from pyhanko.sign import fields
+
     taken = {name for name, _value, _ref in fields.enumerate_sig_fields(writer)}
     name, n = FIELD, 1
     while name in taken:
@@ -242,6 +248,8 @@ class SignatureCheck:
 
 
 def _context(trusted: Sequence[bytes]) -> ValidationContext:
+    from pyhanko_certvalidator import ValidationContext
+
     return ValidationContext(trust_roots=[asn1_cert(pem) for pem in trusted], allow_fetching=False)
 
 
@@ -252,6 +260,11 @@ def _by_site(cert: asn1_x509.Certificate | None, trusted: Sequence[bytes]) -> bo
 def verify_pdf(data: bytes, trusted: Sequence[bytes]) -> SignatureCheck:
     """Check every signature of a PDF: intact, valid, covering the file, and made with one of the ``trusted``
     certificates (PEM: the site's, the trust roots; empty: only intact and valid)."""
+    from pyhanko.pdf_utils.misc import PdfError
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation.errors import SignatureValidationError
+
     try:
         reader = PdfFileReader(io.BytesIO(data), strict=False)
         embedded = list(reader.embedded_signatures)
@@ -286,6 +299,9 @@ def verify_pdf(data: bytes, trusted: Sequence[bytes]) -> SignatureCheck:
 
 def verify_detached(data: bytes, signature: bytes, trusted: Sequence[bytes]) -> tuple[str, ...]:
     """The problems of a detached CMS signature over ``data`` (empty: valid, and by a trusted certificate)."""
+    from pyhanko.sign.validation import async_validate_detached_cms
+    from pyhanko.sign.validation.errors import SignatureValidationError
+
     try:
         content = asn1_cms.ContentInfo.load(signature)
         status = asyncio.run(async_validate_detached_cms(data, content["content"],
