@@ -10,7 +10,7 @@ import traceback
 from bench.common import Row, machine
 
 SUITE = ("bench_issue", "bench_intake", "bench_soak_intake", "bench_soak", "bench_gui", "bench_verify",
-         "bench_start", "bench_cli", "bench_backup", "bench_print", "bench_paper_review")
+         "bench_start", "bench_cli", "bench_backup", "bench_print", "bench_paper_review", "bench_signing")
 
 
 def main() -> None:
