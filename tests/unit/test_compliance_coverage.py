@@ -22,8 +22,12 @@ ROOT = Path(__file__).resolve().parents[2]
 def collect(tmp_path: Path, *args: str, tests: Path = ROOT / "tests") -> tuple[dict[str, list[str]], str]:
     """{node id: requirement IDs} of the compliance tests a `pytest -m compliance` run collects, and its output."""
     target = tmp_path / "map.json"
+    # The root directory named, not guessed: pytest takes the common ancestor of the working directory and the
+    # tests, which for a checkout under /tmp and a sample in /tmp/pytest-of-… is /tmp (node ids then differ).
+    root = ROOT if tests == ROOT / "tests" else tests
     run = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
-                          "-p", "no:randomly", "-m", "compliance", f"--compliance-map={target}", *args, str(tests)],
+                          "-p", "no:randomly", "-m", "compliance", f"--compliance-map={target}",
+                          f"--rootdir={root}", *args, str(tests)],
                          cwd=ROOT, capture_output=True, text=True, timeout=240)
     assert target.is_file(), run.stdout[-3000:] + run.stderr[-3000:]
     return json.loads(target.read_text(encoding="utf-8")), run.stdout + run.stderr
@@ -123,3 +127,13 @@ def test_se01_a_marker_argument_that_is_not_an_id_is_refused(tmp_path: Path) -> 
     run = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
                           str(tests)], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert run.returncode != 0 and "not 'RC07'" in run.stdout + run.stderr
+
+
+def test_se01_the_shipped_checklist_is_the_shared_one() -> None:
+    """The checklist the validation pack reads ships with the code (docs/REQUIREMENTS.md: a clean checkout or an
+    installed build has no ../shared); where the shared original is at hand, the copy must equal it."""
+    shipped = ROOT / "docs" / "REQUIREMENTS.md"
+    assert shipped.is_file()
+    shared = ROOT.parent / "shared" / "REQUIREMENTS.md"
+    if shared.is_file():
+        assert shipped.read_bytes() == shared.read_bytes(), "docs/REQUIREMENTS.md is out of date: copy it again"
